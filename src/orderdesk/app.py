@@ -1,0 +1,90 @@
+"""The FastAPI application factory: routers, problem handlers, middleware and shared state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderdesk import __version__
+from orderdesk.auth.keys import load_or_create_signing_key, load_public_key
+from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.core.clock import Clock, utcnow
+from orderdesk.core.db import Database
+from orderdesk.core.errors import DomainError
+from orderdesk.health import router as health_router
+from orderdesk.notifications.router import router as notifications_router
+from orderdesk.notifications.service import OrderDefaults
+from orderdesk.settings import Settings
+from orderdesk.web import problems
+from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
+
+DESCRIPTION = """
+orderdesk takes orders for work that happens later and reports their status.
+
+**Notification orders** (`/notifications/api/v1`) send e-mail and SMS to many recipients, now or at
+a requested time. Authenticate with a bearer token carrying the scope
+`altinn:serviceowner/notifications.create` and the claim `urn:altinn:org`, or with a
+`PlatformAccessToken` header whose issuer is your organisation. `orderdesk token --org ORG` prints a
+bearer token for a server started on the same home.
+
+Errors are RFC 9457 problem details (`application/problem+json`) naming the offending field, except
+where the API says a 404 has an empty body.
+"""
+
+
+def build_token_verifier(settings: Settings) -> TokenVerifier:
+    local_key = None
+    if settings.auth.trust_local_key:
+        local_key = load_or_create_signing_key(settings.signing_key_path).public_key()
+    return TokenVerifier(
+        trusted_keys={issuer: load_public_key(pem) for issuer, pem in settings.auth.trusted_keys.items()},
+        local_key=local_key,
+        local_issuer=settings.auth.local_issuer,
+        cache_size=settings.auth.token_cache_size,
+    )
+
+
+def create_app(settings: Settings, *, clock: Clock = utcnow, database: Database | None = None) -> FastAPI:
+    """Build the API. The database is created from the settings unless one is given (tests share one);
+    migrations are not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
+    owns_database = database is None
+    db = database or Database.from_url(
+        settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            await db.dispose()
+
+    app = FastAPI(
+        title="orderdesk",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    app.state.clock = clock
+    app.state.token_verifier = build_token_verifier(settings)
+    app.state.notification_defaults = OrderDefaults(
+        email_from_address=settings.notifications.default_email_from_address,
+        sms_sender=settings.notifications.default_sms_sender,
+    )
+
+    app.add_exception_handler(DomainError, problems.handle_domain_error)
+    app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http_error)
+    app.add_exception_handler(Exception, problems.handle_unexpected_error)
+
+    app.include_router(health_router)
+    app.include_router(notifications_router)
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(TraceIdMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Who is calling: token minting for local use, token verification with a cache, principals."""

@@ -1,0 +1,14 @@
+"""The callers the API knows, as verified from their tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOwner:
+    """An organisation placing notification orders; `org` is the creator of its orders."""
+
+    org: str
+    via: Literal["bearer", "platform"]

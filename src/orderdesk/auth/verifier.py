@@ -1,0 +1,114 @@
+"""Verifying bearer and Platform Access Tokens: signature, expiry and issuer, with a cache.
+
+A verified token is cached until it expires, so a status read pays for one dictionary lookup
+instead of an ECDSA or RSA verification.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import jwt
+from cachetools import TLRUCache
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from orderdesk.auth.errors import Forbidden, Unauthenticated
+from orderdesk.auth.principals import ServiceOwner
+from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
+
+ALGORITHMS = ["RS256", "ES256"]
+TokenKind = Literal["bearer", "platform"]
+Claims = dict[str, Any]
+
+
+class TokenVerifier:
+    """Knows the trusted keys and remembers tokens it has verified until they expire."""
+
+    def __init__(
+        self,
+        *,
+        trusted_keys: Mapping[str, PublicKeyTypes],
+        local_key: PublicKeyTypes | None,
+        local_issuer: str,
+        cache_size: int = 10_000,
+    ) -> None:
+        self._trusted_keys = dict(trusted_keys)
+        self._local_key = local_key
+        self._local_issuer = local_issuer
+        self._cache: TLRUCache[tuple[TokenKind, str], Claims] | None = (
+            TLRUCache(maxsize=cache_size, ttu=_expiry, timer=time.time) if cache_size else None
+        )
+
+    def verify(self, kind: TokenKind, token: str) -> Claims:
+        """The token's claims; Unauthenticated if the signature, issuer or expiry is wrong."""
+        key = (kind, token)
+        if self._cache is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        claims = self._decode(kind, token)
+        if self._cache is not None:
+            self._cache[key] = claims
+        return claims
+
+    def _decode(self, kind: TokenKind, token: str) -> Claims:
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as error:
+            raise Unauthenticated("The token is not a well-formed JWT.") from error
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or not issuer:
+            raise Unauthenticated("The token names no issuer.")
+        signing_key = self._key_for(kind, issuer)
+        if signing_key is None:
+            raise Unauthenticated(f"The token's issuer '{issuer}' is not trusted.")
+        try:
+            claims: Claims = jwt.decode(
+                token,
+                signing_key,  # type: ignore[arg-type]
+                algorithms=ALGORITHMS,
+                issuer=issuer,
+                options={"require": ["exp", "iss"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("The token has expired.") from error
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"The token could not be verified: {error}.") from error
+        return claims
+
+    def _key_for(self, kind: TokenKind, issuer: str) -> PublicKeyTypes | None:
+        if issuer in self._trusted_keys:
+            return self._trusted_keys[issuer]
+        # A Platform Access Token's issuer is the calling organisation, so the local key (held only
+        # by whoever runs this service) may sign for any organisation; bearer tokens must come from
+        # the local issuer.
+        if kind == "platform" or issuer == self._local_issuer:
+            return self._local_key
+        return None
+
+    def service_owner(self, *, bearer: str | None, platform: str | None) -> ServiceOwner:
+        """Who is ordering: the Platform Access Token's issuer, else the bearer token's org claim.
+
+        Raises Unauthenticated (401) when no valid token is given and Forbidden (403) when a valid
+        bearer token lacks the notifications scope or names no organisation.
+        """
+        if platform:
+            claims = self.verify("platform", platform)
+            return ServiceOwner(org=str(claims["iss"]), via="platform")
+        if not bearer:
+            raise Unauthenticated("An Authorization bearer token or a PlatformAccessToken is required.")
+        claims = self.verify("bearer", bearer)
+        scopes = claims.get("scope", "")
+        scope_list = scopes.split() if isinstance(scopes, str) else list(scopes or [])
+        if NOTIFICATIONS_CREATE_SCOPE not in scope_list:
+            raise Forbidden(f"The token lacks the scope '{NOTIFICATIONS_CREATE_SCOPE}'.")
+        org = claims.get(ORG_CLAIM)
+        if not isinstance(org, str) or not org:
+            raise Forbidden(f"The token has no '{ORG_CLAIM}' claim naming the organisation.")
+        return ServiceOwner(org=org, via="bearer")
+
+
+def _expiry(_key: tuple[TokenKind, str], claims: Claims, _now: float) -> float:
+    return float(claims["exp"])

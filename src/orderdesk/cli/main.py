@@ -1,0 +1,166 @@
+"""Entry point of the `orderdesk` command; each command loads the settings once and passes them on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from orderdesk.auth.keys import load_or_create_signing_key
+from orderdesk.auth.tokens import (
+    NOTIFICATIONS_CREATE_SCOPE,
+    mint_platform_access_token,
+    mint_service_owner_token,
+    mint_user_token,
+)
+from orderdesk.contacts.service import import_contacts
+from orderdesk.core.db import Database
+from orderdesk.core.errors import InvalidInput
+from orderdesk.migrations import runner
+from orderdesk.settings import Settings
+
+app = typer.Typer(
+    help="orderdesk: place orders for work that happens later and follow their status.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+contacts_app = typer.Typer(help="The contact register used to find recipients.", no_args_is_help=True)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(config_app, name="config")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+async def _migrate(settings: Settings) -> str | None:
+    database = Database.from_url(settings.database_url)
+    try:
+        await runner.upgrade(database)
+        return await runner.current_revision(database)
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Run the API on the configured database, creating and migrating it when needed."""
+    import uvicorn
+
+    from orderdesk.app import create_app
+
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    settings = _settings()
+    revision = asyncio.run(_migrate(settings))
+    typer.echo(f"database {_redacted(settings.database_url)} is at revision {revision}")
+
+
+@app.command()
+def token(
+    org: Annotated[str | None, typer.Option(help="Organisation (service owner) short name.")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="Scope to grant; repeat for several.")] = None,
+    platform: Annotated[
+        bool, typer.Option("--platform", help="Print a Platform Access Token issued by ORG.")
+    ] = False,
+    user: Annotated[str | None, typer.Option(help="E-mail of a data-order user.")] = None,
+    role: Annotated[str, typer.Option(help="Role of the user (REGISTERED_USER or ADMIN).")] = (
+        "REGISTERED_USER"
+    ),
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+) -> None:
+    """Print a token signed with the key in the home, valid against a server on the same home."""
+    settings = _settings()
+    key = load_or_create_signing_key(settings.signing_key_path)
+    lifetime = ttl or settings.auth.token_ttl_seconds
+    if user:
+        if role not in ("REGISTERED_USER", "ADMIN"):
+            raise typer.BadParameter("role must be REGISTERED_USER or ADMIN", param_hint="--role")
+        typer.echo(
+            mint_user_token(
+                key, issuer=settings.auth.local_issuer, email=user, role=role, ttl_seconds=lifetime
+            )
+        )
+        return
+    if not org:
+        raise typer.BadParameter("give --org ORG (or --user EMAIL)", param_hint="--org")
+    if platform:
+        typer.echo(mint_platform_access_token(key, org=org, ttl_seconds=lifetime))
+        return
+    typer.echo(
+        mint_service_owner_token(
+            key,
+            issuer=settings.auth.local_issuer,
+            org=org,
+            scopes=scope or [NOTIFICATIONS_CREATE_SCOPE],
+            ttl_seconds=lifetime,
+        )
+    )
+
+
+@contacts_app.command("import")
+def contacts_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Load persons and organisations from a JSON file; entries already known are updated."""
+    settings = _settings()
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        typer.echo(f"{file}: not a JSON document: {error}", err=True)
+        raise typer.Exit(2) from error
+
+    async def run() -> Any:
+        await _migrate(settings)
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as connection:
+                return await import_contacts(connection, document)
+        finally:
+            await database.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except InvalidInput as error:
+        typer.echo(f"{file}: nothing imported, the file has errors:", err=True)
+        for field, messages in error.errors.items():
+            typer.echo(f"  {field}: {' '.join(messages)}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps({"persons": summary.persons, "organizations": summary.organizations}))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets masked."""
+    settings = _settings()
+    data = settings.model_dump(mode="json")
+    data["database_url"] = _redacted(settings.database_url)
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The contact register: stand-in for the national contact register and organisations' addresses."""

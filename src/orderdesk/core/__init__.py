@@ -1,0 +1,1 @@
+"""Shared building blocks every family stands on: database, clock, ids, errors."""

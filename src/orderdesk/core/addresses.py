@@ -1,0 +1,61 @@
+"""Formats of the identifiers and addresses orders carry: e-mail, mobile number, NIN, org number."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_LETTERS = "A-Za-z0-9\u00e6\u00f8\u00e5\u00c6\u00d8\u00c5"
+_ATOM = rf"[{_LETTERS}!#$%&'*+/=?^_`{{|}}~-]+"
+_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\r\n]|\\.)+")'
+_LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
+_IPV4 = r"\[(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\]"
+_DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
+_EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+
+_NIN = re.compile(r"\d{11}")
+_ORG_NUMBER = re.compile(r"\d{9}")
+_MOBILE_CHARS = re.compile(r"(?:\+|00)\d+")
+_ALPHANUMERIC_SENDER = re.compile(r"[A-Za-z0-9 ._-]{1,11}")
+_NUMERIC_SENDER = re.compile(r"\+?\d{1,15}")
+
+
+def is_valid_email(value: str) -> bool:
+    """One address (lists like `a@b;c@d` are refused); Norwegian letters allowed; TLD of 2-14 letters."""
+    return len(value) <= 320 and _EMAIL.fullmatch(value.strip()) is not None
+
+
+def is_national_identity_number(value: str) -> bool:
+    return _NIN.fullmatch(value) is not None
+
+
+def is_organization_number(value: str) -> bool:
+    return _ORG_NUMBER.fullmatch(value) is not None
+
+
+def normalize_mobile_number(value: str) -> str | None:
+    """The E.164 form of a number given with `+` or `00` and digits only; None if it is not valid."""
+    if not _MOBILE_CHARS.fullmatch(value) or value.startswith("++"):
+        return None
+    candidate = "+" + value[2:] if value.startswith("00") else value
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_register_mobile_number(value: str) -> str | None:
+    """Numbers from the register may be national: eight digits starting 4 or 9 are Norwegian."""
+    compact = re.sub(r"[\s-]", "", value)
+    if re.fullmatch(r"[49]\d{7}", compact):
+        compact = "+47" + compact
+    return normalize_mobile_number(compact)
+
+
+def is_valid_sms_sender(value: str) -> bool:
+    """Operators allow an alphanumeric sender of at most 11 characters, or a phone number."""
+    return bool(_NUMERIC_SENDER.fullmatch(value) or _ALPHANUMERIC_SENDER.fullmatch(value))

@@ -1,0 +1,20 @@
+"""Liveness and readiness: the service answers and its database does too."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from orderdesk.core.db import Database, ping
+
+router = APIRouter(tags=["Health"])
+
+
+@router.get("/health", summary="Is the service up and its database reachable?")
+async def get_health(request: Request) -> JSONResponse:
+    database: Database = request.app.state.database
+    try:
+        await ping(database)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": database.dialect})

@@ -1,0 +1,1 @@
+"""Alembic migrations of the orderdesk schema, run by `orderdesk migrate` and `orderdesk serve`."""

@@ -1,0 +1,1 @@
+"""Notification orders: send e-mail and SMS to many recipients, now or at a set time (Altinn v1 API)."""

@@ -1,0 +1,298 @@
+"""Domain values of notification orders: channels, statuses and their wire descriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NewType
+from uuid import UUID
+
+OrderId = NewType("OrderId", UUID)
+Creator = NewType("Creator", str)
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "Email"
+    SMS = "Sms"
+    EMAIL_PREFERRED = "EmailPreferred"
+    SMS_PREFERRED = "SmsPreferred"
+    EMAIL_AND_SMS = "EmailAndSms"
+
+    @property
+    def needs_email_template(self) -> bool:
+        return self is not NotificationChannel.SMS
+
+    @property
+    def needs_sms_template(self) -> bool:
+        return self is not NotificationChannel.EMAIL
+
+
+class EmailContentType(StrEnum):
+    PLAIN = "Plain"
+    HTML = "Html"
+
+
+class SendingTimePolicy(StrEnum):
+    """When SMS may go out: v1 SMS keep to the daytime window."""
+
+    DAYTIME = "Daytime"
+    ANYTIME = "Anytime"
+
+
+class OrderProcessingStatus(StrEnum):
+    REGISTERED = "Registered"
+    PROCESSING = "Processing"
+    PROCESSED = "Processed"
+    COMPLETED = "Completed"
+    SEND_CONDITION_NOT_MET = "SendConditionNotMet"
+    CANCELLED = "Cancelled"
+
+    @property
+    def v1(self) -> OrderProcessingStatus:
+        """The v1 API predates `Processed` and shows it as `Completed`."""
+        return OrderProcessingStatus.COMPLETED if self is OrderProcessingStatus.PROCESSED else self
+
+
+ORDER_STATUS_DESCRIPTIONS: dict[OrderProcessingStatus, str] = {
+    OrderProcessingStatus.REGISTERED: (
+        "Order has been registered and is awaiting requested send time before processing."
+    ),
+    OrderProcessingStatus.PROCESSING: ("Order processing is ongoing. Notifications are being generated."),
+    OrderProcessingStatus.PROCESSED: (
+        "Order processing is done. Notifications have been successfully generated."
+    ),
+    OrderProcessingStatus.COMPLETED: (
+        "Order processing is completed. All notifications have a final status."
+    ),
+    OrderProcessingStatus.SEND_CONDITION_NOT_MET: (
+        "Order processing was stopped due to send condition not being met."
+    ),
+    OrderProcessingStatus.CANCELLED: "Order processing was stopped due to order being cancelled.",
+}
+
+
+class EmailStatus(StrEnum):
+    NEW = "New"
+    SENDING = "Sending"
+    SUCCEEDED = "Succeeded"
+    DELIVERED = "Delivered"
+    FAILED = "Failed"
+    FAILED_RECIPIENT_RESERVED = "Failed_RecipientReserved"
+    FAILED_RECIPIENT_NOT_IDENTIFIED = "Failed_RecipientNotIdentified"
+    FAILED_INVALID_EMAIL_FORMAT = "Failed_InvalidEmailFormat"
+    FAILED_SUPPRESSED_RECIPIENT = "Failed_SupressedRecipient"  # the original's spelling, kept
+    FAILED_BOUNCED = "Failed_Bounced"
+    FAILED_FILTERED_SPAM = "Failed_FilteredSpam"
+    FAILED_QUARANTINED = "Failed_Quarantined"
+    FAILED_TTL = "Failed_TTL"
+
+    @property
+    def counts_as_succeeded(self) -> bool:
+        return self in (EmailStatus.SUCCEEDED, EmailStatus.DELIVERED)
+
+
+EMAIL_STATUS_DESCRIPTIONS: dict[EmailStatus, str] = {
+    EmailStatus.NEW: "The email has been created, but has not been picked up for processing yet.",
+    EmailStatus.SENDING: "The email is being processed and will be attempted sent shortly.",
+    EmailStatus.SUCCEEDED: (
+        "The email has been accepted by the third party email service and will be sent shortly."
+    ),
+    EmailStatus.DELIVERED: (
+        "The email was delivered to the recipient. No errors reported, making it likely it was "
+        "received by the recipient."
+    ),
+    EmailStatus.FAILED: "The email was not sent due to an unspecified failure.",
+    EmailStatus.FAILED_RECIPIENT_RESERVED: (
+        "The email was not sent because the recipient has reserved themselves against digital communication."
+    ),
+    EmailStatus.FAILED_RECIPIENT_NOT_IDENTIFIED: (
+        "The email was not sent because the recipient's email address was not found."
+    ),
+    EmailStatus.FAILED_INVALID_EMAIL_FORMAT: (
+        "The email was not sent because the recipient\u2019s email address is in an invalid format."
+    ),
+    EmailStatus.FAILED_SUPPRESSED_RECIPIENT: (
+        "The email was not sent because the recipient's address is on the provider's suppression list."
+    ),
+    EmailStatus.FAILED_BOUNCED: "The email bounced: the receiving mail server refused it for good.",
+    EmailStatus.FAILED_FILTERED_SPAM: ("The email was identified as spam and was rejected or blocked."),
+    EmailStatus.FAILED_QUARANTINED: ("The email was quarantined (as spam, bulk mail or phishing)."),
+    EmailStatus.FAILED_TTL: (
+        "The email was accepted, but no delivery report arrived before it expired (TTL)."
+    ),
+}
+
+
+class SmsStatus(StrEnum):
+    NEW = "New"
+    SENDING = "Sending"
+    ACCEPTED = "Accepted"
+    DELIVERED = "Delivered"
+    FAILED = "Failed"
+    FAILED_INVALID_RECIPIENT = "Failed_InvalidRecipient"
+    FAILED_RECIPIENT_RESERVED = "Failed_RecipientReserved"
+    FAILED_BARRED_RECEIVER = "Failed_BarredReceiver"
+    FAILED_DELETED = "Failed_Deleted"
+    FAILED_EXPIRED = "Failed_Expired"
+    FAILED_UNDELIVERED = "Failed_Undelivered"
+    FAILED_RECIPIENT_NOT_IDENTIFIED = "Failed_RecipientNotIdentified"
+    FAILED_REJECTED = "Failed_Rejected"
+    FAILED_TTL = "Failed_TTL"
+
+    @property
+    def counts_as_succeeded(self) -> bool:
+        return self in (SmsStatus.ACCEPTED, SmsStatus.DELIVERED)
+
+
+SMS_STATUS_DESCRIPTIONS: dict[SmsStatus, str] = {
+    SmsStatus.NEW: "The SMS has been created, but has not been picked up for processing yet.",
+    SmsStatus.SENDING: "The SMS is being processed and will be attempted sent shortly.",
+    SmsStatus.ACCEPTED: "The SMS has been accepted by the gateway service and will be sent shortly.",
+    SmsStatus.DELIVERED: "The SMS was successfully delivered to the recipient.",
+    SmsStatus.FAILED: "The SMS was not delivered due to an unspecified failure.",
+    SmsStatus.FAILED_INVALID_RECIPIENT: (
+        "The SMS was not delivered because the recipient's mobile number is invalid."
+    ),
+    SmsStatus.FAILED_RECIPIENT_RESERVED: (
+        "The SMS was not sent because the recipient has reserved themselves against digital communication."
+    ),
+    SmsStatus.FAILED_BARRED_RECEIVER: (
+        "The SMS was not delivered because the recipient's number is barred, blocked or not in use."
+    ),
+    SmsStatus.FAILED_DELETED: "The SMS was deleted before it was delivered.",
+    SmsStatus.FAILED_EXPIRED: (
+        "The SMS was not delivered because its validity period at the operator expired."
+    ),
+    SmsStatus.FAILED_UNDELIVERED: (
+        "The SMS was not delivered because the number is invalid or could not be reached."
+    ),
+    SmsStatus.FAILED_RECIPIENT_NOT_IDENTIFIED: (
+        "The SMS was not sent because the recipient's mobile number was not found."
+    ),
+    SmsStatus.FAILED_REJECTED: "The SMS was rejected by the operator.",
+    SmsStatus.FAILED_TTL: ("The SMS was accepted, but no delivery report arrived before it expired (TTL)."),
+}
+
+
+class RecipientLookupStatus(StrEnum):
+    SUCCESS = "Success"
+    PARTIAL_SUCCESS = "PartialSuccess"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One recipient as ordered: exactly one kind of identifier, or e-mail and/or mobile."""
+
+    email_address: str | None = None
+    mobile_number: str | None = None
+    organization_number: str | None = None
+    national_identity_number: str | None = None
+    is_reserved: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "emailAddress": self.email_address,
+            "mobileNumber": self.mobile_number,
+            "organizationNumber": self.organization_number,
+            "nationalIdentityNumber": self.national_identity_number,
+            "isReserved": self.is_reserved,
+        }
+        return {key: value for key, value in data.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Recipient:
+        return cls(
+            email_address=data.get("emailAddress"),
+            mobile_number=data.get("mobileNumber"),
+            organization_number=data.get("organizationNumber"),
+            national_identity_number=data.get("nationalIdentityNumber"),
+            is_reserved=data.get("isReserved"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTemplate:
+    from_address: str
+    subject: str
+    body: str
+    content_type: EmailContentType = EmailContentType.PLAIN
+
+
+@dataclass(frozen=True, slots=True)
+class SmsTemplate:
+    sender_number: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientLookup:
+    status: RecipientLookupStatus
+    is_reserved: list[str] = field(default_factory=list)
+    missing_contact: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A validated order, ready to be registered."""
+
+    notification_channel: NotificationChannel
+    recipients: list[Recipient]
+    requested_send_time: datetime | None = None
+    senders_reference: str | None = None
+    condition_endpoint: str | None = None
+    ignore_reservation: bool | None = None
+    resource_id: str | None = None
+    resource_action: str | None = None
+    email_template: EmailTemplate | None = None
+    sms_template: SmsTemplate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSummary:
+    generated: int
+    succeeded: int
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A stored order with its processing status and per-channel counters."""
+
+    id: OrderId
+    creator: Creator
+    senders_reference: str | None
+    requested_send_time: datetime
+    created: datetime
+    notification_channel: NotificationChannel
+    ignore_reservation: bool | None
+    resource_id: str | None
+    resource_action: str | None
+    condition_endpoint: str | None
+    recipients: list[Recipient]
+    email_template: EmailTemplate | None
+    sms_template: SmsTemplate | None
+    processing_status: OrderProcessingStatus
+    status_changed_at: datetime
+    email: ChannelSummary
+    sms: ChannelSummary
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationResult:
+    """One generated notification as the status endpoints show it."""
+
+    id: UUID
+    recipient: Recipient
+    status: str
+    status_changed_at: datetime
+    succeeded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSummary:
+    order_id: OrderId
+    senders_reference: str | None
+    generated: int
+    succeeded: int
+    notifications: list[NotificationResult]

@@ -1,0 +1,220 @@
+"""The queries of the notification family; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.notifications.models import (
+    ChannelSummary,
+    Creator,
+    EmailContentType,
+    EmailStatus,
+    EmailTemplate,
+    NotificationChannel,
+    NotificationResult,
+    Order,
+    OrderId,
+    OrderProcessingStatus,
+    Recipient,
+    SendingTimePolicy,
+    SmsStatus,
+    SmsTemplate,
+)
+from orderdesk.notifications.tables import (
+    notification_email,
+    notification_order,
+    notification_sms,
+)
+
+
+async def insert_order(
+    connection: AsyncConnection,
+    *,
+    order_id: OrderId,
+    creator: Creator,
+    created: datetime,
+    requested_send_time: datetime,
+    channel: NotificationChannel,
+    sending_time_policy: SendingTimePolicy,
+    recipients: list[Recipient],
+    email_template: EmailTemplate | None,
+    sms_template: SmsTemplate | None,
+    senders_reference: str | None,
+    condition_endpoint: str | None,
+    ignore_reservation: bool | None,
+    resource_id: str | None,
+    resource_action: str | None,
+) -> None:
+    await connection.execute(
+        notification_order.insert().values(
+            id=order_id,
+            creator=creator,
+            senders_reference=senders_reference,
+            requested_send_at=requested_send_time,
+            created_at=created,
+            notification_channel=channel.value,
+            sending_time_policy=sending_time_policy.value,
+            ignore_reservation=ignore_reservation,
+            resource_id=resource_id,
+            resource_action=resource_action,
+            condition_endpoint=condition_endpoint,
+            recipients=[recipient.to_json() for recipient in recipients],
+            email_template=_email_template_json(email_template),
+            sms_template=_sms_template_json(sms_template),
+            processing_status=OrderProcessingStatus.REGISTERED.value,
+            status_changed_at=created,
+        )
+    )
+
+
+async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creator) -> Order | None:
+    """One primary-key lookup; another creator's order is as absent as a missing one."""
+    result = await connection.execute(
+        select(notification_order).where(
+            and_(notification_order.c.id == order_id, notification_order.c.creator == creator)
+        )
+    )
+    row = result.first()
+    return _order(row) if row is not None else None
+
+
+async def list_orders_by_senders_reference(
+    connection: AsyncConnection, creator: Creator, senders_reference: str
+) -> list[Order]:
+    result = await connection.execute(
+        select(notification_order)
+        .where(
+            and_(
+                notification_order.c.creator == creator,
+                notification_order.c.senders_reference == senders_reference,
+            )
+        )
+        .order_by(notification_order.c.created_at, notification_order.c.id)
+    )
+    return [_order(row) for row in result]
+
+
+async def cancel_order_if_allowed(
+    connection: AsyncConnection,
+    order_id: UUID,
+    creator: Creator,
+    *,
+    now: datetime,
+    send_time_after: datetime,
+) -> bool:
+    """Move a Registered order whose send time is after `send_time_after` to Cancelled.
+
+    The status and send-time guards are in the UPDATE itself, so a worker claiming the order at the
+    same moment and this cancellation cannot both win, on PostgreSQL and on SQLite alike.
+    """
+    result = await connection.execute(
+        update(notification_order)
+        .where(
+            and_(
+                notification_order.c.id == order_id,
+                notification_order.c.creator == creator,
+                notification_order.c.processing_status == OrderProcessingStatus.REGISTERED.value,
+                notification_order.c.requested_send_at > send_time_after,
+            )
+        )
+        .values(processing_status=OrderProcessingStatus.CANCELLED.value, status_changed_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def list_email_notifications(connection: AsyncConnection, order_id: UUID) -> list[NotificationResult]:
+    table = notification_email
+    result = await connection.execute(
+        select(table).where(table.c.notification_order_id == order_id).order_by(table.c.id)
+    )
+    return [
+        NotificationResult(
+            id=row.id,
+            recipient=Recipient(
+                email_address=row.to_address,
+                organization_number=row.recipient_organization_number,
+                national_identity_number=row.recipient_national_identity_number,
+            ),
+            status=row.status,
+            status_changed_at=row.status_changed_at,
+            succeeded=EmailStatus(row.status).counts_as_succeeded,
+        )
+        for row in result
+    ]
+
+
+async def list_sms_notifications(connection: AsyncConnection, order_id: UUID) -> list[NotificationResult]:
+    table = notification_sms
+    result = await connection.execute(
+        select(table).where(table.c.notification_order_id == order_id).order_by(table.c.id)
+    )
+    return [
+        NotificationResult(
+            id=row.id,
+            recipient=Recipient(
+                mobile_number=row.mobile_number,
+                organization_number=row.recipient_organization_number,
+                national_identity_number=row.recipient_national_identity_number,
+            ),
+            status=row.status,
+            status_changed_at=row.status_changed_at,
+            succeeded=SmsStatus(row.status).counts_as_succeeded,
+        )
+        for row in result
+    ]
+
+
+def _email_template_json(template: EmailTemplate | None) -> dict[str, Any] | None:
+    if template is None:
+        return None
+    return {
+        "fromAddress": template.from_address,
+        "subject": template.subject,
+        "body": template.body,
+        "contentType": template.content_type.value,
+    }
+
+
+def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
+    if template is None:
+        return None
+    return {"senderNumber": template.sender_number, "body": template.body}
+
+
+def _order(row: Row[Any]) -> Order:
+    email_template = row.email_template
+    sms_template = row.sms_template
+    return Order(
+        id=OrderId(row.id),
+        creator=Creator(row.creator),
+        senders_reference=row.senders_reference,
+        requested_send_time=row.requested_send_at,
+        created=row.created_at,
+        notification_channel=NotificationChannel(row.notification_channel),
+        ignore_reservation=row.ignore_reservation,
+        resource_id=row.resource_id,
+        resource_action=row.resource_action,
+        condition_endpoint=row.condition_endpoint,
+        recipients=[Recipient.from_json(item) for item in row.recipients],
+        email_template=EmailTemplate(
+            from_address=email_template["fromAddress"],
+            subject=email_template["subject"],
+            body=email_template["body"],
+            content_type=EmailContentType(email_template["contentType"]),
+        )
+        if email_template
+        else None,
+        sms_template=SmsTemplate(sender_number=sms_template["senderNumber"], body=sms_template["body"])
+        if sms_template
+        else None,
+        processing_status=OrderProcessingStatus(row.processing_status),
+        status_changed_at=row.status_changed_at,
+        email=ChannelSummary(generated=row.email_generated, succeeded=row.email_succeeded),
+        sms=ChannelSummary(generated=row.sms_generated, succeeded=row.sms_succeeded),
+    )

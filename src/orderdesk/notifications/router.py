@@ -1,0 +1,278 @@
+"""HTTP routes of the notification API v1 (`/notifications/api/v1`).
+
+The seeds write the paths both as `/order/{id}` and `/orders/{id}`; both are answered, the singular
+form kept out of the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from orderdesk.auth.errors import Forbidden, Unauthenticated
+from orderdesk.core.errors import InvalidInput
+from orderdesk.notifications import mapping, service
+from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
+from orderdesk.notifications.models import Creator, OrderRequest
+from orderdesk.notifications.schemas import (
+    EmailNotificationOrderRequestExt,
+    EmailNotificationSummaryExt,
+    NotificationOrderExt,
+    NotificationOrderListExt,
+    NotificationOrderRequestExt,
+    NotificationOrderRequestResponseExt,
+    NotificationOrderWithStatusExt,
+    SmsNotificationOrderRequestExt,
+    SmsNotificationSummaryExt,
+)
+from orderdesk.notifications.service import OrderDefaults
+from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep
+from orderdesk.web.problems import openapi_responses
+
+router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
+
+OrderIdPath = Annotated[UUID, Path(alias="id", description="The id of the notification order.")]
+
+_AUTH_ERRORS = openapi_responses(Unauthenticated, Forbidden)
+_REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": NotificationOrderRequestResponseExt,
+        "description": "The order was registered; `Location` points at it.",
+    },
+    **openapi_responses(InvalidInput),
+    **_AUTH_ERRORS,
+}
+_EMPTY_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No order with this id was found for the caller. The body is empty."}
+}
+
+
+def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        model.model_dump_json(by_alias=True, exclude_none=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _defaults(request: Request) -> OrderDefaults:
+    defaults: OrderDefaults = request.app.state.notification_defaults
+    return defaults
+
+
+async def _register(
+    request: Request,
+    database: DatabaseDep,
+    now: NowDep,
+    owner: ServiceOwnerDep,
+    order: OrderRequest,
+) -> Response:
+    async with database.transaction() as connection:
+        registration = await service.register_order(
+            connection, Creator(owner.org), order, now=now, defaults=_defaults(request)
+        )
+    body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
+    location = mapping.order_url(str(request.base_url), registration.order_id)
+    return _json(body, 202, headers={"Location": location})
+
+
+@router.post(
+    "/orders",
+    status_code=202,
+    response_model=None,
+    responses=_REGISTER_RESPONSES,
+    summary="Place a notification order on any channel",
+)
+async def post_order(
+    body: NotificationOrderRequestExt,
+    request: Request,
+    database: DatabaseDep,
+    now: NowDep,
+    owner: ServiceOwnerDep,
+) -> Response:
+    return await _register(request, database, now, owner, mapping.order_request(body))
+
+
+@router.post(
+    "/orders/email",
+    status_code=202,
+    response_model=None,
+    responses=_REGISTER_RESPONSES,
+    summary="Place an e-mail notification order",
+)
+async def post_email_order(
+    body: EmailNotificationOrderRequestExt,
+    request: Request,
+    database: DatabaseDep,
+    now: NowDep,
+    owner: ServiceOwnerDep,
+) -> Response:
+    return await _register(request, database, now, owner, mapping.email_order_request(body))
+
+
+@router.post(
+    "/orders/sms",
+    status_code=202,
+    response_model=None,
+    responses=_REGISTER_RESPONSES,
+    summary="Place an SMS notification order",
+)
+async def post_sms_order(
+    body: SmsNotificationOrderRequestExt,
+    request: Request,
+    database: DatabaseDep,
+    now: NowDep,
+    owner: ServiceOwnerDep,
+) -> Response:
+    return await _register(request, database, now, owner, mapping.sms_order_request(body))
+
+
+@router.get(
+    "/orders",
+    response_model=None,
+    responses={
+        200: {
+            "model": NotificationOrderListExt,
+            "description": "The caller's orders with this reference; an empty list when there are none.",
+        },
+        **openapi_responses(InvalidInput),
+        **_AUTH_ERRORS,
+    },
+    summary="Find orders by the sender's reference",
+)
+async def get_orders(
+    request: Request,
+    database: DatabaseDep,
+    owner: ServiceOwnerDep,
+    senders_reference: Annotated[str, Query(alias="sendersReference", min_length=1)],
+) -> Response:
+    async with database.transaction() as connection:
+        orders = await service.find_orders(connection, Creator(owner.org), senders_reference)
+    base = str(request.base_url)
+    body = NotificationOrderListExt(
+        count=len(orders), orders=[mapping.order_ext(order, base) for order in orders]
+    )
+    return _json(body)
+
+
+async def get_order(
+    request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+) -> Response:
+    try:
+        async with database.transaction() as connection:
+            order = await service.get_order(connection, Creator(owner.org), order_id)
+    except OrderNotFound:
+        return Response(status_code=404)
+    return _json(mapping.order_ext(order, str(request.base_url)))
+
+
+async def get_order_status(
+    request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+) -> Response:
+    try:
+        async with database.transaction() as connection:
+            order = await service.get_order(connection, Creator(owner.org), order_id)
+    except OrderNotFound:
+        return Response(status_code=404)
+    return _json(mapping.order_with_status_ext(order, str(request.base_url)))
+
+
+async def cancel_order(
+    request: Request,
+    database: DatabaseDep,
+    now: NowDep,
+    owner: ServiceOwnerDep,
+    order_id: OrderIdPath,
+) -> Response:
+    async with database.transaction() as connection:
+        order = await service.cancel_order(connection, Creator(owner.org), order_id, now=now)
+    return _json(mapping.order_with_status_ext(order, str(request.base_url)))
+
+
+async def get_email_notifications(
+    database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+) -> Response:
+    try:
+        async with database.transaction() as connection:
+            summary = await service.get_email_summary(connection, Creator(owner.org), order_id)
+    except OrderNotFound:
+        return Response(status_code=404)
+    return _json(mapping.email_summary_ext(summary))
+
+
+async def get_sms_notifications(
+    database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+) -> Response:
+    try:
+        async with database.transaction() as connection:
+            summary = await service.get_sms_summary(connection, Creator(owner.org), order_id)
+    except OrderNotFound:
+        return Response(status_code=404)
+    return _json(mapping.sms_summary_ext(summary))
+
+
+def _add_both_spellings(
+    method: str,
+    suffix: str,
+    endpoint: Callable[..., Any],
+    model: type[BaseModel],
+    summary: str,
+    errors: dict[int | str, dict[str, Any]],
+) -> None:
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": model, "description": "OK"},
+        **openapi_responses(InvalidInput),
+        **_AUTH_ERRORS,
+        **errors,
+    }
+    for collection, in_schema in (("orders", True), ("order", False)):
+        router.add_api_route(
+            f"/{collection}/{{id}}{suffix}",
+            endpoint,
+            methods=[method],
+            response_model=None,
+            responses=responses,
+            summary=summary,
+            include_in_schema=in_schema,
+            name=f"{endpoint.__name__}_{collection}",
+        )
+
+
+_add_both_spellings("GET", "", get_order, NotificationOrderExt, "Get an order", _EMPTY_NOT_FOUND)
+_add_both_spellings(
+    "GET",
+    "/status",
+    get_order_status,
+    NotificationOrderWithStatusExt,
+    "Get an order with its processing status",
+    _EMPTY_NOT_FOUND,
+)
+_add_both_spellings(
+    "PUT",
+    "/cancel",
+    cancel_order,
+    NotificationOrderWithStatusExt,
+    "Cancel an order that has not started processing",
+    openapi_responses(OrderNotFound, CancellationProhibited),
+)
+_add_both_spellings(
+    "GET",
+    "/notifications/email",
+    get_email_notifications,
+    EmailNotificationSummaryExt,
+    "List the e-mail notifications of an order",
+    _EMPTY_NOT_FOUND,
+)
+_add_both_spellings(
+    "GET",
+    "/notifications/sms",
+    get_sms_notifications,
+    SmsNotificationSummaryExt,
+    "List the SMS notifications of an order",
+    _EMPTY_NOT_FOUND,
+)

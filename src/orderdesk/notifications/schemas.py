@@ -1,0 +1,396 @@
+"""Wire models of the notification API v1: camelCase on the wire, field formats checked here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from orderdesk.core.addresses import (
+    is_national_identity_number,
+    is_organization_number,
+    is_valid_email,
+    is_valid_sms_sender,
+    normalize_mobile_number,
+)
+from orderdesk.notifications.models import (
+    EMAIL_STATUS_DESCRIPTIONS,
+    ORDER_STATUS_DESCRIPTIONS,
+    SMS_STATUS_DESCRIPTIONS,
+    EmailContentType,
+    NotificationChannel,
+    OrderProcessingStatus,
+    RecipientLookupStatus,
+)
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _case_insensitive(enum: type[E]) -> BeforeValidator:
+    """Enum names are accepted in any case on input, as the original service does."""
+    by_lower = {member.value.lower(): member.value for member in enum}
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            return by_lower.get(value.lower(), value)
+        return value
+
+    return BeforeValidator(convert)
+
+
+def _status_table(descriptions: dict[Any, str]) -> str:
+    rows = "\n".join(f"| {status} | {text} |" for status, text in descriptions.items())
+    return f"| Status | Description |\n|---|---|\n{rows}"
+
+
+def _require_zone(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise PydanticCustomError(
+            "time_zone_missing", "The requested send time value must have specified a time zone."
+        )
+    return value
+
+
+def _absolute_http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PydanticCustomError(
+            "url_invalid", "The condition endpoint must be an absolute http or https URL."
+        )
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "The value cannot be empty or whitespace.")
+    return value
+
+
+NonBlank = Annotated[StrictStr, AfterValidator(_not_blank)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class RecipientExt(WireModel):
+    """One recipient: a national identity number, an organisation number, or an e-mail address
+    and/or a mobile number."""
+
+    email_address: StrictStr | None = Field(default=None, examples=["recipient@domain.com"])
+    mobile_number: StrictStr | None = Field(
+        default=None,
+        description="E.164, starting with `+` or `00` followed by the country code.",
+        examples=["+4799999999"],
+    )
+    organization_number: StrictStr | None = Field(default=None, examples=["311000179"])
+    national_identity_number: StrictStr | None = Field(default=None, examples=["07837399275"])
+    is_reserved: bool | None = Field(
+        default=None,
+        description="Output only: whether the person has reserved themselves against digital communication.",
+    )
+
+    @field_validator("email_address")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not is_valid_email(value):
+            raise PydanticCustomError("email_invalid", "Invalid email address format.")
+        return value.strip()
+
+    @field_validator("mobile_number")
+    @classmethod
+    def _mobile(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        normalized = normalize_mobile_number(value)
+        if normalized is None:
+            raise PydanticCustomError(
+                "mobile_invalid",
+                "Mobile number can contain only '+' and numeric characters, and it must be a valid "
+                "E.164 number with country code.",
+            )
+        return normalized
+
+    @field_validator("organization_number")
+    @classmethod
+    def _org(cls, value: str | None) -> str | None:
+        if value is not None and not is_organization_number(value):
+            raise PydanticCustomError(
+                "organization_number_invalid", "Organization number must be 9 digits long."
+            )
+        return value
+
+    @field_validator("national_identity_number")
+    @classmethod
+    def _nin(cls, value: str | None) -> str | None:
+        if value is not None and not is_national_identity_number(value):
+            raise PydanticCustomError("nin_invalid", "National identity number must be 11 digits long.")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_identifier(self) -> RecipientExt:
+        if self.national_identity_number and (
+            self.email_address or self.mobile_number or self.organization_number
+        ):
+            raise PydanticCustomError(
+                "identifier_combination",
+                "A national identity number cannot be combined with an email address, a mobile "
+                "number or an organization number.",
+            )
+        if self.organization_number and (self.email_address or self.mobile_number):
+            raise PydanticCustomError(
+                "identifier_combination",
+                "An organization number cannot be combined with an email address, a mobile number "
+                "or a national identity number.",
+            )
+        return self
+
+
+class EmailTemplateExt(WireModel):
+    from_address: StrictStr | None = Field(
+        default=None, description="Sender address; the configured default when left out."
+    )
+    subject: NonBlank
+    body: NonBlank
+    content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
+
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_email(value):
+            raise PydanticCustomError("email_invalid", "Invalid email address format.")
+        return value.strip() if value else None
+
+
+def _sender(value: str | None) -> str | None:
+    if value is not None and not is_valid_sms_sender(value):
+        raise PydanticCustomError(
+            "sender_invalid",
+            "The sender must be a phone number or at most 11 letters, digits, spaces, '.', '_' or '-'.",
+        )
+    return value
+
+
+SmsSender = Annotated[StrictStr | None, AfterValidator(_sender)]
+
+
+class SmsTemplateExt(WireModel):
+    sender_number: SmsSender = Field(
+        default=None, description="Sender name or number; the configured default when left out."
+    )
+    body: NonBlank
+
+
+class OrderRequestBase(WireModel):
+    """Fields common to the three ways of placing an order."""
+
+    senders_reference: StrictStr | None = Field(
+        default=None, description="The creator's own reference; searchable with `GET /orders`."
+    )
+    requested_send_time: Annotated[datetime | None, AfterValidator(_require_zone)] = Field(
+        default=None,
+        description="When to send, with a time zone; at most five minutes in the past. "
+        "Leave out to send now.",
+    )
+    condition_endpoint: Annotated[StrictStr | None, AfterValidator(_absolute_http_url)] = Field(
+        default=None,
+        description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
+    )
+    recipients: list[RecipientExt] = Field(description="One or more recipients.")
+    ignore_reservation: StrictBool | None = Field(
+        default=None, description="Send to persons even if they have reserved themselves."
+    )
+    resource_id: StrictStr | None = None
+    resource_action: Annotated[StrictStr | None, AfterValidator(lambda v: v and _not_blank(v))] = None
+
+
+class NotificationOrderRequestExt(OrderRequestBase):
+    """`POST /orders`: any channel, with the templates that channel needs."""
+
+    notification_channel: Annotated[NotificationChannel, _case_insensitive(NotificationChannel)] = Field(
+        description="Email and Sms need their template; EmailPreferred, SmsPreferred and "
+        "EmailAndSms need both."
+    )
+    email_template: EmailTemplateExt | None = None
+    sms_template: SmsTemplateExt | None = None
+
+
+def _single_line(value: str) -> str:
+    return " ".join(value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+class EmailNotificationOrderRequestExt(OrderRequestBase):
+    """`POST /orders/email`: an e-mail from the default sender address."""
+
+    subject: Annotated[NonBlank, AfterValidator(_single_line)]
+    body: NonBlank
+    content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
+
+
+class SmsNotificationOrderRequestExt(OrderRequestBase):
+    """`POST /orders/sms`: an SMS, sent in the daytime window."""
+
+    sender_number: SmsSender = None
+    body: NonBlank
+
+
+# ---- responses -------------------------------------------------------------------------------
+
+
+class RecipientLookupResultExt(WireModel):
+    status: RecipientLookupStatus
+    is_reserved: list[str] = Field(default_factory=list)
+    missing_contact: list[str] = Field(default_factory=list)
+
+
+class NotificationOrderRequestResponseExt(WireModel):
+    order_id: UUID
+    recipient_lookup: RecipientLookupResultExt | None = Field(
+        default=None,
+        description="Present when a recipient was given by national identity number or "
+        "organization number and had to be looked up.",
+    )
+
+
+class OrderResourceLinksExt(WireModel):
+    self_: str = Field(alias="self")
+    status: str
+
+
+class EmailTemplateOut(WireModel):
+    from_address: str
+    subject: str
+    body: str
+    content_type: EmailContentType
+
+
+class SmsTemplateOut(WireModel):
+    sender_number: str
+    body: str
+
+
+class NotificationOrderBaseOut(WireModel):
+    id: UUID
+    creator: str
+    senders_reference: str | None = None
+    requested_send_time: datetime
+    created: datetime
+    notification_channel: NotificationChannel
+    ignore_reservation: bool | None = None
+    resource_id: str | None = None
+    resource_action: str | None = None
+    condition_endpoint: str | None = None
+
+
+class NotificationOrderExt(NotificationOrderBaseOut):
+    recipients: list[RecipientExt]
+    email_template: EmailTemplateOut | None = None
+    sms_template: SmsTemplateOut | None = None
+    links: OrderResourceLinksExt
+
+
+class NotificationOrderListExt(WireModel):
+    count: int
+    orders: list[NotificationOrderExt]
+
+
+class OrderStatusExt(WireModel):
+    status: OrderProcessingStatus = Field(
+        description="v1 shows `Processed` as `Completed`.\n\n" + _status_table(ORDER_STATUS_DESCRIPTIONS)
+    )
+    description: str
+    last_update: datetime
+
+
+class NotificationSummaryLinksExt(WireModel):
+    self_: str = Field(alias="self")
+
+
+class ChannelStatusSummaryExt(WireModel):
+    links: NotificationSummaryLinksExt
+    generated: int
+    succeeded: int
+
+
+class NotificationsStatusSummaryExt(WireModel):
+    email: ChannelStatusSummaryExt | None = None
+    sms: ChannelStatusSummaryExt | None = None
+
+
+class NotificationOrderWithStatusExt(NotificationOrderBaseOut):
+    processing_status: OrderStatusExt
+    notifications_status_summary: NotificationsStatusSummaryExt | None = Field(
+        default=None, description="Present once notifications have been generated."
+    )
+
+
+class SendStatusExt(WireModel):
+    status: str
+    description: str
+    last_update: datetime
+
+
+class EmailRecipientExt(WireModel):
+    email_address: str | None = None
+    organization_number: str | None = None
+    national_identity_number: str | None = None
+
+
+class SmsRecipientExt(WireModel):
+    mobile_number: str | None = None
+    organization_number: str | None = None
+    national_identity_number: str | None = None
+
+
+class EmailNotificationWithResultExt(WireModel):
+    id: UUID
+    succeeded: bool
+    recipient: EmailRecipientExt
+    send_status: SendStatusExt = Field(
+        description="Email statuses:\n\n" + _status_table(EMAIL_STATUS_DESCRIPTIONS)
+    )
+
+
+class SmsNotificationWithResultExt(WireModel):
+    id: UUID
+    succeeded: bool
+    recipient: SmsRecipientExt
+    send_status: SendStatusExt = Field(
+        description="SMS statuses:\n\n" + _status_table(SMS_STATUS_DESCRIPTIONS)
+    )
+
+
+class EmailNotificationSummaryExt(WireModel):
+    order_id: UUID
+    senders_reference: str | None = None
+    generated: int
+    succeeded: int
+    notifications: list[EmailNotificationWithResultExt]
+
+
+class SmsNotificationSummaryExt(WireModel):
+    order_id: UUID
+    senders_reference: str | None = None
+    generated: int
+    succeeded: int
+    notifications: list[SmsNotificationWithResultExt]

@@ -1,0 +1,210 @@
+"""Use cases of notification orders: register, read, find, cancel, and list generated notifications."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.contacts import repository as contacts
+from orderdesk.contacts.models import Organization, Person
+from orderdesk.notifications import repository
+from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
+from orderdesk.notifications.models import (
+    Creator,
+    NotificationChannel,
+    NotificationResult,
+    NotificationSummary,
+    Order,
+    OrderId,
+    OrderProcessingStatus,
+    OrderRequest,
+    Recipient,
+    RecipientLookup,
+    RecipientLookupStatus,
+    SendingTimePolicy,
+)
+from orderdesk.notifications.validation import validate_order
+
+CANCELLATION_DEADLINE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDefaults:
+    """What an order gets when it leaves the sender out."""
+
+    email_from_address: str
+    sms_sender: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    order_id: OrderId
+    recipient_lookup: RecipientLookup | None
+
+
+async def register_order(
+    connection: AsyncConnection,
+    creator: Creator,
+    request: OrderRequest,
+    *,
+    now: datetime,
+    defaults: OrderDefaults,
+) -> Registration:
+    """Validate and store a new order as Registered.
+
+    Recipients given by national identity number or organisation number are looked up in the
+    contact register at once, so the caller learns about reserved or unknown recipients; the order is
+    registered either way (they are looked up again when it is sent).
+    """
+    validate_order(request, now)
+    request = _with_defaults(request, defaults)
+    recipients, lookup = await _look_up_recipients(connection, request)
+    order_id = OrderId(uuid.uuid4())
+    await repository.insert_order(
+        connection,
+        order_id=order_id,
+        creator=creator,
+        created=now,
+        requested_send_time=request.requested_send_time or now,
+        channel=request.notification_channel,
+        sending_time_policy=SendingTimePolicy.DAYTIME,
+        recipients=recipients,
+        email_template=request.email_template,
+        sms_template=request.sms_template,
+        senders_reference=request.senders_reference,
+        condition_endpoint=request.condition_endpoint,
+        ignore_reservation=request.ignore_reservation,
+        resource_id=request.resource_id,
+        resource_action=request.resource_action,
+    )
+    return Registration(order_id=order_id, recipient_lookup=lookup)
+
+
+async def get_order(connection: AsyncConnection, creator: Creator, order_id: UUID) -> Order:
+    """The creator's order; OrderNotFound if it does not exist or belongs to someone else."""
+    order = await repository.get_order(connection, order_id, creator)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+async def find_orders(connection: AsyncConnection, creator: Creator, senders_reference: str) -> list[Order]:
+    return await repository.list_orders_by_senders_reference(connection, creator, senders_reference)
+
+
+async def cancel_order(
+    connection: AsyncConnection, creator: Creator, order_id: UUID, *, now: datetime
+) -> Order:
+    """Cancel a Registered order whose send time is more than five minutes away.
+
+    Idempotent: an order already cancelled is returned as it is. Raises OrderNotFound, or
+    CancellationProhibited once processing has started or the send time is too close.
+    """
+    cancelled = await repository.cancel_order_if_allowed(
+        connection, order_id, creator, now=now, send_time_after=now + CANCELLATION_DEADLINE
+    )
+    order = await get_order(connection, creator, order_id)
+    if cancelled or order.processing_status is OrderProcessingStatus.CANCELLED:
+        return order
+    raise CancellationProhibited()
+
+
+async def get_email_summary(
+    connection: AsyncConnection, creator: Creator, order_id: UUID
+) -> NotificationSummary:
+    order = await get_order(connection, creator, order_id)
+    notifications = await repository.list_email_notifications(connection, order_id)
+    return _summary(order, notifications)
+
+
+async def get_sms_summary(
+    connection: AsyncConnection, creator: Creator, order_id: UUID
+) -> NotificationSummary:
+    order = await get_order(connection, creator, order_id)
+    notifications = await repository.list_sms_notifications(connection, order_id)
+    return _summary(order, notifications)
+
+
+def _summary(order: Order, notifications: list[NotificationResult]) -> NotificationSummary:
+    return NotificationSummary(
+        order_id=order.id,
+        senders_reference=order.senders_reference,
+        generated=len(notifications),
+        succeeded=sum(1 for notification in notifications if notification.succeeded),
+        notifications=notifications,
+    )
+
+
+def _with_defaults(request: OrderRequest, defaults: OrderDefaults) -> OrderRequest:
+    email_template = request.email_template
+    if email_template is not None and not email_template.from_address:
+        email_template = replace(email_template, from_address=defaults.email_from_address)
+    sms_template = request.sms_template
+    if sms_template is not None and not sms_template.sender_number:
+        sms_template = replace(sms_template, sender_number=defaults.sms_sender)
+    return replace(request, email_template=email_template, sms_template=sms_template)
+
+
+async def _look_up_recipients(
+    connection: AsyncConnection, request: OrderRequest
+) -> tuple[list[Recipient], RecipientLookup | None]:
+    nins = [r.national_identity_number for r in request.recipients if r.national_identity_number]
+    org_numbers = [r.organization_number for r in request.recipients if r.organization_number]
+    if not nins and not org_numbers:
+        return list(request.recipients), None
+
+    persons = await contacts.get_persons(connection, nins)
+    organizations = await contacts.get_organizations(connection, org_numbers)
+    channel = request.notification_channel
+    reserved: list[str] = []
+    missing: list[str] = []
+    recipients: list[Recipient] = []
+    for recipient in request.recipients:
+        nin = recipient.national_identity_number
+        org_number = recipient.organization_number
+        if nin:
+            person = persons.get(nin)
+            if person is not None and person.reserved and not request.ignore_reservation:
+                reserved.append(nin)
+            elif not _person_reachable(person, channel):
+                missing.append(nin)
+            is_reserved = person.reserved if person is not None else None
+            recipients.append(replace(recipient, is_reserved=is_reserved))
+            continue
+        if org_number and not _organization_reachable(organizations.get(org_number), channel):
+            missing.append(org_number)
+        recipients.append(recipient)
+
+    looked_up = len(nins) + len(org_numbers)
+    unreachable = len(reserved) + len(missing)
+    if unreachable == 0:
+        status = RecipientLookupStatus.SUCCESS
+    elif unreachable >= looked_up:
+        status = RecipientLookupStatus.FAILED
+    else:
+        status = RecipientLookupStatus.PARTIAL_SUCCESS
+    return recipients, RecipientLookup(status=status, is_reserved=reserved, missing_contact=missing)
+
+
+def _person_reachable(person: Person | None, channel: NotificationChannel) -> bool:
+    if person is None:
+        return False
+    return _reachable(bool(person.email), bool(person.mobile_number), channel)
+
+
+def _organization_reachable(organization: Organization | None, channel: NotificationChannel) -> bool:
+    if organization is None:
+        return False
+    return _reachable(bool(organization.emails), bool(organization.mobile_numbers), channel)
+
+
+def _reachable(has_email: bool, has_mobile: bool, channel: NotificationChannel) -> bool:
+    if channel is NotificationChannel.EMAIL:
+        return has_email
+    if channel is NotificationChannel.SMS:
+        return has_mobile
+    return has_email or has_mobile

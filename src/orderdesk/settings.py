@@ -1,0 +1,88 @@
+"""The one settings root: environment variables prefixed ORDERDESK_ (or a .env file).
+
+Loaded once in an entry point (CLI, test fixture) and passed down; nothing reads it at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+class DatabaseSettings(BaseSettings):
+    """Where orders live. Empty url means a SQLite file in the home."""
+
+    model_config = _group("ORDERDESK_DATABASE_")
+
+    url: str | None = None
+    pool_size: int = Field(default=10, ge=1)
+    echo: bool = False
+
+
+class AuthSettings(BaseSettings):
+    """Who may call the API: trusted issuers and the local signing key."""
+
+    model_config = _group("ORDERDESK_AUTH_")
+
+    local_issuer: str = "orderdesk"
+    """Issuer written into tokens minted by `orderdesk token` for service owners and users."""
+    trust_local_key: bool = True
+    """Accept tokens signed by the key in the home (turn off in production behind a real issuer)."""
+    trusted_keys: dict[str, str] = Field(default_factory=dict)
+    """Issuer -> PEM public key (or a path to one). Platform Access Tokens are trusted per issuer."""
+    token_ttl_seconds: int = Field(default=3600, ge=60)
+    token_cache_size: int = Field(default=10_000, ge=0)
+
+
+class NotificationSettings(BaseSettings):
+    """The notification family: defaults applied to orders, providers (used by the workers)."""
+
+    model_config = _group("ORDERDESK_")
+
+    default_email_from_address: str = "noreply@orderdesk.local"
+    default_sms_sender: str = "orderdesk"
+    email_provider: Literal["outbox", "smtp"] = "outbox"
+    sms_provider: Literal["outbox", "kannel"] = "outbox"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    kannel_sendsms_url: str | None = None
+    kannel_username: str | None = None
+    kannel_password: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    """Root of all settings; each family receives only its own group."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERDESK_", env_file=".env", extra="ignore")
+
+    home: Path = Path("./var")
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest request body accepted; bigger bodies get 413 before they are read."""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+
+    @model_validator(mode="after")
+    def _absolute_home(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        return self
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.home / 'orderdesk.db'}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.home / "signing-key.pem"

@@ -1,0 +1,1 @@
+"""HTTP edge shared by every family: problem details, middleware, dependencies."""

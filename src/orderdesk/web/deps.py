@@ -1,0 +1,50 @@
+"""FastAPI dependencies shared by the routers: the database, the clock and the calling principal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from orderdesk.auth.principals import ServiceOwner
+from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.core.db import Database
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT with the scope `altinn:serviceowner/notifications.create` and the claim "
+    "`urn:altinn:org` naming the organisation (`orderdesk token --org ORG`).",
+)
+_platform = APIKeyHeader(
+    name="PlatformAccessToken",
+    auto_error=False,
+    description="A Platform Access Token whose issuer is the organisation "
+    "(`orderdesk token --platform --org ORG`).",
+)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def get_service_owner(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    platform: Annotated[str | None, Depends(_platform)],
+) -> ServiceOwner:
+    """401 without a valid token, 403 without the notifications scope or an organisation."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.service_owner(bearer=bearer.credentials if bearer else None, platform=platform)
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+NowDep = Annotated[datetime, Depends(get_now)]
+ServiceOwnerDep = Annotated[ServiceOwner, Depends(get_service_owner)]

@@ -1,0 +1,170 @@
+"""RFC 9457 problem details: one table maps each error class to a status, a type URI and a title."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderdesk.auth.errors import Forbidden, Unauthenticated
+from orderdesk.core.errors import DomainError, InvalidInput
+from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    status: int
+    type: str
+    title: str
+
+
+BAD_REQUEST = ProblemType(400, _RFC9110 + "15.5.1", "One or more validation errors occurred.")
+UNAUTHORIZED = ProblemType(401, _RFC9110 + "15.5.2", "Unauthorized")
+FORBIDDEN = ProblemType(403, _RFC9110 + "15.5.4", "Forbidden")
+NOT_FOUND = ProblemType(404, _RFC9110 + "15.5.5", "Not Found")
+METHOD_NOT_ALLOWED = ProblemType(405, _RFC9110 + "15.5.6", "Method Not Allowed")
+CONFLICT = ProblemType(409, _RFC9110 + "15.5.10", "Conflict")
+CONTENT_TOO_LARGE = ProblemType(413, _RFC9110 + "15.5.14", "Content Too Large")
+UNSUPPORTED_MEDIA_TYPE = ProblemType(415, _RFC9110 + "15.5.16", "Unsupported Media Type")
+INTERNAL_ERROR = ProblemType(500, _RFC9110 + "15.6.1", "An error occurred while processing your request.")
+
+PROBLEMS: dict[type[DomainError], ProblemType] = {
+    InvalidInput: BAD_REQUEST,
+    Unauthenticated: UNAUTHORIZED,
+    Forbidden: FORBIDDEN,
+    OrderNotFound: NOT_FOUND,
+    CancellationProhibited: CONFLICT,
+}
+
+_BY_STATUS = {
+    problem.status: problem
+    for problem in (
+        BAD_REQUEST,
+        UNAUTHORIZED,
+        FORBIDDEN,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        CONFLICT,
+        CONTENT_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
+    )
+}
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem; `errors` names each offending field with its messages."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    trace_id: str = Field(alias="traceId")
+    errors: dict[str, list[str]] | None = None
+
+
+def problem_for(error_class: type[DomainError]) -> ProblemType:
+    for klass in error_class.__mro__:
+        if klass in PROBLEMS:
+            return PROBLEMS[klass]  # type: ignore[index]
+    return INTERNAL_ERROR
+
+
+def trace_id(request: Request) -> str:
+    return str(getattr(request.state, "trace_id", ""))
+
+
+def problem_response(
+    request: Request,
+    problem: ProblemType,
+    *,
+    detail: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body["traceId"] = trace_id(request)
+    return JSONResponse(body, status_code=problem.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def openapi_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses` entry of a route for the domain errors it may raise."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        problem = problem_for(error)
+        responses[problem.status] = {
+            "model": ProblemDetails,
+            "description": (error.__doc__ or problem.title).strip(),
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    return responses
+
+
+async def handle_domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    problem = problem_for(type(error))
+    errors = error.errors if isinstance(error, InvalidInput) else None
+    detail = _errors_detail(errors) if errors else error.message
+    headers = {"WWW-Authenticate": "Bearer"} if problem is UNAUTHORIZED else None
+    return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
+
+
+async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors: dict[str, list[str]] = {}
+    for item in error.errors():
+        errors.setdefault(_field_path(item), []).append(_message(item))
+    return problem_response(request, BAD_REQUEST, detail=_errors_detail(errors), errors=errors)
+
+
+async def handle_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    problem = _BY_STATUS.get(
+        error.status_code, ProblemType(error.status_code, "about:blank", str(error.detail))
+    )
+    detail = str(error.detail) if error.detail and error.detail != problem.title else None
+    return problem_response(request, problem, detail=detail, headers=error.headers)
+
+
+async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    return problem_response(request, INTERNAL_ERROR)
+
+
+def _field_path(item: Any) -> str:
+    location = list(item.get("loc", ()))
+    if location and location[0] in ("body", "query", "path", "header"):
+        location = location[1:]
+    if item.get("type") == "json_invalid":
+        return "$"
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "$"
+
+
+def _message(item: Any) -> str:
+    if item.get("type") == "json_invalid":
+        return "The request body is not valid JSON."
+    if item.get("type") == "missing" and tuple(item.get("loc", ())) == ("body",):
+        return "A JSON request body is required."
+    return str(item.get("msg", "Invalid value."))
+
+
+def _errors_detail(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
