@@ -1,0 +1,6 @@
+# Shortcuts for the two commands of the README; dev.py does the work and needs only Python 3.11+.
+.PHONY: run test
+run:
+	python3 dev.py run
+test:
+	python3 dev.py test

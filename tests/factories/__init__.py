@@ -1,0 +1,1 @@
+"""Factories of valid request bodies, overridable field by field."""
