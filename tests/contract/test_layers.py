@@ -1,0 +1,67 @@
+"""The import rules of STYLE.md: families never import each other; only some layers use a framework."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "orderdesk"
+FAMILIES = ("notifications", "dataorders", "purchases")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _modules() -> list[tuple[Path, set[str]]]:
+    return [(path, _imports(path)) for path in SRC.rglob("*.py")]
+
+
+def test_families__never_import_each_other() -> None:
+    offences = []
+    for path, imports in _modules():
+        parts = path.relative_to(SRC).parts
+        if parts[0] not in FAMILIES:
+            continue
+        for other in FAMILIES:
+            if other != parts[0] and any(name.startswith(f"orderdesk.{other}") for name in imports):
+                offences.append(f"{path.relative_to(SRC)} imports orderdesk.{other}")
+    assert offences == []
+
+
+def test_fastapi__only_in_routers_web_app_and_health() -> None:
+    allowed = {"app.py", "health.py", "router.py"}
+    offences = [
+        str(path.relative_to(SRC))
+        for path, imports in _modules()
+        if any(name.split(".")[0] in ("fastapi", "starlette") for name in imports)
+        and path.name not in allowed
+        and path.relative_to(SRC).parts[0] != "web"
+    ]
+    assert offences == []
+
+
+def test_services_and_models__never_import_the_web_layer() -> None:
+    offences = [
+        str(path.relative_to(SRC))
+        for path, imports in _modules()
+        if path.name in ("service.py", "models.py", "repository.py", "tables.py", "errors.py")
+        and any(name.startswith(("orderdesk.web", "fastapi", "typer")) for name in imports)
+    ]
+    assert offences == []
+
+
+def test_typer__only_in_the_cli() -> None:
+    offences = [
+        str(path.relative_to(SRC))
+        for path, imports in _modules()
+        if "typer" in imports and path.relative_to(SRC).parts[0] != "cli"
+    ]
+    assert offences == []

@@ -1,0 +1,101 @@
+"""A status read costs one indexed lookup however many notifications the order has."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import event, text, update
+
+from orderdesk.core.db import Database
+from orderdesk.notifications.tables import notification_email, notification_order
+from tests.factories.notifications import email_order
+
+API = "/notifications/api/v1"
+
+
+@contextmanager
+def counting_statements(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _order_with_notifications(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, count: int
+) -> str:
+    response = await client.post(f"{API}/orders/email", json=email_order(), headers=auth)
+    order_id = uuid.UUID(response.json()["orderId"])
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "notification_order_id": order_id,
+            "to_address": f"r{i}@example.com",
+            "status": "Delivered" if i % 2 else "New",
+            "status_changed_at": now,
+            "expires_at": now + timedelta(hours=48),
+        }
+        for i in range(count)
+    ]
+    async with database.transaction() as connection:
+        await connection.execute(notification_email.insert(), rows)
+        await connection.execute(
+            update(notification_order)
+            .where(notification_order.c.id == order_id)
+            .values(email_generated=count, email_succeeded=count // 2, processing_status="Processed")
+        )
+    return str(order_id)
+
+
+async def test_get_status__order_with_five_thousand_notifications__one_statement(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    order_id = await _order_with_notifications(client, auth, database, 5000)
+
+    with counting_statements(database) as statements:
+        response = await client.get(f"{API}/orders/{order_id}/status", headers=auth)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["processingStatus"]["status"] == "Completed"  # Processed is shown as Completed in v1
+    assert body["notificationsStatusSummary"]["email"]["generated"] == 5000
+    assert body["notificationsStatusSummary"]["email"]["succeeded"] == 2500
+    assert "sms" not in body["notificationsStatusSummary"]
+    assert [s for s in statements if "notification_order" in s] == statements
+    assert len(statements) == 1
+
+
+async def test_get_status__on_postgres_with_many_orders__uses_the_primary_key(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, backend: str
+) -> None:
+    if backend != "postgres":
+        return
+    order_id = await _order_with_notifications(client, auth, database, 10)
+    async with database.transaction() as connection:
+        template = (
+            (await connection.execute(notification_order.select().where(notification_order.c.id == order_id)))
+            .mappings()
+            .one()
+        )
+        await connection.execute(
+            notification_order.insert(), [{**template, "id": uuid.uuid4()} for _ in range(3000)]
+        )
+        await connection.execute(text("ANALYZE notification_order"))
+        plan = await connection.execute(
+            text("EXPLAIN SELECT * FROM notification_order WHERE id = :id AND creator = 'ttd'"),
+            {"id": order_id},
+        )
+        lines = "\n".join(row[0] for row in plan)
+    assert "pk_notification_order" in lines, lines
