@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -87,4 +88,17 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, database: Database 
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)
+    _tidy_openapi(app)
     return app
+
+
+def _tidy_openapi(app: FastAPI) -> None:
+    """Serve the generated OpenAPI document as problems.tidy_openapi corrects it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.tidy_openapi(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

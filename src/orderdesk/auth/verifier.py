@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import jwt
 from cachetools import TLRUCache
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
@@ -19,6 +20,10 @@ from orderdesk.auth.principals import ServiceOwner
 from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
 
 ALGORITHMS = ["RS256", "ES256"]
+MAX_ORG_LENGTH = 100
+"""The longest organisation name: the width of `notification_order.creator`."""
+_RSA_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
+_EC_ALGORITHMS = {"secp256r1": ["ES256"], "secp384r1": ["ES384"], "secp521r1": ["ES512"]}
 TokenKind = Literal["bearer", "platform"]
 Claims = dict[str, Any]
 
@@ -68,7 +73,7 @@ class TokenVerifier:
             claims: Claims = jwt.decode(
                 token,
                 signing_key,  # type: ignore[arg-type]
-                algorithms=ALGORITHMS,
+                algorithms=_algorithms_for(signing_key),
                 issuer=issuer,
                 options={"require": ["exp", "iss"], "verify_aud": False},
             )
@@ -76,6 +81,9 @@ class TokenVerifier:
             raise Unauthenticated("The token has expired.") from error
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"The token could not be verified: {error}.") from error
+        except (TypeError, ValueError) as error:
+            # PyJWT raises these, not PyJWTError, when the token's algorithm does not fit the key.
+            raise Unauthenticated("The token's algorithm does not match the issuer's key.") from error
         return claims
 
     def _key_for(self, kind: TokenKind, issuer: str) -> PublicKeyTypes | None:
@@ -96,18 +104,49 @@ class TokenVerifier:
         """
         if platform:
             claims = self.verify("platform", platform)
-            return ServiceOwner(org=str(claims["iss"]), via="platform")
+            issuer = claims["iss"]
+            if not _is_org_name(issuer):
+                raise Forbidden("The Platform Access Token's issuer is not an organisation name.")
+            return ServiceOwner(org=issuer, via="platform")
         if not bearer:
             raise Unauthenticated("An Authorization bearer token or a PlatformAccessToken is required.")
         claims = self.verify("bearer", bearer)
-        scopes = claims.get("scope", "")
-        scope_list = scopes.split() if isinstance(scopes, str) else list(scopes or [])
-        if NOTIFICATIONS_CREATE_SCOPE not in scope_list:
+        if NOTIFICATIONS_CREATE_SCOPE not in _scopes(claims.get("scope")):
             raise Forbidden(f"The token lacks the scope '{NOTIFICATIONS_CREATE_SCOPE}'.")
         org = claims.get(ORG_CLAIM)
-        if not isinstance(org, str) or not org:
+        if not _is_org_name(org):
             raise Forbidden(f"The token has no '{ORG_CLAIM}' claim naming the organisation.")
         return ServiceOwner(org=org, via="bearer")
+
+
+def _scopes(claim: Any) -> list[str]:
+    """`scope` as a space-separated string (OAuth 2) or a list of strings; anything else grants none."""
+    if isinstance(claim, str):
+        return claim.split()
+    if isinstance(claim, list):
+        return [scope for scope in claim if isinstance(scope, str)]
+    return []
+
+
+def _is_org_name(value: Any) -> TypeGuard[str]:
+    """An organisation's short name (`ttd`, `skd`): it becomes the creator of orders, stored in a
+    column of MAX_ORG_LENGTH characters, so longer or blank names derive no organisation (403)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ORG_LENGTH
+        and value.isprintable()
+        and value.strip() == value
+    )
+
+
+def _algorithms_for(key: PublicKeyTypes) -> list[str]:
+    """Only the algorithms the issuer's key can verify: a token naming another one is refused as
+    unverifiable (PyJWT would otherwise fail on the key type with a TypeError)."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return _RSA_ALGORITHMS
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return _EC_ALGORITHMS.get(key.curve.name, [])
+    return ALGORITHMS
 
 
 def _expiry(_key: tuple[TokenKind, str], claims: Claims, _now: float) -> float:

@@ -151,6 +151,8 @@ def config_show() -> None:
     """Print the effective settings, secrets masked."""
     settings = _settings()
     data = settings.model_dump(mode="json")
+    if settings.database.url:
+        data["database"]["url"] = _redacted(settings.database.url)
     data["database_url"] = _redacted(settings.database_url)
     json.dump(data, sys.stdout, indent=2)
     sys.stdout.write("\n")
@@ -158,8 +160,12 @@ def config_show() -> None:
 
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL; hidden, it may hold a password)"
 
 
 if __name__ == "__main__":

@@ -32,6 +32,16 @@ def parse_contacts(document: Any) -> tuple[list[Person], list[Organization]]:
         for index, entry in enumerate(_list(document, "organizations", errors))
         if (organization := _organization(entry, f"organizations[{index}]", errors)) is not None
     ]
+    _refuse_duplicates(
+        document, "persons", "nationalIdentityNumber", [p.national_identity_number for p in persons], errors
+    )
+    _refuse_duplicates(
+        document,
+        "organizations",
+        "organizationNumber",
+        [o.organization_number for o in organizations],
+        errors,
+    )
     if errors:
         raise InvalidInput(errors)
     return persons, organizations
@@ -51,6 +61,27 @@ def _list(document: dict[str, Any], key: str, errors: dict[str, list[str]]) -> l
         errors.setdefault(key, []).append(f"'{key}' must be a list.")
         return []
     return value
+
+
+def _refuse_duplicates(
+    document: dict[str, Any], key: str, field: str, numbers: list[str], errors: dict[str, list[str]]
+) -> None:
+    """One entry per number: two entries for one person could only disagree, and PostgreSQL refuses
+    to upsert one row twice in a statement."""
+    if len(set(numbers)) == len(numbers):
+        return
+    first_index: dict[str, int] = {}
+    for index, entry in enumerate(document.get(key, [])):
+        number = entry.get(field) if isinstance(entry, dict) else None
+        if not isinstance(number, str):
+            continue
+        number = number.strip()
+        if number in first_index:
+            errors.setdefault(f"{key}[{index}].{field}", []).append(
+                f"'{number}' is already given in {key}[{first_index[number]}]."
+            )
+        else:
+            first_index[number] = index
 
 
 def _text(entry: dict[str, Any], key: str, path: str, errors: dict[str, list[str]]) -> str | None:

@@ -10,15 +10,16 @@ _LETTERS = "A-Za-z0-9\u00e6\u00f8\u00e5\u00c6\u00d8\u00c5"
 _ATOM = rf"[{_LETTERS}!#$%&'*+/=?^_`{{|}}~-]+"
 _LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\r\n]|\\.)+")'
 _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
-_IPV4 = r"\[(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\]"
+_IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
 _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 
-_NIN = re.compile(r"\d{11}")
-_ORG_NUMBER = re.compile(r"\d{9}")
-_MOBILE_CHARS = re.compile(r"(?:\+|00)\d+")
+# Digits are ASCII only: `\d` alone would also match Arabic-Indic and other Unicode digits.
+_NIN = re.compile(r"[0-9]{11}")
+_ORG_NUMBER = re.compile(r"[0-9]{9}")
+_MOBILE_CHARS = re.compile(r"(?:\+|00)[0-9]+")
 _ALPHANUMERIC_SENDER = re.compile(r"[A-Za-z0-9 ._-]{1,11}")
-_NUMERIC_SENDER = re.compile(r"\+?\d{1,15}")
+_NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,15}")
 
 
 def is_valid_email(value: str) -> bool:
@@ -51,7 +52,7 @@ def normalize_mobile_number(value: str) -> str | None:
 def normalize_register_mobile_number(value: str) -> str | None:
     """Numbers from the register may be national: eight digits starting 4 or 9 are Norwegian."""
     compact = re.sub(r"[\s-]", "", value)
-    if re.fullmatch(r"[49]\d{7}", compact):
+    if re.fullmatch(r"[49][0-9]{7}", compact):
         compact = "+47" + compact
     return normalize_mobile_number(compact)
 

@@ -110,7 +110,7 @@ def registration_response(
     order_id: object, lookup: RecipientLookup | None
 ) -> NotificationOrderRequestResponseExt:
     return NotificationOrderRequestResponseExt(
-        order_id=order_id,  # type: ignore[arg-type]
+        order_id=order_id,
         recipient_lookup=RecipientLookupResultExt(
             status=lookup.status,
             is_reserved=lookup.is_reserved,
@@ -165,7 +165,7 @@ def order_ext(order: Order, base_url: str) -> NotificationOrderExt:
         else None,
         sms_template=SmsTemplateOut(sender_number=sms.sender_number, body=sms.body) if sms else None,
         links=OrderResourceLinksExt(self_=url, status=f"{url}/status"),
-        **_base_fields(order),  # type: ignore[arg-type]
+        **_base_fields(order),
     )
 
 
@@ -197,7 +197,7 @@ def order_with_status_ext(order: Order, base_url: str) -> NotificationOrderWithS
             last_update=order.status_changed_at,
         ),
         notifications_status_summary=summary,
-        **_base_fields(order),  # type: ignore[arg-type]
+        **_base_fields(order),
     )
 
 

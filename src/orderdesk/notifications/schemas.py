@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -59,19 +61,46 @@ def _status_table(descriptions: dict[Any, str]) -> str:
     return f"| Status | Description |\n|---|---|\n{rows}"
 
 
+_ISO_DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_time(value: Any) -> Any:
+    """Only ISO 8601 text is a date-time here: pydantic alone would take 1900000000 as a Unix time."""
+    if value is not None and (not isinstance(value, str) or not _ISO_DATE_PREFIX.match(value)):
+        raise PydanticCustomError("datetime_format", "The value must be an ISO 8601 date and time.")
+    return value
+
+
 def _require_zone(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise PydanticCustomError(
             "time_zone_missing", "The requested send time value must have specified a time zone."
         )
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range", "The requested send time is out of range in UTC."
+        ) from None
     return value
 
 
 def _absolute_http_url(value: str | None) -> str | None:
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(char.isspace() for char in value)
+    ):
         raise PydanticCustomError(
             "url_invalid", "The condition endpoint must be an absolute http or https URL."
         )
@@ -84,7 +113,25 @@ def _not_blank(value: str) -> str:
     return value
 
 
-NonBlank = Annotated[StrictStr, AfterValidator(_not_blank)]
+def _storable(value: str) -> str:
+    """NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): refuse them up front."""
+    if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value):
+        raise PydanticCustomError(
+            "string_unstorable", "The value cannot contain NUL characters or unpaired surrogates."
+        )
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_storable)]
+"""Every string the API accepts: strict (no numbers turned into text) and storable."""
+Reference = Annotated[StrictStr, StringConstraints(max_length=500), AfterValidator(_storable)]
+"""Text kept in a column of at most 500 characters."""
+
+
+NonBlank = Annotated[Text, AfterValidator(_not_blank)]
+ResourceAction = Annotated[
+    StrictStr, StringConstraints(max_length=200), AfterValidator(_storable), AfterValidator(_not_blank)
+]
 
 
 class WireModel(BaseModel):
@@ -95,14 +142,21 @@ class RecipientExt(WireModel):
     """One recipient: a national identity number, an organisation number, or an e-mail address
     and/or a mobile number."""
 
-    email_address: StrictStr | None = Field(default=None, examples=["recipient@domain.com"])
-    mobile_number: StrictStr | None = Field(
+    email_address: Text | None = Field(
+        default=None, json_schema_extra={"maxLength": 320}, examples=["recipient@domain.com"]
+    )
+    mobile_number: Text | None = Field(
         default=None,
         description="E.164, starting with `+` or `00` followed by the country code.",
+        json_schema_extra={"pattern": r"^(\+|00)[0-9]{4,15}$"},
         examples=["+4799999999"],
     )
-    organization_number: StrictStr | None = Field(default=None, examples=["311000179"])
-    national_identity_number: StrictStr | None = Field(default=None, examples=["07837399275"])
+    organization_number: Text | None = Field(
+        default=None, json_schema_extra={"pattern": "^[0-9]{9}$"}, examples=["311000179"]
+    )
+    national_identity_number: Text | None = Field(
+        default=None, json_schema_extra={"pattern": "^[0-9]{11}$"}, examples=["07837399275"]
+    )
     is_reserved: bool | None = Field(
         default=None,
         description="Output only: whether the person has reserved themselves against digital communication.",
@@ -167,7 +221,7 @@ class RecipientExt(WireModel):
 
 
 class EmailTemplateExt(WireModel):
-    from_address: StrictStr | None = Field(
+    from_address: Text | None = Field(
         default=None, description="Sender address; the configured default when left out."
     )
     subject: NonBlank
@@ -191,7 +245,7 @@ def _sender(value: str | None) -> str | None:
     return value
 
 
-SmsSender = Annotated[StrictStr | None, AfterValidator(_sender)]
+SmsSender = Annotated[Text | None, AfterValidator(_sender)]
 
 
 class SmsTemplateExt(WireModel):
@@ -204,15 +258,18 @@ class SmsTemplateExt(WireModel):
 class OrderRequestBase(WireModel):
     """Fields common to the three ways of placing an order."""
 
-    senders_reference: StrictStr | None = Field(
-        default=None, description="The creator's own reference; searchable with `GET /orders`."
+    senders_reference: Reference | None = Field(
+        default=None,
+        description="The creator's own reference; searchable with `GET /orders`.",
     )
-    requested_send_time: Annotated[datetime | None, AfterValidator(_require_zone)] = Field(
+    requested_send_time: Annotated[
+        datetime | None, BeforeValidator(_iso_date_time), AfterValidator(_require_zone)
+    ] = Field(
         default=None,
         description="When to send, with a time zone; at most five minutes in the past. "
         "Leave out to send now.",
     )
-    condition_endpoint: Annotated[StrictStr | None, AfterValidator(_absolute_http_url)] = Field(
+    condition_endpoint: Annotated[Text | None, AfterValidator(_absolute_http_url)] = Field(
         default=None,
         description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
     )
@@ -220,12 +277,26 @@ class OrderRequestBase(WireModel):
     ignore_reservation: StrictBool | None = Field(
         default=None, description="Send to persons even if they have reserved themselves."
     )
-    resource_id: StrictStr | None = None
-    resource_action: Annotated[StrictStr | None, AfterValidator(lambda v: v and _not_blank(v))] = None
+    resource_id: Reference | None = None
+    resource_action: ResourceAction | None = Field(default=None, description="Needs `resourceId`.")
 
 
 class NotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders`: any channel, with the templates that channel needs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sendersReference": "demo-2026-03",
+                    "notificationChannel": "EmailPreferred",
+                    "recipients": [{"organizationNumber": "311000179"}],
+                    "emailTemplate": {"subject": "Notice", "body": "Dear $recipientName$"},
+                    "smsTemplate": {"senderNumber": "Altinn", "body": "Notice for $recipientName$"},
+                }
+            ]
+        }
+    )
 
     notification_channel: Annotated[NotificationChannel, _case_insensitive(NotificationChannel)] = Field(
         description="Email and Sms need their template; EmailPreferred, SmsPreferred and "
@@ -242,6 +313,23 @@ def _single_line(value: str) -> str:
 class EmailNotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders/email`: an e-mail from the default sender address."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sendersReference": "demo-2026-01",
+                    "recipients": [
+                        {"emailAddress": "recipient@domain.com"},
+                        {"nationalIdentityNumber": "07837399275"},
+                    ],
+                    "subject": "Hello $recipientName$",
+                    "body": "A message sent from an application owner.",
+                    "contentType": "Plain",
+                }
+            ]
+        }
+    )
+
     subject: Annotated[NonBlank, AfterValidator(_single_line)]
     body: NonBlank
     content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
@@ -249,6 +337,19 @@ class EmailNotificationOrderRequestExt(OrderRequestBase):
 
 class SmsNotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders/sms`: an SMS, sent in the daytime window."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sendersReference": "demo-2026-02",
+                    "recipients": [{"mobileNumber": "+4799999999"}],
+                    "senderNumber": "Altinn",
+                    "body": "A text message sent by a service owner.",
+                }
+            ]
+        }
+    )
 
     sender_number: SmsSender = None
     body: NonBlank

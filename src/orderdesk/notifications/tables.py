@@ -21,7 +21,7 @@ notification_order = Table(
     "notification_order",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("creator", String(100), nullable=False),
+    Column("creator", String(100), nullable=False),  # auth.verifier.MAX_ORG_LENGTH
     Column("senders_reference", String(500), nullable=True),
     Column("requested_send_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -32,8 +32,9 @@ notification_order = Table(
     Column("resource_action", String(200), nullable=True),
     Column("condition_endpoint", Text, nullable=True),
     Column("recipients", JSON, nullable=False),
-    Column("email_template", JSON, nullable=True),
-    Column("sms_template", JSON, nullable=True),
+    # none_as_null: an order without a template gets SQL NULL, not the JSON value `null`.
+    Column("email_template", JSON(none_as_null=True), nullable=True),
+    Column("sms_template", JSON(none_as_null=True), nullable=True),
     Column("processing_status", String(32), nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
     # Counters kept with the order so that a status read is one row, however many notifications.

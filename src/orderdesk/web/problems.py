@@ -16,6 +16,7 @@ from orderdesk.core.errors import DomainError, InvalidInput
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+_BODY_NOT_JSON = "The request body is not valid JSON."
 _RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
 
 
@@ -75,7 +76,7 @@ class ProblemDetails(BaseModel):
 def problem_for(error_class: type[DomainError]) -> ProblemType:
     for klass in error_class.__mro__:
         if klass in PROBLEMS:
-            return PROBLEMS[klass]  # type: ignore[index]
+            return PROBLEMS[klass]
     return INTERNAL_ERROR
 
 
@@ -136,7 +137,13 @@ async def handle_http_error(request: Request, error: Exception) -> JSONResponse:
         error.status_code, ProblemType(error.status_code, "about:blank", str(error.detail))
     )
     detail = str(error.detail) if error.detail and error.detail != problem.title else None
-    return problem_response(request, problem, detail=detail, headers=error.headers)
+    headers = dict(error.headers) if error.headers else None
+    errors = None
+    if problem is BAD_REQUEST:
+        # FastAPI's own 400: a body it could not parse (invalid UTF-8, nesting too deep, huge numbers).
+        errors = {"$": [_BODY_NOT_JSON]}
+        detail = _errors_detail(errors)
+    return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
 
 
 async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
@@ -160,7 +167,7 @@ def _field_path(item: Any) -> str:
 
 def _message(item: Any) -> str:
     if item.get("type") == "json_invalid":
-        return "The request body is not valid JSON."
+        return _BODY_NOT_JSON
     if item.get("type") == "missing" and tuple(item.get("loc", ())) == ("body",):
         return "A JSON request body is required."
     return str(item.get("msg", "Invalid value."))
@@ -168,3 +175,34 @@ def _message(item: Any) -> str:
 
 def _errors_detail(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
+def tidy_openapi(document: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the handlers above do.
+
+    FastAPI documents a 422 nobody returns (validation errors are 400 problems here), and puts the
+    problem schema under `application/json` next to an empty `application/problem+json`. Bodies over
+    the size limit get a 413 problem on every operation that takes a body.
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    problem = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses: dict[str, Any] = operation.get("responses", {})
+            responses.pop("422", None)
+            for response in responses.values():
+                content = response.get("content", {})
+                if PROBLEM_MEDIA_TYPE in content:
+                    content.pop("application/json", None)
+                    content[PROBLEM_MEDIA_TYPE] = problem
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "413",
+                    {
+                        "description": "The request body is larger than the configured limit.",
+                        "content": {PROBLEM_MEDIA_TYPE: problem},
+                    },
+                )
+    return document
