@@ -21,7 +21,7 @@ STAMP = VENV / ".orderdesk-installed"
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 a newcomer has
         sys.exit(f"orderdesk needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
@@ -47,9 +47,10 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "run":
         return subprocess.call([str(BIN / "orderdesk"), "serve", *rest], cwd=ROOT)
-    lint = subprocess.call([str(BIN / "ruff"), "check", "src", "tests"], cwd=ROOT)
-    if lint:
-        return lint
+    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        failed = subprocess.call([str(BIN / check[0]), *check[1:]], cwd=ROOT)
+        if failed:
+            return failed
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from sqlalchemy import text
 
 from orderdesk.app import create_app
@@ -162,7 +163,7 @@ class Tokens:
     home: Path
     issuer: str = "orderdesk"
 
-    def _key(self):  # type: ignore[no-untyped-def]
+    def _key(self) -> PrivateKeyTypes:
         return load_or_create_signing_key(self.home / "signing-key.pem")
 
     def bearer(

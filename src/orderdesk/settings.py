@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     home: Path = Path("./var")
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; bigger bodies get 413 before they are read."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    """auto: readable lines on a terminal, JSON lines when the output is a file or a pipe."""
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -170,3 +171,15 @@ async def test_serve__two_servers_starting_on_one_fresh_home__both_serve_the_sam
             assert placed.status_code == 202, placed.text
             got = await http.get(f"{second.base_url}{API}/orders/{placed.json()['orderId']}")
             assert got.status_code == 200
+
+
+async def test_serve__json_log_format__writes_one_json_object_per_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with serving(home, {"ORDERDESK_LOG_FORMAT": "json"}) as server:
+        await wait_until_healthy(server)
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            assert (await http.get("/notifications/api/v1/orders/1")).status_code == 401
+    records = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    assert records, server.log.read_text()
+    assert all({"event", "level", "timestamp"} <= record.keys() for record in records)
+    assert any("/notifications/api/v1/orders/1" in record["event"] for record in records)

@@ -58,11 +58,13 @@ def serve(
     import uvicorn
 
     from orderdesk.app import create_app
+    from orderdesk.core.logging import configure_logging
 
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_migrate(settings))
     typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from orderdesk.notifications.schemas import (
     NotificationOrderRequestExt,
     NotificationOrderRequestResponseExt,
     NotificationOrderWithStatusExt,
+    Reference,
     SmsNotificationOrderRequestExt,
     SmsNotificationSummaryExt,
 )
@@ -149,7 +150,7 @@ async def get_orders(
     request: Request,
     database: DatabaseDep,
     owner: ServiceOwnerDep,
-    senders_reference: Annotated[str, Query(alias="sendersReference", min_length=1)],
+    senders_reference: Annotated[Reference, Query(alias="sendersReference", min_length=1)],
 ) -> Response:
     async with database.transaction() as connection:
         orders = await service.find_orders(connection, Creator(owner.org), senders_reference)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,6 +19,7 @@ from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _BODY_NOT_JSON = "The request body is not valid JSON."
 _RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
+_log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,14 @@ async def handle_http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """Answer 500 without details; the log keeps the traceback under the same traceId."""
+    _log.error(
+        "unhandled_error",
+        trace_id=trace_id(request),
+        method=request.method,
+        path=request.url.path,
+        exc_info=error,
+    )
     return problem_response(request, INTERNAL_ERROR)
 
 

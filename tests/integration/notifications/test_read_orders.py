@@ -532,3 +532,13 @@ async def test_get_order__person_recipients__show_whether_they_are_reserved(
         {"nationalIdentityNumber": contacts.PERSON_RESERVED, "isReserved": True},
         {"organizationNumber": contacts.ORGANIZATION},
     ]
+
+
+async def test_find_orders__senders_reference_with_nul__bad_request(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/notifications/api/v1/orders", params={"sendersReference": "a\x00b"}, headers=auth
+    )
+    assert response.status_code == 400
+    assert "sendersReference" in response.json()["errors"]
