@@ -137,6 +137,9 @@ class Clock:
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
 
+    def set(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
+
 
 @pytest.fixture
 def clock() -> Clock:

@@ -16,12 +16,14 @@ from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
+from orderdesk.core.wakeup import Wakeups
 from orderdesk.health import router as health_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
 from orderdesk.settings import Settings
 from orderdesk.web import problems
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
+from orderdesk.workers import Workers
 
 DESCRIPTION = """
 orderdesk takes orders for work that happens later and reports their status.
@@ -49,19 +51,35 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
-def create_app(settings: Settings, *, clock: Clock = utcnow, database: Database | None = None) -> FastAPI:
-    """Build the API. The database is created from the settings unless one is given (tests share one);
-    migrations are not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    database: Database | None = None,
+    run_workers: bool = False,
+) -> FastAPI:
+    """Build the API, with the worker loops running beside it when `run_workers` (`orderdesk serve`).
+
+    The database is created from the settings unless one is given (tests share one); migrations are
+    not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
     owns_database = database is None
     db = database or Database.from_url(
         settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
     )
+    wakeups = Wakeups()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            await db.dispose()
+        workers = Workers(settings, db, clock, wakeups) if run_workers else None
+        if workers is not None:
+            await workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await workers.stop()
+            if owns_database:
+                await db.dispose()
 
     app = FastAPI(
         title="orderdesk",
@@ -72,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, database: Database 
     app.state.settings = settings
     app.state.database = db
     app.state.clock = clock
+    app.state.wakeups = wakeups
     app.state.token_verifier = build_token_verifier(settings)
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,

@@ -58,6 +58,37 @@ class NotificationSettings(BaseSettings):
     kannel_sendsms_url: str | None = None
     kannel_username: str | None = None
     kannel_password: SecretStr | None = None
+    smtp_connections: int = Field(default=4, ge=1)
+    """Persistent SMTP connections kept open per worker process."""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_bounce_address: str | None = None
+    """Envelope sender for bounces, e.g. bounces@example.com; each message gets bounces+ID@example.com."""
+    bounce_smtp_port: int | None = None
+    """Port of the bounce intake (an SMTP listener in the worker); off when unset."""
+    public_base_url: str = "http://127.0.0.1:8080"
+    """How providers reach this service for delivery reports (Kannel's dlr-url)."""
+
+    # The pipeline (worker loops)
+    worker_order_batch: int = Field(default=50, ge=1)
+    worker_dispatch_batch: int = Field(default=500, ge=1)
+    worker_concurrency: int = Field(default=20, ge=1)
+    """Messages in flight per channel and worker process."""
+    worker_lease_seconds: float = Field(default=300.0, gt=0)
+    """A claimed order or notification goes back to the queue if its worker is silent this long."""
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    condition_retry_delay_seconds: float = Field(default=60.0, ge=0)
+    condition_timeout_seconds: float = Field(default=10.0, gt=0)
+    notification_ttl_hours: float = Field(default=48.0, gt=0)
+    ttl_grace_seconds: float = Field(default=300.0, ge=0)
+    sms_window_start_hour: int = Field(default=9, ge=0, le=23)
+    sms_window_end_hour: int = Field(default=17, ge=1, le=24)
+    sms_window_time_zone: str = "Europe/Oslo"
+    retry_base_seconds: float = Field(default=10.0, gt=0)
+    retry_max_seconds: float = Field(default=900.0, gt=0)
+    throttle_default_seconds: float = Field(default=60.0, gt=0)
+    email_rate_limit: float = Field(default=0.0, ge=0)
+    """E-mails per second per worker process; 0 for no limit."""
+    sms_rate_limit: float = Field(default=0.0, ge=0)
 
 
 class Settings(BaseSettings):

@@ -18,6 +18,7 @@ from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.tables import contact_organization, contact_person
 from orderdesk.core.db import Database
 from tests.conftest import POSTGRES_URL
+from tests.contract.test_migrations import head_revision
 from tests.factories import contacts
 from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable, run_orderdesk
 
@@ -63,7 +64,7 @@ def test_migrate__fresh_home__creates_the_database_at_head(cli_home: Path) -> No
     result = run_orderdesk(cli_home, "migrate")
 
     assert result.returncode == 0, result.stderr
-    assert "is at revision 0001" in result.stdout
+    assert f"is at revision {head_revision()}" in result.stdout
     assert (cli_home / "orderdesk.db").exists()
 
 
@@ -73,7 +74,7 @@ def test_migrate__run_twice__second_run_is_a_no_op(cli_home: Path) -> None:
     again = run_orderdesk(cli_home, "migrate")
 
     assert again.returncode == 0, again.stderr
-    assert "is at revision 0001" in again.stdout
+    assert f"is at revision {head_revision()}" in again.stdout
 
 
 def test_migrate__several_at_once_on_fresh_homes__all_succeed(tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ def test_migrate__several_at_once_on_fresh_homes__all_succeed(tmp_path: Path) ->
 
     for returncode, (stdout, stderr) in outcomes:
         assert returncode == 0, stderr
-        assert "is at revision 0001" in stdout
+        assert f"is at revision {head_revision()}" in stdout
 
 
 # ---- token ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,8 +54,11 @@ async def _migrate(settings: Settings) -> str | None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `orderdesk worker` elsewhere.")
+    ] = False,
 ) -> None:
-    """Run the API on the configured database, creating and migrating it when needed."""
+    """Run the API (and the workers) on the configured database, creating and migrating it when needed."""
     import uvicorn
 
     from orderdesk.app import create_app
@@ -64,7 +68,38 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_migrate(settings))
     typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
+    application = create_app(settings, run_workers=not no_worker)
+    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_config=None)
+
+
+@app.command()
+def worker() -> None:
+    """Run the workers only (scheduling, sending, expiry) until interrupted; start as many as you like."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.core.logging import configure_logging
+    from orderdesk.core.wakeup import Wakeups
+    from orderdesk.workers import Workers
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        await _migrate(settings)
+        database = Database.from_url(settings.database_url, pool_size=settings.database.pool_size)
+        workers = Workers(settings, database, utcnow, Wakeups())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        await workers.start()
+        typer.echo(f"orderdesk worker: database {_redacted(settings.database_url)}")
+        try:
+            await stop.wait()
+        finally:
+            await workers.stop()
+            await database.dispose()
+
+    asyncio.run(run())
 
 
 @app.command()

@@ -91,6 +91,11 @@ class EmailStatus(StrEnum):
     def counts_as_succeeded(self) -> bool:
         return self in (EmailStatus.SUCCEEDED, EmailStatus.DELIVERED)
 
+    @property
+    def is_final(self) -> bool:
+        """Succeeded still waits for a delivery report; only what comes after it is final."""
+        return self not in (EmailStatus.NEW, EmailStatus.SENDING, EmailStatus.SUCCEEDED)
+
 
 EMAIL_STATUS_DESCRIPTIONS: dict[EmailStatus, str] = {
     EmailStatus.NEW: "The email has been created, but has not been picked up for processing yet.",
@@ -144,6 +149,11 @@ class SmsStatus(StrEnum):
     def counts_as_succeeded(self) -> bool:
         return self in (SmsStatus.ACCEPTED, SmsStatus.DELIVERED)
 
+    @property
+    def is_final(self) -> bool:
+        """Accepted still waits for a delivery report; only what comes after it is final."""
+        return self not in (SmsStatus.NEW, SmsStatus.SENDING, SmsStatus.ACCEPTED)
+
 
 SMS_STATUS_DESCRIPTIONS: dict[SmsStatus, str] = {
     SmsStatus.NEW: "The SMS has been created, but has not been picked up for processing yet.",
@@ -173,6 +183,28 @@ SMS_STATUS_DESCRIPTIONS: dict[SmsStatus, str] = {
     SmsStatus.FAILED_REJECTED: "The SMS was rejected by the operator.",
     SmsStatus.FAILED_TTL: ("The SMS was accepted, but no delivery report arrived before it expired (TTL)."),
 }
+
+
+NotificationStatus = EmailStatus | SmsStatus
+
+
+class Channel(StrEnum):
+    """The two ways a notification travels; each has its own table, statuses and provider."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+    def status(self, value: str) -> NotificationStatus:
+        return EmailStatus(value) if self is Channel.EMAIL else SmsStatus(value)
+
+    @property
+    def sent(self) -> NotificationStatus:
+        """The status of a notification the provider took on and has not reported on yet."""
+        return EmailStatus.SUCCEEDED if self is Channel.EMAIL else SmsStatus.ACCEPTED
+
+    @property
+    def failed(self) -> NotificationStatus:
+        return EmailStatus.FAILED if self is Channel.EMAIL else SmsStatus.FAILED
 
 
 class RecipientLookupStatus(StrEnum):
@@ -265,6 +297,7 @@ class Order:
     requested_send_time: datetime
     created: datetime
     notification_channel: NotificationChannel
+    sending_time_policy: SendingTimePolicy
     ignore_reservation: bool | None
     resource_id: str | None
     resource_action: str | None

@@ -69,6 +69,7 @@ async def insert_order(
             sms_template=_sms_template_json(sms_template),
             processing_status=OrderProcessingStatus.REGISTERED.value,
             status_changed_at=created,
+            due_at=requested_send_time,
         )
     )
 
@@ -81,7 +82,7 @@ async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creato
         )
     )
     row = result.first()
-    return _order(row) if row is not None else None
+    return order_from_row(row) if row is not None else None
 
 
 async def list_orders_by_senders_reference(
@@ -97,7 +98,7 @@ async def list_orders_by_senders_reference(
         )
         .order_by(notification_order.c.created_at, notification_order.c.id)
     )
-    return [_order(row) for row in result]
+    return [order_from_row(row) for row in result]
 
 
 async def cancel_order_if_allowed(
@@ -187,7 +188,7 @@ def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
     return {"senderNumber": template.sender_number, "body": template.body}
 
 
-def _order(row: Row[Any]) -> Order:
+def order_from_row(row: Row[Any]) -> Order:
     email_template = row.email_template
     sms_template = row.sms_template
     return Order(
@@ -197,6 +198,7 @@ def _order(row: Row[Any]) -> Order:
         requested_send_time=row.requested_send_at,
         created=row.created_at,
         notification_channel=NotificationChannel(row.notification_channel),
+        sending_time_policy=SendingTimePolicy(row.sending_time_policy),
         ignore_reservation=row.ignore_reservation,
         resource_id=row.resource_id,
         resource_action=row.resource_action,

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.notifications import mapping, service
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.notifications import mapping, service, topics
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import Creator, OrderRequest
 from orderdesk.notifications.schemas import (
@@ -77,6 +78,9 @@ async def _register(
         registration = await service.register_order(
             connection, Creator(owner.org), order, now=now, defaults=_defaults(request)
         )
+        await Wakeups.announce(connection, topics.ORDERS)
+    wakeups: Wakeups = request.app.state.wakeups
+    wakeups.notify(topics.ORDERS)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(str(request.base_url), registration.order_id)
     return _json(body, 202, headers={"Location": location})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -16,6 +18,27 @@ from sqlalchemy import (
 )
 
 from orderdesk.core.db import UTCDateTime, metadata
+
+
+def _channel_counters(channel: str) -> list[Column[int]]:
+    return [
+        Column(f"{channel}_{name}", Integer, nullable=False, server_default="0")
+        for name in ("generated", "succeeded", "failed", "finished")
+    ]
+
+
+def _delivery_columns() -> list[Column[Any]]:
+    """What the dispatch loops keep per notification: the claim, the attempts, the provider's view."""
+    return [
+        # New: when it may be (re)tried. Sending: when the lease of the worker sending it runs out.
+        Column("due_at", UTCDateTime, nullable=False),
+        Column("lease_token", Uuid, nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("provider_reference", String(200), nullable=True, unique=True),
+        Column("last_error", Text, nullable=True),
+        Column("delivery_report", JSON(none_as_null=True), nullable=True),
+    ]
+
 
 notification_order = Table(
     "notification_order",
@@ -37,13 +60,18 @@ notification_order = Table(
     Column("sms_template", JSON(none_as_null=True), nullable=True),
     Column("processing_status", String(32), nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
+    # Registered: when the scheduler may pick the order up (the send time, later after an
+    # inconclusive send condition). Processing: when the worker's lease on it runs out.
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("lease_token", Uuid, nullable=True),
+    Column("condition_checks", Integer, nullable=False, server_default="0"),
     # Counters kept with the order so that a status read is one row, however many notifications.
-    Column("email_generated", Integer, nullable=False, server_default="0"),
-    Column("email_succeeded", Integer, nullable=False, server_default="0"),
-    Column("sms_generated", Integer, nullable=False, server_default="0"),
-    Column("sms_succeeded", Integer, nullable=False, server_default="0"),
+    # `finished` counts notifications in a final status: the order is Completed when it reaches
+    # `generated` on both channels.
+    *_channel_counters("email"),
+    *_channel_counters("sms"),
     Index("ix_notification_order_creator_senders_reference", "creator", "senders_reference"),
-    Index("ix_notification_order_status_requested_send_at", "processing_status", "requested_send_at"),
+    Index("ix_notification_order_status_due_at", "processing_status", "due_at"),
 )
 
 notification_email = Table(
@@ -64,8 +92,9 @@ notification_email = Table(
     Column("status", String(40), nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    *_delivery_columns(),
     Index("ix_notification_email_order_id", "notification_order_id"),
-    Index("ix_notification_email_status_id", "status", "id"),
+    Index("ix_notification_email_status_due_at", "status", "due_at"),
 )
 
 notification_sms = Table(
@@ -85,6 +114,27 @@ notification_sms = Table(
     Column("status", String(40), nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    *_delivery_columns(),
     Index("ix_notification_sms_order_id", "notification_order_id"),
-    Index("ix_notification_sms_status_id", "status", "id"),
+    Index("ix_notification_sms_status_due_at", "status", "due_at"),
 )
+
+dead_delivery_report = Table(
+    "dead_delivery_report",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+"""Delivery reports that could not be applied (unknown notification, expired, unrecognised state)."""
+
+provider_pause = Table(
+    "provider_pause",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("paused_until", UTCDateTime, nullable=False),
+)
+"""A provider that answered "too many requests" is left alone until `paused_until`, by every worker."""

@@ -46,6 +46,7 @@ async def _order_with_notifications(
             "status": "Delivered" if i % 2 else "New",
             "status_changed_at": now,
             "expires_at": now + timedelta(hours=48),
+            "due_at": now,
         }
         for i in range(count)
     ]

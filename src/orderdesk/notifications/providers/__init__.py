@@ -1,0 +1,1 @@
+"""Ways to send: each turns one message into a result the dispatch loop writes down."""

@@ -1,0 +1,56 @@
+"""What every provider takes and gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from orderdesk.notifications.models import EmailContentType, NotificationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    notification_id: UUID
+    from_address: str
+    to_address: str
+    subject: str
+    body: str
+    content_type: EmailContentType
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    notification_id: UUID
+    sender: str
+    mobile_number: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The provider's answer to one message.
+
+    `status` None means "not sent, try again later" (a temporary failure); `throttle_seconds` means
+    the provider asked for a pause, which every worker then honours.
+    """
+
+    status: NotificationStatus | None
+    reference: str | None = None
+    error: str | None = None
+    throttle_seconds: float | None = None
+
+    @classmethod
+    def retry(cls, error: str, *, throttle_seconds: float | None = None) -> SendResult:
+        return cls(status=None, error=error, throttle_seconds=throttle_seconds)
+
+
+MessageT_contra = TypeVar("MessageT_contra", EmailMessage, SmsMessage, contravariant=True)
+
+
+class Provider(Protocol[MessageT_contra]):
+    name: str
+
+    async def send(self, message: MessageT_contra) -> SendResult: ...
+
+    async def aclose(self) -> None: ...

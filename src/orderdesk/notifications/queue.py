@@ -1,0 +1,292 @@
+"""The database as the work queue: claiming due orders and due notifications in batches.
+
+A claim moves rows into a working status (`Processing`, `Sending`) with a lease: `due_at` becomes the
+moment the lease runs out and `lease_token` names the claim. A worker that dies leaves its rows to be
+claimed again once the lease has run out; a worker that outlived its lease finds its token replaced
+and its late results refused. On PostgreSQL claims skip rows other workers have locked, so any number
+of workers share the queue; SQLite has one writer at a time and needs nothing more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.db import bulk_insert, upsert
+from orderdesk.notifications.expansion import NewNotification
+from orderdesk.notifications.models import (
+    Channel,
+    EmailStatus,
+    Order,
+    OrderProcessingStatus,
+    SendingTimePolicy,
+    SmsStatus,
+)
+from orderdesk.notifications.repository import order_from_row
+from orderdesk.notifications.tables import notification_order, provider_pause
+from orderdesk.notifications.transitions import TABLES
+
+_REGISTERED = OrderProcessingStatus.REGISTERED.value
+_PROCESSING = OrderProcessingStatus.PROCESSING.value
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedOrder:
+    order: Order
+    lease_token: UUID
+    condition_checks: int
+
+
+async def claim_due_orders(
+    connection: AsyncConnection, *, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedOrder]:
+    """Registered orders whose time has come, and Processing orders whose worker's lease ran out."""
+    order = notification_order.c
+    due = (
+        select(order.id)
+        .where(and_(order.processing_status.in_((_REGISTERED, _PROCESSING)), order.due_at <= now))
+        .order_by(order.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    token = uuid.uuid4()
+    result = await connection.execute(
+        update(notification_order)
+        .where(order.id.in_(due.scalar_subquery()))
+        .values(
+            processing_status=_PROCESSING,
+            status_changed_at=now,
+            due_at=now + lease,
+            lease_token=token,
+        )
+        .returning(*notification_order.c)
+    )
+    return [
+        ClaimedOrder(order_from_row(row), token, row.condition_checks)
+        for row in sorted(result, key=lambda row: row.due_at)
+    ]
+
+
+async def next_order_due(connection: AsyncConnection) -> datetime | None:
+    """When the scheduler next has something to do, so that it can sleep until then."""
+    order = notification_order.c
+    result = await connection.execute(
+        select(func.min(order.due_at)).where(order.processing_status.in_((_REGISTERED, _PROCESSING)))
+    )
+    value: datetime | None = result.scalar()
+    return value
+
+
+async def postpone_order(
+    connection: AsyncConnection, claim: ClaimedOrder, *, now: datetime, until: datetime
+) -> bool:
+    """Hand the order back as Registered, to be picked up again at `until` (send condition retry)."""
+    return await _release(
+        connection,
+        claim,
+        processing_status=_REGISTERED,
+        status_changed_at=now,
+        due_at=until,
+        condition_checks=claim.condition_checks + 1,
+    )
+
+
+async def stop_order(
+    connection: AsyncConnection, claim: ClaimedOrder, status: OrderProcessingStatus, *, now: datetime
+) -> bool:
+    return await _release(
+        connection, claim, processing_status=status.value, status_changed_at=now, due_at=now
+    )
+
+
+async def store_expansion(
+    connection: AsyncConnection,
+    claim: ClaimedOrder,
+    notifications: Sequence[NewNotification],
+    *,
+    now: datetime,
+) -> bool:
+    """Store the order's notifications and move it on, in the caller's transaction.
+
+    False (and nothing written) when the claim was lost; the caller then rolls back.
+    """
+    emails = [n for n in notifications if n.channel is Channel.EMAIL]
+    sms = [n for n in notifications if n.channel is Channel.SMS]
+    counters: dict[str, int] = {}
+    for channel, items in ((Channel.EMAIL, emails), (Channel.SMS, sms)):
+        finished = sum(1 for n in items if n.status.is_final)
+        counters[f"{channel}_generated"] = len(items)
+        counters[f"{channel}_failed"] = finished  # only failures are final at birth
+        counters[f"{channel}_finished"] = finished
+    all_final = all(n.status.is_final for n in notifications)
+    status = OrderProcessingStatus.COMPLETED if all_final else OrderProcessingStatus.PROCESSED
+    if not await _release(
+        connection, claim, processing_status=status.value, status_changed_at=now, due_at=now, **counters
+    ):
+        return False
+    await bulk_insert(connection, TABLES[Channel.EMAIL], [_email_row(claim, n, now) for n in emails])
+    await bulk_insert(connection, TABLES[Channel.SMS], [_sms_row(claim, n, now) for n in sms])
+    return True
+
+
+async def _release(connection: AsyncConnection, claim: ClaimedOrder, **values: Any) -> bool:
+    order = notification_order.c
+    result = await connection.execute(
+        update(notification_order)
+        .where(
+            and_(
+                order.id == claim.order.id,
+                order.lease_token == claim.lease_token,
+                order.processing_status == _PROCESSING,
+            )
+        )
+        .values(lease_token=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def _common_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) -> dict[str, Any]:
+    return {
+        "id": notification.id,
+        "notification_order_id": claim.order.id,
+        "recipient_organization_number": notification.organization_number,
+        "recipient_national_identity_number": notification.national_identity_number,
+        "customized_body": notification.customized_body,
+        "status": notification.status.value,
+        "status_changed_at": now,
+        "expires_at": notification.expires_at,
+        "due_at": now,
+        "attempts": 0,
+    }
+
+
+def _email_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) -> dict[str, Any]:
+    return {
+        **_common_row(claim, notification, now),
+        "to_address": notification.address,
+        "customized_subject": notification.customized_subject,
+    }
+
+
+def _sms_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) -> dict[str, Any]:
+    return {**_common_row(claim, notification, now), "mobile_number": notification.address}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedNotification:
+    id: UUID
+    order_id: UUID
+    address: str
+    customized_subject: str | None
+    customized_body: str | None
+    attempts: int
+    expires_at: datetime
+
+
+async def claim_notifications(
+    connection: AsyncConnection,
+    channel: Channel,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    daytime_open: bool = True,
+) -> tuple[UUID, list[ClaimedNotification]]:
+    """New notifications that are due and unexpired, and Sending ones whose lease ran out.
+
+    SMS of orders that keep to the daytime window are only claimed while it is open.
+    """
+    table = TABLES[channel]
+    new, sending = (
+        (EmailStatus.NEW, EmailStatus.SENDING)
+        if channel is Channel.EMAIL
+        else (SmsStatus.NEW, SmsStatus.SENDING)
+    )
+    conditions = [
+        table.c.status.in_((new.value, sending.value)),
+        table.c.due_at <= now,
+        table.c.expires_at >= now,
+    ]
+    due = select(table.c.id)
+    if channel is Channel.SMS and not daytime_open:
+        due = due.join(notification_order, notification_order.c.id == table.c.notification_order_id)
+        conditions.append(notification_order.c.sending_time_policy == SendingTimePolicy.ANYTIME.value)
+    due = (
+        due.where(and_(*conditions))
+        .order_by(table.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=table)
+    )
+    token = uuid.uuid4()
+    address = table.c.to_address if channel is Channel.EMAIL else table.c.mobile_number
+    subject = table.c.customized_subject if channel is Channel.EMAIL else None
+    result = await connection.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=sending.value,
+            status_changed_at=now,
+            due_at=now + lease,
+            lease_token=token,
+            attempts=table.c.attempts + 1,
+        )
+        .returning(
+            table.c.id,
+            table.c.notification_order_id,
+            address,
+            *([subject] if subject is not None else []),
+            table.c.customized_body,
+            table.c.attempts,
+            table.c.expires_at,
+        )
+    )
+    claimed = [
+        ClaimedNotification(
+            id=row.id,
+            order_id=row.notification_order_id,
+            address=row[2],
+            customized_subject=row.customized_subject if channel is Channel.EMAIL else None,
+            customized_body=row.customized_body,
+            attempts=row.attempts,
+            expires_at=row.expires_at,
+        )
+        for row in result
+    ]
+    return token, claimed
+
+
+async def load_orders(connection: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, Order]:
+    """The orders behind a batch of claimed notifications (for templates and senders)."""
+    if not order_ids:
+        return {}
+    result = await connection.execute(
+        select(notification_order).where(notification_order.c.id.in_(sorted(set(order_ids))))
+    )
+    return {row.id: order_from_row(row) for row in result}
+
+
+async def paused_until(connection: AsyncConnection, provider: str, now: datetime) -> datetime | None:
+    result = await connection.execute(
+        select(provider_pause.c.paused_until).where(provider_pause.c.provider == provider)
+    )
+    until: datetime | None = result.scalar()
+    return until if until is not None and until > now else None
+
+
+async def pause_provider(connection: AsyncConnection, provider: str, until: datetime) -> None:
+    """Every worker leaves the provider alone until `until` (it asked us to slow down)."""
+    current = await paused_until(connection, provider, until - timedelta(days=3650))
+    if current is not None and current >= until:
+        return
+    await upsert(connection, provider_pause, [{"provider": provider, "paused_until": until}], ["provider"])
+
+
+def order_ids(claimed: Sequence[ClaimedNotification]) -> list[UUID]:
+    return sorted({item.order_id for item in claimed})

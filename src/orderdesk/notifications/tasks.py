@@ -1,0 +1,200 @@
+"""The worker loops of the notification family, built from the settings.
+
+- scheduler: claims due orders and carries them out (send condition, recipients, notifications);
+- email / sms: dispatch loops, one per channel, each with its provider;
+- expiry: fails what ran out of time, every minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import structlog
+
+from orderdesk.core.db import Database
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.worker import Loop
+from orderdesk.notifications import expiry, queue, topics
+from orderdesk.notifications.conditions import SendConditionChecker
+from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
+from orderdesk.notifications.expansion import ExpansionRules
+from orderdesk.notifications.models import Channel
+from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.providers.base import EmailMessage, Provider, SmsMessage
+from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
+from orderdesk.notifications.sending_window import SendingWindow
+from orderdesk.settings import NotificationSettings
+
+_log = structlog.get_logger(__name__)
+
+CHANNEL_TOPICS = {Channel.EMAIL: topics.EMAIL, Channel.SMS: topics.SMS}
+EXPIRY_INTERVAL_SECONDS = 60.0
+ORDER_CONCURRENCY = 10
+
+
+def email_provider(
+    settings: NotificationSettings, home: Path, clock: Callable[[], datetime]
+) -> Provider[EmailMessage]:
+    if settings.email_provider != "outbox":
+        raise ValueError(f"e-mail provider {settings.email_provider!r} is not built yet")
+    return EmailOutbox(home, clock)
+
+
+def sms_provider(
+    settings: NotificationSettings, home: Path, clock: Callable[[], datetime]
+) -> Provider[SmsMessage]:
+    if settings.sms_provider != "outbox":
+        raise ValueError(f"SMS provider {settings.sms_provider!r} is not built yet")
+    return SmsOutbox(home, clock)
+
+
+@dataclass
+class NotificationPipeline:
+    """Everything the notification workers need, and one `step` per loop (tests call them directly)."""
+
+    database: Database
+    settings: NotificationSettings
+    clock: Callable[[], datetime]
+    wakeups: Wakeups
+    email: Dispatcher[EmailMessage]
+    sms: Dispatcher[SmsMessage]
+    checker: SendConditionChecker
+    rules: ExpansionRules
+    loops: list[Loop] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        database: Database,
+        settings: NotificationSettings,
+        home: Path,
+        clock: Callable[[], datetime],
+        wakeups: Wakeups,
+        *,
+        email: Provider[EmailMessage] | None = None,
+        sms: Provider[SmsMessage] | None = None,
+    ) -> NotificationPipeline:
+        window = SendingWindow(
+            settings.sms_window_start_hour, settings.sms_window_end_hour, settings.sms_window_time_zone
+        )
+        common = DispatchSettings(
+            batch=settings.worker_dispatch_batch,
+            concurrency=settings.worker_concurrency,
+            lease=timedelta(seconds=settings.worker_lease_seconds),
+            poll_seconds=settings.worker_poll_seconds,
+            retry_base=timedelta(seconds=settings.retry_base_seconds),
+            retry_max=timedelta(seconds=settings.retry_max_seconds),
+        )
+        pipeline = cls(
+            database=database,
+            settings=settings,
+            clock=clock,
+            wakeups=wakeups,
+            email=Dispatcher(
+                Channel.EMAIL,
+                email or email_provider(settings, home, clock),
+                email_message,
+                database=database,
+                clock=clock,
+                settings=replace(common, rate_limit=settings.email_rate_limit),
+            ),
+            sms=Dispatcher(
+                Channel.SMS,
+                sms or sms_provider(settings, home, clock),
+                sms_message,
+                database=database,
+                clock=clock,
+                settings=replace(common, rate_limit=settings.sms_rate_limit),
+                sms_window=window,
+            ),
+            checker=SendConditionChecker(settings.condition_timeout_seconds),
+            rules=ExpansionRules(
+                time_to_live=timedelta(hours=settings.notification_ttl_hours), sms_window=window
+            ),
+        )
+        pipeline.loops = [
+            Loop("notification-scheduler", pipeline.schedule),
+            Loop("notification-email", pipeline.email.step),
+            Loop("notification-sms", pipeline.sms.step),
+            Loop("notification-expiry", pipeline.expire),
+        ]
+        wakeups.subscribe(topics.ORDERS, pipeline.loops[0].wake)
+        wakeups.subscribe(CHANNEL_TOPICS[Channel.EMAIL], pipeline.loops[1].wake)
+        wakeups.subscribe(CHANNEL_TOPICS[Channel.SMS], pipeline.loops[2].wake)
+        return pipeline
+
+    async def schedule(self) -> float:
+        """Carry out the orders that are due; sleep until the next one is (or the poll interval)."""
+        now = self.clock()
+        async with self.database.transaction() as connection:
+            claims = await queue.claim_due_orders(
+                connection,
+                now=now,
+                limit=self.settings.worker_order_batch,
+                lease=timedelta(seconds=self.settings.worker_lease_seconds),
+            )
+        if claims:
+            gate = asyncio.Semaphore(ORDER_CONCURRENCY)
+            channels: set[Channel] = set()
+
+            async def one(claim: queue.ClaimedOrder) -> None:
+                async with gate:
+                    processed = await process_order(
+                        self.database,
+                        claim,
+                        now=self.clock(),
+                        rules=self.rules,
+                        checker=self.checker,
+                        condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
+                    )
+                    _log.info(
+                        "order_processed", order_id=str(claim.order.id), outcome=processed.outcome.value
+                    )
+                    channels.update(processed.channels)
+
+            await asyncio.gather(*(one(claim) for claim in claims))
+            await self._announce(channels)
+            return 0.0
+        async with self.database.transaction() as connection:
+            next_due = await queue.next_order_due(connection)
+        poll = self.settings.worker_poll_seconds
+        if next_due is None:
+            return poll
+        # Never 0 here: an order that is due but locked by another worker must not make us spin.
+        return max(0.05, min((next_due - self.clock()).total_seconds(), poll))
+
+    async def expire(self) -> float:
+        now = self.clock()
+        grace = timedelta(seconds=self.settings.ttl_grace_seconds)
+        done = 0
+        for channel in Channel:
+            done += await expiry.expire(self.database, channel, now=now, grace=grace)
+        return 0.0 if done else EXPIRY_INTERVAL_SECONDS
+
+    async def _announce(self, channels: set[Channel]) -> None:
+        if not channels:
+            return
+        async with self.database.transaction() as connection:
+            for channel in channels:
+                await Wakeups.announce(connection, CHANNEL_TOPICS[channel])
+        for channel in channels:
+            self.wakeups.notify(CHANNEL_TOPICS[channel])
+
+    async def run_until_idle(self, max_rounds: int = 1000) -> None:
+        """Run every step until none finds work (tests: a deterministic "let the workers work")."""
+        for _ in range(max_rounds):
+            busy = False
+            for step in (self.schedule, self.email.step, self.sms.step, self.expire):
+                busy |= (await step()) == 0.0
+            if not busy:
+                return
+        raise RuntimeError("the notification pipeline did not settle")
+
+    async def aclose(self) -> None:
+        await self.email.provider.aclose()
+        await self.sms.provider.aclose()
+        await self.checker.aclose()

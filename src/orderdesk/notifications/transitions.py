@@ -1,0 +1,201 @@
+"""Changing the status of notifications while keeping their order's counters and status true.
+
+Every status change after a notification is created goes through `apply`: send results, delivery
+reports, expiry. It locks the rows, lets the caller's guard refuse changes that no longer fit (a final
+status is never overwritten; a worker whose lease ran out has lost its claim), writes the changes in
+batches, adjusts the per-order counters, and completes the orders that have nothing left in flight.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.notifications.models import Channel, NotificationStatus, OrderProcessingStatus
+from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
+
+TABLES: dict[Channel, Table] = {Channel.EMAIL: notification_email, Channel.SMS: notification_sms}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A wanted change of one notification. `due_at` is set when it goes back to New for a retry."""
+
+    id: UUID
+    status: NotificationStatus
+    provider_reference: str | None = None
+    error: str | None = None
+    delivery_report: Any = None
+    due_at: datetime | None = None
+
+
+Guard = Callable[[Row[Any], Change], bool]
+"""Decides, with the row locked, whether a change still applies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    applied: list[Change]
+    refused: list[tuple[Change, Row[Any] | None]]
+    """Changes the guard refused, with the row as it was (None: no such notification)."""
+
+
+@dataclass
+class _Delta:
+    succeeded: int = 0
+    failed: int = 0
+    finished: int = 0
+
+
+async def apply(
+    connection: AsyncConnection,
+    channel: Channel,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    guard: Guard,
+) -> Applied:
+    if not changes:
+        return Applied([], [])
+    table = TABLES[channel]
+    ids = sorted({change.id for change in changes})
+    locked = await connection.execute(
+        select(
+            table.c.id,
+            table.c.notification_order_id,
+            table.c.status,
+            table.c.lease_token,
+            table.c.due_at,
+            table.c.expires_at,
+            table.c.provider_reference,
+        )
+        .where(table.c.id.in_(ids))
+        .order_by(table.c.id)
+        .with_for_update()
+    )
+    rows: dict[UUID, Any] = {row.id: row for row in locked}
+    applied: list[Change] = []
+    refused: list[tuple[Change, Row[Any] | None]] = []
+    deltas: dict[UUID, _Delta] = defaultdict(_Delta)
+    current: dict[UUID, NotificationStatus] = {}
+    for change in changes:
+        row = rows.get(change.id)
+        if row is None:
+            refused.append((change, None))
+            continue
+        old = current.get(change.id, channel.status(row.status))
+        if not guard(row, change) or old.is_final:
+            refused.append((change, row))
+            continue
+        current[change.id] = change.status
+        _count(deltas[row.notification_order_id], old, change.status)
+        applied.append(change)
+
+    if applied:
+        await _write(connection, table, applied, now)
+        await _adjust_orders(connection, channel, deltas, now)
+    return Applied(applied, refused)
+
+
+def _count(delta: _Delta, old: NotificationStatus, new: NotificationStatus) -> None:
+    delta.succeeded += int(new.counts_as_succeeded) - int(old.counts_as_succeeded)
+    delta.finished += int(new.is_final) - int(old.is_final)
+    delta.failed += int(_is_failed(new)) - int(_is_failed(old))
+
+
+def _is_failed(status: NotificationStatus) -> bool:
+    return status.is_final and not status.counts_as_succeeded
+
+
+async def _write(connection: AsyncConnection, table: Table, changes: list[Change], now: datetime) -> None:
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            status_changed_at=bindparam("b_now"),
+            lease_token=None,
+            due_at=bindparam("b_due_at"),
+            last_error=bindparam("b_error"),
+        )
+    )
+    await connection.execute(
+        statement,
+        [
+            {
+                "b_id": change.id,
+                "b_status": change.status.value,
+                "b_now": now,
+                "b_due_at": change.due_at or now,
+                "b_error": change.error,
+            }
+            for change in changes
+        ],
+    )
+    with_reference = [change for change in changes if change.provider_reference is not None]
+    if with_reference:
+        await connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(provider_reference=bindparam("b_reference")),
+            [{"b_id": c.id, "b_reference": c.provider_reference} for c in with_reference],
+        )
+    with_report = [change for change in changes if change.delivery_report is not None]
+    if with_report:
+        await connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(delivery_report=bindparam("b_report")),
+            [{"b_id": c.id, "b_report": c.delivery_report} for c in with_report],
+        )
+
+
+async def _adjust_orders(
+    connection: AsyncConnection, channel: Channel, deltas: dict[UUID, _Delta], now: datetime
+) -> None:
+    changed = {order_id: delta for order_id, delta in deltas.items() if delta != _Delta()}
+    if not changed:
+        return
+    order = notification_order.c
+    succeeded, failed, finished = (order[f"{channel}_{name}"] for name in ("succeeded", "failed", "finished"))
+    await connection.execute(
+        update(notification_order)
+        .where(order.id == bindparam("b_id"))
+        .values(
+            {
+                succeeded: succeeded + bindparam("b_succeeded"),
+                failed: failed + bindparam("b_failed"),
+                finished: finished + bindparam("b_finished"),
+            }
+        ),
+        [
+            {"b_id": order_id, "b_succeeded": d.succeeded, "b_failed": d.failed, "b_finished": d.finished}
+            for order_id, d in sorted(changed.items())
+        ],
+    )
+    await complete_orders(connection, sorted(changed), now)
+
+
+async def complete_orders(connection: AsyncConnection, order_ids: Sequence[UUID], now: datetime) -> None:
+    """Processed orders whose notifications all have a final status become Completed."""
+    order = notification_order.c
+    await connection.execute(
+        update(notification_order)
+        .where(
+            and_(
+                order.id.in_(order_ids),
+                order.processing_status == OrderProcessingStatus.PROCESSED.value,
+                order.email_finished == order.email_generated,
+                order.sms_finished == order.sms_generated,
+            )
+        )
+        .values(processing_status=OrderProcessingStatus.COMPLETED.value, status_changed_at=now)
+    )

@@ -1,0 +1,42 @@
+"""The worker runtime of every family, built from the settings; run by `serve` and by `worker`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from orderdesk.core.db import Database
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.worker import Runtime
+from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.settings import Settings
+
+
+class Workers:
+    """The loops, the PostgreSQL wake-up listener, and the providers to close at the end."""
+
+    def __init__(
+        self, settings: Settings, database: Database, clock: Callable[[], datetime], wakeups: Wakeups
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._wakeups = wakeups
+        self.notifications = NotificationPipeline.build(
+            database, settings.notifications, settings.home, clock, wakeups
+        )
+        self.runtime = Runtime(self.notifications.loops)
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._database.dialect == "postgresql":
+            self._listener = asyncio.create_task(
+                self._wakeups.listen(self._settings.database_url, self.runtime.stopping)
+            )
+        self.runtime.start()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+        if self._listener is not None:
+            await self._listener
+        await self.notifications.aclose()
