@@ -48,14 +48,14 @@ async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str
 
 
 @contextmanager
-def serving(home: Path, env: dict[str, str]) -> Iterator[Server]:
-    """`orderdesk serve` on a free port; always stopped when the block ends."""
+def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
+    """`orderdesk serve ARGS` on a free port; always stopped when the block ends."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = home / f"serve-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [orderdesk_executable(), "serve", "--port", str(port)],
+            [orderdesk_executable(), "serve", "--port", str(port), *args],
             env=orderdesk_env(home, env),
             cwd=home,
             stdout=output,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -18,9 +18,10 @@ class SendingWindow:
         return ZoneInfo(self.time_zone)
 
     def is_open(self, now: datetime) -> bool:
-        """Open strictly after the start hour and before the end hour, local time."""
-        local = now.astimezone(self._zone).time()
-        return time(self.start_hour) < local < time(self.end_hour)
+        """Open strictly after the start hour and before the end hour, local time (end 24: midnight)."""
+        local = now.astimezone(self._zone)
+        seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        return self.start_hour * 3600 < seconds < self.end_hour * 3600
 
     def next_opening(self, now: datetime) -> datetime:
         """`now` while the window is open, else the next time it opens."""
@@ -28,7 +29,7 @@ class SendingWindow:
             return now
         local = now.astimezone(self._zone)
         opening = local.replace(hour=self.start_hour, minute=0, second=0, microsecond=0)
-        if local.time() >= time(self.end_hour):
+        if local.hour >= self.end_hour:
             opening = (opening + timedelta(days=1)).replace(hour=self.start_hour)
         return opening.astimezone(now.tzinfo)
 
