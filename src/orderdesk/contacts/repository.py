@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.contacts.tables import contact_organization, contact_person
@@ -53,9 +55,9 @@ async def get_persons(
         return {}
     result = [
         row
-        for chunk in _chunks(wanted)
+        for chunk in _chunks(connection, wanted)
         for row in await connection.execute(
-            select(contact_person).where(contact_person.c.national_identity_number.in_(chunk))
+            select(contact_person).where(_among(connection, contact_person.c.national_identity_number, chunk))
         )
     ]
     return {
@@ -79,9 +81,11 @@ async def get_organizations(
         return {}
     result = [
         row
-        for chunk in _chunks(wanted)
+        for chunk in _chunks(connection, wanted)
         for row in await connection.execute(
-            select(contact_organization).where(contact_organization.c.organization_number.in_(chunk))
+            select(contact_organization).where(
+                _among(connection, contact_organization.c.organization_number, chunk)
+            )
         )
     ]
     return {
@@ -95,6 +99,15 @@ async def get_organizations(
     }
 
 
-def _chunks(values: list[str], size: int = 5000) -> list[list[str]]:
-    """Keep each IN list well below the drivers' limits on bound parameters (asyncpg: 32767)."""
+def _chunks(connection: AsyncConnection, values: list[str]) -> list[list[str]]:
+    """PostgreSQL takes the whole list as one array parameter; SQLite binds each value, and allows
+    32766 parameters per statement."""
+    size = max(len(values), 1) if connection.dialect.name == "postgresql" else 5000
     return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _among(connection: AsyncConnection, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`: on PostgreSQL as `= ANY(:array)`, one parameter however many values."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Table, event, text
@@ -99,7 +100,9 @@ async def bulk_insert(
 ) -> None:
     """Insert many rows fast: COPY on PostgreSQL, multi-row executemany batches elsewhere.
 
-    Every row must have the same keys; COPY runs in the caller's transaction.
+    Every row must have the same keys (more than one); COPY runs in the caller's transaction and
+    bypasses SQLAlchemy's type processing, so values must already be what the driver takes (aware
+    datetimes for UTCDateTime columns).
     """
     if not rows:
         return
@@ -111,21 +114,13 @@ async def bulk_insert(
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
+        values_of = itemgetter(*columns)
         await driver.copy_records_to_table(
-            table.name,
-            records=[tuple(_copy_value(table, name, row[name]) for name in columns) for row in rows],
-            columns=columns,
+            table.name, records=[values_of(row) for row in rows], columns=columns
         )
         return
     for start in range(0, len(rows), batch_size):
         await connection.execute(table.insert(), list(rows[start : start + batch_size]))
-
-
-def _copy_value(table: Table, column: str, value: Any) -> Any:
-    """COPY bypasses SQLAlchemy's type processing: do what UTCDateTime would."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError(f"naive datetime given to {table.name}.{column}")
-    return value
 
 
 class Database:

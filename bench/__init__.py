@@ -1,0 +1,1 @@
+"""Benchmarks: each compares orderdesk with a baseline measured in the same run (see run.py)."""

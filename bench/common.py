@@ -1,0 +1,70 @@
+"""What the benchmarks share: a fresh PostgreSQL database, timing, and the result format."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from orderdesk.core.db import Database
+from orderdesk.migrations import runner
+from tests.processes import fresh_postgres_database
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/orderdesk_bench"
+
+
+def postgres_url() -> str:
+    return os.environ.get("ORDERDESK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+async def fresh_database(suffix: str) -> tuple[str, Database]:
+    """A migrated, empty PostgreSQL database of the benchmark's own."""
+    url = await fresh_postgres_database(postgres_url(), suffix)
+    database = Database.from_url(url, pool_size=10)
+    await runner.upgrade(database)
+    return url, database
+
+
+async def timed(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await action()
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One benchmark: orderdesk's rate against the baseline's, median of the rounds."""
+
+    title: str
+    unit: str
+    ours: list[float]
+    baseline: list[float]
+    baseline_name: str
+    target: float
+    notes: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ours) / statistics.median(self.baseline)
+
+    def markdown(self) -> str:
+        verdict = "meets" if self.ratio >= self.target else "MISSES"
+        rows = [
+            f"### {self.title}",
+            "",
+            "| | median | rounds |",
+            "|---|---|---|",
+            f"| orderdesk | {statistics.median(self.ours):,.0f} {self.unit} | "
+            + ", ".join(f"{value:,.0f}" for value in self.ours)
+            + " |",
+            f"| {self.baseline_name} | {statistics.median(self.baseline):,.0f} {self.unit} | "
+            + ", ".join(f"{value:,.0f}" for value in self.baseline)
+            + " |",
+            "",
+            f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {verdict}).",
+        ]
+        if self.notes:
+            rows += ["", self.notes]
+        return "\n".join(rows)
