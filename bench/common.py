@@ -42,7 +42,8 @@ class Comparison:
     ours: list[float]
     baseline: list[float]
     baseline_name: str
-    target: float
+    target: float | None
+    """The least ratio asked for; None when the figure is recorded, not held to a ratio."""
     notes: str = ""
 
     @property
@@ -50,7 +51,11 @@ class Comparison:
         return statistics.median(self.ours) / statistics.median(self.baseline)
 
     def markdown(self) -> str:
-        verdict = "meets" if self.ratio >= self.target else "MISSES"
+        if self.target is None:
+            verdict_line = f"Ratio {self.ratio:.2f}x (recorded; no target ratio)."
+        else:
+            verdict = "meets" if self.ratio >= self.target else "MISSES"
+            verdict_line = f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {verdict})."
         rows = [
             f"### {self.title}",
             "",
@@ -63,7 +68,7 @@ class Comparison:
             + ", ".join(f"{value:,.0f}" for value in self.baseline)
             + " |",
             "",
-            f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {verdict}).",
+            verdict_line,
         ]
         if self.notes:
             rows += ["", self.notes]

@@ -10,13 +10,18 @@ import asyncio
 import os
 import platform
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import expansion
+from bench import expansion, smtp
 from bench.common import Comparison
 
-BENCHMARKS = {"expansion": expansion.run}
+BENCHMARKS: dict[str, Callable[[], Awaitable[Comparison]]] = {
+    "expansion": expansion.run,
+    "smtp": smtp.dispatch,
+    "end_to_end": smtp.end_to_end,
+}
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 

@@ -18,6 +18,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.health import router as health_router
+from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
 from orderdesk.settings import Settings
@@ -104,6 +105,7 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(notifications_router)
+    app.include_router(reports_router)
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)

@@ -58,6 +58,10 @@ class NotificationSettings(BaseSettings):
     kannel_sendsms_url: str | None = None
     kannel_username: str | None = None
     kannel_password: SecretStr | None = None
+    kannel_timeout_seconds: float = Field(default=10.0, gt=0)
+    kannel_dlr_secret: SecretStr | None = None
+    """Key that signs Kannel's delivery-report URLs; unset: a key kept in HOME/kannel-dlr.key. Set it
+    when the API and the workers do not share a home."""
     smtp_connections: int = Field(default=4, ge=1)
     """Persistent SMTP connections kept open per worker process."""
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -65,6 +69,8 @@ class NotificationSettings(BaseSettings):
     """Envelope sender for bounces, e.g. bounces@example.com; each message gets bounces+ID@example.com."""
     bounce_smtp_port: int | None = None
     """Port of the bounce intake (an SMTP listener in the worker); off when unset."""
+    bounce_smtp_host: str = "127.0.0.1"
+    """Interface the bounce intake listens on; only your own mail server should reach it."""
     public_base_url: str = "http://127.0.0.1:8080"
     """How providers reach this service for delivery reports (Kannel's dlr-url)."""
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Runtime
+from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 
@@ -26,6 +27,11 @@ class Workers:
             database, settings.notifications, settings.home, clock, wakeups
         )
         self.runtime = Runtime(self.notifications.loops)
+        self.bounces = (
+            BounceIntake.from_settings(settings.notifications, database, clock)
+            if settings.notifications.bounce_smtp_port is not None
+            else None
+        )
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -34,8 +40,12 @@ class Workers:
                 self._wakeups.listen(self._settings.database_url, self.runtime.stopping)
             )
         self.runtime.start()
+        if self.bounces is not None:
+            await self.bounces.start()
 
     async def stop(self) -> None:
+        if self.bounces is not None:
+            await self.bounces.stop()
         await self.runtime.stop()
         if self._listener is not None:
             await self._listener

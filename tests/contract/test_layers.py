@@ -43,6 +43,7 @@ def test_fastapi__only_in_routers_web_app_and_health() -> None:
         for path, imports in _modules()
         if any(name.split(".")[0] in ("fastapi", "starlette") for name in imports)
         and path.name not in allowed
+        and not path.name.endswith("_router.py")
         and path.relative_to(SRC).parts[0] != "web"
     ]
     assert offences == []

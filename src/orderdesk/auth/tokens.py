@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from orderdesk.core.clock import utcnow
 
 NOTIFICATIONS_CREATE_SCOPE = "altinn:serviceowner/notifications.create"
+DELIVERY_REPORTS_WRITE_SCOPE = "orderdesk:notifications/deliveryreports.write"
+"""Granted to providers that post delivery reports (`orderdesk token --org X --scope ...`)."""
 ORG_CLAIM = "urn:altinn:org"
 LOCAL_ALGORITHM = "ES256"
 

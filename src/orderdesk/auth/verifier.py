@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.principals import ServiceOwner
-from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
+from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
 
 ALGORITHMS = ["RS256", "ES256"]
 MAX_ORG_LENGTH = 100
@@ -117,6 +117,19 @@ class TokenVerifier:
         if not _is_org_name(org):
             raise Forbidden(f"The token has no '{ORG_CLAIM}' claim naming the organisation.")
         return ServiceOwner(org=org, via="bearer")
+
+    def report_sender(self, *, bearer: str | None) -> Claims:
+        """The claims of a provider posting delivery reports.
+
+        Raises Unauthenticated (401) without a valid bearer token and Forbidden (403) when it lacks the
+        delivery-reports scope; no organisation is needed, as reports belong to no order owner.
+        """
+        if not bearer:
+            raise Unauthenticated("An Authorization bearer token is required.")
+        claims = self.verify("bearer", bearer)
+        if DELIVERY_REPORTS_WRITE_SCOPE not in _scopes(claims.get("scope")):
+            raise Forbidden(f"The token lacks the scope '{DELIVERY_REPORTS_WRITE_SCOPE}'.")
+        return claims
 
 
 def _scopes(claim: Any) -> list[str]:

@@ -145,6 +145,22 @@ class Database:
         await self.engine.dispose()
 
 
+async def lock_for_update(connection: AsyncConnection) -> None:
+    """Make what this transaction reads next stay true until it commits, as `FOR UPDATE` does.
+
+    SQLite ignores `FOR UPDATE`, and its driver runs statements outside any transaction until the first
+    write, so two transactions could both read a row and both write it (a lost update). `BEGIN
+    IMMEDIATE` takes the database's write lock first; once a transaction has written it holds that lock
+    already. PostgreSQL needs nothing here: its row locks do this.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not driver.in_transaction:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 async def ping(database: Database) -> None:
     """Raise if the database does not answer a trivial query."""
     async with database.engine.connect() as connection:

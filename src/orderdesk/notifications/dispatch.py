@@ -22,17 +22,17 @@ from aiolimiter import AsyncLimiter
 
 from orderdesk.core.db import Database
 from orderdesk.notifications import queue, transitions
-from orderdesk.notifications.models import Channel, EmailStatus, Order, SmsStatus
+from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import EmailMessage, Provider, SendResult, SmsMessage
-from orderdesk.notifications.queue import ClaimedNotification
+from orderdesk.notifications.queue import ClaimedNotification, Templates
 from orderdesk.notifications.sending_window import SendingWindow
 from orderdesk.notifications.transitions import Change
 
 _log = structlog.get_logger(__name__)
 MessageT = TypeVar("MessageT", EmailMessage, SmsMessage)
 
-FLUSH_SECONDS = 0.05
-FLUSH_SIZE = 100
+FLUSH_SECONDS = 0.1
+FLUSH_SIZE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +47,8 @@ class DispatchSettings:
     """Messages per second through this provider from this process; 0 for no limit."""
 
 
-def email_message(notification: ClaimedNotification, order: Order) -> EmailMessage:
-    template = order.email_template
+def email_message(notification: ClaimedNotification, templates: Templates) -> EmailMessage:
+    template = templates.email
     assert template is not None, "an order with e-mail notifications has an e-mail template"
     return EmailMessage(
         notification_id=notification.id,
@@ -60,8 +60,8 @@ def email_message(notification: ClaimedNotification, order: Order) -> EmailMessa
     )
 
 
-def sms_message(notification: ClaimedNotification, order: Order) -> SmsMessage:
-    template = order.sms_template
+def sms_message(notification: ClaimedNotification, templates: Templates) -> SmsMessage:
+    template = templates.sms
     assert template is not None, "an order with SMS notifications has an SMS template"
     return SmsMessage(
         notification_id=notification.id,
@@ -76,7 +76,7 @@ class Dispatcher(Generic[MessageT]):
         self,
         channel: Channel,
         provider: Provider[MessageT],
-        build: Callable[[ClaimedNotification, Order], MessageT],
+        build: Callable[[ClaimedNotification, Templates], MessageT],
         *,
         database: Database,
         clock: Callable[[], datetime],
@@ -85,7 +85,7 @@ class Dispatcher(Generic[MessageT]):
     ) -> None:
         self.channel = channel
         self.provider: Provider[MessageT] = provider
-        self._build: Callable[[ClaimedNotification, Order], MessageT] = build
+        self._build: Callable[[ClaimedNotification, Templates], MessageT] = build
         self._database = database
         self._clock = clock
         self._settings = settings
@@ -108,17 +108,17 @@ class Dispatcher(Generic[MessageT]):
                 lease=self._settings.lease,
                 daytime_open=daytime_open,
             )
-            orders = await queue.load_orders(connection, queue.order_ids(claimed))
+            templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
             return self._settings.poll_seconds
-        await self._send_batch(token, claimed, orders, lease_ends=now + self._settings.lease)
+        await self._send_batch(token, claimed, templates, lease_ends=now + self._settings.lease)
         return 0.0
 
     async def _send_batch(
         self,
         token: UUID,
         claimed: list[ClaimedNotification],
-        orders: dict[UUID, Order],
+        templates: dict[UUID, Templates],
         *,
         lease_ends: datetime,
     ) -> None:
@@ -134,7 +134,7 @@ class Dispatcher(Generic[MessageT]):
                 if resume_at or now >= stop_at:
                     writer.add(self._release(notification, resume_at[0] if resume_at else now))
                     return
-                message = self._build(notification, orders[notification.order_id])
+                message = self._build(notification, templates[notification.order_id])
                 if self._limiter is not None:
                     await self._limiter.acquire()
                 try:

@@ -24,12 +24,18 @@ from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
     EmailStatus,
+    EmailTemplate,
     Order,
     OrderProcessingStatus,
     SendingTimePolicy,
     SmsStatus,
+    SmsTemplate,
 )
-from orderdesk.notifications.repository import order_from_row
+from orderdesk.notifications.repository import (
+    email_template_from_json,
+    order_from_row,
+    sms_template_from_json,
+)
 from orderdesk.notifications.tables import notification_order, provider_pause
 from orderdesk.notifications.transitions import TABLES
 
@@ -262,14 +268,28 @@ async def claim_notifications(
     return token, claimed
 
 
-async def load_orders(connection: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, Order]:
-    """The orders behind a batch of claimed notifications (for templates and senders)."""
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """What a dispatch loop needs of an order: its texts and senders (not its recipient list)."""
+
+    email: EmailTemplate | None
+    sms: SmsTemplate | None
+
+
+async def load_templates(connection: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, Templates]:
+    """The templates of the orders behind a batch of claimed notifications."""
     if not order_ids:
         return {}
+    order = notification_order.c
     result = await connection.execute(
-        select(notification_order).where(notification_order.c.id.in_(sorted(set(order_ids))))
+        select(order.id, order.email_template, order.sms_template).where(order.id.in_(sorted(set(order_ids))))
     )
-    return {row.id: order_from_row(row) for row in result}
+    return {
+        row.id: Templates(
+            email_template_from_json(row.email_template), sms_template_from_json(row.sms_template)
+        )
+        for row in result
+    }
 
 
 async def paused_until(connection: AsyncConnection, provider: str, now: datetime) -> datetime | None:

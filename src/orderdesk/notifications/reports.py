@@ -68,8 +68,14 @@ async def apply_reports(
     result = await transitions.apply(
         connection, channel, changes, now=now, guard=lambda row, _change: row.expires_at >= now
     )
+    # A report refused after an earlier one in this batch made its notification final: the locked row
+    # still shows the status from before the batch, so it must not decide the reason.
+    made_final = {change.id: change.status for change in result.applied if change.status.is_final}
     for change, row in result.refused:
         report = by_change[id(change)]
+        if change.id in made_final:
+            dead.append((report, DeadReason.ALREADY_FINAL, made_final[change.id]))
+            continue
         dead.append((report, _refusal_reason(channel, row, now), row.status if row is not None else None))
 
     if dead:

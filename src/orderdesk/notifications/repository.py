@@ -189,8 +189,6 @@ def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
 
 
 def order_from_row(row: Row[Any]) -> Order:
-    email_template = row.email_template
-    sms_template = row.sms_template
     return Order(
         id=OrderId(row.id),
         creator=Creator(row.creator),
@@ -204,19 +202,27 @@ def order_from_row(row: Row[Any]) -> Order:
         resource_action=row.resource_action,
         condition_endpoint=row.condition_endpoint,
         recipients=[Recipient.from_json(item) for item in row.recipients],
-        email_template=EmailTemplate(
-            from_address=email_template["fromAddress"],
-            subject=email_template["subject"],
-            body=email_template["body"],
-            content_type=EmailContentType(email_template["contentType"]),
-        )
-        if email_template
-        else None,
-        sms_template=SmsTemplate(sender_number=sms_template["senderNumber"], body=sms_template["body"])
-        if sms_template
-        else None,
+        email_template=email_template_from_json(row.email_template),
+        sms_template=sms_template_from_json(row.sms_template),
         processing_status=OrderProcessingStatus(row.processing_status),
         status_changed_at=row.status_changed_at,
         email=ChannelSummary(generated=row.email_generated, succeeded=row.email_succeeded),
         sms=ChannelSummary(generated=row.sms_generated, succeeded=row.sms_succeeded),
     )
+
+
+def email_template_from_json(data: dict[str, Any] | None) -> EmailTemplate | None:
+    if not data:
+        return None
+    return EmailTemplate(
+        from_address=data["fromAddress"],
+        subject=data["subject"],
+        body=data["body"],
+        content_type=EmailContentType(data["contentType"]),
+    )
+
+
+def sms_template_from_json(data: dict[str, Any] | None) -> SmsTemplate | None:
+    if not data:
+        return None
+    return SmsTemplate(sender_number=data["senderNumber"], body=data["body"])

@@ -25,7 +25,9 @@ from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import Channel
 from orderdesk.notifications.processing import process_order
 from orderdesk.notifications.providers.base import EmailMessage, Provider, SmsMessage
+from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
+from orderdesk.notifications.providers.smtp import SmtpProvider
 from orderdesk.notifications.sending_window import SendingWindow
 from orderdesk.settings import NotificationSettings
 
@@ -39,16 +41,16 @@ ORDER_CONCURRENCY = 10
 def email_provider(
     settings: NotificationSettings, home: Path, clock: Callable[[], datetime]
 ) -> Provider[EmailMessage]:
-    if settings.email_provider != "outbox":
-        raise ValueError(f"e-mail provider {settings.email_provider!r} is not built yet")
+    if settings.email_provider == "smtp":
+        return SmtpProvider.from_settings(settings, clock)
     return EmailOutbox(home, clock)
 
 
 def sms_provider(
     settings: NotificationSettings, home: Path, clock: Callable[[], datetime]
 ) -> Provider[SmsMessage]:
-    if settings.sms_provider != "outbox":
-        raise ValueError(f"SMS provider {settings.sms_provider!r} is not built yet")
+    if settings.sms_provider == "kannel":
+        return KannelProvider.from_settings(settings, home)
     return SmsOutbox(home, clock)
 
 

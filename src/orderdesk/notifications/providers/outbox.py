@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orderdesk.notifications.models import EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import EmailMessage, SendResult, SmsMessage
-from orderdesk.notifications.providers.mime import to_mime
+from orderdesk.notifications.providers.mime import render
 
 
 class EmailOutbox:
@@ -30,7 +30,7 @@ class EmailOutbox:
         self._domain = domain
 
     async def send(self, message: EmailMessage) -> SendResult:
-        data = to_mime(message, now=self._clock(), domain=self._domain).as_bytes()
+        data = render(message, now=self._clock(), domain=self._domain)
         await asyncio.to_thread(self._write, f"{message.notification_id}.eml", data)
         return SendResult(status=EmailStatus.DELIVERED, reference=str(message.notification_id))
 

@@ -1,0 +1,246 @@
+"""Sending e-mail through SMTP to a local aiosmtpd sink (a separate process that discards mail).
+
+- `dispatch`: orderdesk's e-mail dispatch loop (claim batches from PostgreSQL, send through the SMTP
+  provider, write every result back) against aiosmtplib alone sending the same messages over the
+  same number of persistent connections, nothing else. Messages per second.
+- `end_to_end`: one order of 100 000 e-mail recipients POSTed to a real `orderdesk serve` (API and
+  workers in one process, SMTP provider), timed until the API reports every notification
+  Succeeded. The baseline is aiosmtplib alone sending as many messages, the lower bound on the time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage as MimeMessage
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import aiosmtplib
+import httpx
+
+from bench.common import Comparison, fresh_database, postgres_url
+from orderdesk.core.db import Database
+from orderdesk.notifications import queue, service
+from orderdesk.notifications.conditions import SendConditionChecker
+from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message
+from orderdesk.notifications.expansion import ExpansionRules
+from orderdesk.notifications.models import (
+    Channel,
+    Creator,
+    EmailTemplate,
+    NotificationChannel,
+    OrderRequest,
+    Recipient,
+)
+from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.providers.smtp import SmtpProvider
+from tests.processes import (
+    free_port,
+    fresh_postgres_database,
+    orderdesk_env,
+    orderdesk_executable,
+    run_orderdesk,
+)
+
+CONNECTIONS = 4
+
+
+@contextmanager
+def smtp_sink() -> Iterator[int]:
+    """aiosmtpd with its discarding handler, in a process of its own; yields the port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_port(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def _message(index: int) -> MimeMessage:
+    mime = MimeMessage()
+    mime["From"] = "bench@example.com"
+    mime["To"] = f"r{index}@example.com"
+    mime["Subject"] = "Benchmark"
+    mime.set_content("A message from the benchmark.")
+    return mime
+
+
+async def aiosmtplib_alone(port: int, count: int) -> float:
+    """Messages per second with `CONNECTIONS` persistent connections, each sending its share.
+
+    The messages are rendered to bytes before the clock starts: the baseline is the SMTP exchange
+    alone, the most aiosmtplib can do."""
+    messages = [(f"r{index}@example.com", _message(index).as_bytes()) for index in range(count)]
+
+    async def connection(share: list[tuple[str, bytes]]) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+        await client.connect()
+        for recipient, data in share:
+            await client.sendmail("bench@example.com", [recipient], data)
+        await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection(messages[i::CONNECTIONS]) for i in range(CONNECTIONS)))
+    return count / (time.perf_counter() - started)
+
+
+async def _order_with_notifications(database: Database, count: int) -> None:
+    request = OrderRequest(
+        notification_channel=NotificationChannel.EMAIL,
+        recipients=[Recipient(email_address=f"r{index}@example.com") for index in range(count)],
+        email_template=EmailTemplate("bench@example.com", "Benchmark", "A message from the benchmark."),
+    )
+    now = datetime.now(UTC)
+    async with database.transaction() as connection:
+        await service.register_order(
+            connection,
+            Creator("bench"),
+            request,
+            now=now,
+            defaults=service.OrderDefaults("b@example.com", "b"),
+        )
+        [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=10))
+    checker = SendConditionChecker(10)
+    try:
+        await process_order(
+            database,
+            claim,
+            now=now,
+            rules=ExpansionRules(),
+            checker=checker,
+            condition_retry_delay=timedelta(0),
+        )
+    finally:
+        await checker.aclose()
+
+
+async def orderdesk_dispatch(database: Database, port: int, count: int) -> float:
+    await _order_with_notifications(database, count)
+    provider = SmtpProvider(
+        host="127.0.0.1", port=port, clock=lambda: datetime.now(UTC), connections=CONNECTIONS
+    )
+    dispatcher = Dispatcher(
+        Channel.EMAIL,
+        provider,
+        email_message,
+        database=database,
+        clock=lambda: datetime.now(UTC),
+        settings=DispatchSettings(batch=500, concurrency=CONNECTIONS),
+    )
+    started = time.perf_counter()
+    try:
+        while await dispatcher.step() == 0.0:
+            pass
+    finally:
+        await provider.aclose()
+    return count / (time.perf_counter() - started)
+
+
+async def dispatch(count: int = 10_000, rounds: int = 3) -> Comparison:
+    ours: list[float] = []
+    baseline: list[float] = []
+    with smtp_sink() as port:
+        for _ in range(rounds):
+            _url, database = await fresh_database("smtp")
+            try:
+                ours.append(await orderdesk_dispatch(database, port, count))
+            finally:
+                await database.dispose()
+            baseline.append(await aiosmtplib_alone(port, count))
+    return Comparison(
+        title=f"E-mail dispatch to a local SMTP sink, {count:,} messages, {CONNECTIONS} connections",
+        unit="messages/s",
+        ours=ours,
+        baseline=baseline,
+        baseline_name="aiosmtplib alone",
+        target=0.7,
+        notes="orderdesk's figure includes claiming from PostgreSQL and writing every result back.",
+    )
+
+
+async def end_to_end(count: int = 100_000) -> Comparison:
+    with smtp_sink() as port, TemporaryDirectory() as folder:
+        home = Path(folder)
+        env = {
+            "ORDERDESK_DATABASE_URL": await fresh_postgres_database(postgres_url(), "e2e"),
+            "ORDERDESK_EMAIL_PROVIDER": "smtp",
+            "ORDERDESK_SMTP_HOST": "127.0.0.1",
+            "ORDERDESK_SMTP_PORT": str(port),
+            "ORDERDESK_SMTP_CONNECTIONS": str(CONNECTIONS),
+            "ORDERDESK_WORKER_CONCURRENCY": str(CONNECTIONS),
+            "ORDERDESK_MAX_REQUEST_BYTES": str(64 * 1024 * 1024),
+            "ORDERDESK_LOG_LEVEL": "WARNING",
+        }
+        api_port = free_port()
+        server = subprocess.Popen(
+            [orderdesk_executable(), "serve", "--port", str(api_port)],
+            env=orderdesk_env(home, env),
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(api_port)
+            token = run_orderdesk(home, "token", "--org", "bench", env=env).stdout.strip()
+            elapsed = await _post_and_wait(f"http://127.0.0.1:{api_port}", token, count)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        alone = count / await aiosmtplib_alone(port, count)
+    return Comparison(
+        title=f"One order of {count:,} e-mail recipients, from POST to every notification Succeeded",
+        unit="messages/s",
+        ours=[count / elapsed],
+        baseline=[count / alone],
+        baseline_name="aiosmtplib alone, same sink",
+        target=None,
+        notes=(
+            f"orderdesk took **{elapsed:.0f} s** (POST, expansion, dispatch over SMTP, results written);"
+            f" aiosmtplib alone needs {alone:.0f} s to push as many messages. Aim: under 120 s."
+        ),
+    )
+
+
+async def _post_and_wait(base_url: str, token: str, count: int) -> float:
+    body = {
+        "recipients": [{"emailAddress": f"r{index}@example.com"} for index in range(count)],
+        "subject": "Benchmark",
+        "body": "A message from the benchmark.",
+    }
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=600
+    ) as http:
+        started = time.perf_counter()
+        placed = await http.post("/notifications/api/v1/orders/email", json=body)
+        placed.raise_for_status()
+        status_url = f"/notifications/api/v1/orders/{placed.json()['orderId']}/status"
+        while True:
+            summary = (await http.get(status_url)).json().get("notificationsStatusSummary") or {}
+            email = summary.get("email") or {}
+            if email.get("generated") == count and email.get("succeeded") == count:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.5)

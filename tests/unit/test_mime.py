@@ -1,0 +1,66 @@
+"""The fast message writer produces what a mail reader decodes to the notification's own texts."""
+
+from __future__ import annotations
+
+import email
+import uuid
+from datetime import UTC, datetime
+from email.message import Message
+from email.policy import default
+
+import pytest
+
+from orderdesk.notifications.models import EmailContentType
+from orderdesk.notifications.providers.base import EmailMessage
+from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER, render
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def parsed(message: EmailMessage) -> Message:
+    return email.message_from_bytes(render(message, now=NOW, domain="orderdesk.test"), policy=default)
+
+
+def message(**overrides: object) -> EmailMessage:
+    fields: dict[str, object] = {
+        "notification_id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "from_address": "sender@example.com",
+        "to_address": "ola@example.com",
+        "subject": "Your order",
+        "body": "Hello\nfrom orderdesk",
+        "content_type": EmailContentType.PLAIN,
+    }
+    fields.update(overrides)
+    return EmailMessage(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Your order", "Hello\nfrom orderdesk"),
+        ("Blåbærsyltetøy på tilbud", "Hei Åse,\r\nvelkommen, 😀"),
+        ("A" * 300, "x" * 2000),
+        ("Line\nbreak", "Trailing newline\n"),
+    ],
+)
+def test_render__headers_and_body_decode_to_the_notification_texts(subject: str, body: str) -> None:
+    mail = parsed(message(subject=subject, body=body))
+
+    assert mail["Subject"] == " ".join(subject.splitlines())
+    assert mail["From"] == "sender@example.com"
+    assert mail["To"] == "ola@example.com"
+    assert mail["Message-ID"] == "<12345678-1234-5678-1234-567812345678@orderdesk.test>"
+    assert mail[NOTIFICATION_HEADER] == "12345678-1234-5678-1234-567812345678"
+    content = mail.get_content()  # type: ignore[attr-defined]
+    assert content.replace("\r\n", "\n").rstrip("\n") == body.replace("\r\n", "\n").rstrip("\n")
+    assert not mail.defects
+
+
+def test_render__html__text_html_part() -> None:
+    mail = parsed(message(body="<p>Hei</p>", content_type=EmailContentType.HTML))
+    assert mail.get_content_type() == "text/html"
+
+
+def test_render__every_line_within_the_smtp_limit() -> None:
+    data = render(message(subject="ø" * 500, body="æ" * 5000), now=NOW, domain="orderdesk.test")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
