@@ -39,13 +39,6 @@ _DEADLINE_SECONDS = 30.0
 
 
 @pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def pipeline(
     database: Database, settings: Settings, clock: Clock, sink: SmtpSink, tmp_path: Path
 ) -> AsyncIterator[NotificationPipeline]:

@@ -40,13 +40,6 @@ SMPP_RECEIPT = "id:7 sub:001 dlvrd:000 submit date:2611241000 done date:26112410
 
 
 @pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def peer() -> Iterator[SendsmsPeer]:
     with sendsms_peer() as running:
         yield running

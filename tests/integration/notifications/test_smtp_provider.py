@@ -35,13 +35,6 @@ PROCESSED = "Order processing is done. Notifications have been successfully gene
 COMPLETED = "Order processing is completed. All notifications have a final status."
 
 
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
-
-
 def smtp_pipeline(
     database: Database, settings: Settings, clock: Clock, sink: SmtpSink, home: Path, **overrides: Any
 ) -> NotificationPipeline:
