@@ -96,6 +96,12 @@ class NotificationSettings(BaseSettings):
     """E-mails per second per worker process; 0 for no limit."""
     sms_rate_limit: float = Field(default=0.0, ge=0)
 
+    @model_validator(mode="after")
+    def _window_opens(self) -> NotificationSettings:
+        if self.sms_window_start_hour >= self.sms_window_end_hour:
+            raise ValueError("sms_window_start_hour must be before sms_window_end_hour")
+        return self
+
 
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""

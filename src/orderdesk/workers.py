@@ -26,7 +26,7 @@ class Workers:
         self.notifications = NotificationPipeline.build(
             database, settings.notifications, settings.home, clock, wakeups
         )
-        self.runtime = Runtime(self.notifications.loops)
+        self.runtime = Runtime(self.notifications.loops, self.notifications.stopping)
         self.bounces = (
             BounceIntake.from_settings(settings.notifications, database, clock)
             if settings.notifications.bounce_smtp_port is not None

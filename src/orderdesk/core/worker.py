@@ -52,9 +52,9 @@ async def _first_of(*events: asyncio.Event, timeout: float) -> None:
 class Runtime:
     """Runs loops side by side until `stop()`; background services start and stop with them."""
 
-    def __init__(self, loops: Sequence[Loop]) -> None:
+    def __init__(self, loops: Sequence[Loop], stopping: asyncio.Event | None = None) -> None:
         self.loops = list(loops)
-        self.stopping = asyncio.Event()
+        self.stopping = stopping or asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

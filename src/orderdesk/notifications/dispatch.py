@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import structlog
@@ -33,6 +33,17 @@ MessageT = TypeVar("MessageT", EmailMessage, SmsMessage)
 
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 200
+WINDOW_POLL_SECONDS = 60.0
+MAX_ERROR_LENGTH = 2000
+
+
+def clean_text(text: str | None) -> str | None:
+    """Provider replies can hold what no database stores (NUL, lone surrogates from undecodable
+    bytes); a result that cannot be written would be sent again, so make it storable."""
+    if text is None:
+        return None
+    storable = text.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "\ufffd")
+    return storable[:MAX_ERROR_LENGTH]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +65,8 @@ def email_message(notification: ClaimedNotification, templates: Templates) -> Em
         notification_id=notification.id,
         from_address=template.from_address,
         to_address=notification.address,
-        subject=notification.customized_subject or template.subject,
-        body=notification.customized_body or template.body,
+        subject=_either(notification.customized_subject, template.subject),
+        body=_either(notification.customized_body, template.body),
         content_type=template.content_type,
     )
 
@@ -67,8 +78,13 @@ def sms_message(notification: ClaimedNotification, templates: Templates) -> SmsM
         notification_id=notification.id,
         sender=template.sender_number,
         mobile_number=notification.address,
-        body=notification.customized_body or template.body,
+        body=_either(notification.customized_body, template.body),
     )
+
+
+def _either(customized: str | None, template: str) -> str:
+    """The text made for this recipient (which may be empty) if there is one, else the template."""
+    return customized if customized is not None else template
 
 
 class Dispatcher(Generic[MessageT]):
@@ -82,6 +98,7 @@ class Dispatcher(Generic[MessageT]):
         clock: Callable[[], datetime],
         settings: DispatchSettings,
         sms_window: SendingWindow | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.channel = channel
         self.provider: Provider[MessageT] = provider
@@ -91,80 +108,43 @@ class Dispatcher(Generic[MessageT]):
         self._settings = settings
         self._sms_window = sms_window
         self._limiter = AsyncLimiter(settings.rate_limit, 1) if settings.rate_limit > 0 else None
+        self.stopping = stopping or asyncio.Event()
+        """Set when the worker shuts down: messages not yet started go back to the queue."""
 
     async def step(self) -> float:
         """One batch; returns how long the loop may sleep (0 when there may be more to do)."""
         now = self._clock()
+        if self.stopping.is_set():
+            return self._settings.poll_seconds
+        if self._sms_window is not None and not self._sms_window.is_open(now):
+            # Every v1 SMS keeps to the window: nothing to claim until it opens.
+            return min((self._sms_window.next_opening(now) - now).total_seconds(), WINDOW_POLL_SECONDS)
         async with self._database.transaction() as connection:
             paused = await queue.paused_until(connection, self.provider.name, now)
             if paused is not None:
                 return min((paused - now).total_seconds(), self._settings.poll_seconds * 10)
-            daytime_open = self._sms_window.is_open(now) if self._sms_window else True
             token, claimed = await queue.claim_notifications(
-                connection,
-                self.channel,
-                now=now,
-                limit=self._settings.batch,
-                lease=self._settings.lease,
-                daytime_open=daytime_open,
+                connection, self.channel, now=now, limit=self._settings.batch, lease=self._settings.lease
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
             return self._settings.poll_seconds
-        await self._send_batch(token, claimed, templates, lease_ends=now + self._settings.lease)
+        await _Batch(self, token, claimed, templates, lease_ends=now + self._settings.lease).run()
         return 0.0
-
-    async def _send_batch(
-        self,
-        token: UUID,
-        claimed: list[ClaimedNotification],
-        templates: dict[UUID, Templates],
-        *,
-        lease_ends: datetime,
-    ) -> None:
-        writer = _ResultWriter(self.channel, self._database, self._clock, token)
-        gate = asyncio.Semaphore(self._settings.concurrency)
-        # Stop sending this batch at 90% of the lease, well before another worker may take it over.
-        stop_at = lease_ends - self._settings.lease / 10
-        resume_at: list[datetime] = []
-
-        async def send_one(notification: ClaimedNotification) -> None:
-            async with gate:
-                now = self._clock()
-                if resume_at or now >= stop_at:
-                    writer.add(self._release(notification, resume_at[0] if resume_at else now))
-                    return
-                message = self._build(notification, templates[notification.order_id])
-                if self._limiter is not None:
-                    await self._limiter.acquire()
-                try:
-                    result = await self.provider.send(message)
-                except Exception as error:  # a provider bug must not strand the batch
-                    _log.exception("provider_send_failed", provider=self.provider.name)
-                    result = SendResult.retry(f"{type(error).__name__}: {error}")
-                if result.throttle_seconds is not None and not resume_at:
-                    resume_at.append(self._clock() + timedelta(seconds=result.throttle_seconds))
-                    await self._pause(resume_at[0])
-                writer.add(self._change(notification, result, resume_at[0] if resume_at else None))
-
-        writer.start()
-        try:
-            await asyncio.gather(*(send_one(notification) for notification in claimed))
-        finally:
-            await writer.close()
 
     def _change(
         self, notification: ClaimedNotification, result: SendResult, resume_at: datetime | None
     ) -> Change:
+        error = clean_text(result.error)
         if result.status is not None:
             return Change(
                 notification.id,
                 result.status,
-                provider_reference=result.reference,
-                error=result.error,
+                provider_reference=clean_text(result.reference),
+                error=error,
             )
         retry_at = resume_at or self._clock() + self._backoff(notification.attempts)
-        return Change(notification.id, self._new, error=result.error, due_at=retry_at)
+        return Change(notification.id, self._new, error=error, due_at=retry_at)
 
     def _release(self, notification: ClaimedNotification, due_at: datetime) -> Change:
         return Change(notification.id, self._new, due_at=due_at)
@@ -183,20 +163,138 @@ class Dispatcher(Generic[MessageT]):
             await queue.pause_provider(connection, self.provider.name, until)
 
 
-class _ResultWriter:
-    """Writes results in groups: whichever comes first of FLUSH_SIZE results or FLUSH_SECONDS."""
+class _Batch(Generic[MessageT]):
+    """Sending one claimed batch: bounded concurrency, the lease kept alive while it runs, results
+    handed to the writer as they come, and no message started once the batch must stop."""
 
     def __init__(
-        self, channel: Channel, database: Database, clock: Callable[[], datetime], token: UUID
+        self,
+        dispatcher: Dispatcher[MessageT],
+        token: UUID,
+        claimed: list[ClaimedNotification],
+        templates: dict[UUID, Templates],
+        *,
+        lease_ends: datetime,
+    ) -> None:
+        self.dispatcher: Dispatcher[MessageT] = dispatcher
+        self.token = token
+        self.claimed = claimed
+        self.templates = templates
+        self.lease_ends = lease_ends
+        self.resume_at: datetime | None = None
+        self.writer = _ResultWriter(dispatcher.channel, dispatcher._database, dispatcher._clock, token, self)
+        self._gate = asyncio.Semaphore(dispatcher._settings.concurrency)
+
+    @property
+    def stop_at(self) -> datetime:
+        """Start nothing in the last tenth of the lease: another worker may take the rows after it."""
+        stop: datetime = self.lease_ends - self.dispatcher._settings.lease / 10
+        return stop
+
+    async def run(self) -> None:
+        renewer = asyncio.create_task(self._renew_lease())
+        self.writer.start()
+        try:
+            await asyncio.gather(*(self._send_one(notification) for notification in self.claimed))
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await self.writer.close()
+
+    async def _send_one(self, notification: ClaimedNotification) -> None:
+        """Never raises: whatever goes wrong becomes this notification's result."""
+        dispatcher = self.dispatcher
+        try:
+            async with self._gate:
+                if self._must_not_start():
+                    if not self.writer.failing:
+                        self.writer.add(
+                            dispatcher._release(notification, self.resume_at or dispatcher._clock())
+                        )
+                    return
+                if dispatcher._limiter is not None:
+                    await dispatcher._limiter.acquire()
+                result = await self._attempt(notification)
+                if result.throttle_seconds is not None and self.resume_at is None:
+                    self.resume_at = dispatcher._clock() + timedelta(seconds=result.throttle_seconds)
+                    await dispatcher._pause(self.resume_at)
+                self.writer.add(dispatcher._change(notification, result, self.resume_at))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            _log.exception("dispatch_failed", notification_id=str(notification.id))
+            retry = SendResult.retry(f"{type(error).__name__}: {error}")
+            self.writer.add(dispatcher._change(notification, retry, self.resume_at))
+
+    def _must_not_start(self) -> bool:
+        dispatcher = self.dispatcher
+        return (
+            self.resume_at is not None
+            or dispatcher.stopping.is_set()
+            or self.writer.failing
+            or dispatcher._clock() >= self.stop_at
+        )
+
+    async def _attempt(self, notification: ClaimedNotification) -> SendResult:
+        dispatcher = self.dispatcher
+        try:
+            message = dispatcher._build(notification, self.templates[notification.order_id])
+        except Exception as error:  # the stored texts cannot make a message: no retry will help
+            return SendResult(status=dispatcher.channel.failed, error=f"{type(error).__name__}: {error}")
+        try:
+            result: SendResult = await dispatcher.provider.send(message)
+            return result
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a provider bug must not strand the batch
+            _log.exception("provider_send_failed", provider=dispatcher.provider.name)
+            return SendResult.retry(f"{type(error).__name__}: {error}")
+
+    async def _renew_lease(self) -> None:
+        """Extend the lease every third of it while the batch runs, so a slow provider does not
+        let another worker take over rows still being sent."""
+        dispatcher = self.dispatcher
+        lease = dispatcher._settings.lease
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            until = dispatcher._clock() + lease
+            try:
+                async with dispatcher._database.transaction() as connection:
+                    await queue.renew_notification_lease(connection, dispatcher.channel, self.token, until)
+            except Exception:
+                _log.exception("lease_renewal_failed")
+                continue
+            self.lease_ends = until
+
+
+class _ResultWriter:
+    """Writes results in groups: whichever comes first of FLUSH_SIZE results or FLUSH_SECONDS.
+
+    A group the database refuses is written again row by row, so that one unstorable result cannot
+    take the others with it; what still fails is retried until the batch's lease runs out (then the
+    rows go back to the queue, to be sent again: never lost). While writes fail the batch starts no
+    new message, since its result could not be kept.
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        database: Database,
+        clock: Callable[[], datetime],
+        token: UUID,
+        batch: _Batch[Any],
     ) -> None:
         self._channel = channel
         self._database = database
         self._clock = clock
         self._token = token
+        self._batch = batch
         self._pending: list[Change] = []
         self._ready = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self.failing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -218,26 +316,54 @@ class _ResultWriter:
                 await asyncio.wait_for(self._ready.wait(), FLUSH_SECONDS)
             self._ready.clear()
             if self._pending:
-                await self._flush()
+                changes, self._pending = self._pending, []
+                await self._write_until_stored(changes)
             if self._closing and not self._pending:
                 return
 
-    async def _flush(self) -> None:
-        changes, self._pending = self._pending, []
-        token = self._token
-        for attempt in range(3):
-            try:
-                async with self._database.transaction() as connection:
-                    await transitions.apply(
-                        connection,
-                        self._channel,
-                        changes,
-                        now=self._clock(),
-                        guard=lambda row, _change: row.lease_token == token,
-                    )
+    async def _write_until_stored(self, changes: list[Change]) -> None:
+        delay = 0.2
+        while changes:
+            changes = await self._write(changes)
+            if not changes:
+                self.failing = False
                 return
-            except Exception:
-                _log.exception("result_write_failed", attempt=attempt + 1, results=len(changes))
-                await asyncio.sleep(0.5 * (attempt + 1))
-        # The rows stay Sending under our lease; they are sent again once it runs out.
-        _log.error("results_dropped_until_lease_ends", results=len(changes))
+            self.failing = True
+            if self._clock() >= self._batch.lease_ends:
+                # The rows stay Sending; once the lease has run out they are claimed and sent again.
+                _log.error("results_dropped_lease_ended", results=len(changes))
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _write(self, changes: list[Change]) -> list[Change]:
+        """Write the group, or failing that each change alone; returns the changes not written."""
+        if await self._apply(changes):
+            return []
+        if len(changes) == 1:
+            return changes
+        return [change for change in changes if not await self._apply([change])]
+
+    async def _apply(self, changes: list[Change]) -> bool:
+        token = self._token
+        try:
+            async with self._database.transaction() as connection:
+                result = await transitions.apply(
+                    connection,
+                    self._channel,
+                    changes,
+                    now=self._clock(),
+                    guard=lambda row, _change: row.lease_token == token,
+                )
+        except Exception:
+            _log.exception("result_write_failed", results=len(changes))
+            return False
+        for change, row in result.refused:
+            _log.info(
+                "result_refused",
+                notification_id=str(change.id),
+                status=change.status.value,
+                current=row.status if row is not None else None,
+                reason="lease lost or status final",
+            )
+        return True

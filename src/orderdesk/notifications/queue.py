@@ -17,9 +17,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import bulk_insert, upsert
+from orderdesk.core.db import bulk_insert
 from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
@@ -27,7 +29,6 @@ from orderdesk.notifications.models import (
     EmailTemplate,
     Order,
     OrderProcessingStatus,
-    SendingTimePolicy,
     SmsStatus,
     SmsTemplate,
 )
@@ -48,6 +49,8 @@ class ClaimedOrder:
     order: Order
     lease_token: UUID
     condition_checks: int
+    processing_attempts: int
+    lease_ends: datetime
 
 
 async def claim_due_orders(
@@ -75,7 +78,7 @@ async def claim_due_orders(
         .returning(*notification_order.c)
     )
     return [
-        ClaimedOrder(order_from_row(row), token, row.condition_checks)
+        ClaimedOrder(order_from_row(row), token, row.condition_checks, row.processing_attempts, now + lease)
         for row in sorted(result, key=lambda row: row.due_at)
     ]
 
@@ -101,6 +104,20 @@ async def postpone_order(
         status_changed_at=now,
         due_at=until,
         condition_checks=claim.condition_checks + 1,
+    )
+
+
+async def retry_order(
+    connection: AsyncConnection, claim: ClaimedOrder, *, now: datetime, until: datetime
+) -> bool:
+    """Hand the order back as Registered after processing failed, to be tried again at `until`."""
+    return await _release(
+        connection,
+        claim,
+        processing_status=_REGISTERED,
+        status_changed_at=now,
+        due_at=until,
+        processing_attempts=claim.processing_attempts + 1,
     )
 
 
@@ -203,12 +220,8 @@ async def claim_notifications(
     now: datetime,
     limit: int,
     lease: timedelta,
-    daytime_open: bool = True,
 ) -> tuple[UUID, list[ClaimedNotification]]:
-    """New notifications that are due and unexpired, and Sending ones whose lease ran out.
-
-    SMS of orders that keep to the daytime window are only claimed while it is open.
-    """
+    """New notifications that are due and unexpired, and Sending ones whose lease ran out."""
     table = TABLES[channel]
     new, sending = (
         (EmailStatus.NEW, EmailStatus.SENDING)
@@ -220,15 +233,12 @@ async def claim_notifications(
         table.c.due_at <= now,
         table.c.expires_at >= now,
     ]
-    due = select(table.c.id)
-    if channel is Channel.SMS and not daytime_open:
-        due = due.join(notification_order, notification_order.c.id == table.c.notification_order_id)
-        conditions.append(notification_order.c.sending_time_policy == SendingTimePolicy.ANYTIME.value)
     due = (
-        due.where(and_(*conditions))
+        select(table.c.id)
+        .where(and_(*conditions))
         .order_by(table.c.due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=table)
+        .with_for_update(skip_locked=True)
     )
     token = uuid.uuid4()
     address = table.c.to_address if channel is Channel.EMAIL else table.c.mobile_number
@@ -301,11 +311,46 @@ async def paused_until(connection: AsyncConnection, provider: str, now: datetime
 
 
 async def pause_provider(connection: AsyncConnection, provider: str, until: datetime) -> None:
-    """Every worker leaves the provider alone until `until` (it asked us to slow down)."""
-    current = await paused_until(connection, provider, until - timedelta(days=3650))
-    if current is not None and current >= until:
-        return
-    await upsert(connection, provider_pause, [{"provider": provider, "paused_until": until}], ["provider"])
+    """Every worker leaves the provider alone until `until` (it asked us to slow down); a longer
+    pause another worker set at the same moment is kept."""
+    insert_fn = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    latest = func.max if connection.dialect.name == "sqlite" else func.greatest
+    statement = insert_fn(provider_pause).values(provider=provider, paused_until=until)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["provider"],
+            set_={"paused_until": latest(provider_pause.c.paused_until, statement.excluded.paused_until)},
+        )
+    )
+
+
+async def renew_notification_lease(
+    connection: AsyncConnection, channel: Channel, token: UUID, until: datetime
+) -> None:
+    """Keep the rows of a batch still being sent from being claimed by another worker."""
+    table = TABLES[channel]
+    sending = EmailStatus.SENDING if channel is Channel.EMAIL else SmsStatus.SENDING
+    await connection.execute(
+        update(table)
+        .where(and_(table.c.lease_token == token, table.c.status == sending.value))
+        .values(due_at=until)
+    )
+
+
+async def renew_order_lease(connection: AsyncConnection, claim: ClaimedOrder, until: datetime) -> bool:
+    order = notification_order.c
+    result = await connection.execute(
+        update(notification_order)
+        .where(
+            and_(
+                order.id == claim.order.id,
+                order.lease_token == claim.lease_token,
+                order.processing_status == _PROCESSING,
+            )
+        )
+        .values(due_at=until)
+    )
+    return result.rowcount == 1
 
 
 def order_ids(claimed: Sequence[ClaimedNotification]) -> list[UUID]:

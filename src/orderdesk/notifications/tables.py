@@ -65,6 +65,7 @@ notification_order = Table(
     Column("due_at", UTCDateTime, nullable=False),
     Column("lease_token", Uuid, nullable=True),
     Column("condition_checks", Integer, nullable=False, server_default="0"),
+    Column("processing_attempts", Integer, nullable=False, server_default="0"),
     # Counters kept with the order so that a status read is one row, however many notifications.
     # `finished` counts notifications in a final status: the order is Completed when it reaches
     # `generated` on both channels.
@@ -95,6 +96,7 @@ notification_email = Table(
     *_delivery_columns(),
     Index("ix_notification_email_order_id", "notification_order_id"),
     Index("ix_notification_email_status_due_at", "status", "due_at"),
+    Index("ix_notification_email_status_expires_at", "status", "expires_at"),
 )
 
 notification_sms = Table(
@@ -117,6 +119,7 @@ notification_sms = Table(
     *_delivery_columns(),
     Index("ix_notification_sms_order_id", "notification_order_id"),
     Index("ix_notification_sms_status_due_at", "status", "due_at"),
+    Index("ix_notification_sms_status_expires_at", "status", "expires_at"),
 )
 
 dead_delivery_report = Table(

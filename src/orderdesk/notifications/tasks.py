@@ -66,6 +66,7 @@ class NotificationPipeline:
     sms: Dispatcher[SmsMessage]
     checker: SendConditionChecker
     rules: ExpansionRules
+    stopping: asyncio.Event
     loops: list[Loop] = field(default_factory=list)
 
     @classmethod
@@ -79,7 +80,9 @@ class NotificationPipeline:
         *,
         email: Provider[EmailMessage] | None = None,
         sms: Provider[SmsMessage] | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> NotificationPipeline:
+        stopping = stopping or asyncio.Event()
         window = SendingWindow(
             settings.sms_window_start_hour, settings.sms_window_end_hour, settings.sms_window_time_zone
         )
@@ -103,6 +106,7 @@ class NotificationPipeline:
                 database=database,
                 clock=clock,
                 settings=replace(common, rate_limit=settings.email_rate_limit),
+                stopping=stopping,
             ),
             sms=Dispatcher(
                 Channel.SMS,
@@ -112,11 +116,13 @@ class NotificationPipeline:
                 clock=clock,
                 settings=replace(common, rate_limit=settings.sms_rate_limit),
                 sms_window=window,
+                stopping=stopping,
             ),
             checker=SendConditionChecker(settings.condition_timeout_seconds),
             rules=ExpansionRules(
                 time_to_live=timedelta(hours=settings.notification_ttl_hours), sms_window=window
             ),
+            stopping=stopping,
         )
         pipeline.loops = [
             Loop("notification-scheduler", pipeline.schedule),
@@ -145,18 +151,7 @@ class NotificationPipeline:
 
             async def one(claim: queue.ClaimedOrder) -> None:
                 async with gate:
-                    processed = await process_order(
-                        self.database,
-                        claim,
-                        now=self.clock(),
-                        rules=self.rules,
-                        checker=self.checker,
-                        condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
-                    )
-                    _log.info(
-                        "order_processed", order_id=str(claim.order.id), outcome=processed.outcome.value
-                    )
-                    channels.update(processed.channels)
+                    channels.update(await self._carry_out(claim))
 
             await asyncio.gather(*(one(claim) for claim in claims))
             await self._announce(channels)
@@ -168,6 +163,47 @@ class NotificationPipeline:
             return poll
         # Never 0 here: an order that is due but locked by another worker must not make us spin.
         return max(0.05, min((next_due - self.clock()).total_seconds(), poll))
+
+    async def _carry_out(self, claim: queue.ClaimedOrder) -> frozenset[Channel]:
+        """Process one claimed order; a failure hands it back for a later attempt, never loses it."""
+        lease = timedelta(seconds=self.settings.worker_lease_seconds)
+        if self.clock() >= claim.lease_ends - lease / 10:
+            return frozenset()  # waited too long for its turn: another worker may have it by now
+        keeper = asyncio.create_task(self._keep_order(claim, lease))
+        try:
+            processed = await process_order(
+                self.database,
+                claim,
+                now=self.clock(),
+                rules=self.rules,
+                checker=self.checker,
+                condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
+            )
+        except Exception:
+            delay = min(
+                self.settings.retry_base_seconds * 2**claim.processing_attempts,
+                self.settings.retry_max_seconds,
+            )
+            _log.exception("order_processing_failed", order_id=str(claim.order.id), retry_in=delay)
+            async with self.database.transaction() as connection:
+                await queue.retry_order(
+                    connection, claim, now=self.clock(), until=self.clock() + timedelta(seconds=delay)
+                )
+            return frozenset()
+        finally:
+            keeper.cancel()
+        _log.info("order_processed", order_id=str(claim.order.id), outcome=processed.outcome)
+        return processed.channels
+
+    async def _keep_order(self, claim: queue.ClaimedOrder, lease: timedelta) -> None:
+        """Renew the order's lease while a long expansion runs."""
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                async with self.database.transaction() as connection:
+                    await queue.renew_order_lease(connection, claim, self.clock() + lease)
+            except Exception:
+                _log.exception("order_lease_renewal_failed", order_id=str(claim.order.id))
 
     async def expire(self) -> float:
         now = self.clock()

@@ -104,7 +104,10 @@ async def apply(
         applied.append(change)
 
     if applied:
-        await _write(connection, table, applied, now)
+        # One row per notification in the write (the last change wins); the counters above have
+        # already followed every step.
+        last_per_id = list({change.id: change for change in applied}.values())
+        await _write(connection, table, last_per_id, now)
         await _adjust_orders(connection, channel, deltas, now)
     return Applied(applied, refused)
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("due_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("lease_token", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("condition_checks", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("processing_attempts", sa.Integer(), server_default="0", nullable=False))
         for name in _COUNTERS:
             batch.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
         batch.drop_index("ix_notification_order_status_requested_send_at")
@@ -48,6 +49,7 @@ def upgrade() -> None:
             batch.alter_column("due_at", existing_type=UTCDateTime(), nullable=False)
             batch.create_unique_constraint(f"uq_{table}_provider_reference", ["provider_reference"])
             batch.create_index(f"ix_{table}_status_due_at", ["status", "due_at"])
+            batch.create_index(f"ix_{table}_status_expires_at", ["status", "expires_at"])
 
     op.create_table(
         "dead_delivery_report",
@@ -72,6 +74,7 @@ def downgrade() -> None:
     op.drop_table("dead_delivery_report")
     for table in ("notification_sms", "notification_email"):
         with op.batch_alter_table(table) as batch:
+            batch.drop_index(f"ix_{table}_status_expires_at")
             batch.drop_index(f"ix_{table}_status_due_at")
             batch.drop_constraint(f"uq_{table}_provider_reference", type_="unique")
             for name in ("delivery_report", "last_error", "provider_reference", "attempts", "lease_token"):
@@ -80,7 +83,7 @@ def downgrade() -> None:
             batch.create_index(f"ix_{table}_status_id", ["status", "id"])
     with op.batch_alter_table("notification_order") as batch:
         batch.drop_index("ix_notification_order_status_due_at")
-        for name in [*_COUNTERS, "condition_checks", "lease_token", "due_at"]:
+        for name in [*_COUNTERS, "processing_attempts", "condition_checks", "lease_token", "due_at"]:
             batch.drop_column(name)
         batch.create_index(
             "ix_notification_order_status_requested_send_at", ["processing_status", "requested_send_at"]
