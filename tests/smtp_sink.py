@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) for tests, in the test's event loop: it records what it accepted, with
 its envelope, and can be told to misbehave as relays do (refuse connections, refuse chosen
-recipients, stall in DATA without ever answering)."""
+recipients, stall in DATA without ever answering). It advertises DSN (RFC 3461) unless told not to,
+as relays differ there and the provider's result depends on it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import email
 import email.policy
 import weakref
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 _DEADLINE_SECONDS = 30.0
+_DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class Received:
     data: bytes
     peer: str = ""
     """The client's address and port: one per connection."""
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+    """As aiosmtpd hands them over: upper-cased, e.g. `("NOTIFY=SUCCESS,FAILURE",)`."""
 
     @property
     def message(self) -> EmailMessage:
@@ -47,6 +53,8 @@ class SmtpSink:
     accept_limit: int | None = None
     """After this many accepted messages, DATA stalls: the sink never answers until released."""
     stalled: int = 0
+    dsn: bool = True
+    """Advertise DSN in the EHLO reply and take its MAIL and RCPT parameters (else they get 555)."""
     _server: asyncio.Server | None = None
     _sessions: weakref.WeakSet[SMTP] = field(default_factory=weakref.WeakSet)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
@@ -59,9 +67,17 @@ class SmtpSink:
         return self
 
     def _session(self) -> SMTP:
-        session = SMTP(self, hostname="sink.test", ident="orderdesk test sink")
+        session = _Session(self)
         self._sessions.add(session)
         return session
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if not self.dsn:
+            return responses
+        return [*responses[:-1], "250-DSN", responses[-1]]  # the last line ("250 HELP") ends the reply
 
     async def refuse_connections(self) -> None:
         """Stop listening and drop every open session: connecting now fails with "refused"."""
@@ -94,6 +110,7 @@ class SmtpSink:
         if reply is not None:
             return reply
         envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -108,6 +125,8 @@ class SmtpSink:
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 data=bytes(envelope.original_content or b""),
                 peer=str(session.peer),
+                mail_options=tuple(envelope.mail_options),
+                rcpt_options=tuple(envelope.rcpt_options),
             )
         )
         self._notify()
@@ -130,3 +149,19 @@ class SmtpSink:
     def to(self, address: str) -> Received:
         [message] = [m for m in self.received if address in m.rcpt_tos]
         return message
+
+
+class _Session(SMTP):
+    """aiosmtpd answers 555 to every MAIL or RCPT parameter it does not implement itself; a relay
+    that advertises DSN takes RET and ENVID with MAIL, NOTIFY and ORCPT with RCPT."""
+
+    def __init__(self, sink: SmtpSink) -> None:
+        super().__init__(sink, hostname="sink.test", ident="orderdesk test sink")
+        self._sink = sink
+
+    def _getparams(self, params: Sequence[str]) -> dict[str, str | bool] | None:
+        found = super()._getparams(params)
+        if found is not None and self._sink.dsn:
+            for name in _DSN_PARAMETERS:
+                found.pop(name, None)
+        return found

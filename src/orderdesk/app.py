@@ -18,6 +18,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.health import router as health_router
+from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
@@ -93,6 +94,8 @@ def create_app(
     app.state.clock = clock
     app.state.wakeups = wakeups
     app.state.token_verifier = build_token_verifier(settings)
+    # Here rather than on the first report: concurrent first requests raced to create the key.
+    app.state.kannel_report_signer = ReportSigner.from_settings(settings.notifications, settings.home)
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

@@ -2,8 +2,11 @@
 sender, read by a small SMTP listener in the worker and applied to their e-mail notification.
 
 A permanent failure (`Action: failed`, `Status: 5.x.x`) makes the notification Failed_Bounced; a delay
-or a 4.x.x status changes nothing, since the sending server is still trying. The notification is
-found from the VERP address the bounce was sent to, else from the returned original's headers.
+or a 4.x.x status changes nothing, since the sending server is still trying. The success reports the
+SMTP provider asks for make it Delivered: `Action: delivered`, and also `relayed`, which says the
+message went on to a server without DSN, so no later report will come. The notification is found
+from the VERP address the report was sent to, else from its Original-Envelope-Id (the ENVID the
+provider gave), else from the returned original's headers.
 """
 
 from __future__ import annotations
@@ -43,9 +46,9 @@ class Outcome(Enum):
     FAILED = "failed"
     """A permanent failure: Failed_Bounced."""
     DELIVERED = "delivered"
-    """A positive report (only sent when asked for): Delivered."""
+    """A positive report (only sent when asked for), delivered or relayed beyond DSN: Delivered."""
     PENDING = "pending"
-    """Delayed, relayed, or a temporary status: the sending server is still at it; nothing changes."""
+    """Delayed, or a temporary status: the sending server is still at it; nothing changes."""
     UNREADABLE = "unreadable"
     """Not a delivery status notification we understand."""
 
@@ -77,7 +80,7 @@ def parse_bounce(content: bytes, envelope_recipients: Sequence[str]) -> Bounce:
         raw["error"] = f"{type(error).__name__}: {error}"
         return Bounce(Outcome.UNREADABLE, notification_id, raw)
     raw["subject"] = str(message.get("Subject", ""))
-    notification_id = notification_id or _from_original(message)
+    notification_id = notification_id or _from_envelope_id(message) or _from_original(message)
     if message.get_content_type() != "multipart/report" or message.get_param("report-type") != (
         "delivery-status"
     ):
@@ -105,25 +108,37 @@ def _outcome(fields: dict[str, str]) -> Outcome:
     status = _STATUS.match(fields.get("status", ""))
     if action == "failed" and status is not None and status[1] == "5":
         return Outcome.FAILED
-    if action == "delivered" and status is not None and status[1] == "2":
+    if action in ("delivered", "relayed") and status is not None and status[1] == "2":
         return Outcome.DELIVERED
     if action in ("failed", "delayed", "delivered", "relayed", "expanded"):
         return Outcome.PENDING
     return Outcome.UNREADABLE
 
 
-def _recipient_fields(report: Message) -> Iterator[dict[str, str]]:
-    """Per-recipient field groups of the message/delivery-status part (those with an Action)."""
+def _field_groups(report: Message) -> Iterator[dict[str, str]]:
+    """The field groups of the message/delivery-status part: per message, then per recipient."""
     for part in report.walk():
         if part.get_content_type() != "message/delivery-status":
             continue
         payload = part.get_payload()
         for block in payload if isinstance(payload, list) else []:
-            if not isinstance(block, Message):
-                continue
-            fields = {name.lower(): " ".join(str(value).split()) for name, value in block.items()}
-            if "action" in fields:
-                yield fields
+            if isinstance(block, Message):
+                yield {name.lower(): " ".join(str(value).split()) for name, value in block.items()}
+
+
+def _recipient_fields(report: Message) -> Iterator[dict[str, str]]:
+    """Per-recipient field groups (those with an Action)."""
+    return (fields for fields in _field_groups(report) if "action" in fields)
+
+
+def _from_envelope_id(report: Message) -> UUID | None:
+    """The notification the SMTP provider named with ENVID, returned as Original-Envelope-Id."""
+    for fields in _field_groups(report):
+        try:
+            return UUID(fields.get("original-envelope-id", ""))
+        except ValueError:
+            continue
+    return None
 
 
 def _from_verp(envelope_recipients: Sequence[str]) -> UUID | None:

@@ -53,30 +53,37 @@ async def apply_reports(
 ) -> ReportsApplied:
     ids = await _resolve_ids(connection, channel, reports)
     dead: list[tuple[DeliveryReport, DeadReason, str | None]] = []
-    changes: list[Change] = []
-    by_change: dict[int, DeliveryReport] = {}
+    # One request may report twice on a notification. Each `transitions.apply` call gets an id at
+    # most once (PostgreSQL's one-statement write would apply only one of two rows with the same id,
+    # and not a predictable one): the n-th report on a notification goes in the n-th round, so the
+    # reports on it apply in the order they came, each round seeing what the one before wrote.
+    rounds: list[list[tuple[Change, DeliveryReport]]] = []
+    seen: dict[UUID, int] = {}
     for report, notification_id in zip(reports, ids, strict=True):
         if notification_id is None:
             dead.append((report, DeadReason.INVALID_NOTIFICATION_IDENTIFIER, None))
         elif report.status is None:
             dead.append((report, DeadReason.UNRECOGNIZED_SEND_RESULT, None))
         else:
-            change = Change(notification_id, report.status, delivery_report=report.raw)
-            by_change[id(change)] = report
-            changes.append(change)
+            index = seen[notification_id] = seen.get(notification_id, -1) + 1
+            if index == len(rounds):
+                rounds.append([])
+            rounds[index].append((Change(notification_id, report.status, delivery_report=report.raw), report))
 
-    result = await transitions.apply(
-        connection, channel, changes, now=now, guard=lambda row, _change: row.expires_at >= now
-    )
-    # A report refused after an earlier one in this batch made its notification final: the locked row
-    # still shows the status from before the batch, so it must not decide the reason.
-    made_final = {change.id: change.status for change in result.applied if change.status.is_final}
-    for change, row in result.refused:
-        report = by_change[id(change)]
-        if change.id in made_final:
-            dead.append((report, DeadReason.ALREADY_FINAL, made_final[change.id]))
-            continue
-        dead.append((report, _refusal_reason(channel, row, now), row.status if row is not None else None))
+    applied = 0
+    for changes in rounds:
+        by_change = {id(change): report for change, report in changes}
+        result = await transitions.apply(
+            connection,
+            channel,
+            [change for change, _report in changes],
+            now=now,
+            guard=lambda row, _change: row.expires_at >= now,
+        )
+        applied += len(result.applied)
+        for change, row in result.refused:
+            status = row.status if row is not None else None
+            dead.append((by_change[id(change)], _refusal_reason(channel, row, now), status))
 
     if dead:
         await connection.execute(
@@ -95,7 +102,7 @@ async def apply_reports(
     counts: dict[DeadReason, int] = {}
     for _report, reason, _status in dead:
         counts[reason] = counts.get(reason, 0) + 1
-    return ReportsApplied(applied=len(result.applied), dead=counts)
+    return ReportsApplied(applied=applied, dead=counts)
 
 
 def _refusal_reason(channel: Channel, row: Row[Any] | None, now: datetime) -> DeadReason:

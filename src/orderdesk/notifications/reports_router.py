@@ -4,6 +4,7 @@ webhook for e-mail providers. Both answer 200 with what was applied and what was
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from orderdesk.notifications import mapping
 from orderdesk.notifications.models import Channel, EmailStatus
 from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, ReportSigner, report_status
 from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, apply_reports
-from orderdesk.settings import Settings
+from orderdesk.notifications.schemas import Text
 from orderdesk.web.deps import DatabaseDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
@@ -78,14 +79,14 @@ class EmailDeliveryReportExt(BaseModel):
     notification_id: UUID | None = Field(
         default=None, alias="notificationId", description="The notification's id (preferred)."
     )
-    operation_id: str | None = Field(
+    operation_id: Text | None = Field(
         default=None,
         alias="operationId",
         min_length=1,
         max_length=200,
         description="The provider's reference for the message, when the notification id is not known.",
     )
-    status: str = Field(
+    status: Text = Field(
         min_length=1,
         max_length=100,
         description="Delivered, Bounced, Failed, Expanded, FilteredSpam, Quarantined or Suppressed "
@@ -103,12 +104,9 @@ def _verified_report_sender(
 
 
 def _report_signer(request: Request) -> ReportSigner:
-    """The key the Kannel provider signs dlr-urls with; read (or created) once per app."""
-    signer: ReportSigner | None = getattr(request.app.state, "kannel_report_signer", None)
-    if signer is None:
-        settings: Settings = request.app.state.settings
-        signer = ReportSigner.from_settings(settings.notifications, settings.home)
-        request.app.state.kannel_report_signer = signer
+    """The key the Kannel provider signs dlr-urls with, loaded (or created) by `create_app`: creating
+    it here, on the first report, raced between concurrent first requests."""
+    signer: ReportSigner = request.app.state.kannel_report_signer
     return signer
 
 
@@ -226,10 +224,28 @@ async def report_email_deliveries(request: Request, database: DatabaseDep, now: 
     return await _apply(database, now, Channel.EMAIL, reports)
 
 
+class _NotStorableNumber(ValueError):
+    """A number Python's json reads but PostgreSQL's json type refuses, so the raw report could not
+    be kept."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotStorableNumber(f"The request body contains {name}, which JSON does not allow.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotStorableNumber(f"The number {text} in the request body is too large.")
+    return value
+
+
 def _email_reports(body: bytes) -> list[DeliveryReport]:
     """Parse the webhook body; InvalidInput names each offending field (`[2].status`, `status`)."""
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NotStorableNumber as error:
+        raise InvalidInput({"$": [str(error)]}) from error
     except (ValueError, RecursionError) as error:
         raise InvalidInput({"$": ["The request body is not valid JSON."]}) from error
     single = isinstance(document, dict)

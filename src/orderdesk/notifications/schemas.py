@@ -220,11 +220,20 @@ class RecipientExt(WireModel):
         return self
 
 
+def _single_line(value: str) -> str:
+    """A subject is one header line: every line break the e-mail library refuses in a header (CR, LF,
+    and also VT, FF, NEL, U+2028 and the like) becomes a space."""
+    return " ".join(value.splitlines())
+
+
+Subject = Annotated[NonBlank, AfterValidator(_single_line)]
+
+
 class EmailTemplateExt(WireModel):
     from_address: Text | None = Field(
         default=None, description="Sender address; the configured default when left out."
     )
-    subject: NonBlank
+    subject: Subject
     body: NonBlank
     content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
 
@@ -306,10 +315,6 @@ class NotificationOrderRequestExt(OrderRequestBase):
     sms_template: SmsTemplateExt | None = None
 
 
-def _single_line(value: str) -> str:
-    return " ".join(value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-
-
 class EmailNotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders/email`: an e-mail from the default sender address."""
 
@@ -330,7 +335,7 @@ class EmailNotificationOrderRequestExt(OrderRequestBase):
         }
     )
 
-    subject: Annotated[NonBlank, AfterValidator(_single_line)]
+    subject: Subject
     body: NonBlank
     content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
 

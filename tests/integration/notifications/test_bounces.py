@@ -1,6 +1,7 @@
 """Bounces: after the relay accepted a message (Succeeded), the receiving side's delivery status
 notification comes back to the VERP envelope sender, reaches the bounce intake over SMTP, and turns the
-notification into Failed_Bounced; delays and unreadable mail change nothing and are still accepted."""
+notification into Failed_Bounced, or Delivered when it reports success (the provider asks for that
+when the relay offers DSN); delays and unreadable mail change nothing and are still accepted."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def dsn(
     status: str = "5.1.1",
     diagnostic: str = "smtp; 550 5.1.1 <{recipient}>: Recipient address rejected: User unknown",
     returned: tuple[str, bytes] | None = None,
+    envelope_id: str | None = None,
 ) -> bytes:
     """A delivery status notification as a mail server writes it (RFC 3464), optionally with the
     original message (`message/rfc822`) or its headers (`text/rfc822-headers`)."""
@@ -80,6 +82,7 @@ def dsn(
         "--dsn-part",
         "Content-Type: message/delivery-status",
         "",
+        *([f"Original-Envelope-Id: {envelope_id}"] if envelope_id else []),
         "Reporting-MTA: dns; mx.example.com",
         "Arrival-Date: Tue, 24 Nov 2026 10:00:00 +0000",
         "",
@@ -313,3 +316,51 @@ async def test_bounce_for_an_unknown_notification__accepted__kept_as_a_dead_lett
     assert reply.startswith("OK")
     [(reason, _report)] = await dead_letters(database)
     assert reason == "INVALID_NOTIFICATION_IDENTIFIER"
+
+
+@pytest.mark.parametrize(
+    ("action", "dsn_status"),
+    [("delivered", "2.0.0"), ("relayed", "2.0.0")],
+    ids=["delivered", "relayed-to-a-server-without-dsn"],
+)
+async def test_success_report_to_the_plain_bounce_address__found_by_envelope_id__delivered(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    sink: SmtpSink,
+    intake: BounceIntake,
+    database: Database,
+    action: str,
+    dsn_status: str,
+) -> None:
+    order_id = await send_two(client, auth, pipeline)
+    ids = {
+        n["recipient"]["emailAddress"]: n["id"]
+        for n in (await notifications(client, auth, order_id, "email"))["notifications"]
+    }
+    sent = sink.to("ola@example.com")
+    assert f"ENVID={ids['ola@example.com']}".upper() in sent.mail_options
+    assert sent.rcpt_options == ("NOTIFY=SUCCESS,FAILURE",)
+
+    # No VERP address and no returned headers: only the ENVID the provider gave names the notification.
+    reply = await deliver(
+        intake.port,
+        BOUNCES,
+        dsn(
+            final_recipient="ola@example.com",
+            action=action,
+            status=dsn_status,
+            diagnostic="smtp; 250 2.0.0 OK",
+            envelope_id=ids["ola@example.com"],
+        ),
+    )
+
+    assert reply.startswith("OK")
+    assert email_statuses(await notifications(client, auth, order_id, "email")) == {
+        "ola@example.com": "Delivered",
+        "kari@example.com": "Succeeded",
+    }
+    shown = await status(client, auth, order_id)
+    assert shown["notificationsStatusSummary"]["email"]["succeeded"] == 2
+    assert shown["processingStatus"]["description"] == PROCESSED  # kari's report is still due
+    assert await dead_letters(database) == []

@@ -2,15 +2,18 @@
 
 SMS are sent through the Kannel provider to a real HTTP peer that answers like smsbox's sendsms;
 the test then calls the dlr-url orderdesk handed that peer, as Kannel would. E-mail goes through SMTP
-to a real aiosmtpd server (Succeeded), so that the webhook has something to report on.
+to a real aiosmtpd server offering DSN (Succeeded), so that the webhook has something to report on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -19,11 +22,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from orderdesk.app import create_app
 from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.providers.kannel import ReportSigner
-from orderdesk.notifications.tables import dead_delivery_report
+from orderdesk.notifications.models import Channel, SmsStatus
+from orderdesk.notifications.providers.kannel import DLR_KEY_FILE, ReportSigner, load_or_create_key
+from orderdesk.notifications.reports import DeadReason, DeliveryReport, apply_reports
+from orderdesk.notifications.tables import dead_delivery_report, notification_sms
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
@@ -50,10 +56,17 @@ async def pipeline(
     database: Database, settings: Settings, clock: Clock, peer: SendsmsPeer, sink: SmtpSink
 ) -> AsyncIterator[NotificationPipeline]:
     """Workers with the Kannel provider (to the peer) on the app's home, so both share the DLR key,
-    and the SMTP provider to the sink."""
+    and the SMTP provider to the sink, which offers DSN: e-mail stays Succeeded, awaiting a report."""
     notification_settings = kannel_notification_settings(
         settings.notifications, sendsms_url=peer.url, public_base_url=BASE_URL
-    ).model_copy(update={"email_provider": "smtp", "smtp_host": sink.host, "smtp_port": sink.port})
+    ).model_copy(
+        update={
+            "email_provider": "smtp",
+            "smtp_host": sink.host,
+            "smtp_port": sink.port,
+            "smtp_bounce_address": "bounces@orderdesk.test",
+        }
+    )
     built = NotificationPipeline.build(database, notification_settings, settings.home, clock, Wakeups())
     yield built
     await built.aclose()
@@ -490,3 +503,166 @@ def test_report_signer__same_key__same_signature_for_the_same_id_only() -> None:
     assert signer.verify(some, signer.sign(some))
     assert not signer.verify(other, signer.sign(some))
     assert not ReportSigner(b"x" * 32).verify(some, signer.sign(some))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"operationId": "op\\u0000", "status": "Delivered"}', "operationId"),
+        (b'[{"operationId": "op-1", "status": "Delivered\\u0000"}]', "[0].status"),
+        (b'{"operationId": "op\\ud800", "status": "Delivered"}', "operationId"),
+    ],
+    ids=["nul-in-operation-id", "nul-in-status", "lone-surrogate"],
+)
+async def test_email_report__text_that_cannot_be_stored__400_naming_the_field(
+    client: httpx.AsyncClient, reporter: dict[str, str], database: Database, body: bytes, field: str
+) -> None:
+    response = await client.post(
+        EMAIL_REPORTS, content=body, headers={**reporter, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert field in response.json()["errors"]
+    assert await dead_letters(database) == []
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
+async def test_email_report__number_json_does_not_allow__400_naming_it_and_nothing_stored(
+    client: httpx.AsyncClient, reporter: dict[str, str], database: Database, number: str
+) -> None:
+    # Python's json reads these, PostgreSQL's json type does not: the raw report could not be stored.
+    body = f'{{"operationId": "op-1", "status": "Delivered", "details": {{"score": {number}}}}}'
+
+    response = await client.post(
+        EMAIL_REPORTS, content=body.encode(), headers={**reporter, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    [message] = response.json()["errors"]["$"]
+    assert number.lstrip("-") in message
+    assert await dead_letters(database) == []
+
+
+async def test_kannel_report__answer_with_nul__stored_with_the_dead_letter(
+    client: httpx.AsyncClient, settings: Settings, database: Database
+) -> None:
+    unknown = uuid4()
+    signature = ReportSigner.from_settings(settings.notifications, settings.home).sign(unknown)
+
+    response = await client.get(
+        KANNEL_REPORTS, params={"id": str(unknown), "sig": signature, "type": "1", "answer": "ACK\x00/"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert await dead_letters(database) == [("sms", "INVALID_NOTIFICATION_IDENTIFIER")]
+
+
+async def test_email_reports__delivered_then_bounced_for_one_notification__first_applies_second_final(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    reporter: dict[str, str],
+    pipeline: NotificationPipeline,
+    database: Database,
+) -> None:
+    order_id, notification_id = await accepted_email(client, auth, pipeline)
+    reports = [
+        {"notificationId": notification_id, "status": "Delivered"},
+        {"notificationId": notification_id, "status": "Bounced"},
+    ]
+
+    response = await client.post(EMAIL_REPORTS, json=reports, headers=reporter)
+
+    assert response.status_code == 200
+    assert response.json() == {"applied": 1, "deadLettered": 1, "deadLetterReasons": {"ALREADY_FINAL": 1}}
+    assert (await notification(client, auth, order_id, "email"))["sendStatus"]["status"] == "Delivered"
+    status = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()
+    assert status["processingStatus"]["status"] == "Completed"
+    email = status["notificationsStatusSummary"]["email"]
+    assert (email["generated"], email["succeeded"]) == (1, 1)
+    assert await dead_letters(database) == [("email", "ALREADY_FINAL")]
+
+
+async def test_app_start__fresh_home__dlr_key_created_and_reports_signed_with_it_accepted(
+    settings: Settings, database: Database, tmp_path: Path
+) -> None:
+    fresh = settings.model_copy(update={"home": tmp_path / "fresh-home"})
+    key_file = fresh.home / DLR_KEY_FILE
+
+    app = create_app(fresh, database=database)
+
+    assert key_file.exists()  # before any request
+    unknown = uuid4()
+    signature = ReportSigner(key_file.read_text().strip().encode()).sign(unknown)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+        response = await http.get(KANNEL_REPORTS, params={"id": str(unknown), "sig": signature, "type": "1"})
+    assert response.status_code == 200, response.text
+    assert response.json()["deadLetterReasons"] == {"INVALID_NOTIFICATION_IDENTIFIER": 1}
+
+
+def test_dlr_key__created_by_many_threads_at_once__one_key_that_all_of_them_use(tmp_path: Path) -> None:
+    threads = 16
+    for attempt in range(20):
+        path = tmp_path / str(attempt) / DLR_KEY_FILE
+        start = threading.Barrier(threads)
+
+        def create(path: Path = path, start: threading.Barrier = start) -> bytes:
+            start.wait()
+            return load_or_create_key(path)
+
+        with ThreadPoolExecutor(threads) as pool:
+            keys = set(pool.map(lambda _: create(), range(threads)))
+
+        assert len(keys) == 1
+        [key] = keys
+        assert len(key) == 64
+        assert path.read_bytes().strip() == key
+        assert [p.name for p in path.parent.iterdir()] == [DLR_KEY_FILE]  # no temporary files left
+
+
+async def test_apply_reports__accepted_then_delivered_for_one_sms_in_one_call__both_apply_in_order(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    clock: Clock,
+    peer: SendsmsPeer,
+    database: Database,
+) -> None:
+    """No endpoint sends two non-final reports for one notification at once, but `apply_reports`
+    must still write them in order (PostgreSQL's one-statement write takes each id once)."""
+    order_id, _dlr_url = await accepted_sms(client, auth, pipeline, clock, peer)
+    notification_id = UUID((await notification(client, auth, order_id, "sms"))["id"])
+    reports = [
+        DeliveryReport(SmsStatus.ACCEPTED, {"type": 8}, notification_id=notification_id),
+        DeliveryReport(SmsStatus.ACCEPTED, {"type": 4}, notification_id=notification_id),
+        DeliveryReport(SmsStatus.DELIVERED, {"type": 1}, notification_id=notification_id),
+        DeliveryReport(SmsStatus.ACCEPTED, {"type": 8}, notification_id=notification_id),
+    ]
+
+    async with database.transaction() as connection:
+        result = await apply_reports(connection, Channel.SMS, reports, now=clock())
+
+    assert (result.applied, result.dead) == (3, {DeadReason.ALREADY_FINAL: 1})
+    assert (await notification(client, auth, order_id, "sms"))["sendStatus"]["status"] == "Delivered"
+    sms = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()[
+        "notificationsStatusSummary"
+    ]["sms"]
+    assert (sms["generated"], sms["succeeded"]) == (1, 1)
+    async with database.transaction() as connection:
+        stored = await connection.scalar(
+            select(notification_sms.c.delivery_report).where(notification_sms.c.id == notification_id)
+        )
+    assert stored == {"type": 1}
+
+
+async def test_email_report__nul_in_a_key_we_only_keep__stored_with_the_report(
+    client: httpx.AsyncClient, reporter: dict[str, str], database: Database
+) -> None:
+    # The raw report is stored as json, where NUL is the escape \u0000: only our text columns refuse it.
+    body = b'{"notificationId": "%s", "status": "Delivered", "note": "a\\u0000b"}' % str(uuid4()).encode()
+
+    response = await client.post(
+        EMAIL_REPORTS, content=body, headers={**reporter, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert await dead_letters(database) == [("email", "INVALID_NOTIFICATION_IDENTIFIER")]

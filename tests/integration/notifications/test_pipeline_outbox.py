@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 
+from orderdesk.core.db import Database
 from orderdesk.notifications.tasks import NotificationPipeline
 from tests.conftest import Clock
-from tests.factories.notifications import email_order, sms_order
+from tests.factories import contacts
+from tests.factories.notifications import email_order, order, sms_order
 
 API = "/notifications/api/v1"
 DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
@@ -112,3 +114,38 @@ async def test_sms_order_in_the_window__written_as_a_json_line(
     after = await status(client, auth, order_id)
     assert after["processingStatus"]["status"] == "Completed"
     assert counts(after, "sms") == (1, 1)
+
+
+async def test_email_that_cannot_be_rendered__failed_at_once__the_others_written(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    outbox_home: Path,
+    database: Database,
+) -> None:
+    # A register name with a line break, in the subject of a message to a non-ASCII address: the
+    # e-mail library refuses the header on every attempt, so retrying until expiry would gain nothing.
+    person = contacts.person(contacts.PERSON_WITH_EMAIL, name="Åse\nNordmann", email="åse@example.com")
+    await contacts.load(database, {"persons": [person], "organizations": []})
+    order_id = await place(
+        client,
+        auth,
+        "/orders",
+        order(
+            requestedSendTime=None,
+            recipients=[
+                {"nationalIdentityNumber": contacts.PERSON_WITH_EMAIL},
+                {"emailAddress": "direct@example.com"},
+            ],
+            emailTemplate={"subject": "Hello $recipientName$", "body": "Dear you.", "contentType": "Plain"},
+        ),
+    )
+
+    await pipeline.run_until_idle()
+
+    summary = await notifications(client, auth, order_id, "email")
+    shown = {n["recipient"]["emailAddress"]: n["sendStatus"]["status"] for n in summary["notifications"]}
+    assert shown == {"åse@example.com": "Failed", "direct@example.com": "Delivered"}
+    [message] = outbox_mail(outbox_home)
+    assert message["To"] == "direct@example.com"
+    assert (await status(client, auth, order_id))["processingStatus"]["status"] == "Completed"

@@ -521,6 +521,21 @@ async def test_register_email_order__subject_with_line_breaks__stored_as_one_lin
     assert stored["emailTemplate"]["subject"] == "First Second Third Fourth"
 
 
+@pytest.mark.parametrize("path", [ORDERS, EMAIL])
+async def test_register_order__subject_with_any_kind_of_line_break__stored_as_one_line(
+    client: httpx.AsyncClient, auth: dict[str, str], path: str
+) -> None:
+    # Every one of these is a line break to the e-mail library, which refuses it in a header.
+    subject = "First\r\nSecond\vThird\fFourth\x85Fifth\u2028Sixth\u2029Seventh\x1cEighth"
+    template = {"fromAddress": "sender@domain.com", "subject": subject, "body": "A body"}
+    body = order(emailTemplate=template) if path == ORDERS else email_order(subject=subject)
+
+    created = await accepted(client, auth, path, body)
+
+    stored = await stored_order(client, auth, created["orderId"])
+    assert stored["emailTemplate"]["subject"] == "First Second Third Fourth Fifth Sixth Seventh Eighth"
+
+
 # ---- resource, text that cannot be stored, length limits -------------------------------------
 
 

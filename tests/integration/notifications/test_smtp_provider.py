@@ -14,11 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.migrations import runner
+from orderdesk.notifications.models import EmailStatus
+from orderdesk.notifications.tables import notification_email
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
@@ -103,6 +106,9 @@ async def test_email_order__reaches_the_smtp_server__with_keywords_headers_and_v
     ola = sink.to("ola@example.com")
     assert ola.mail_from == f"bounces+{ids['ola@example.com']}@orderdesk.test"
     assert ola.rcpt_tos == ("ola@example.com",)
+    # The sink advertises DSN: reports on success and failure are asked for, naming the notification.
+    assert {"RET=HDRS", f"ENVID={ids['ola@example.com']}".upper()} <= set(ola.mail_options)
+    assert ola.rcpt_options == ("NOTIFY=SUCCESS,FAILURE",)
     assert ola.message["Subject"] == "Hello Ola Nordmann"
     assert ola.message["From"] == "sender@domain.com"
     assert ola.message["To"] == "ola@example.com"
@@ -123,6 +129,7 @@ async def test_email_order__reaches_the_smtp_server__with_keywords_headers_and_v
 async def test_permanent_refusals__550_bounced__553_invalid_format__others_delivered(
     client: httpx.AsyncClient, auth: dict[str, str], pipeline: NotificationPipeline, sink: SmtpSink
 ) -> None:
+    sink.dsn = False
     sink.replies["gone@example.com"] = "550 5.1.1 No such user here"
     sink.replies["bad@example.com"] = "553 5.1.3 Bad recipient address syntax"
     order_id = await place(
@@ -146,12 +153,103 @@ async def test_permanent_refusals__550_bounced__553_invalid_format__others_deliv
     assert email_statuses(summary) == {
         "gone@example.com": "Failed_Bounced",
         "bad@example.com": "Failed_InvalidEmailFormat",
-        "one@example.com": "Succeeded",
-        "two@example.com": "Succeeded",
+        "one@example.com": "Delivered",
+        "two@example.com": "Delivered",
     }
     assert sink.recipients() == {"one@example.com": 1, "two@example.com": 1}
     shown = await status(client, auth, order_id)
     assert shown["notificationsStatusSummary"]["email"]["succeeded"] == 2
+    assert shown["processingStatus"]["description"] == COMPLETED
+
+
+@pytest.mark.parametrize("case", ["relay-without-dsn", "no-bounce-address"])
+async def test_no_report_can_come__delivered_at_once_and_order_completes(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    sink: SmtpSink,
+    tmp_path: Path,
+    case: str,
+) -> None:
+    # Without DSN the relay never reports success; without a bounce address its reports would go to
+    # the sender's own mailbox. Either way the 250 is the last word: waiting would end in Failed_TTL.
+    if case == "relay-without-dsn":
+        sink.dsn = False
+        built = smtp_pipeline(database, settings, clock, sink, tmp_path)
+    else:
+        built = smtp_pipeline(database, settings, clock, sink, tmp_path, smtp_bounce_address=None)
+    order_id = await place(
+        client,
+        auth,
+        "/orders/email",
+        email_order(requestedSendTime=None, recipients=[{"emailAddress": "plain@example.com"}]),
+    )
+
+    try:
+        await built.run_until_idle()
+    finally:
+        await built.aclose()
+
+    assert email_statuses(await notifications(client, auth, order_id, "email")) == {
+        "plain@example.com": "Delivered"
+    }
+    received = sink.to("plain@example.com")
+    options = received.mail_options + received.rcpt_options
+    assert not [option for option in options if option.startswith(("RET=", "ENVID=", "NOTIFY="))]
+    shown = await status(client, auth, order_id)
+    assert shown["processingStatus"]["description"] == COMPLETED
+    assert shown["notificationsStatusSummary"]["email"]["succeeded"] == 1
+
+
+async def test_message_that_cannot_be_rendered__failed_at_once_with_the_reason__the_others_sent(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    sink: SmtpSink,
+    database: Database,
+) -> None:
+    # A register name with a line break, in the subject of a message to a non-ASCII address: the
+    # e-mail library refuses the header on every attempt, so retrying until expiry would gain nothing.
+    await contacts.load(
+        database,
+        {
+            "persons": [
+                contacts.person(contacts.PERSON_WITH_EMAIL, name="Åse\nNordmann", email="åse@example.com")
+            ],
+            "organizations": [],
+        },
+    )
+    order_id = await place(
+        client,
+        auth,
+        "/orders",
+        order(
+            requestedSendTime=None,
+            recipients=[
+                {"nationalIdentityNumber": contacts.PERSON_WITH_EMAIL},
+                {"emailAddress": "direct@example.com"},
+            ],
+            emailTemplate={"subject": "Hello $recipientName$", "body": "Dear you.", "contentType": "Plain"},
+        ),
+    )
+
+    await pipeline.run_until_idle()
+
+    assert email_statuses(await notifications(client, auth, order_id, "email")) == {
+        "åse@example.com": "Failed",
+        "direct@example.com": "Succeeded",
+    }
+    assert sink.recipients() == {"direct@example.com": 1}
+    async with database.transaction() as connection:
+        error = await connection.scalar(
+            select(notification_email.c.last_error).where(
+                notification_email.c.status == EmailStatus.FAILED.value
+            )
+        )
+    assert error is not None
+    assert error.startswith("cannot render the message:")
 
 
 async def test_relay_refuses_connections__notifications_wait_in_new__then_arrive_exactly_once(

@@ -8,11 +8,13 @@ from us, can report on a notification. The key is a setting, or a file created o
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -107,19 +109,21 @@ class ReportSigner:
 def load_or_create_key(path: Path) -> bytes:
     """Read the key at `path`, creating 32 random bytes (hex, mode 0600) on first use.
 
-    Creation is atomic (write a temporary file, then link it in place), so the API and the workers
-    starting together on a fresh home agree on one key.
+    Safe when several threads or processes (the API, the workers) create it at once on a fresh home:
+    each writes its own uniquely named temporary file and fsyncs it, then links it in place; the link
+    fails for all but the first, and those read the winner's complete key.
     """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        temporary = Path(name)
         try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
+            with os.fdopen(descriptor, "w") as handle:  # mkstemp creates it with mode 0600
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
         finally:
             temporary.unlink()
     return path.read_text().strip().encode()

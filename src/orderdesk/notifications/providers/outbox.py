@@ -30,7 +30,10 @@ class EmailOutbox:
         self._domain = domain
 
     async def send(self, message: EmailMessage) -> SendResult:
-        data = render(message, now=self._clock(), domain=self._domain)
+        try:
+            data = render(message, now=self._clock(), domain=self._domain)
+        except Exception as error:  # e.g. a line break in the subject: every attempt would fail alike
+            return SendResult(status=EmailStatus.FAILED, error=f"cannot render the message: {error}")
         await asyncio.to_thread(self._write, f"{message.notification_id}.eml", data)
         return SendResult(status=EmailStatus.DELIVERED, reference=str(message.notification_id))
 

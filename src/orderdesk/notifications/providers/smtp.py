@@ -1,9 +1,14 @@
 """E-mail through an SMTP relay, over a small pool of persistent connections.
 
-The relay's reply decides the status: 250 is Succeeded (a bounce may still turn it into
-Failed_Bounced later, see `notifications.bounces`), a permanent 5xx fails the notification with the
-status that fits, and anything temporary (4xx, a refused or dropped connection, a timeout) sends it
-back to the queue. Nothing the relay did not accept is ever written down as sent.
+The relay's reply decides the status. When the relay advertises DSN (RFC 3461) and a bounce address
+is set, each message asks for a delivery status notification on success and on failure, so 250 is
+Succeeded and the report, sent to the bounce intake, makes it Delivered or Failed_Bounced later (see
+`notifications.bounces`). Otherwise no success report will ever reach us, so the relay's 250 is the
+last word we will get: Delivered at once (a bounce that still comes then finds the status final and
+is kept as a dead letter). A
+permanent 5xx fails the notification with the status that fits, and anything temporary (4xx, a
+refused or dropped connection, a timeout) sends it back to the queue. Nothing the relay did not accept
+is ever written down as sent; a message that cannot even be rendered fails at once.
 """
 
 from __future__ import annotations
@@ -83,6 +88,17 @@ def verp_sender(bounce_address: str, message: EmailMessage) -> str:
     its notification even when the returned message is cut short."""
     local, _, domain = bounce_address.rpartition("@")
     return f"{local}+{message.notification_id}@{domain}"
+
+
+DSN_RETURN = "RET=HDRS"
+"""Reports need only our headers back (they name the notification), not the whole message."""
+DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE"
+"""No DELAY: a delay changes nothing (see `notifications.bounces`)."""
+
+
+def dsn_mail_options(message: EmailMessage) -> list[str]:
+    """ENVID comes back as Original-Envelope-Id, naming the notification even without VERP."""
+    return [DSN_RETURN, f"ENVID={message.notification_id}"]
 
 
 _REFUSALS = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError)
@@ -189,17 +205,33 @@ class SmtpProvider:
                 status=EmailStatus.FAILED_INVALID_EMAIL_FORMAT,
                 error=f"not an address an SMTP relay accepts: {message.to_address!r}",
             )
-        data = render(message, now=self._clock(), domain=self._domain(message))
+        try:
+            data = render(message, now=self._clock(), domain=self._domain(message))
+        except Exception as error:  # e.g. a line break in the subject: every attempt would fail alike
+            return SendResult(status=EmailStatus.FAILED, error=f"cannot render the message: {error}")
         sender = verp_sender(self._bounce_address, message) if self._bounce_address else message.from_address
+        reports_follow = False
         try:
             async with self._pool.connection() as connection:
+                client = connection.client
                 try:
                     await self._ready(connection)
                 except aiosmtplib.SMTPResponseException as error:
                     return result_for_reply(
                         error.code, error.message, Stage.CONNECT, throttle_seconds=self._throttle_seconds
                     )
-                await connection.client.sendmail(sender, [message.to_address], data)
+                # Reports go to the envelope sender: only a bounce address brings them to our intake.
+                reports_follow = self._bounce_address is not None and client.supports_extension("dsn")
+                if reports_follow:
+                    await client.sendmail(
+                        sender,
+                        [message.to_address],
+                        data,
+                        mail_options=dsn_mail_options(message),
+                        rcpt_options=[DSN_NOTIFY],
+                    )
+                else:
+                    await client.sendmail(sender, [message.to_address], data)
         except aiosmtplib.SMTPRecipientsRefused as error:
             refused = error.recipients[0]
             return self._refused(refused.code, refused.message, Stage.RECIPIENT)
@@ -218,7 +250,8 @@ class SmtpProvider:
             return SendResult.retry(f"{type(error).__name__}: {error}")
         except ValueError as error:  # an address aiosmtplib will not put on a command line
             return SendResult(status=EmailStatus.FAILED, error=str(error))
-        return SendResult(status=EmailStatus.SUCCEEDED, reference=str(message.notification_id))
+        status = EmailStatus.SUCCEEDED if reports_follow else EmailStatus.DELIVERED
+        return SendResult(status=status, reference=str(message.notification_id))
 
     def _refused(self, code: int, text: str, stage: Stage) -> SendResult:
         result = result_for_reply(code, text, stage, throttle_seconds=self._throttle_seconds)
@@ -226,7 +259,8 @@ class SmtpProvider:
         return result
 
     async def _ready(self, connection: _Connection) -> None:
-        """Connected, and not silently dropped by the relay while idle."""
+        """Connected, not silently dropped by the relay while idle, and greeted (EHLO): whether the
+        relay offers DSN is only known after EHLO, which `sendmail` would otherwise send itself."""
         client = connection.client
         if client.is_connected and time.monotonic() - connection.last_used > IDLE_CHECK_SECONDS:
             try:
@@ -235,6 +269,11 @@ class SmtpProvider:
                 client.close()
         if not client.is_connected:
             await client.connect()
+        if client.is_ehlo_or_helo_needed:
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()  # a relay from before ESMTP: no extensions, so no DSN
 
     async def aclose(self) -> None:
         await self._pool.aclose()
