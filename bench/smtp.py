@@ -150,7 +150,7 @@ async def orderdesk_dispatch(database: Database, port: int, count: int) -> float
         email_message,
         database=database,
         clock=lambda: datetime.now(UTC),
-        settings=DispatchSettings(batch=500, concurrency=CONNECTIONS),
+        settings=DispatchSettings(),  # the defaults a worker runs with: batches of 500, 20 in flight
     )
     started = time.perf_counter()
     try:
@@ -161,7 +161,7 @@ async def orderdesk_dispatch(database: Database, port: int, count: int) -> float
     return count / (time.perf_counter() - started)
 
 
-async def dispatch(count: int = 10_000, rounds: int = 3) -> Comparison:
+async def dispatch(count: int = 10_000, rounds: int = 5) -> Comparison:
     ours: list[float] = []
     baseline: list[float] = []
     with smtp_sink() as port:
@@ -179,7 +179,11 @@ async def dispatch(count: int = 10_000, rounds: int = 3) -> Comparison:
         baseline=baseline,
         baseline_name="aiosmtplib alone",
         target=0.7,
-        notes="orderdesk's figure includes claiming from PostgreSQL and writing every result back.",
+        notes=(
+            "orderdesk's figure includes claiming from PostgreSQL and writing every result back; it"
+            " runs with the worker defaults (20 messages in flight over the 4 connections). The sink"
+            " is one Python process, so both figures move with it from round to round."
+        ),
     )
 
 
@@ -192,7 +196,6 @@ async def end_to_end(count: int = 100_000) -> Comparison:
             "ORDERDESK_SMTP_HOST": "127.0.0.1",
             "ORDERDESK_SMTP_PORT": str(port),
             "ORDERDESK_SMTP_CONNECTIONS": str(CONNECTIONS),
-            "ORDERDESK_WORKER_CONCURRENCY": str(CONNECTIONS),
             "ORDERDESK_MAX_REQUEST_BYTES": str(64 * 1024 * 1024),
             "ORDERDESK_LOG_LEVEL": "WARNING",
         }
