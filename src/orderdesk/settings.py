@@ -103,6 +103,17 @@ class NotificationSettings(BaseSettings):
         return self
 
 
+class DataOrderSettings(BaseSettings):
+    """The data-order family: sub-order sizes and how many a user may hold at once."""
+
+    model_config = _group("ORDERDESK_DATAORDER_")
+
+    bucket_mb: int = Field(default=100, ge=1)
+    """Largest sub-order, in MiB (a product is never split, so one may be larger)."""
+    max_suborders_per_user: int = Field(default=2, ge=1)
+    """Sub-orders a user may hold running or staged but not yet downloaded."""
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -117,6 +128,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    dataorders: DataOrderSettings = Field(default_factory=DataOrderSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

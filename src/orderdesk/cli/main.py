@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -31,8 +32,10 @@ app = typer.Typer(
 )
 contacts_app = typer.Typer(help="The contact register used to find recipients.", no_args_is_help=True)
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The data catalogue that data orders choose from.", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(config_app, name="config")
+app.add_typer(catalog_app, name="catalog")
 
 
 def _settings() -> Settings:
@@ -181,6 +184,38 @@ def contacts_import(
             typer.echo(f"  {field}: {' '.join(messages)}", err=True)
         raise typer.Exit(2) from error
     typer.echo(json.dumps({"persons": summary.persons, "organizations": summary.organizations}))
+
+
+@catalog_app.command("import")
+def catalog_import(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder whose files make the dataset.")],
+    dataset: Annotated[str, typer.Option(help="Name of the dataset.")],
+) -> None:
+    """Register the files under DIR as a dataset: each sub-folder is a product, each file directly in
+    DIR a product of its own. Running it again updates the dataset to what the folder holds now."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.dataorders.service import dataset_name, import_dataset, read_folder
+
+    settings = _settings()
+
+    async def run() -> Any:
+        dataset_name(dataset)
+        entries = await read_folder(folder)
+        await _migrate(settings)
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as connection:
+                return await import_dataset(connection, dataset, folder, entries, now=utcnow())
+        finally:
+            await database.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except InvalidInput as error:
+        for field, messages in error.errors.items():
+            typer.echo(f"{field}: {' '.join(messages)}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps(dataclasses.asdict(summary)))
 
 
 @config_app.command("show")

@@ -82,14 +82,18 @@ async def upsert(
     rows: Sequence[dict[str, Any]],
     key_columns: Sequence[str],
     batch_size: int = 500,
+    *,
+    keep: Sequence[str] = (),
 ) -> None:
-    """Insert rows, updating those whose key already exists; multi-row statements in batches."""
+    """Insert rows, updating those whose key already exists (except the `keep` columns, such as a
+    surrogate id); multi-row statements in batches."""
     if not rows:
         return
     insert_fn = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    untouched = {*key_columns, *keep}
     for start in range(0, len(rows), batch_size):
         statement = insert_fn(table).values(list(rows[start : start + batch_size]))
-        updated = {name: statement.excluded[name] for name in rows[0] if name not in key_columns}
+        updated = {name: statement.excluded[name] for name in rows[0] if name not in untouched}
         await connection.execute(
             statement.on_conflict_do_update(index_elements=list(key_columns), set_=updated)
         )

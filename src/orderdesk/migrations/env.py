@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import orderdesk.contacts.tables
+import orderdesk.dataorders.tables
 import orderdesk.notifications.tables  # noqa: F401  (registers the tables on the metadata)
 from orderdesk.core.db import metadata
 

@@ -1,0 +1,70 @@
+"""Queries of the data-order family; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.db import upsert
+from orderdesk.dataorders.catalog import CatalogEntry
+from orderdesk.dataorders.tables import catalog_dataset, catalog_file
+
+
+async def save_dataset(connection: AsyncConnection, name: str, location: str, now: datetime) -> None:
+    await upsert(
+        connection,
+        catalog_dataset,
+        [{"name": name, "location": location, "imported_at": now}],
+        ["name"],
+    )
+
+
+async def catalogued_keys(connection: AsyncConnection, dataset: str) -> dict[str, tuple[int, str, bool]]:
+    """storage key -> (size, md5, removed) of what the catalogue holds for the dataset."""
+    result = await connection.execute(
+        select(
+            catalog_file.c.storage_key, catalog_file.c.size, catalog_file.c.md5, catalog_file.c.removed_at
+        ).where(catalog_file.c.dataset == dataset)
+    )
+    return {row.storage_key: (row.size, row.md5, row.removed_at is not None) for row in result}
+
+
+async def save_files(
+    connection: AsyncConnection, dataset: str, entries: Sequence[CatalogEntry], now: datetime
+) -> None:
+    """Insert new files and refresh known ones (same dataset and key), present again if removed."""
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "dataset": dataset,
+            "product_id": entry.product_id,
+            "filename": entry.filename,
+            "storage_key": entry.storage_key,
+            "size": entry.size,
+            "mime_type": entry.mime_type,
+            "md5": entry.md5,
+            "imported_at": now,
+            "removed_at": None,
+        }
+        for entry in entries
+    ]
+    await upsert(connection, catalog_file, rows, ["dataset", "storage_key"], keep=["id"])
+
+
+async def mark_removed(connection: AsyncConnection, dataset: str, keys: Sequence[str], now: datetime) -> None:
+    for start in range(0, len(keys), 1000):
+        await connection.execute(
+            update(catalog_file)
+            .where(
+                and_(
+                    catalog_file.c.dataset == dataset,
+                    catalog_file.c.storage_key.in_(keys[start : start + 1000]),
+                    catalog_file.c.removed_at.is_(None),
+                )
+            )
+            .values(removed_at=now)
+        )
