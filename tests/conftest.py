@@ -23,6 +23,7 @@ from orderdesk.auth.tokens import (
     NOTIFICATIONS_CREATE_SCOPE,
     mint_platform_access_token,
     mint_service_owner_token,
+    mint_user_token,
 )
 from orderdesk.core.db import Database, metadata
 from orderdesk.migrations import runner
@@ -173,6 +174,10 @@ class Tokens:
         self, org: str = "ttd", scopes: tuple[str, ...] = (NOTIFICATIONS_CREATE_SCOPE,)
     ) -> dict[str, str]:
         token = mint_service_owner_token(self._key(), issuer=self.issuer, org=org, scopes=scopes)
+        return {"Authorization": f"Bearer {token}"}
+
+    def user(self, email: str = "ola@example.com", role: str = "REGISTERED_USER") -> dict[str, str]:
+        token = mint_user_token(self._key(), issuer=self.issuer, email=email, role=role)
         return {"Authorization": f"Bearer {token}"}
 
     def platform(self, org: str = "ttd") -> dict[str, str]:

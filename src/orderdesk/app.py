@@ -17,6 +17,7 @@ from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
+from orderdesk.dataorders.router import router as dataorders_router
 from orderdesk.health import router as health_router
 from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(notifications_router)
     app.include_router(reports_router)
+    app.include_router(dataorders_router)
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)

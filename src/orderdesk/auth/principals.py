@@ -12,3 +12,14 @@ class ServiceOwner:
 
     org: str
     via: Literal["bearer", "platform"]
+
+
+DATA_USER_ROLES = ("REGISTERED_USER", "ADMIN")
+
+
+@dataclass(frozen=True, slots=True)
+class DataUser:
+    """A person ordering data files; `email` owns their basket and orders."""
+
+    email: str
+    role: str

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
-from orderdesk.auth.principals import ServiceOwner
+from orderdesk.auth.principals import DATA_USER_ROLES, DataUser, ServiceOwner
 from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
 
 ALGORITHMS = ["RS256", "ES256"]
@@ -130,6 +130,20 @@ class TokenVerifier:
         if DELIVERY_REPORTS_WRITE_SCOPE not in _scopes(claims.get("scope")):
             raise Forbidden(f"The token lacks the scope '{DELIVERY_REPORTS_WRITE_SCOPE}'.")
         return claims
+
+    def data_user(self, *, bearer: str | None) -> DataUser:
+        """The user of the data-order API: 401 without a valid bearer token, 403 when it names no
+        user (e-mail) or a role the API does not know."""
+        if not bearer:
+            raise Unauthenticated("An Authorization bearer token is required.")
+        claims = self.verify("bearer", bearer)
+        email = claims.get("email")
+        role = claims.get("role", "REGISTERED_USER")
+        if not isinstance(email, str) or not 0 < len(email) <= 320 or "\x00" in email:
+            raise Forbidden("The token names no user (claim 'email').")
+        if role not in DATA_USER_ROLES:
+            raise Forbidden(f"The token's role must be one of {', '.join(DATA_USER_ROLES)}.")
+        return DataUser(email=email, role=role)
 
 
 def _scopes(claim: Any) -> list[str]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import upsert
 from orderdesk.dataorders.catalog import CatalogEntry
-from orderdesk.dataorders.tables import catalog_dataset, catalog_file
+from orderdesk.dataorders.selection import Selection
+from orderdesk.dataorders.tables import basket_selection, catalog_dataset, catalog_file
 
 
 async def save_dataset(connection: AsyncConnection, name: str, location: str, now: datetime) -> None:
@@ -68,3 +70,60 @@ async def mark_removed(connection: AsyncConnection, dataset: str, keys: Sequence
             )
             .values(removed_at=now)
         )
+
+
+async def dataset_exists(connection: AsyncConnection, name: str) -> bool:
+    result = await connection.execute(select(catalog_dataset.c.name).where(catalog_dataset.c.name == name))
+    return result.first() is not None
+
+
+async def selected_files(connection: AsyncConnection, selection: Selection) -> list[Any]:
+    """The catalogue files (not removed) a selection stands for, in a stable order."""
+    file = catalog_file.c
+    query = select(file.id, file.product_id, file.filename, file.size).where(
+        and_(file.dataset == selection.dataset, file.removed_at.is_(None))
+    )
+    if selection.product_ids is not None:
+        query = query.where(file.product_id.in_(selection.product_ids))
+    result = await connection.execute(query.order_by(file.product_id, file.storage_key))
+    return [row for row in result if selection.matches_filename(row.filename)]
+
+
+async def add_selection(
+    connection: AsyncConnection, owner: str, selection: Selection, now: datetime
+) -> uuid.UUID:
+    selection_id = uuid.uuid4()
+    await connection.execute(
+        basket_selection.insert().values(
+            id=selection_id,
+            owner=owner,
+            dataset=selection.dataset,
+            product_ids=list(selection.product_ids) if selection.product_ids is not None else None,
+            filename_pattern=selection.filename_pattern,
+            created_at=now,
+        )
+    )
+    return selection_id
+
+
+async def basket_of(connection: AsyncConnection, owner: str) -> list[tuple[uuid.UUID, Selection]]:
+    result = await connection.execute(
+        select(basket_selection)
+        .where(basket_selection.c.owner == owner)
+        .order_by(basket_selection.c.created_at, basket_selection.c.id)
+    )
+    return [
+        (
+            row.id,
+            Selection(
+                dataset=row.dataset,
+                product_ids=tuple(row.product_ids) if row.product_ids is not None else None,
+                filename_pattern=row.filename_pattern,
+            ),
+        )
+        for row in result
+    ]
+
+
+async def empty_basket(connection: AsyncConnection, owner: str) -> None:
+    await connection.execute(delete(basket_selection).where(basket_selection.c.owner == owner))

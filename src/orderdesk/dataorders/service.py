@@ -1,4 +1,4 @@
-"""Use cases of data orders. So far: registering a folder of files as a catalogue dataset."""
+"""Use cases of data orders so far: registering a folder as a catalogue dataset, and the basket."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.catalog import CatalogEntry, scan
-from orderdesk.dataorders.models import ImportSummary
+from orderdesk.dataorders.errors import DatasetNotFound, EmptySelection
+from orderdesk.dataorders.models import Basket, ImportSummary, SelectionSummary
+from orderdesk.dataorders.selection import Selection, checked_pattern, product_ids_of_query
 from orderdesk.dataorders.storage import LocalFolderStore
 
 MAX_DATASET_NAME = 200
@@ -58,3 +60,53 @@ async def import_dataset(
         changed=sum(1 for entry in changed if entry.storage_key in known),
         removed=len(gone),
     )
+
+
+async def add_to_basket(
+    connection: AsyncConnection,
+    owner: str,
+    *,
+    dataset: str,
+    product_ids: list[str] | None,
+    query: str | None,
+    filename_pattern: str | None,
+    now: datetime,
+) -> Basket:
+    """Add a selection to the user's basket. DatasetNotFound for an unknown dataset; EmptySelection
+    (nothing stored) when no catalogued file matches, e.g. unknown product ids."""
+    if product_ids is not None and query is not None:
+        raise InvalidInput({"query": ["Give productIds or a query, not both."]})
+    ids = product_ids_of_query(query) if query is not None else product_ids
+    selection = Selection(
+        dataset=dataset,
+        product_ids=tuple(dict.fromkeys(ids)) if ids is not None else None,
+        filename_pattern=checked_pattern(filename_pattern),
+    )
+    if not await repository.dataset_exists(connection, dataset):
+        raise DatasetNotFound(f"No dataset named {dataset!r} is in the catalogue.")
+    if not await repository.selected_files(connection, selection):
+        raise EmptySelection()
+    await repository.add_selection(connection, owner, selection, now)
+    return await get_basket(connection, owner)
+
+
+async def get_basket(connection: AsyncConnection, owner: str) -> Basket:
+    summaries = []
+    for selection_id, selection in await repository.basket_of(connection, owner):
+        files = await repository.selected_files(connection, selection)
+        summaries.append(
+            SelectionSummary(
+                id=selection_id,
+                dataset=selection.dataset,
+                product_ids=selection.product_ids,
+                filename_pattern=selection.filename_pattern,
+                products=len({row.product_id for row in files}),
+                files=len(files),
+                bytes=sum(row.size for row in files),
+            )
+        )
+    return Basket(owner=owner, selections=summaries)
+
+
+async def empty_basket(connection: AsyncConnection, owner: str) -> None:
+    await repository.empty_basket(connection, owner)

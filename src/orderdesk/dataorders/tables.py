@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 
 from orderdesk.core.db import UTCDateTime, metadata
 
@@ -31,4 +42,17 @@ catalog_file = Table(
     Column("removed_at", UTCDateTime, nullable=True),
     UniqueConstraint("dataset", "storage_key", name="uq_catalog_file_dataset_storage_key"),
     Index("ix_catalog_file_dataset_product_id", "dataset", "product_id"),
+)
+
+basket_selection = Table(
+    "basket_selection",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("owner", String(320), nullable=False),
+    Column("dataset", String(200), ForeignKey("catalog_dataset.name", ondelete="CASCADE"), nullable=False),
+    # None: the whole dataset; else the chosen product ids.
+    Column("product_ids", JSON(none_as_null=True), nullable=True),
+    Column("filename_pattern", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_basket_selection_owner", "owner"),
 )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from orderdesk.auth.principals import ServiceOwner
+from orderdesk.auth.principals import DataUser, ServiceOwner
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.db import Database
 
@@ -22,6 +22,13 @@ _platform = APIKeyHeader(
     auto_error=False,
     description="A Platform Access Token whose issuer is the organisation "
     "(`orderdesk token --platform --org ORG`).",
+)
+
+
+_user_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="UserBearer",
+    description="A JWT naming the user in the claim `email` (`orderdesk token --user EMAIL`).",
 )
 
 
@@ -45,6 +52,15 @@ def get_service_owner(
     return verifier.service_owner(bearer=bearer.credentials if bearer else None, platform=platform)
 
 
+def get_data_user(
+    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_user_bearer)]
+) -> DataUser:
+    """401 without a valid token, 403 when it names no user."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.data_user(bearer=bearer.credentials if bearer else None)
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
+DataUserDep = Annotated[DataUser, Depends(get_data_user)]
 NowDep = Annotated[datetime, Depends(get_now)]
 ServiceOwnerDep = Annotated[ServiceOwner, Depends(get_service_owner)]

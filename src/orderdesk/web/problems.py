@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import DomainError, InvalidInput
+from orderdesk.dataorders.errors import DatasetNotFound
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -45,6 +46,7 @@ PROBLEMS: dict[type[DomainError], ProblemType] = {
     Forbidden: FORBIDDEN,
     OrderNotFound: NOT_FOUND,
     CancellationProhibited: CONFLICT,
+    DatasetNotFound: NOT_FOUND,
 }
 
 _BY_STATUS = {

@@ -1,4 +1,4 @@
-"""The data catalogue: datasets and their files.
+"""The data catalogue (datasets and their files) and the users' baskets.
 
 Revision ID: 0003
 Revises: 0002
@@ -48,9 +48,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("dataset", "storage_key", name="uq_catalog_file_dataset_storage_key"),
     )
     op.create_index("ix_catalog_file_dataset_product_id", "catalog_file", ["dataset", "product_id"])
+    op.create_table(
+        "basket_selection",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner", sa.String(320), nullable=False),
+        sa.Column("dataset", sa.String(200), nullable=False),
+        sa.Column("product_ids", sa.JSON(), nullable=True),
+        sa.Column("filename_pattern", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset"],
+            ["catalog_dataset.name"],
+            name="fk_basket_selection_dataset_catalog_dataset",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_basket_selection"),
+    )
+    op.create_index("ix_basket_selection_owner", "basket_selection", ["owner"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_basket_selection_owner", table_name="basket_selection")
+    op.drop_table("basket_selection")
     op.drop_index("ix_catalog_file_dataset_product_id", table_name="catalog_file")
     op.drop_table("catalog_file")
     op.drop_table("catalog_dataset")
