@@ -15,3 +15,21 @@ class EmptySelection(DomainError):
     """The selection holds no file: nothing was added to the basket."""
 
     code = "EMPTY-SELECTION"
+
+
+class EmptyBasket(DomainError):
+    """The basket holds no file to order."""
+
+    code = "EMPTY-BASKET"
+
+
+class OrderNotFound(DomainError):
+    """No data order has that id."""
+
+    code = "ORDER-NOT-FOUND"
+
+
+class NotOrderOwner(DomainError):
+    """This order belongs to another user."""
+
+    code = "NOT-ORDER-OWNER"

@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import upsert
+from orderdesk.core.db import bulk_insert, upsert
 from orderdesk.dataorders.catalog import CatalogEntry
 from orderdesk.dataorders.selection import Selection
-from orderdesk.dataorders.tables import basket_selection, catalog_dataset, catalog_file
+from orderdesk.dataorders.tables import (
+    basket_selection,
+    catalog_dataset,
+    catalog_file,
+    data_order,
+    data_order_file,
+    data_suborder,
+)
 
 
 async def save_dataset(connection: AsyncConnection, name: str, location: str, now: datetime) -> None:
@@ -80,9 +87,16 @@ async def dataset_exists(connection: AsyncConnection, name: str) -> bool:
 async def selected_files(connection: AsyncConnection, selection: Selection) -> list[Any]:
     """The catalogue files (not removed) a selection stands for, in a stable order."""
     file = catalog_file.c
-    query = select(file.id, file.product_id, file.filename, file.size).where(
-        and_(file.dataset == selection.dataset, file.removed_at.is_(None))
-    )
+    query = select(
+        file.id,
+        file.dataset,
+        file.product_id,
+        file.filename,
+        file.storage_key,
+        file.size,
+        file.mime_type,
+        file.md5,
+    ).where(and_(file.dataset == selection.dataset, file.removed_at.is_(None)))
     if selection.product_ids is not None:
         query = query.where(file.product_id.in_(selection.product_ids))
     result = await connection.execute(query.order_by(file.product_id, file.storage_key))
@@ -127,3 +141,73 @@ async def basket_of(connection: AsyncConnection, owner: str) -> list[tuple[uuid.
 
 async def empty_basket(connection: AsyncConnection, owner: str) -> None:
     await connection.execute(delete(basket_selection).where(basket_selection.c.owner == owner))
+
+
+async def labels_like(connection: AsyncConnection, owner: str, label: str) -> set[str]:
+    """The owner's order labels that start like `label` (to make a new one unique)."""
+    result = await connection.execute(
+        select(data_order.c.label).where(
+            and_(data_order.c.owner == owner, data_order.c.label.startswith(label, autoescape=True))
+        )
+    )
+    return {row.label for row in result}
+
+
+async def insert_order(connection: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await connection.execute(data_order.insert().values(**values).returning(data_order.c.id))
+    order_id: int = result.scalar_one()
+    return order_id
+
+
+async def insert_suborder(connection: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await connection.execute(data_suborder.insert().values(**values).returning(data_suborder.c.id))
+    suborder_id: int = result.scalar_one()
+    return suborder_id
+
+
+async def insert_files(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await bulk_insert(connection, data_order_file, rows)
+
+
+async def get_order(connection: AsyncConnection, order_id: int) -> Any | None:
+    result = await connection.execute(select(data_order).where(data_order.c.id == order_id))
+    return result.first()
+
+
+async def list_orders(
+    connection: AsyncConnection, owner: str, *, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """The owner's orders, newest first, without deleted ones; and how many there are in all."""
+    visible = and_(data_order.c.owner == owner, data_order.c.status != "DELETED")
+    total = (
+        await connection.execute(select(func.count()).select_from(data_order).where(visible))
+    ).scalar_one()
+    result = await connection.execute(
+        select(data_order)
+        .where(visible)
+        .order_by(data_order.c.created_at.desc(), data_order.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(result), int(total)
+
+
+async def dataset_parts(connection: AsyncConnection, order_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Per order, per dataset: products, files and bytes ordered."""
+    file = data_order_file.c
+    result = await connection.execute(
+        select(
+            file.order_id,
+            file.dataset,
+            func.count(func.distinct(file.product_id)).label("products"),
+            func.count().label("files"),
+            func.sum(file.size).label("bytes"),
+        )
+        .where(file.order_id.in_(order_ids))
+        .group_by(file.order_id, file.dataset)
+        .order_by(file.order_id, file.dataset)
+    )
+    parts: dict[int, list[Any]] = {}
+    for row in result:
+        parts.setdefault(row.order_id, []).append(row)
+    return parts

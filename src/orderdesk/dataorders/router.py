@@ -1,15 +1,36 @@
-"""HTTP endpoints of data orders under `/api/v1/rs-order`. So far: the basket."""
+"""HTTP endpoints of data orders under `/api/v1/rs-order`. So far: the basket and placing and
+reading orders."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import service
-from orderdesk.dataorders.errors import DatasetNotFound, EmptySelection
-from orderdesk.dataorders.models import Basket
-from orderdesk.dataorders.schemas import BasketExt, BasketSelectionExt, BasketSelectionRequest
+from orderdesk.dataorders import ordering, service
+from orderdesk.dataorders.errors import (
+    DatasetNotFound,
+    EmptyBasket,
+    EmptySelection,
+    NotOrderOwner,
+    OrderNotFound,
+)
+from orderdesk.dataorders.models import Basket, DataOrder
+from orderdesk.dataorders.ordering import OrderingRules
+from orderdesk.dataorders.schemas import (
+    BasketExt,
+    BasketSelectionExt,
+    BasketSelectionRequest,
+    DatasetTaskExt,
+    OrderExt,
+    OrderPageExt,
+    OrderRequest,
+    PageMetadata,
+)
+from orderdesk.settings import Settings
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
@@ -93,3 +114,104 @@ async def empty_basket(database: DatabaseDep, user: DataUserDep) -> Response:
     async with database.transaction() as connection:
         await service.empty_basket(connection, user.email)
     return Response(status_code=204)
+
+
+def _order_ext(order: DataOrder) -> OrderExt:
+    return OrderExt(
+        id=order.id,
+        owner=order.owner,
+        label=order.label,
+        creation_date=order.created_at,
+        expiration_date=order.expires_at,
+        percent_completed=order.percent_completed,
+        files_in_error_count=order.files_in_error,
+        available_files_count=order.available_files,
+        status=order.status.value,
+        status_date=order.status_changed_at,
+        waiting_for_user=order.waiting_for_user,
+        correlation_id=order.correlation_id,
+        on_success_url=order.on_success_url,
+        message=order.message,
+        dataset_tasks=[
+            DatasetTaskExt(
+                dataset_label=part.dataset,
+                objects_count=part.products,
+                files_count=part.files,
+                files_size=part.bytes,
+            )
+            for part in order.datasets
+        ],
+    )
+
+
+@router.post(
+    "/user/orders",
+    status_code=201,
+    response_model=OrderExt,
+    responses={
+        **_AUTH,
+        **openapi_responses(InvalidInput),
+        204: {"description": "The basket is empty: no order was placed."},
+    },
+    summary="Order what the basket holds",
+    tags=["Data orders"],
+)
+async def place_order(
+    request: Request, body: OrderRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    settings: Settings = request.app.state.settings
+    rules = OrderingRules(bucket_bytes=settings.dataorders.bucket_mb * 1024 * 1024)
+    try:
+        async with database.transaction() as connection:
+            order = await ordering.place_order(
+                connection,
+                user.email,
+                label=body.label,
+                on_success_url=body.on_success_url,
+                now=now,
+                rules=rules,
+            )
+    except EmptyBasket:
+        return Response(status_code=204)
+    return Response(
+        _order_ext(order).model_dump_json(by_alias=True), status_code=201, media_type="application/json"
+    )
+
+
+@router.get(
+    "/user/orders",
+    response_model=OrderPageExt,
+    responses={**_AUTH, **openapi_responses(InvalidInput)},
+    summary="The user's orders, newest first (deleted ones left out)",
+    tags=["Data orders"],
+)
+async def list_orders(
+    database: DatabaseDep,
+    user: DataUserDep,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    size: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> Response:
+    async with database.transaction() as connection:
+        orders, total = await ordering.list_orders(connection, user.email, page=page, size=size)
+    body = OrderPageExt(
+        metadata=PageMetadata(
+            number=page, size=size, total_elements=total, total_pages=math.ceil(total / size)
+        ),
+        content=[_order_ext(order) for order in orders],
+    )
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+
+@router.get(
+    "/user/orders/{order_id}",
+    response_model=OrderExt,
+    responses={**_AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound)},
+    summary="One order and its progress",
+    tags=["Data orders"],
+)
+async def get_order(
+    order_id: Annotated[int, Path(ge=1, le=2**31 - 1)], database: DatabaseDep, user: DataUserDep
+) -> Response:
+    async with database.transaction() as connection:
+        order = await ordering.get_order(connection, user.email, order_id)
+    return Response(_order_ext(order).model_dump_json(by_alias=True), media_type="application/json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -54,3 +55,56 @@ class BasketExt(BaseModel):
     selections: list[BasketSelectionExt]
     files_count: int = Field(serialization_alias="filesCount")
     files_size: int = Field(serialization_alias="filesSize")
+
+
+class OrderRequest(BaseModel):
+    """Order what the basket holds."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    label: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=_NO_NUL)] | None = Field(
+        default=None, description="Unique per user (a number is added if needed); a dated one by default."
+    )
+    on_success_url: Annotated[str, StringConstraints(max_length=2000, pattern=_NO_NUL)] | None = Field(
+        default=None, alias="onSuccessUrl", description="Kept with the order for the user's front end."
+    )
+
+
+class DatasetTaskExt(BaseModel):
+    dataset_label: str = Field(serialization_alias="datasetLabel")
+    objects_count: int = Field(serialization_alias="objectsCount", description="Products ordered.")
+    files_count: int = Field(serialization_alias="filesCount")
+    files_size: int = Field(serialization_alias="filesSize")
+
+
+class OrderExt(BaseModel):
+    """A data order and its progress (statuses: PENDING, RUNNING, PAUSED, EXPIRED, FAILED,
+    DONE_WITH_WARNING, DONE, DELETED)."""
+
+    id: int
+    owner: str
+    label: str
+    creation_date: datetime = Field(serialization_alias="creationDate")
+    expiration_date: datetime = Field(serialization_alias="expirationDate")
+    percent_completed: int = Field(serialization_alias="percentCompleted")
+    files_in_error_count: int = Field(serialization_alias="filesInErrorCount")
+    available_files_count: int = Field(serialization_alias="availableFilesCount")
+    status: str
+    status_date: datetime = Field(serialization_alias="statusDate")
+    waiting_for_user: bool = Field(serialization_alias="waitingForUser")
+    correlation_id: str = Field(serialization_alias="correlationId")
+    on_success_url: str | None = Field(serialization_alias="onSuccessUrl")
+    message: str | None
+    dataset_tasks: list[DatasetTaskExt] = Field(serialization_alias="datasetTasks")
+
+
+class PageMetadata(BaseModel):
+    number: int
+    size: int
+    total_elements: int = Field(serialization_alias="totalElements")
+    total_pages: int = Field(serialization_alias="totalPages")
+
+
+class OrderPageExt(BaseModel):
+    metadata: PageMetadata
+    content: list[OrderExt]

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import DomainError, InvalidInput
-from orderdesk.dataorders.errors import DatasetNotFound
+from orderdesk.dataorders.errors import DatasetNotFound, NotOrderOwner
+from orderdesk.dataorders.errors import OrderNotFound as DataOrderNotFound
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -47,6 +48,8 @@ PROBLEMS: dict[type[DomainError], ProblemType] = {
     OrderNotFound: NOT_FOUND,
     CancellationProhibited: CONFLICT,
     DatasetNotFound: NOT_FOUND,
+    DataOrderNotFound: NOT_FOUND,
+    NotOrderOwner: FORBIDDEN,
 }
 
 _BY_STATUS = {
