@@ -7,6 +7,7 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
@@ -59,8 +60,11 @@ def _basket_ext(basket: Basket) -> BasketExt:
     )
 
 
-def _json(basket: Basket) -> Response:
-    return Response(_basket_ext(basket).model_dump_json(by_alias=True), media_type="application/json")
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    """Wire models serialise by their camelCase aliases."""
+    return Response(
+        model.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
+    )
 
 
 @router.get(
@@ -71,7 +75,7 @@ def _json(basket: Basket) -> Response:
 )
 async def get_basket(database: DatabaseDep, user: DataUserDep) -> Response:
     async with database.transaction() as connection:
-        return _json(await service.get_basket(connection, user.email))
+        return _json(_basket_ext(await service.get_basket(connection, user.email)))
 
 
 @router.post(
@@ -100,7 +104,7 @@ async def add_selection(
             )
     except EmptySelection:
         return Response(status_code=204)
-    return _json(basket)
+    return _json(_basket_ext(basket))
 
 
 @router.delete(
@@ -173,9 +177,7 @@ async def place_order(
             )
     except EmptyBasket:
         return Response(status_code=204)
-    return Response(
-        _order_ext(order).model_dump_json(by_alias=True), status_code=201, media_type="application/json"
-    )
+    return _json(_order_ext(order), status_code=201)
 
 
 @router.get(
@@ -199,7 +201,7 @@ async def list_orders(
         ),
         content=[_order_ext(order) for order in orders],
     )
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return _json(body)
 
 
 @router.get(
@@ -214,4 +216,4 @@ async def get_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await ordering.get_order(connection, user.email, order_id)
-    return Response(_order_ext(order).model_dump_json(by_alias=True), media_type="application/json")
+    return _json(_order_ext(order))
