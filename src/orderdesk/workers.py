@@ -8,7 +8,8 @@ from datetime import datetime
 
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.core.worker import Runtime
+from orderdesk.core.worker import Loop, Runtime
+from orderdesk.dataorders.staging import STAGING_TOPIC, StagingRules, StagingWorker
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
@@ -26,7 +27,16 @@ class Workers:
         self.notifications = NotificationPipeline.build(
             database, settings.notifications, settings.home, clock, wakeups
         )
-        self.runtime = Runtime(self.notifications.loops, self.notifications.stopping)
+        self.staging = StagingWorker(
+            database,
+            StagingRules(
+                area=settings.home / "dataorders", max_per_user=settings.dataorders.max_suborders_per_user
+            ),
+            clock,
+        )
+        staging_loop = Loop("dataorder-staging", self.staging.step)
+        wakeups.subscribe(STAGING_TOPIC, staging_loop.wake)
+        self.runtime = Runtime([*self.notifications.loops, staging_loop], self.notifications.stopping)
         self.bounces = (
             BounceIntake.from_settings(settings.notifications, database, clock)
             if settings.notifications.bounce_smtp_port is not None

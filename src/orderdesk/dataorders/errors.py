@@ -33,3 +33,15 @@ class NotOrderOwner(DomainError):
     """This order belongs to another user."""
 
     code = "NOT-ORDER-OWNER"
+
+
+class FileNotReady(DomainError):
+    """The file is still being staged; ask again later."""
+
+    code = "FILE-NOT-READY"
+
+
+class FileNotAvailable(DomainError):
+    """The file could not be made available (gone from the catalogue, or changed since it was ordered)."""
+
+    code = "FILE-NOT-AVAILABLE"

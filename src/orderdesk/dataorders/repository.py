@@ -211,3 +211,29 @@ async def dataset_parts(connection: AsyncConnection, order_ids: Sequence[int]) -
     for row in result:
         parts.setdefault(row.order_id, []).append(row)
     return parts
+
+
+async def available_files(
+    connection: AsyncConnection, order_id: int, *, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """A page of the order's AVAILABLE files (in a stable order) and how many there are."""
+    file = data_order_file.c
+    available = and_(file.order_id == order_id, file.state == "AVAILABLE")
+    counted = await connection.execute(select(func.count()).select_from(data_order_file).where(available))
+    result = await connection.execute(
+        select(data_order_file)
+        .where(available)
+        .order_by(file.product_id, file.storage_key, file.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(result), int(counted.scalar_one())
+
+
+async def order_file(connection: AsyncConnection, file_id: uuid.UUID) -> Any | None:
+    result = await connection.execute(
+        select(data_order_file, data_order.c.owner)
+        .join(data_order, data_order.c.id == data_order_file.c.order_id)
+        .where(data_order_file.c.id == file_id)
+    )
+    return result.first()

@@ -4,18 +4,24 @@ reading orders."""
 from __future__ import annotations
 
 import math
+import uuid
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import ordering, service
+from orderdesk.dataorders import downloads, ordering, repository, service
 from orderdesk.dataorders.errors import (
     DatasetNotFound,
     EmptyBasket,
     EmptySelection,
+    FileNotAvailable,
+    FileNotReady,
     NotOrderOwner,
     OrderNotFound,
 )
@@ -31,6 +37,7 @@ from orderdesk.dataorders.schemas import (
     OrderRequest,
     PageMetadata,
 )
+from orderdesk.dataorders.staging import STAGING_TOPIC, is_finished
 from orderdesk.settings import Settings
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
@@ -120,6 +127,10 @@ async def empty_basket(database: DatabaseDep, user: DataUserDep) -> Response:
     return Response(status_code=204)
 
 
+def _page(number: int, size: int, total: int) -> PageMetadata:
+    return PageMetadata(number=number, size=size, total_elements=total, total_pages=math.ceil(total / size))
+
+
 def _order_ext(order: DataOrder) -> OrderExt:
     return OrderExt(
         id=order.id,
@@ -177,6 +188,7 @@ async def place_order(
             )
     except EmptyBasket:
         return Response(status_code=204)
+    request.app.state.wakeups.notify(STAGING_TOPIC)
     return _json(_order_ext(order), status_code=201)
 
 
@@ -196,9 +208,7 @@ async def list_orders(
     async with database.transaction() as connection:
         orders, total = await ordering.list_orders(connection, user.email, page=page, size=size)
     body = OrderPageExt(
-        metadata=PageMetadata(
-            number=page, size=size, total_elements=total, total_pages=math.ceil(total / size)
-        ),
+        metadata=_page(page, size, total),
         content=[_order_ext(order) for order in orders],
     )
     return _json(body)
@@ -217,3 +227,118 @@ async def get_order(
     async with database.transaction() as connection:
         order = await ordering.get_order(connection, user.email, order_id)
     return _json(_order_ext(order))
+
+
+class AvailableFileExt(BaseModel):
+    product_id: str = Field(serialization_alias="productId")
+    checksum: str = Field(description="MD5 of the file, hex.")
+    file_size: int = Field(serialization_alias="fileSize")
+    filename: str
+    mime_type: str = Field(serialization_alias="mimeType")
+    uri: str = Field(description="Downloads the file (with the same bearer token).")
+
+
+class AvailableFilesPageExt(BaseModel):
+    metadata: PageMetadata
+    content: list[AvailableFileExt]
+
+
+_STATUS_DESCRIPTION = """The order's status told by the HTTP status, and a page of the files that can be
+downloaded now: **200** the order is over (every file that could be made available is listed),
+**204** pending with no file available yet (empty body), **206** pending with some files available.
+Ask again as long as the answer is not 200. An order split into several sub-orders may wait until you
+have downloaded the files of the first ones."""
+
+
+@router.get(
+    "/user/orders/{order_id}/files/available",
+    response_model=AvailableFilesPageExt,
+    responses={
+        **_AUTH,
+        **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound),
+        204: {"description": "Pending, no file available yet."},
+        206: {"description": "Pending, some files available (listed).", "model": AvailableFilesPageExt},
+    },
+    summary="Status of an order and its files available for download",
+    description=_STATUS_DESCRIPTION,
+    tags=["Data orders"],
+)
+@router.get(
+    "/orders/{order_id}/files/available",
+    response_model=AvailableFilesPageExt,
+    include_in_schema=False,
+)
+async def available_files(
+    request: Request,
+    order_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    database: DatabaseDep,
+    user: DataUserDep,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    size: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Response:
+    async with database.transaction() as connection:
+        order = await ordering.get_order(connection, user.email, order_id)
+        rows, total = await repository.available_files(connection, order_id, offset=page * size, limit=size)
+    if is_finished(order.status):
+        status_code = 200
+    elif total > 0:
+        status_code = 206
+    else:
+        return Response(status_code=204)
+    base = str(request.base_url).rstrip("/")
+    body = AvailableFilesPageExt(
+        metadata=_page(page, size, total),
+        content=[
+            AvailableFileExt(
+                product_id=row.product_id,
+                checksum=row.md5,
+                file_size=row.size,
+                filename=row.filename,
+                mime_type=row.mime_type,
+                uri=f"{base}{PREFIX}/orders/files/{row.id}",
+            )
+            for row in rows
+        ],
+    )
+    return _json(body, status_code=status_code)
+
+
+@router.get(
+    "/orders/files/{file_id}",
+    response_class=FileResponse,
+    responses={
+        **_AUTH,
+        **openapi_responses(NotOrderOwner, OrderNotFound, FileNotAvailable),
+        202: {"description": "The file is still being staged; ask again later."},
+    },
+    summary="Download one ordered file",
+    tags=["Data orders"],
+)
+async def download_file(
+    request: Request, file_id: uuid.UUID, database: DatabaseDep, user: DataUserDep
+) -> Response:
+    area = _area(request)
+    try:
+        async with database.transaction() as connection:
+            download = await downloads.prepare_download(connection, user.email, file_id, area)
+    except FileNotReady:
+        return Response(status_code=202)
+    clock = request.app.state.clock
+
+    async def record() -> None:
+        async with database.transaction() as connection:
+            await downloads.mark_downloaded(connection, download, clock())
+        request.app.state.wakeups.notify(STAGING_TOPIC)
+
+    return FileResponse(
+        download.path,
+        media_type=download.mime_type,
+        filename=download.filename,
+        headers={"Content-MD5-Hex": download.md5, "Content-Length": str(download.size)},
+        background=BackgroundTask(record),
+    )
+
+
+def _area(request: Request) -> FilePath:
+    settings: Settings = request.app.state.settings
+    return settings.home / "dataorders"

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import DomainError, InvalidInput
-from orderdesk.dataorders.errors import DatasetNotFound, NotOrderOwner
+from orderdesk.dataorders.errors import DatasetNotFound, FileNotAvailable, NotOrderOwner
 from orderdesk.dataorders.errors import OrderNotFound as DataOrderNotFound
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 
@@ -38,6 +38,7 @@ NOT_FOUND = ProblemType(404, _RFC9110 + "15.5.5", "Not Found")
 METHOD_NOT_ALLOWED = ProblemType(405, _RFC9110 + "15.5.6", "Method Not Allowed")
 CONFLICT = ProblemType(409, _RFC9110 + "15.5.10", "Conflict")
 CONTENT_TOO_LARGE = ProblemType(413, _RFC9110 + "15.5.14", "Content Too Large")
+UNPROCESSABLE = ProblemType(422, _RFC9110 + "15.5.21", "Unprocessable Content")
 UNSUPPORTED_MEDIA_TYPE = ProblemType(415, _RFC9110 + "15.5.16", "Unsupported Media Type")
 INTERNAL_ERROR = ProblemType(500, _RFC9110 + "15.6.1", "An error occurred while processing your request.")
 
@@ -50,6 +51,7 @@ PROBLEMS: dict[type[DomainError], ProblemType] = {
     DatasetNotFound: NOT_FOUND,
     DataOrderNotFound: NOT_FOUND,
     NotOrderOwner: FORBIDDEN,
+    FileNotAvailable: UNPROCESSABLE,
 }
 
 _BY_STATUS = {

@@ -1,0 +1,237 @@
+"""Staging sub-orders: one at a time per worker step, never more than `max_suborders_per_user`
+sub-orders of one user staging or staged-but-not-downloaded (the original's "blocked until you
+download"). Each file is copied into the order's area with its checksum verified; a file gone from
+the catalogue or changed since is ERROR and never served. The order's counters and status follow."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.db import Database, lock_for_update
+from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
+from orderdesk.dataorders.storage import ChecksumMismatch, LocalFolderStore
+from orderdesk.dataorders.tables import (
+    catalog_dataset,
+    catalog_file,
+    data_order,
+    data_order_file,
+    data_suborder,
+)
+
+_log = structlog.get_logger(__name__)
+STAGING_TOPIC = "dataorder_staging"
+_ACTIVE = (SuborderState.STAGING.value, SuborderState.STAGED.value)
+_IN_PROGRESS = (OrderStatus.PENDING.value, OrderStatus.RUNNING.value)
+_GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
+_FINISHED = (OrderStatus.DONE, OrderStatus.DONE_WITH_WARNING, OrderStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class StagingRules:
+    area: Path
+    """Where staged files are kept: AREA/<order id>/<file id>."""
+    max_per_user: int
+    lease: timedelta = timedelta(minutes=30)
+
+
+def staged_path(area: Path, order_id: int, file_id: uuid.UUID) -> Path:
+    return area / str(order_id) / str(file_id)
+
+
+class StagingWorker:
+    def __init__(self, database: Database, rules: StagingRules, clock: Callable[[], datetime]) -> None:
+        self._database = database
+        self._rules = rules
+        self._clock = clock
+
+    async def step(self) -> float:
+        """Stage one sub-order; 0 when there may be another, else the poll interval."""
+        claimed = await self._claim()
+        if claimed is None:
+            return 1.0
+        suborder_id, order_id, token = claimed
+        await self._stage(suborder_id, order_id, token)
+        return 0.0
+
+    async def _claim(self) -> tuple[int, int, uuid.UUID] | None:
+        now = self._clock()
+        sub = data_suborder.c
+        async with self._database.transaction() as connection:
+            await lock_for_update(connection)
+            candidates = await connection.execute(
+                select(sub.id, sub.order_id, sub.owner, sub.state)
+                .join(data_order, data_order.c.id == sub.order_id)
+                .where(
+                    and_(
+                        data_order.c.status.in_((OrderStatus.PENDING.value, OrderStatus.RUNNING.value)),
+                        or_(
+                            sub.state == SuborderState.WAITING.value,
+                            and_(sub.state == SuborderState.STAGING.value, sub.due_at <= now),
+                        ),
+                    )
+                )
+                .order_by(sub.order_id, sub.sequence)
+                .limit(50)
+            )
+            for candidate in candidates.all():
+                if candidate.state == SuborderState.WAITING.value:
+                    await _lock_owner(connection, candidate.owner)
+                    if await _active_of(connection, candidate.owner) >= self._rules.max_per_user:
+                        continue
+                token = uuid.uuid4()
+                taken = await connection.execute(
+                    update(data_suborder)
+                    .where(and_(sub.id == candidate.id, sub.state == candidate.state))
+                    .values(
+                        state=SuborderState.STAGING.value, lease_token=token, due_at=now + self._rules.lease
+                    )
+                )
+                if taken.rowcount != 1:
+                    continue
+                await connection.execute(
+                    update(data_order)
+                    .where(
+                        and_(
+                            data_order.c.id == candidate.order_id,
+                            data_order.c.status == OrderStatus.PENDING.value,
+                        )
+                    )
+                    .values(status=OrderStatus.RUNNING.value, status_changed_at=now)
+                )
+                return candidate.id, candidate.order_id, token
+        return None
+
+    async def _stage(self, suborder_id: int, order_id: int, token: uuid.UUID) -> None:
+        async with self._database.transaction() as connection:
+            files = (
+                await connection.execute(
+                    select(
+                        data_order_file.c.id,
+                        data_order_file.c.storage_key,
+                        data_order_file.c.md5,
+                        catalog_dataset.c.location,
+                        catalog_file.c.removed_at,
+                        catalog_file.c.md5.label("catalog_md5"),
+                    )
+                    .join(catalog_file, catalog_file.c.id == data_order_file.c.catalog_file_id, isouter=True)
+                    .join(catalog_dataset, catalog_dataset.c.name == data_order_file.c.dataset, isouter=True)
+                    .where(
+                        and_(
+                            data_order_file.c.suborder_id == suborder_id,
+                            data_order_file.c.state == FileState.PENDING.value,
+                        )
+                    )
+                )
+            ).all()
+        results: list[tuple[uuid.UUID, FileState, str | None]] = []
+        for file in files:
+            results.append(await self._stage_file(order_id, file))
+        async with self._database.transaction() as connection:
+            await lock_for_update(connection)
+            owned = await connection.execute(
+                select(data_suborder.c.id).where(
+                    and_(data_suborder.c.id == suborder_id, data_suborder.c.lease_token == token)
+                )
+            )
+            if owned.first() is None:
+                _log.warning("staging_lease_lost", suborder_id=suborder_id)
+                return
+            now = self._clock()
+            for file_id, state, error in results:
+                await connection.execute(
+                    update(data_order_file)
+                    .where(data_order_file.c.id == file_id)
+                    .values(state=state.value, state_changed_at=now, error=error)
+                )
+            available = any(state is FileState.AVAILABLE for _id, state, _error in results)
+            await connection.execute(
+                update(data_suborder)
+                .where(data_suborder.c.id == suborder_id)
+                .values(
+                    state=(SuborderState.STAGED if available else SuborderState.ENDED).value,
+                    lease_token=None,
+                )
+            )
+            await refresh_order(connection, order_id, now)
+
+    async def _stage_file(self, order_id: int, file: Any) -> tuple[uuid.UUID, FileState, str | None]:
+        if file.location is None or file.removed_at is not None or file.catalog_md5 != file.md5:
+            return file.id, FileState.ERROR, "The file is no longer in the catalogue as ordered."
+        store = LocalFolderStore(Path(file.location))
+        try:
+            await store.stage(file.storage_key, staged_path(self._rules.area, order_id, file.id), file.md5)
+        except ChecksumMismatch as error:
+            return file.id, FileState.ERROR, str(error)
+        except (OSError, ValueError) as error:
+            return file.id, FileState.ERROR, f"Could not stage the file: {error}"
+        return file.id, FileState.AVAILABLE, None
+
+
+async def _lock_owner(connection: AsyncConnection, owner: str) -> None:
+    """Serialise slot counting per user across workers (PostgreSQL; SQLite has one writer)."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+
+
+async def _active_of(connection: AsyncConnection, owner: str) -> int:
+    result = await connection.execute(
+        select(func.count())
+        .select_from(data_suborder)
+        .where(and_(data_suborder.c.owner == owner, data_suborder.c.state.in_(_ACTIVE)))
+    )
+    return int(result.scalar_one())
+
+
+async def refresh_order(connection: AsyncConnection, order_id: int, now: datetime) -> None:
+    """Recompute the order's counters from its files, and its status once no file is PENDING."""
+    file = data_order_file.c
+    by_state = await connection.execute(
+        select(file.state, func.count().label("files")).where(file.order_id == order_id).group_by(file.state)
+    )
+    counts: dict[str, int] = {row.state: int(row.files) for row in by_state}
+    total = sum(counts.values())
+    errors = counts.get(FileState.ERROR.value, 0)
+    pending = counts.get(FileState.PENDING.value, 0)
+    percent = (100 * (total - pending)) // total if total else 100
+    waiting = await connection.execute(
+        select(func.count())
+        .select_from(data_suborder)
+        .where(
+            and_(data_suborder.c.order_id == order_id, data_suborder.c.state == SuborderState.STAGED.value)
+        )
+    )
+    counters = {
+        "available_files": counts.get(FileState.AVAILABLE.value, 0),
+        "files_in_error": errors,
+        "percent_completed": percent,
+        "waiting_for_user": int(waiting.scalar_one()) > 0,
+    }
+    await connection.execute(
+        update(data_order)
+        .where(and_(data_order.c.id == order_id, data_order.c.status.not_in(_GONE)))
+        .values(**counters)
+    )
+    if pending == 0:
+        status = OrderStatus.DONE_WITH_WARNING
+        if errors == 0:
+            status = OrderStatus.DONE
+        elif errors == total:
+            status = OrderStatus.FAILED
+        await connection.execute(
+            update(data_order)
+            .where(and_(data_order.c.id == order_id, data_order.c.status.in_(_IN_PROGRESS)))
+            .values(status=status.value, status_changed_at=now)
+        )
+
+
+def is_finished(status: OrderStatus) -> bool:
+    return status in _FINISHED

@@ -1,0 +1,174 @@
+"""A whole data order through HTTP with real files on disk: 204 while nothing is staged, 206 as
+sub-orders are staged, blocked at two sub-orders until the user downloads, then 200; every downloaded
+byte matches its catalogue checksum. And the files that cannot be served."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from orderdesk.app import create_app
+from orderdesk.core.db import Database
+from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.settings import DataOrderSettings, Settings
+from tests.conftest import Clock, Tokens
+
+API = "/api/v1/rs-order"
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+async def big_catalog(database: Database, tmp_path: Path) -> Path:
+    """Three products of one 1.1 MiB file each: with 1 MiB sub-orders, three sub-orders."""
+    root = tmp_path / "big"
+    for product in ("P1", "P2", "P3"):
+        (root / product).mkdir(parents=True)
+        (root / product / f"{product.lower()}.bin").write_bytes(os.urandom(MIB + MIB // 10))
+    entries = await read_folder(root)
+    async with database.transaction() as connection:
+        await import_dataset(connection, "big", root, entries, now=datetime.now(UTC))
+    return root
+
+
+@pytest.fixture
+def small_suborders(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"dataorders": DataOrderSettings(bucket_mb=1, max_suborders_per_user=2)}
+    )
+
+
+@pytest.fixture
+async def http(
+    small_suborders: Settings, database: Database, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(small_suborders, clock=clock, database=database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def worker(small_suborders: Settings, database: Database, clock: Clock) -> StagingWorker:
+    rules = StagingRules(area=small_suborders.home / "dataorders", max_per_user=2)
+    return StagingWorker(database, rules, clock)
+
+
+@pytest.fixture
+def user(tokens: Tokens) -> dict[str, str]:
+    return tokens.user("ola@example.com")
+
+
+async def order_all(http: httpx.AsyncClient, user: dict[str, str], dataset: str) -> int:
+    added = await http.post(f"{API}/order/basket/selection", json={"dataset": dataset}, headers=user)
+    assert added.status_code == 200, added.text
+    placed = await http.post(f"{API}/user/orders", json={}, headers=user)
+    assert placed.status_code == 201, placed.text
+    order_id: int = placed.json()["id"]
+    return order_id
+
+
+async def status_of(http: httpx.AsyncClient, user: dict[str, str], order_id: int) -> tuple[int, Any]:
+    response = await http.get(f"{API}/user/orders/{order_id}/files/available", headers=user)
+    return response.status_code, (response.json() if response.content else None)
+
+
+async def download(http: httpx.AsyncClient, user: dict[str, str], item: dict[str, Any]) -> bytes:
+    response = await http.get(item["uri"].removeprefix("http://testserver"), headers=user)
+    assert response.status_code == 200, response.text
+    assert int(response.headers["content-length"]) == item["fileSize"]
+    assert hashlib.md5(response.content, usedforsecurity=False).hexdigest() == item["checksum"]
+    return response.content
+
+
+async def test_order__204_then_206_blocked_at_two_suborders_until_download_then_200(
+    http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, big_catalog: Path
+) -> None:
+    order_id = await order_all(http, user, "big")
+    assert await status_of(http, user, order_id) == (204, None)
+
+    assert await worker.step() == 0.0
+    code, page = await status_of(http, user, order_id)
+    assert code == 206
+    assert [item["productId"] for item in page["content"]] == ["P1"]
+
+    assert await worker.step() == 0.0
+    assert await worker.step() > 0.0  # the third sub-order waits: two are staged and not downloaded
+    code, page = await status_of(http, user, order_id)
+    assert code == 206
+    assert [item["productId"] for item in page["content"]] == ["P1", "P2"]
+    order = (await http.get(f"{API}/user/orders/{order_id}", headers=user)).json()
+    assert (order["status"], order["waitingForUser"], order["percentCompleted"]) == ("RUNNING", True, 66)
+
+    first = page["content"][0]
+    assert await download(http, user, first) == (big_catalog / "P1" / "p1.bin").read_bytes()
+    assert await worker.step() == 0.0  # the download freed a slot
+
+    code, page = await status_of(http, user, order_id)
+    assert code == 200
+    assert [item["productId"] for item in page["content"]] == ["P2", "P3"]
+    for item in page["content"]:
+        await download(http, user, item)
+    order = (await http.get(f"{API}/user/orders/{order_id}", headers=user)).json()
+    assert (order["status"], order["percentCompleted"], order["availableFilesCount"]) == ("DONE", 100, 0)
+
+
+async def test_files_gone_or_changed_after_ordering__error_and_done_with_warning(
+    http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, catalog: Path
+) -> None:
+    order_id = await order_all(http, user, "ds1")
+    (catalog / "A" / "a1.txt").unlink()
+    (catalog / "B" / "b1.txt").write_bytes(b"changed")
+
+    while await worker.step() == 0.0:
+        pass
+
+    code, page = await status_of(http, user, order_id)
+    assert code == 200
+    assert sorted(item["filename"] for item in page["content"]) == ["a2.csv", "top.dat"]
+    order = (await http.get(f"{API}/user/orders/{order_id}", headers=user)).json()
+    assert (order["status"], order["filesInErrorCount"]) == ("DONE_WITH_WARNING", 2)
+
+
+async def test_file_or_order_of_another_user__403__unknown_file__404(
+    http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, tokens: Tokens, big_catalog: Path
+) -> None:
+    order_id = await order_all(http, user, "big")
+    await worker.step()
+    _code, page = await status_of(http, user, order_id)
+    uri = page["content"][0]["uri"].removeprefix("http://testserver")
+
+    assert (await http.get(uri, headers=tokens.user("kari@example.com"))).status_code == 403
+    assert (
+        await http.get(
+            f"{API}/user/orders/{order_id}/files/available", headers=tokens.user("kari@example.com")
+        )
+    ).status_code == 403
+    assert (
+        await http.get(f"{API}/orders/files/00000000-0000-0000-0000-000000000000", headers=user)
+    ).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["size=0", "size=10000", "page=-1", "size=abc"])
+async def test_available_files__bad_paging__400(
+    http: httpx.AsyncClient, user: dict[str, str], catalog: Path, query: str
+) -> None:
+    order_id = await order_all(http, user, "ds1")
+    response = await http.get(f"{API}/user/orders/{order_id}/files/available?{query}", headers=user)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_available_files__path_without_user__same_answer(
+    http: httpx.AsyncClient, user: dict[str, str], catalog: Path
+) -> None:
+    order_id = await order_all(http, user, "ds1")
+    assert (await http.get(f"{API}/orders/{order_id}/files/available", headers=user)).status_code == 204
