@@ -65,6 +65,13 @@ class StagingWorker:
     async def _claim(self) -> tuple[int, int, uuid.UUID] | None:
         now = self._clock()
         sub = data_suborder.c
+        # Users already at their limit: their waiting sub-orders must not crowd out everyone else's.
+        full = (
+            select(sub.owner)
+            .where(sub.state.in_(_ACTIVE))
+            .group_by(sub.owner)
+            .having(func.count() >= self._rules.max_per_user)
+        )
         async with self._database.transaction() as connection:
             await lock_for_update(connection)
             candidates = await connection.execute(
@@ -74,7 +81,7 @@ class StagingWorker:
                     and_(
                         data_order.c.status.in_((OrderStatus.PENDING.value, OrderStatus.RUNNING.value)),
                         or_(
-                            sub.state == SuborderState.WAITING.value,
+                            and_(sub.state == SuborderState.WAITING.value, sub.owner.not_in(full)),
                             and_(sub.state == SuborderState.STAGING.value, sub.due_at <= now),
                         ),
                     )

@@ -172,3 +172,23 @@ async def test_available_files__path_without_user__same_answer(
 ) -> None:
     order_id = await order_all(http, user, "ds1")
     assert (await http.get(f"{API}/orders/{order_id}/files/available", headers=user)).status_code == 204
+
+
+async def test_user_at_the_limit__does_not_hold_up_another_user(
+    http: httpx.AsyncClient,
+    user: dict[str, str],
+    worker: StagingWorker,
+    tokens: Tokens,
+    big_catalog: Path,
+    catalog: Path,
+) -> None:
+    await order_all(http, user, "big")
+    await worker.step()
+    await worker.step()  # ola now holds two staged sub-orders; her third waits
+    kari = tokens.user("kari@example.com")
+    kari_order = await order_all(http, kari, "ds1")
+
+    assert await worker.step() == 0.0
+
+    code, _page = await status_of(http, kari, kari_order)
+    assert code == 200
