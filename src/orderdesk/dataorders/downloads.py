@@ -50,10 +50,13 @@ async def prepare_download(
         FileState.DOWNLOAD_ERROR.value,
     ):
         raise FileNotAvailable(row.error or "The file could not be made available.")
+    path = staged_path(area, row.order_id, row.id)
+    if not path.is_file():
+        raise FileNotAvailable("The staged copy of the file is missing; retry the order to stage it again.")
     return Download(
         file_id=row.id,
         order_id=row.order_id,
-        path=staged_path(area, row.order_id, row.id),
+        path=path,
         filename=row.filename,
         size=row.size,
         md5=row.md5,

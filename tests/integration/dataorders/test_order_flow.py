@@ -192,3 +192,22 @@ async def test_user_at_the_limit__does_not_hold_up_another_user(
 
     code, _page = await status_of(http, kari, kari_order)
     assert code == 200
+
+
+async def test_staged_copy_removed_from_disk__422_problem_not_a_crash(
+    http: httpx.AsyncClient,
+    user: dict[str, str],
+    worker: StagingWorker,
+    small_suborders: Settings,
+    catalog: Path,
+) -> None:
+    order_id = await order_all(http, user, "ds1")
+    await worker.step()
+    _code, page = await status_of(http, user, order_id)
+    for staged in (small_suborders.home / "dataorders" / str(order_id)).iterdir():
+        staged.unlink()
+
+    response = await http.get(page["content"][0]["uri"].removeprefix("http://testserver"), headers=user)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
