@@ -144,3 +144,8 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.home / "signing-key.pem"
+
+    @property
+    def dataorder_area(self) -> Path:
+        """Where staged data-order files are kept."""
+        return self.home / "dataorders"

@@ -30,7 +30,7 @@ class Workers:
         self.staging = StagingWorker(
             database,
             StagingRules(
-                area=settings.home / "dataorders", max_per_user=settings.dataorders.max_suborders_per_user
+                area=settings.dataorder_area, max_per_user=settings.dataorders.max_suborders_per_user
             ),
             clock,
         )

@@ -26,6 +26,7 @@ _NOT_DONE = (FileState.AVAILABLE.value, FileState.PENDING.value)
 class Download:
     file_id: uuid.UUID
     order_id: int
+    suborder_id: int
     path: Path
     filename: str
     size: int
@@ -56,6 +57,7 @@ async def prepare_download(
     return Download(
         file_id=row.id,
         order_id=row.order_id,
+        suborder_id=row.suborder_id,
         path=path,
         filename=row.filename,
         size=row.size,
@@ -71,9 +73,7 @@ async def mark_downloaded(connection: AsyncConnection, download: Download, now: 
         .where(and_(file.id == download.file_id, file.state != FileState.DOWNLOADED.value))
         .values(state=FileState.DOWNLOADED.value, state_changed_at=now)
     )
-    suborder_id = (
-        await connection.execute(select(file.suborder_id).where(file.id == download.file_id))
-    ).scalar_one()
+    suborder_id = download.suborder_id
     still_available = await connection.execute(
         select(func.count())
         .select_from(data_order_file)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, upsert
 from orderdesk.dataorders.catalog import CatalogEntry
+from orderdesk.dataorders.models import FileState, OrderStatus
 from orderdesk.dataorders.selection import Selection
 from orderdesk.dataorders.tables import (
     basket_selection,
@@ -178,7 +179,7 @@ async def list_orders(
     connection: AsyncConnection, owner: str, *, offset: int, limit: int
 ) -> tuple[list[Any], int]:
     """The owner's orders, newest first, without deleted ones; and how many there are in all."""
-    visible = and_(data_order.c.owner == owner, data_order.c.status != "DELETED")
+    visible = and_(data_order.c.owner == owner, data_order.c.status != OrderStatus.DELETED.value)
     total = (
         await connection.execute(select(func.count()).select_from(data_order).where(visible))
     ).scalar_one()
@@ -218,7 +219,7 @@ async def available_files(
 ) -> tuple[list[Any], int]:
     """A page of the order's AVAILABLE files (in a stable order) and how many there are."""
     file = data_order_file.c
-    available = and_(file.order_id == order_id, file.state == "AVAILABLE")
+    available = and_(file.order_id == order_id, file.state == FileState.AVAILABLE.value)
     counted = await connection.execute(select(func.count()).select_from(data_order_file).where(available))
     result = await connection.execute(
         select(data_order_file)

@@ -341,4 +341,4 @@ async def download_file(
 
 def _area(request: Request) -> FilePath:
     settings: Settings = request.app.state.settings
-    return settings.home / "dataorders"
+    return settings.dataorder_area

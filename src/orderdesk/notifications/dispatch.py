@@ -151,7 +151,7 @@ class Dispatcher(Generic[MessageT]):
 
     @property
     def _new(self) -> EmailStatus | SmsStatus:
-        return EmailStatus.NEW if self.channel is Channel.EMAIL else SmsStatus.NEW
+        return self.channel.new
 
     def _backoff(self, attempts: int) -> timedelta:
         delay: timedelta = self._settings.retry_base * (2 ** max(attempts - 1, 0))

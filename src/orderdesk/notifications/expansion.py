@@ -226,4 +226,4 @@ def _replaced(text: str, who: _Addresses) -> str | None:
 
 
 def _new(channel: Channel) -> NotificationStatus:
-    return EmailStatus.NEW if channel is Channel.EMAIL else SmsStatus.NEW
+    return channel.new

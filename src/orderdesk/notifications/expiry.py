@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 
 from orderdesk.core.db import Database
 from orderdesk.notifications import transitions
-from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
+from orderdesk.notifications.models import Channel
 from orderdesk.notifications.transitions import TABLES, Change
 
 
@@ -23,12 +23,7 @@ async def expire(
 ) -> int:
     """Fail up to `limit` expired notifications of the channel; returns how many."""
     table = TABLES[channel]
-    new, sending = (
-        (EmailStatus.NEW, EmailStatus.SENDING)
-        if channel is Channel.EMAIL
-        else (SmsStatus.NEW, SmsStatus.SENDING)
-    )
-    ttl = EmailStatus.FAILED_TTL if channel is Channel.EMAIL else SmsStatus.FAILED_TTL
+    new, sending, ttl = channel.new, channel.sending, channel.expired
     async with database.transaction() as connection:
         result = await connection.execute(
             select(table.c.id, table.c.status)

@@ -206,6 +206,19 @@ class Channel(StrEnum):
     def failed(self) -> NotificationStatus:
         return EmailStatus.FAILED if self is Channel.EMAIL else SmsStatus.FAILED
 
+    @property
+    def new(self) -> NotificationStatus:
+        return self.status("New")
+
+    @property
+    def sending(self) -> NotificationStatus:
+        return self.status("Sending")
+
+    @property
+    def expired(self) -> NotificationStatus:
+        """Failed_TTL: sent, but no delivery report came before it expired."""
+        return self.status("Failed_TTL")
+
 
 class RecipientLookupStatus(StrEnum):
     SUCCESS = "Success"

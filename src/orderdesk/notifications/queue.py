@@ -25,11 +25,9 @@ from orderdesk.core.db import bulk_insert
 from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
-    EmailStatus,
     EmailTemplate,
     Order,
     OrderProcessingStatus,
-    SmsStatus,
     SmsTemplate,
 )
 from orderdesk.notifications.repository import (
@@ -223,11 +221,7 @@ async def claim_notifications(
 ) -> tuple[UUID, list[ClaimedNotification]]:
     """New notifications that are due and unexpired, and Sending ones whose lease ran out."""
     table = TABLES[channel]
-    new, sending = (
-        (EmailStatus.NEW, EmailStatus.SENDING)
-        if channel is Channel.EMAIL
-        else (SmsStatus.NEW, SmsStatus.SENDING)
-    )
+    new, sending = channel.new, channel.sending
     conditions = [
         table.c.status.in_((new.value, sending.value)),
         table.c.due_at <= now,
@@ -329,7 +323,7 @@ async def renew_notification_lease(
 ) -> None:
     """Keep the rows of a batch still being sent from being claimed by another worker."""
     table = TABLES[channel]
-    sending = EmailStatus.SENDING if channel is Channel.EMAIL else SmsStatus.SENDING
+    sending = channel.sending
     await connection.execute(
         update(table)
         .where(and_(table.c.lease_token == token, table.c.status == sending.value))

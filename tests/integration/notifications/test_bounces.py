@@ -25,7 +25,7 @@ from orderdesk.workers import Workers
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
-from tests.integration.notifications.test_pipeline_outbox import notifications, place, status
+from tests.integration.notifications.api import notifications, place, status
 from tests.integration.notifications.test_smtp_provider import (
     BOUNCES,
     COMPLETED,

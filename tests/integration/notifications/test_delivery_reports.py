@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,13 +34,12 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order, sms_order
+from tests.integration.notifications.api import API, DAYTIME, place
 from tests.kannel import SendsmsPeer, kannel_notification_settings, sendsms_peer
 from tests.smtp_sink import SmtpSink
 
-API = "/notifications/api/v1"
 KANNEL_REPORTS = f"{API}/reports/kannel"
 EMAIL_REPORTS = f"{API}/reports/email"
-DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
 BASE_URL = "http://testserver"
 SMPP_RECEIPT = "id:7 sub:001 dlvrd:000 submit date:2611241000 done date:2611241001 stat:{} err:000 text:"
 
@@ -75,13 +74,6 @@ async def pipeline(
 @pytest.fixture
 def reporter(tokens: Tokens) -> dict[str, str]:
     return tokens.bearer("mailprovider", scopes=(DELIVERY_REPORTS_WRITE_SCOPE,))
-
-
-async def place(client: httpx.AsyncClient, auth: dict[str, str], path: str, body: dict[str, Any]) -> str:
-    response = await client.post(f"{API}{path}", json=body, headers=auth)
-    assert response.status_code == 202, response.text
-    order_id: str = response.json()["orderId"]
-    return order_id
 
 
 async def notification(

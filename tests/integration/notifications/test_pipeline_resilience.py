@@ -19,7 +19,7 @@ from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import email_order
 from tests.http_stub import http_stub
-from tests.integration.notifications.test_pipeline_outbox import notifications, outbox_mail, place, status
+from tests.integration.notifications.api import notifications, outbox_mail, place, status
 from tests.integration.notifications.test_smtp_provider import smtp_pipeline
 from tests.smtp_sink import SmtpSink
 

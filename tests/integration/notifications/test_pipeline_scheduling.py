@@ -15,7 +15,7 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from tests.conftest import Clock
 from tests.factories.notifications import email_order, sms_order
 from tests.http_stub import HttpStub, http_stub
-from tests.integration.notifications.test_pipeline_outbox import (
+from tests.integration.notifications.api import (
     DAYTIME,
     notifications,
     outbox_mail,

@@ -27,7 +27,7 @@ from orderdesk.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
-from tests.integration.notifications.test_pipeline_outbox import notifications, place, status
+from tests.integration.notifications.api import notifications, place, status
 from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable
 from tests.smtp_sink import SmtpSink
 
