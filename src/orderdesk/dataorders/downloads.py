@@ -5,28 +5,29 @@ slot for the next sub-order."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
-from orderdesk.dataorders.models import FileState, SuborderState
+from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.staging import refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
 
 _SERVABLE = (FileState.AVAILABLE.value, FileState.DOWNLOADED.value, FileState.DOWNLOAD_ERROR.value)
 _NOT_DONE = (FileState.AVAILABLE.value, FileState.PENDING.value)
+_GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True, slots=True)
 class Download:
     file_id: uuid.UUID
     order_id: int
-    suborder_id: int
     path: Path
     filename: str
     size: int
@@ -45,11 +46,9 @@ async def prepare_download(
         raise NotOrderOwner()
     if row.state == FileState.PENDING.value:
         raise FileNotReady()
-    if row.state not in (
-        FileState.AVAILABLE.value,
-        FileState.DOWNLOADED.value,
-        FileState.DOWNLOAD_ERROR.value,
-    ):
+    if row.order_status in _GONE:
+        raise FileNotAvailable(f"The order is {row.order_status}: its staged files were removed.")
+    if row.state not in _SERVABLE:
         raise FileNotAvailable(row.error or "The file could not be made available.")
     path = staged_path(area, row.order_id, row.id)
     if not path.is_file():
@@ -57,7 +56,6 @@ async def prepare_download(
     return Download(
         file_id=row.id,
         order_id=row.order_id,
-        suborder_id=row.suborder_id,
         path=path,
         filename=row.filename,
         size=row.size,
@@ -66,30 +64,44 @@ async def prepare_download(
     )
 
 
-async def mark_downloaded(connection: AsyncConnection, download: Download, now: datetime) -> None:
+async def record_downloads(
+    connection: AsyncConnection,
+    order_id: int,
+    now: datetime,
+    *,
+    downloaded: Sequence[uuid.UUID] = (),
+    failed: Mapping[uuid.UUID, str] | None = None,
+) -> None:
+    """Files fully sent become DOWNLOADED, files whose download failed DOWNLOAD_ERROR (with the
+    reason); a staged sub-order with nothing left to download ends, freeing its owner's slot."""
     file = data_order_file.c
-    await connection.execute(
-        update(data_order_file)
-        .where(and_(file.id == download.file_id, file.state != FileState.DOWNLOADED.value))
-        .values(state=FileState.DOWNLOADED.value, state_changed_at=now)
+    if downloaded:
+        await connection.execute(
+            update(data_order_file)
+            .where(and_(file.id.in_(downloaded), file.state != FileState.DOWNLOADED.value))
+            .values(state=FileState.DOWNLOADED.value, state_changed_at=now, error=None)
+        )
+    for file_id, reason in (failed or {}).items():
+        await connection.execute(
+            update(data_order_file)
+            .where(and_(file.id == file_id, file.state != FileState.DOWNLOADED.value))
+            .values(state=FileState.DOWNLOAD_ERROR.value, state_changed_at=now, error=reason)
+        )
+    undone = (
+        select(file.suborder_id)
+        .where(and_(file.order_id == order_id, file.state.in_(_NOT_DONE)))
+        .scalar_subquery()
     )
-    suborder_id = download.suborder_id
-    still_available = await connection.execute(
-        select(func.count())
-        .select_from(data_order_file)
+    sub = data_suborder.c
+    await connection.execute(
+        update(data_suborder)
         .where(
             and_(
-                file.suborder_id == suborder_id,
-                file.state.in_((FileState.AVAILABLE.value, FileState.PENDING.value)),
+                sub.order_id == order_id,
+                sub.state == SuborderState.STAGED.value,
+                sub.id.not_in(undone),
             )
         )
+        .values(state=SuborderState.ENDED.value)
     )
-    if int(still_available.scalar_one()) == 0:
-        await connection.execute(
-            update(data_suborder)
-            .where(
-                and_(data_suborder.c.id == suborder_id, data_suborder.c.state == SuborderState.STAGED.value)
-            )
-            .values(state=SuborderState.ENDED.value)
-        )
-    await refresh_order(connection, download.order_id, now)
+    await refresh_order(connection, order_id, now)

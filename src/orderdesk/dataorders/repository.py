@@ -214,16 +214,23 @@ async def dataset_parts(connection: AsyncConnection, order_ids: Sequence[int]) -
     return parts
 
 
-async def available_files(
-    connection: AsyncConnection, order_id: int, *, offset: int, limit: int
+async def order_files(
+    connection: AsyncConnection,
+    order_id: int,
+    *,
+    state: FileState | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> tuple[list[Any], int]:
-    """A page of the order's AVAILABLE files (in a stable order) and how many there are."""
+    """A page of the order's files (in a stable order), optionally of one state; and how many there are."""
     file = data_order_file.c
-    available = and_(file.order_id == order_id, file.state == FileState.AVAILABLE.value)
-    counted = await connection.execute(select(func.count()).select_from(data_order_file).where(available))
+    chosen = file.order_id == order_id
+    if state is not None:
+        chosen = and_(chosen, file.state == state.value)
+    counted = await connection.execute(select(func.count()).select_from(data_order_file).where(chosen))
     result = await connection.execute(
         select(data_order_file)
-        .where(available)
+        .where(chosen)
         .order_by(file.product_id, file.storage_key, file.id)
         .offset(offset)
         .limit(limit)
@@ -233,7 +240,7 @@ async def available_files(
 
 async def order_file(connection: AsyncConnection, file_id: uuid.UUID) -> Any | None:
     result = await connection.execute(
-        select(data_order_file, data_order.c.owner)
+        select(data_order_file, data_order.c.owner, data_order.c.status.label("order_status"))
         .join(data_order, data_order.c.id == data_order_file.c.order_id)
         .where(data_order_file.c.id == file_id)
     )

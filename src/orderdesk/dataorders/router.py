@@ -3,15 +3,16 @@ reading orders."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path as FilePath
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
@@ -25,7 +26,7 @@ from orderdesk.dataorders.errors import (
     NotOrderOwner,
     OrderNotFound,
 )
-from orderdesk.dataorders.models import Basket, DataOrder
+from orderdesk.dataorders.models import Basket, DataOrder, FileState
 from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.schemas import (
     BasketExt,
@@ -38,11 +39,14 @@ from orderdesk.dataorders.schemas import (
     PageMetadata,
 )
 from orderdesk.dataorders.staging import STAGING_TOPIC, is_finished
+from orderdesk.dataorders.streaming import TrackedStream, content_disposition, file_chunks, threaded_chunks
+from orderdesk.dataorders.zipping import build_zip
 from orderdesk.settings import Settings
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
 PREFIX = "/api/v1/rs-order"
+_log = structlog.get_logger(__name__)
 router = APIRouter(prefix=PREFIX, tags=["Data orders: basket"])
 _AUTH = openapi_responses(Unauthenticated, Forbidden)
 
@@ -278,7 +282,9 @@ async def available_files(
 ) -> Response:
     async with database.transaction() as connection:
         order = await ordering.get_order(connection, user.email, order_id)
-        rows, total = await repository.available_files(connection, order_id, offset=page * size, limit=size)
+        rows, total = await repository.order_files(
+            connection, order_id, state=FileState.AVAILABLE, offset=page * size, limit=size
+        )
     if is_finished(order.status):
         status_code = 200
     elif total > 0:
@@ -295,7 +301,7 @@ async def available_files(
                 file_size=row.size,
                 filename=row.filename,
                 mime_type=row.mime_type,
-                uri=f"{base}{PREFIX}/orders/files/{row.id}",
+                uri=_file_uri(base, row.id),
             )
             for row in rows
         ],
@@ -305,7 +311,7 @@ async def available_files(
 
 @router.get(
     "/orders/files/{file_id}",
-    response_class=FileResponse,
+    response_class=Response,
     responses={
         **_AUTH,
         **openapi_responses(NotOrderOwner, OrderNotFound, FileNotAvailable),
@@ -323,22 +329,153 @@ async def download_file(
             download = await downloads.prepare_download(connection, user.email, file_id, area)
     except FileNotReady:
         return Response(status_code=202)
-    clock = request.app.state.clock
-
-    async def record() -> None:
-        async with database.transaction() as connection:
-            await downloads.mark_downloaded(connection, download, clock())
-        request.app.state.wakeups.notify(STAGING_TOPIC)
-
-    return FileResponse(
-        download.path,
+    return _tracked(
+        request,
+        download.order_id,
+        file_chunks(download.path, download.size),
+        headers={
+            "Content-Disposition": content_disposition(download.filename),
+            "Content-MD5-Hex": download.md5,
+            "Content-Length": str(download.size),
+        },
         media_type=download.mime_type,
-        filename=download.filename,
-        headers={"Content-MD5-Hex": download.md5, "Content-Length": str(download.size)},
-        background=BackgroundTask(record),
+        sent=[download.file_id],
+        cut_fails=[download.file_id],
     )
+
+
+def _tracked(
+    request: Request,
+    order_id: int,
+    chunks: AsyncIterator[bytes],
+    *,
+    headers: dict[str, str],
+    media_type: str,
+    sent: list[uuid.UUID],
+    cut_fails: list[uuid.UUID],
+    failed: dict[uuid.UUID, str] | None = None,
+) -> TrackedStream:
+    """A download that records its outcome: `sent` become DOWNLOADED when every byte went out;
+    `cut_fails` become DOWNLOAD_ERROR if it was cut; `failed` are DOWNLOAD_ERROR either way."""
+    database = request.app.state.database
+    clock = request.app.state.clock
+    wakeups = request.app.state.wakeups
+
+    async def record(downloaded: list[uuid.UUID], errors: dict[uuid.UUID, str]) -> None:
+        if not downloaded and not errors:
+            return
+        async with database.transaction() as connection:
+            await downloads.record_downloads(
+                connection, order_id, clock(), downloaded=downloaded, failed=errors
+            )
+        wakeups.notify(STAGING_TOPIC)
+
+    async def on_sent() -> None:
+        await record(sent, dict(failed or {}))
+
+    async def on_cut(bytes_sent: int, reason: str) -> None:
+        _log.info("download_cut", order_id=order_id, bytes_sent=bytes_sent, reason=reason)
+        await record([], {**dict.fromkeys(cut_fails, f"Download cut: {reason}."), **(failed or {})})
+
+    return TrackedStream(chunks, headers=headers, media_type=media_type, on_sent=on_sent, on_cut=on_cut)
 
 
 def _area(request: Request) -> FilePath:
     settings: Settings = request.app.state.settings
     return settings.dataorder_area
+
+
+def _file_uri(base: str, file_id: uuid.UUID) -> str:
+    return f"{base}{PREFIX}/orders/files/{file_id}"
+
+
+@router.get(
+    "/user/orders/{order_id}/download",
+    response_class=Response,
+    responses={
+        **_AUTH,
+        **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound),
+        200: {"description": "A zip of the available files", "content": {"application/zip": {}}},
+        204: {"description": "No file of the order is available now."},
+    },
+    summary="Download every file available now, as one zip",
+    description="""The zip is streamed with its length known in advance. A file that cannot be read
+from the staging area is left out and named, with the reason, in a `NOTICE.txt` inside the zip (and
+marked DOWNLOAD_ERROR). When the whole zip has been sent, its files are DOWNLOADED, which lets the
+next sub-orders be staged. A zip cut before its end changes nothing.""",
+    tags=["Data orders"],
+)
+async def download_zip(
+    request: Request,
+    order_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+) -> Response:
+    async with database.transaction() as connection:
+        await ordering.get_order(connection, user.email, order_id)
+        rows, _total = await repository.order_files(connection, order_id, state=FileState.AVAILABLE)
+    if not rows:
+        return Response(status_code=204)
+    archive = await asyncio.to_thread(build_zip, rows, _area(request))
+    filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%S.%fZ}.zip"
+    return _tracked(
+        request,
+        order_id,
+        threaded_chunks(archive.chunks()),
+        headers={"Content-Disposition": content_disposition(filename), "Content-Length": str(len(archive))},
+        media_type="application/zip",
+        sent=archive.included,
+        cut_fails=[],
+        failed=archive.failed,
+    )
+
+
+class OrderFileExt(AvailableFileExt):
+    id: uuid.UUID
+    state: str = Field(description="PENDING, AVAILABLE, DOWNLOADED, DOWNLOAD_ERROR or ERROR.")
+    error: str | None = Field(description="Why the file is in ERROR or DOWNLOAD_ERROR.")
+
+
+class OrderFilesPageExt(BaseModel):
+    metadata: PageMetadata
+    content: list[OrderFileExt]
+
+
+@router.get(
+    "/user/orders/{order_id}/files",
+    response_model=OrderFilesPageExt,
+    responses={**_AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound)},
+    summary="Every file of an order with its state (and why it failed, if it did)",
+    tags=["Data orders"],
+)
+async def order_files(
+    request: Request,
+    order_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    database: DatabaseDep,
+    user: DataUserDep,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    size: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Response:
+    async with database.transaction() as connection:
+        await ordering.get_order(connection, user.email, order_id)
+        rows, total = await repository.order_files(connection, order_id, offset=page * size, limit=size)
+    base = str(request.base_url).rstrip("/")
+    body = OrderFilesPageExt(
+        metadata=_page(page, size, total),
+        content=[
+            OrderFileExt(
+                id=row.id,
+                product_id=row.product_id,
+                checksum=row.md5,
+                file_size=row.size,
+                filename=row.filename,
+                mime_type=row.mime_type,
+                uri=_file_uri(base, row.id),
+                state=row.state,
+                error=row.error,
+            )
+            for row in rows
+        ],
+    )
+    return _json(body)

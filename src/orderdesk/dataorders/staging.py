@@ -33,6 +33,9 @@ _ACTIVE = (SuborderState.STAGING.value, SuborderState.STAGED.value)
 _IN_PROGRESS = (OrderStatus.PENDING.value, OrderStatus.RUNNING.value)
 _GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
 _FINISHED = (OrderStatus.DONE, OrderStatus.DONE_WITH_WARNING, OrderStatus.FAILED)
+_SETTLING = (*_IN_PROGRESS, OrderStatus.PAUSED.value, *(status.value for status in _FINISHED))
+"""Statuses that follow the files once none is PENDING: a download error turns DONE into
+DONE_WITH_WARNING, a later good download of that file turns it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,13 +232,19 @@ async def refresh_order(connection: AsyncConnection, order_id: int, now: datetim
     )
     if pending == 0:
         status = OrderStatus.DONE_WITH_WARNING
-        if errors == 0:
-            status = OrderStatus.DONE
-        elif errors == total:
+        if errors == total:
             status = OrderStatus.FAILED
+        elif errors + counts.get(FileState.DOWNLOAD_ERROR.value, 0) == 0:
+            status = OrderStatus.DONE
         await connection.execute(
             update(data_order)
-            .where(and_(data_order.c.id == order_id, data_order.c.status.in_(_IN_PROGRESS)))
+            .where(
+                and_(
+                    data_order.c.id == order_id,
+                    data_order.c.status.in_(_SETTLING),
+                    data_order.c.status != status.value,
+                )
+            )
             .values(status=status.value, status_changed_at=now)
         )
 

@@ -1,14 +1,26 @@
-"""A small catalogue on disk, imported into the test database as users of the service would."""
+"""Catalogues on disk imported as users of the service would, the API in-process and on a real
+uvicorn server, and a staging worker the tests step by hand."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 
+from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.settings import DataOrderSettings, Settings
+from tests.conftest import Clock, Tokens
+from tests.integration.dataorders.flow import MIB
 
 
 @pytest.fixture
@@ -25,3 +37,63 @@ async def catalog(database: Database, tmp_path: Path) -> Path:
     async with database.transaction() as connection:
         await import_dataset(connection, "ds1", root, entries, now=datetime.now(UTC))
     return root
+
+
+@pytest.fixture
+async def big_catalog(database: Database, tmp_path: Path) -> Path:
+    """Three products of one 1.1 MiB file each: with 1 MiB sub-orders, three sub-orders."""
+    root = tmp_path / "big"
+    for product in ("P1", "P2", "P3"):
+        (root / product).mkdir(parents=True)
+        (root / product / f"{product.lower()}.bin").write_bytes(os.urandom(MIB + MIB // 10))
+    entries = await read_folder(root)
+    async with database.transaction() as connection:
+        await import_dataset(connection, "big", root, entries, now=datetime.now(UTC))
+    return root
+
+
+@pytest.fixture
+def small_suborders(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"dataorders": DataOrderSettings(bucket_mb=1, max_suborders_per_user=2)}
+    )
+
+
+@pytest.fixture
+async def http(
+    small_suborders: Settings, database: Database, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(small_suborders, clock=clock, database=database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def worker(small_suborders: Settings, database: Database, clock: Clock) -> StagingWorker:
+    rules = StagingRules(area=small_suborders.home / "dataorders", max_per_user=2)
+    return StagingWorker(database, rules, clock)
+
+
+@pytest.fixture
+def user(tokens: Tokens) -> dict[str, str]:
+    return tokens.user("ola@example.com")
+
+
+@pytest.fixture
+async def live_server(small_suborders: Settings, database: Database, clock: Clock) -> AsyncIterator[str]:
+    """The same API on a real uvicorn server (what a client cutting a download needs); its base URL."""
+    app = create_app(small_suborders, clock=clock, database=database)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    host, port = listener.getsockname()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task

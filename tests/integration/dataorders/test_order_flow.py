@@ -4,89 +4,15 @@ byte matches its catalogue checksum. And the files that cannot be served."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from orderdesk.app import create_app
-from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingRules, StagingWorker
-from orderdesk.settings import DataOrderSettings, Settings
-from tests.conftest import Clock, Tokens
-
-API = "/api/v1/rs-order"
-MIB = 1024 * 1024
-
-
-@pytest.fixture
-async def big_catalog(database: Database, tmp_path: Path) -> Path:
-    """Three products of one 1.1 MiB file each: with 1 MiB sub-orders, three sub-orders."""
-    root = tmp_path / "big"
-    for product in ("P1", "P2", "P3"):
-        (root / product).mkdir(parents=True)
-        (root / product / f"{product.lower()}.bin").write_bytes(os.urandom(MIB + MIB // 10))
-    entries = await read_folder(root)
-    async with database.transaction() as connection:
-        await import_dataset(connection, "big", root, entries, now=datetime.now(UTC))
-    return root
-
-
-@pytest.fixture
-def small_suborders(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"dataorders": DataOrderSettings(bucket_mb=1, max_suborders_per_user=2)}
-    )
-
-
-@pytest.fixture
-async def http(
-    small_suborders: Settings, database: Database, clock: Clock
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(small_suborders, clock=clock, database=database)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def worker(small_suborders: Settings, database: Database, clock: Clock) -> StagingWorker:
-    rules = StagingRules(area=small_suborders.home / "dataorders", max_per_user=2)
-    return StagingWorker(database, rules, clock)
-
-
-@pytest.fixture
-def user(tokens: Tokens) -> dict[str, str]:
-    return tokens.user("ola@example.com")
-
-
-async def order_all(http: httpx.AsyncClient, user: dict[str, str], dataset: str) -> int:
-    added = await http.post(f"{API}/order/basket/selection", json={"dataset": dataset}, headers=user)
-    assert added.status_code == 200, added.text
-    placed = await http.post(f"{API}/user/orders", json={}, headers=user)
-    assert placed.status_code == 201, placed.text
-    order_id: int = placed.json()["id"]
-    return order_id
-
-
-async def status_of(http: httpx.AsyncClient, user: dict[str, str], order_id: int) -> tuple[int, Any]:
-    response = await http.get(f"{API}/user/orders/{order_id}/files/available", headers=user)
-    return response.status_code, (response.json() if response.content else None)
-
-
-async def download(http: httpx.AsyncClient, user: dict[str, str], item: dict[str, Any]) -> bytes:
-    response = await http.get(item["uri"].removeprefix("http://testserver"), headers=user)
-    assert response.status_code == 200, response.text
-    assert int(response.headers["content-length"]) == item["fileSize"]
-    assert hashlib.md5(response.content, usedforsecurity=False).hexdigest() == item["checksum"]
-    return response.content
+from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.settings import Settings
+from tests.conftest import Tokens
+from tests.integration.dataorders.flow import API, download, order_all, status_of
 
 
 async def test_order__204_then_206_blocked_at_two_suborders_until_download_then_200(
