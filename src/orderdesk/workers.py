@@ -9,6 +9,7 @@ from datetime import datetime
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
+from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
 from orderdesk.dataorders.staging import STAGING_TOPIC, StagingRules, StagingWorker
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
@@ -36,7 +37,17 @@ class Workers:
         )
         staging_loop = Loop("dataorder-staging", self.staging.step)
         wakeups.subscribe(STAGING_TOPIC, staging_loop.wake)
-        self.runtime = Runtime([*self.notifications.loops, staging_loop], self.notifications.stopping)
+        self.expiry = ExpiryWorker(
+            database,
+            ExpiryRules(
+                area=settings.dataorder_area, interval_seconds=settings.dataorders.expiry_check_seconds
+            ),
+            clock,
+        )
+        expiry_loop = Loop("dataorder-expiry", self.expiry.step)
+        self.runtime = Runtime(
+            [*self.notifications.loops, staging_loop, expiry_loop], self.notifications.stopping
+        )
         self.bounces = (
             BounceIntake.from_settings(settings.notifications, database, clock)
             if settings.notifications.bounce_smtp_port is not None

@@ -36,7 +36,7 @@ class Download:
 
 
 async def prepare_download(
-    connection: AsyncConnection, user: str, file_id: uuid.UUID, area: Path
+    connection: AsyncConnection, user: str, file_id: uuid.UUID, area: Path, now: datetime
 ) -> Download:
     """FileNotReady (202) while staging, FileNotAvailable (422) for a file in error, 403/404 as orders."""
     row = await repository.order_file(connection, file_id)
@@ -48,6 +48,8 @@ async def prepare_download(
         raise FileNotReady()
     if row.order_status in _GONE:
         raise FileNotAvailable(f"The order is {row.order_status}: its staged files were removed.")
+    if row.order_expires_at < now:
+        raise FileNotAvailable(f"The order expired at {row.order_expires_at:%Y-%m-%dT%H:%M:%SZ}.")
     if row.state not in _SERVABLE:
         raise FileNotAvailable(row.error or "The file could not be made available.")
     path = staged_path(area, row.order_id, row.id)

@@ -45,3 +45,9 @@ class FileNotAvailable(DomainError):
     """The file could not be made available (gone from the catalogue, or changed since it was ordered)."""
 
     code = "FILE-NOT-AVAILABLE"
+
+
+class ActionNotAllowed(DomainError):
+    """The order's status does not allow this action now."""
+
+    code = "ACTION-NOT-ALLOWED"

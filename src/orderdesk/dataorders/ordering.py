@@ -1,9 +1,10 @@
-"""Placing a data order from the user's basket: the files it stands for, split into sub-orders, all
-PENDING; the basket is emptied. Reading orders back, each with its datasets."""
+"""Placing a data order (from the user's basket, or from files chosen otherwise): the files split into
+sub-orders, all PENDING. Reading orders back, each with its datasets."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from orderdesk.dataorders.models import (
 
 MAX_LABEL = 50
 USER_SUBORDER_HOURS = 240
+APPLIED_SUBORDER_HOURS = 2
 MAX_EXPIRY_HOURS = 168
 
 
@@ -45,18 +47,49 @@ async def place_order(
     now: datetime,
     rules: OrderingRules,
 ) -> DataOrder:
-    """The basket as an order. EmptyBasket when it holds nothing orderable (any more)."""
+    """The basket as an order, and the basket emptied. EmptyBasket when it holds nothing orderable."""
     chosen: dict[uuid.UUID, Any] = {}
     for _selection_id, selection in await repository.basket_of(connection, owner):
         for row in await repository.selected_files(connection, selection):
             chosen.setdefault(row.id, row)
-    if not chosen:
+    order = await create_order(
+        connection,
+        owner,
+        list(chosen.values()),
+        label=label,
+        on_success_url=on_success_url,
+        correlation_id=None,
+        suborder_hours=USER_SUBORDER_HOURS,
+        now=now,
+        rules=rules,
+    )
+    await repository.empty_basket(connection, owner)
+    return order
+
+
+async def create_order(
+    connection: AsyncConnection,
+    owner: str,
+    files: Sequence[Any],
+    *,
+    label: str | None,
+    on_success_url: str | None,
+    correlation_id: str | None,
+    suborder_hours: int,
+    now: datetime,
+    rules: OrderingRules,
+) -> DataOrder:
+    """An order of `files` (catalogue rows), split into WAITING sub-orders; EmptyBasket when none.
+
+    It lives (sub-orders + 2) x `suborder_hours`, at most a week: the original's rule, with 240 h for
+    orders placed from the basket and 2 h for orders applied in one call."""
+    if not files:
         raise EmptyBasket()
-    files = sorted(
-        (_File((row.dataset, row.product_id), row.size, row) for row in chosen.values()),
+    sized = sorted(
+        (_File((row.dataset, row.product_id), row.size, row) for row in files),
         key=lambda item: (item.product_key, item.row.storage_key),
     )
-    suborders = split(files, max_bytes=rules.bucket_bytes)
+    suborders = split(sized, max_bytes=rules.bucket_bytes)
     order_id = await repository.insert_order(
         connection,
         {
@@ -65,11 +98,11 @@ async def place_order(
             "status": OrderStatus.PENDING.value,
             "status_changed_at": now,
             "created_at": now,
-            "expires_at": now + _lifetime(len(suborders)),
-            "files_count": len(files),
-            "files_size": sum(item.size for item in files),
+            "expires_at": now + lifetime(len(suborders), suborder_hours),
+            "files_count": len(sized),
+            "files_size": sum(item.size for item in sized),
             "on_success_url": on_success_url,
-            "correlation_id": f"auto-correlation-id-{uuid.uuid4()}",
+            "correlation_id": correlation_id or f"auto-correlation-id-{uuid.uuid4()}",
         },
     )
     rows: list[dict[str, Any]] = []
@@ -88,7 +121,6 @@ async def place_order(
         )
         rows.extend(_file_row(order_id, suborder_id, item.row, now) for item in suborder)
     await repository.insert_files(connection, rows)
-    await repository.empty_basket(connection, owner)
     return await get_order(connection, owner, order_id)
 
 
@@ -101,6 +133,20 @@ async def get_order(connection: AsyncConnection, user: str, order_id: int) -> Da
         raise NotOrderOwner()
     parts = await repository.dataset_parts(connection, [order_id])
     return _order(row, parts.get(order_id, []))
+
+
+async def available_files(
+    connection: AsyncConnection, user: str, order_id: int, *, offset: int = 0, limit: int | None = None
+) -> tuple[DataOrder, list[Any], int]:
+    """The order, a page of its AVAILABLE files and how many there are; none once it is deleted or
+    expired (its staged files are removed then)."""
+    order = await get_order(connection, user, order_id)
+    if order.status in (OrderStatus.DELETED, OrderStatus.EXPIRED):
+        return order, [], 0
+    rows, total = await repository.order_files(
+        connection, order_id, state=FileState.AVAILABLE, offset=offset, limit=limit
+    )
+    return order, rows, total
 
 
 async def list_orders(
@@ -152,9 +198,9 @@ def _file_row(order_id: int, suborder_id: int, row: Any, now: datetime) -> dict[
     }
 
 
-def _lifetime(suborders: int) -> timedelta:
-    """The original's rule for user orders: (sub-orders + 2) x 240 h, at most 168 h."""
-    hours = USER_SUBORDER_HOURS if suborders == 0 else (suborders + 2) * USER_SUBORDER_HOURS
+def lifetime(suborders: int, suborder_hours: int) -> timedelta:
+    """(sub-orders + 2) x the sub-order duration, at most a week."""
+    hours = suborder_hours if suborders == 0 else (suborders + 2) * suborder_hours
     return timedelta(hours=min(hours, MAX_EXPIRY_HOURS))
 
 

@@ -23,6 +23,18 @@ from orderdesk.dataorders.tables import (
     data_suborder,
 )
 
+_ORDERABLE = (
+    catalog_file.c.id,
+    catalog_file.c.dataset,
+    catalog_file.c.product_id,
+    catalog_file.c.filename,
+    catalog_file.c.storage_key,
+    catalog_file.c.size,
+    catalog_file.c.mime_type,
+    catalog_file.c.md5,
+)
+"""What an order copies of a catalogue file."""
+
 
 async def save_dataset(connection: AsyncConnection, name: str, location: str, now: datetime) -> None:
     await upsert(
@@ -88,16 +100,7 @@ async def dataset_exists(connection: AsyncConnection, name: str) -> bool:
 async def selected_files(connection: AsyncConnection, selection: Selection) -> list[Any]:
     """The catalogue files (not removed) a selection stands for, in a stable order."""
     file = catalog_file.c
-    query = select(
-        file.id,
-        file.dataset,
-        file.product_id,
-        file.filename,
-        file.storage_key,
-        file.size,
-        file.mime_type,
-        file.md5,
-    ).where(and_(file.dataset == selection.dataset, file.removed_at.is_(None)))
+    query = select(*_ORDERABLE).where(and_(file.dataset == selection.dataset, file.removed_at.is_(None)))
     if selection.product_ids is not None:
         query = query.where(file.product_id.in_(selection.product_ids))
     result = await connection.execute(query.order_by(file.product_id, file.storage_key))
@@ -240,8 +243,23 @@ async def order_files(
 
 async def order_file(connection: AsyncConnection, file_id: uuid.UUID) -> Any | None:
     result = await connection.execute(
-        select(data_order_file, data_order.c.owner, data_order.c.status.label("order_status"))
+        select(
+            data_order_file,
+            data_order.c.owner,
+            data_order.c.status.label("order_status"),
+            data_order.c.expires_at.label("order_expires_at"),
+        )
         .join(data_order, data_order.c.id == data_order_file.c.order_id)
         .where(data_order_file.c.id == file_id)
     )
     return result.first()
+
+
+async def catalogue_files_of_order(connection: AsyncConnection, order_id: int) -> list[Any]:
+    """The catalogue rows (still catalogued) of the files an order holds: what restarting orders again."""
+    file = catalog_file.c
+    ordered = select(data_order_file.c.catalog_file_id).where(data_order_file.c.order_id == order_id)
+    result = await connection.execute(
+        select(*_ORDERABLE).where(and_(file.id.in_(ordered), file.removed_at.is_(None)))
+    )
+    return list(result)

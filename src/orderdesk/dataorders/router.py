@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import downloads, ordering, repository, service
+from orderdesk.dataorders import actions, downloads, ordering, repository, service
 from orderdesk.dataorders.errors import (
+    ActionNotAllowed,
     DatasetNotFound,
     EmptyBasket,
     EmptySelection,
@@ -26,7 +27,7 @@ from orderdesk.dataorders.errors import (
     NotOrderOwner,
     OrderNotFound,
 )
-from orderdesk.dataorders.models import Basket, DataOrder, FileState
+from orderdesk.dataorders.models import Basket, DataOrder
 from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.schemas import (
     BasketExt,
@@ -38,7 +39,7 @@ from orderdesk.dataorders.schemas import (
     OrderRequest,
     PageMetadata,
 )
-from orderdesk.dataorders.staging import STAGING_TOPIC, is_finished
+from orderdesk.dataorders.staging import STAGING_TOPIC, is_over, remove_staged_files
 from orderdesk.dataorders.streaming import TrackedStream, content_disposition, file_chunks, threaded_chunks
 from orderdesk.dataorders.zipping import build_zip
 from orderdesk.settings import Settings
@@ -178,8 +179,7 @@ def _order_ext(order: DataOrder) -> OrderExt:
 async def place_order(
     request: Request, body: OrderRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
 ) -> Response:
-    settings: Settings = request.app.state.settings
-    rules = OrderingRules(bucket_bytes=settings.dataorders.bucket_mb * 1024 * 1024)
+    rules = _ordering_rules(request)
     try:
         async with database.transaction() as connection:
             order = await ordering.place_order(
@@ -281,11 +281,10 @@ async def available_files(
     size: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     async with database.transaction() as connection:
-        order = await ordering.get_order(connection, user.email, order_id)
-        rows, total = await repository.order_files(
-            connection, order_id, state=FileState.AVAILABLE, offset=page * size, limit=size
+        order, rows, total = await ordering.available_files(
+            connection, user.email, order_id, offset=page * size, limit=size
         )
-    if is_finished(order.status):
+    if is_over(order.status):
         status_code = 200
     elif total > 0:
         status_code = 206
@@ -321,12 +320,12 @@ async def available_files(
     tags=["Data orders"],
 )
 async def download_file(
-    request: Request, file_id: uuid.UUID, database: DatabaseDep, user: DataUserDep
+    request: Request, file_id: uuid.UUID, database: DatabaseDep, user: DataUserDep, now: NowDep
 ) -> Response:
     area = _area(request)
     try:
         async with database.transaction() as connection:
-            download = await downloads.prepare_download(connection, user.email, file_id, area)
+            download = await downloads.prepare_download(connection, user.email, file_id, area, now)
     except FileNotReady:
         return Response(status_code=202)
     return _tracked(
@@ -413,8 +412,7 @@ async def download_zip(
     now: NowDep,
 ) -> Response:
     async with database.transaction() as connection:
-        await ordering.get_order(connection, user.email, order_id)
-        rows, _total = await repository.order_files(connection, order_id, state=FileState.AVAILABLE)
+        _order, rows, _total = await ordering.available_files(connection, user.email, order_id)
     if not rows:
         return Response(status_code=204)
     archive = await asyncio.to_thread(build_zip, rows, _area(request))
@@ -479,3 +477,111 @@ async def order_files(
         ],
     )
     return _json(body)
+
+
+_ORDER_ID = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_ACTION_ERRORS = {**_AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound, ActionNotAllowed)}
+
+
+@router.put(
+    "/user/orders/pause/{order_id}",
+    response_model=OrderExt,
+    responses=_ACTION_ERRORS,
+    summary="Pause an order (PENDING or RUNNING): no further sub-order starts",
+    tags=["Data orders"],
+)
+async def pause_order(order_id: _ORDER_ID, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
+    async with database.transaction() as connection:
+        order = await actions.pause(connection, user.email, order_id, now)
+    return _json(_order_ext(order))
+
+
+@router.put(
+    "/user/orders/resume/{order_id}",
+    response_model=OrderExt,
+    responses=_ACTION_ERRORS,
+    summary="Resume a PAUSED order (once no sub-order of it is still being staged)",
+    tags=["Data orders"],
+)
+async def resume_order(
+    request: Request, order_id: _ORDER_ID, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    async with database.transaction() as connection:
+        order = await actions.resume(connection, user.email, order_id, now)
+    request.app.state.wakeups.notify(STAGING_TOPIC)
+    return _json(_order_ext(order))
+
+
+@router.delete(
+    "/user/orders/{order_id}",
+    response_model=OrderExt,
+    responses=_ACTION_ERRORS,
+    summary="Delete an order that is finished, PAUSED or EXPIRED: its staged files are removed",
+    tags=["Data orders"],
+)
+async def delete_order(
+    request: Request, order_id: _ORDER_ID, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    async with database.transaction() as connection:
+        await actions.delete(connection, user.email, order_id, now)
+        order = await ordering.get_order(connection, user.email, order_id)
+    await remove_staged_files(_area(request), order_id)
+    request.app.state.wakeups.notify(STAGING_TOPIC)
+    return _json(_order_ext(order))
+
+
+@router.put(
+    "/user/orders/{order_id}/retry",
+    response_model=OrderExt,
+    responses=_ACTION_ERRORS,
+    summary="Stage again the files of a DONE_WITH_WARNING or FAILED order that failed",
+    tags=["Data orders"],
+)
+async def retry_order(
+    request: Request, order_id: _ORDER_ID, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    async with database.transaction() as connection:
+        order = await actions.retry(
+            connection, user.email, order_id, now, suborder_hours=ordering.USER_SUBORDER_HOURS
+        )
+    request.app.state.wakeups.notify(STAGING_TOPIC)
+    return _json(_order_ext(order))
+
+
+@router.post(
+    "/user/orders/{order_id}/restart",
+    status_code=201,
+    response_model=OrderExt,
+    responses={**_ACTION_ERRORS, 204: {"description": "None of its files is in the catalogue any more."}},
+    summary="Order the files of a finished order again, as a new order",
+    tags=["Data orders"],
+)
+async def restart_order(
+    request: Request,
+    order_id: _ORDER_ID,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+    body: OrderRequest | None = None,
+) -> Response:
+    body = body or OrderRequest()
+    try:
+        async with database.transaction() as connection:
+            order = await actions.restart(
+                connection,
+                user.email,
+                order_id,
+                label=body.label,
+                on_success_url=body.on_success_url,
+                now=now,
+                rules=_ordering_rules(request),
+            )
+    except EmptyBasket:
+        return Response(status_code=204)
+    request.app.state.wakeups.notify(STAGING_TOPIC)
+    return _json(_order_ext(order), status_code=201)
+
+
+def _ordering_rules(request: Request) -> OrderingRules:
+    settings: Settings = request.app.state.settings
+    return OrderingRules(bucket_bytes=settings.dataorders.bucket_mb * 1024 * 1024)

@@ -5,6 +5,8 @@ the catalogue or changed since is ERROR and never served. The order's counters a
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +50,11 @@ class StagingRules:
 
 def staged_path(area: Path, order_id: int, file_id: uuid.UUID) -> Path:
     return area / str(order_id) / str(file_id)
+
+
+async def remove_staged_files(area: Path, order_id: int) -> None:
+    """Remove the order's staging folder (after its DELETED or EXPIRED status is committed)."""
+    await asyncio.to_thread(shutil.rmtree, area / str(order_id), ignore_errors=True)
 
 
 class StagingWorker:
@@ -145,6 +152,19 @@ class StagingWorker:
         results: list[tuple[uuid.UUID, FileState, str | None]] = []
         for file in files:
             results.append(await self._stage_file(order_id, file))
+        if await self._record(suborder_id, order_id, token, results):
+            # Deleted or expired while we copied: what we staged has no owner any more.
+            await remove_staged_files(self._rules.area, order_id)
+
+    async def _record(
+        self,
+        suborder_id: int,
+        order_id: int,
+        token: uuid.UUID,
+        results: list[tuple[uuid.UUID, FileState, str | None]],
+    ) -> bool:
+        """Write the outcome if we still hold the lease. True when the lease was lost to the order
+        being deleted or expired (then the copies just made are to be removed)."""
         async with self._database.transaction() as connection:
             await lock_for_update(connection)
             owned = await connection.execute(
@@ -154,7 +174,10 @@ class StagingWorker:
             )
             if owned.first() is None:
                 _log.warning("staging_lease_lost", suborder_id=suborder_id)
-                return
+                status = await connection.execute(
+                    select(data_order.c.status).where(data_order.c.id == order_id)
+                )
+                return status.scalar_one_or_none() in (None, *_GONE)
             now = self._clock()
             for file_id, state, error in results:
                 await connection.execute(
@@ -172,6 +195,7 @@ class StagingWorker:
                 )
             )
             await refresh_order(connection, order_id, now)
+        return False
 
     async def _stage_file(self, order_id: int, file: Any) -> tuple[uuid.UUID, FileState, str | None]:
         if file.location is None or file.removed_at is not None or file.catalog_md5 != file.md5:
@@ -249,5 +273,6 @@ async def refresh_order(connection: AsyncConnection, order_id: int, now: datetim
         )
 
 
-def is_finished(status: OrderStatus) -> bool:
-    return status in _FINISHED
+def is_over(status: OrderStatus) -> bool:
+    """Finished, expired or deleted: nothing more will become available."""
+    return status.value not in (*_IN_PROGRESS, OrderStatus.PAUSED.value)
