@@ -68,16 +68,14 @@ async def retry(
         .where(and_(file.order_id == order_id, failed))
         .values(state=FileState.PENDING.value, state_changed_at=now, error=None)
     )
-    suborders = await connection.execute(
-        select(func.count()).select_from(data_suborder).where(data_suborder.c.order_id == order_id)
-    )
+    suborders = await repository.suborder_count(connection, order_id)
     await connection.execute(
         update(data_order)
         .where(data_order.c.id == order_id)
         .values(
             status=_S.RUNNING.value,
             status_changed_at=now,
-            expires_at=now + ordering.lifetime(int(suborders.scalar_one()), suborder_hours),
+            expires_at=now + ordering.lifetime(suborders, suborder_hours),
         )
     )
     await refresh_order(connection, order_id, now)

@@ -3,6 +3,7 @@ sub-orders, all PENDING. Reading orders back, each with its datasets."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
 from orderdesk.dataorders.errors import EmptyBasket, NotOrderOwner, OrderNotFound
@@ -21,10 +23,12 @@ from orderdesk.dataorders.models import (
     OrderStatus,
     SuborderState,
 )
+from orderdesk.dataorders.selection import checked_pattern, product_ids_of_query
 
 MAX_LABEL = 50
 USER_SUBORDER_HOURS = 240
 APPLIED_SUBORDER_HOURS = 2
+_IDS_PER_QUERY = 1000
 MAX_EXPIRY_HOURS = 168
 
 
@@ -65,6 +69,48 @@ async def place_order(
     )
     await repository.empty_basket(connection, owner)
     return order
+
+
+async def apply_order(
+    connection: AsyncConnection,
+    owner: str,
+    *,
+    queries: Sequence[str],
+    filename_pattern: str | None,
+    data_types: Sequence[str] | None,
+    correlation_id: str | None,
+    now: datetime,
+    rules: OrderingRules,
+) -> DataOrder:
+    """Order what the queries select, over every dataset, without the basket. InvalidInput naming
+    the query or pattern at fault; EmptyBasket when nothing matches."""
+    product_ids: dict[str, None] = {}
+    problems: dict[str, list[str]] = {}
+    for index, query in enumerate(queries):
+        try:
+            product_ids.update(dict.fromkeys(product_ids_of_query(query)))
+        except InvalidInput as error:
+            problems[f"queries[{index}]"] = error.errors["query"]
+    if problems:
+        raise InvalidInput(problems)
+    pattern = checked_pattern(filename_pattern)
+    files: list[Any] = []
+    if data_types is None or "RAWDATA" in data_types:  # every catalogued file is RAWDATA
+        ids = list(product_ids)
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            found = await repository.files_of_products(connection, ids[start : start + _IDS_PER_QUERY])
+            files += [row for row in found if pattern is None or re.fullmatch(pattern, row.filename)]
+    return await create_order(
+        connection,
+        owner,
+        files,
+        label=None,
+        on_success_url=None,
+        correlation_id=correlation_id,
+        suborder_hours=APPLIED_SUBORDER_HOURS,
+        now=now,
+        rules=rules,
+    )
 
 
 async def create_order(

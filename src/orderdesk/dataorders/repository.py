@@ -107,6 +107,17 @@ async def selected_files(connection: AsyncConnection, selection: Selection) -> l
     return [row for row in result if selection.matches_filename(row.filename)]
 
 
+async def files_of_products(connection: AsyncConnection, product_ids: Sequence[str]) -> list[Any]:
+    """The catalogue files (not removed) of these products, in every dataset."""
+    file = catalog_file.c
+    result = await connection.execute(
+        select(*_ORDERABLE)
+        .where(and_(file.product_id.in_(product_ids), file.removed_at.is_(None)))
+        .order_by(file.dataset, file.product_id, file.storage_key)
+    )
+    return list(result)
+
+
 async def add_selection(
     connection: AsyncConnection, owner: str, selection: Selection, now: datetime
 ) -> uuid.UUID:
@@ -263,3 +274,10 @@ async def catalogue_files_of_order(connection: AsyncConnection, order_id: int) -
         select(*_ORDERABLE).where(and_(file.id.in_(ordered), file.removed_at.is_(None)))
     )
     return list(result)
+
+
+async def suborder_count(connection: AsyncConnection, order_id: int) -> int:
+    result = await connection.execute(
+        select(func.count()).select_from(data_suborder).where(data_suborder.c.order_id == order_id)
+    )
+    return int(result.scalar_one())

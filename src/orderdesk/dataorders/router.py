@@ -8,7 +8,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -30,6 +30,7 @@ from orderdesk.dataorders.errors import (
 from orderdesk.dataorders.models import Basket, DataOrder
 from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.schemas import (
+    ApplyRequest,
     BasketExt,
     BasketSelectionExt,
     BasketSelectionRequest,
@@ -37,6 +38,7 @@ from orderdesk.dataorders.schemas import (
     OrderExt,
     OrderPageExt,
     OrderRequest,
+    OrderResponseExt,
     PageMetadata,
 )
 from orderdesk.dataorders.staging import STAGING_TOPIC, is_over, remove_staged_files
@@ -194,6 +196,79 @@ async def place_order(
         return Response(status_code=204)
     request.app.state.wakeups.notify(STAGING_TOPIC)
     return _json(_order_ext(order), status_code=201)
+
+
+@router.post(
+    "/user/orders/apply",
+    response_model=OrderResponseExt,
+    responses={
+        **_AUTH,
+        **openapi_responses(InvalidInput),
+        422: {
+            "description": "DENIED: a query or the pattern is wrong, or nothing matches.",
+            "model": OrderResponseExt,
+        },
+    },
+    summary="Select files with queries and order them in one call",
+    description="""The basket is left alone. Each query is `productId:ID` or `productId:(ID1 OR ID2 …)`
+and looks in every dataset. The order lives (sub-orders + 2) x 2 hours, as orders applied this way
+do in the original. **200** with `status: GRANTED` and the `orderId`; **422** with `status: DENIED` and
+`errorType` `INVALID_CONTENT` (with `errors` naming the query or `filenameRegExp`) or `EMPTY_ORDER`.
+A body that is not of this shape is a 400 problem.""",
+    tags=["Data orders"],
+)
+async def apply_order(
+    request: Request, body: ApplyRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    filters = body.filters
+    try:
+        async with database.transaction() as connection:
+            order = await ordering.apply_order(
+                connection,
+                user.email,
+                queries=body.queries,
+                filename_pattern=filters.filename_regexp if filters else None,
+                data_types=filters.data_types if filters else None,
+                correlation_id=body.correlation_id,
+                now=now,
+                rules=_ordering_rules(request),
+            )
+    except InvalidInput as error:
+        return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
+    except EmptyBasket:
+        return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
+    request.app.state.wakeups.notify(STAGING_TOPIC)
+    async with database.transaction() as connection:
+        suborders = await repository.suborder_count(connection, order.id)
+    base = str(request.base_url).rstrip("/")
+    granted = OrderResponseExt(
+        status="GRANTED",
+        order_id=order.id,
+        correlation_id=order.correlation_id,
+        download_link=f"{base}{PREFIX}/user/orders/{order.id}/download",
+        error_type=None,
+        total_sub_orders=suborders,
+    )
+    return _json(granted)
+
+
+def _denied(
+    body: ApplyRequest,
+    error_type: Literal["INVALID_CONTENT", "EMPTY_ORDER"],
+    message: str,
+    errors: dict[str, list[str]] | None,
+) -> Response:
+    denied = OrderResponseExt(
+        status="DENIED",
+        order_id=None,
+        correlation_id=body.correlation_id,
+        message=message,
+        download_link=None,
+        error_type=error_type,
+        errors=errors,
+        total_sub_orders=None,
+    )
+    return _json(denied, status_code=422)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -12,6 +12,7 @@ _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 Query = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=_NO_NUL)]
 Pattern = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)]
+CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 
 
 class BasketSelectionRequest(BaseModel):
@@ -24,10 +25,8 @@ class BasketSelectionRequest(BaseModel):
     product_ids: list[Name] | None = Field(
         default=None, alias="productIds", min_length=1, max_length=10_000, description="Products to take."
     )
-    query: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=r"^[^\x00]*$")] | None
-    ) = Field(default=None, description="Instead of productIds: `productId:(a OR b)`.")
-    filename_regexp: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] | None = Field(
+    query: Query | None = Field(default=None, description="Instead of productIds: `productId:(a OR b)`.")
+    filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
         description="Python regular expression the whole file name must match.",
@@ -108,3 +107,51 @@ class PageMetadata(BaseModel):
 class OrderPageExt(BaseModel):
     metadata: PageMetadata
     content: list[OrderExt]
+
+
+class ApplyFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    data_types: list[Literal["RAWDATA", "QUICKLOOK"]] = Field(
+        alias="dataTypes",
+        min_length=1,
+        max_length=2,
+        description="Kinds of file to take. Catalogue files imported from folders are all RAWDATA.",
+    )
+    filename_regexp: Pattern | None = Field(
+        default=None,
+        alias="filenameRegExp",
+        description="Python regular expression the whole file name must match.",
+    )
+
+
+class ApplyRequest(BaseModel):
+    """Select and order in one call, without touching the basket."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    queries: list[Query] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Each `productId:ID` or `productId:(ID1 OR ID2 …)`, over every dataset.",
+    )
+    filters: ApplyFilters | None = None
+    correlation_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)] | None
+    ) = Field(default=None, alias="correlationId", description="Yours, returned as is; generated if absent.")
+    user: Annotated[str, StringConstraints(max_length=128)] | None = Field(
+        default=None, description="Ignored: the order is always the caller's (as in the original)."
+    )
+
+
+class OrderResponseExt(BaseModel):
+    """Whether an applied order was GRANTED (200) or DENIED (422), and why."""
+
+    status: Literal["GRANTED", "DENIED"]
+    order_id: int | None = Field(serialization_alias="orderId")
+    correlation_id: str | None = Field(serialization_alias="correlationId")
+    message: str | None = None
+    download_link: str | None = Field(serialization_alias="downloadLink")
+    error_type: Literal["INVALID_CONTENT", "EMPTY_ORDER"] | None = Field(serialization_alias="errorType")
+    errors: dict[str, list[str]] | None = None
+    total_sub_orders: int | None = Field(serialization_alias="totalSubOrders")
