@@ -17,7 +17,7 @@ from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.dataorders.router import router as dataorders_router
+from orderdesk.dataorders.routes import router as dataorders_router
 from orderdesk.health import router as health_router
 from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router

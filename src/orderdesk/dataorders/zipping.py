@@ -60,12 +60,12 @@ def build_zip(files: Sequence[Any], area: Path) -> OrderZip:
         archive.included.append(row.id)
         if (row.md5, row.filename) in written:
             continue
-        name = _unique_name(row.filename, names)
+        name = unique_name(row.filename, names)
         names.add(name)
         written[(row.md5, row.filename)] = name
         archive.stream.add_path(str(path), name)
     if notice:
-        archive.stream.add(("\n".join(notice) + "\n").encode(), _unique_name(NOTICE_NAME, names))
+        archive.stream.add(("\n".join(notice) + "\n").encode(), unique_name(NOTICE_NAME, names))
     return archive
 
 
@@ -79,7 +79,7 @@ def _problem_with(path: Path, size: int) -> str | None:
     return None
 
 
-def _unique_name(filename: str, taken: set[str]) -> str:
+def unique_name(filename: str, taken: set[str]) -> str:
     """`name.ext`, or `name (2).ext`, `name (3).ext` … when that name is in the archive already."""
     if filename not in taken:
         return filename

@@ -25,9 +25,10 @@ from sqlalchemy import select
 from orderdesk.app import create_app
 from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE
 from orderdesk.core.db import Database
+from orderdesk.core.keyfile import load_or_create_key
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.models import Channel, SmsStatus
-from orderdesk.notifications.providers.kannel import DLR_KEY_FILE, ReportSigner, load_or_create_key
+from orderdesk.notifications.providers.kannel import DLR_KEY_FILE, ReportSigner
 from orderdesk.notifications.reports import DeadReason, DeliveryReport, apply_reports
 from orderdesk.notifications.tables import dead_delivery_report, notification_sms
 from orderdesk.notifications.tasks import NotificationPipeline

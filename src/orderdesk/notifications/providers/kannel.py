@@ -8,13 +8,9 @@ from us, can report on a notification. The key is a setting, or a file created o
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import re
-import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +19,7 @@ from uuid import UUID
 import httpx
 import structlog
 
+from orderdesk.core.keyfile import load_or_create_key
 from orderdesk.notifications.models import SmsStatus
 from orderdesk.notifications.providers.base import SendResult, SmsMessage
 from orderdesk.settings import NotificationSettings
@@ -104,29 +101,6 @@ class ReportSigner:
         if settings.kannel_dlr_secret is not None:
             return cls(settings.kannel_dlr_secret.get_secret_value().encode())
         return cls(load_or_create_key(home / DLR_KEY_FILE))
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """Read the key at `path`, creating 32 random bytes (hex, mode 0600) on first use.
-
-    Safe when several threads or processes (the API, the workers) create it at once on a fresh home:
-    each writes its own uniquely named temporary file and fsyncs it, then links it in place; the link
-    fails for all but the first, and those read the winner's complete key.
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        temporary = Path(name)
-        try:
-            with os.fdopen(descriptor, "w") as handle:  # mkstemp creates it with mode 0600
-                handle.write(secrets.token_hex(32) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink()
-    return path.read_text().strip().encode()
 
 
 class KannelProvider:
