@@ -17,6 +17,7 @@ from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
+from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
 from orderdesk.health import router as health_router
 from orderdesk.notifications.providers.kannel import ReportSigner
@@ -97,6 +98,7 @@ def create_app(
     app.state.token_verifier = build_token_verifier(settings)
     # Here rather than on the first report: concurrent first requests raced to create the key.
     app.state.kannel_report_signer = ReportSigner.from_settings(settings.notifications, settings.home)
+    app.state.order_tokens = OrderTokens.from_settings(settings, settings.home)
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

@@ -114,6 +114,9 @@ class DataOrderSettings(BaseSettings):
     """Sub-orders a user may hold running or staged but not yet downloaded."""
     expiry_check_seconds: float = Field(default=60.0, gt=0)
     """How often orders past their expiry date are looked for (and their staged files removed)."""
+    token_secret: SecretStr | None = None
+    """Signs the order tokens in metalink links; a key file in the home when unset. Set the same
+    value on every API process when several serve one database."""
 
 
 class Settings(BaseSettings):

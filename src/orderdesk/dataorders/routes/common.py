@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.dataorders.models import DataOrder
+from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.schemas import (
     DatasetTaskExt,
@@ -79,3 +80,8 @@ def file_uri(base: str, file_id: uuid.UUID) -> str:
 def ordering_rules(request: Request) -> OrderingRules:
     settings: Settings = request.app.state.settings
     return OrderingRules(bucket_bytes=settings.dataorders.bucket_mb * 1024 * 1024)
+
+
+def order_tokens(request: Request) -> OrderTokens:
+    tokens: OrderTokens = request.app.state.order_tokens
+    return tokens

@@ -1,0 +1,186 @@
+"""Downloads that record whether they arrived: one file by its `uri` (with the user's bearer token,
+or with the order token of a metalink link) and the zip of every available file."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Query, Request, Response
+
+from orderdesk.auth.errors import Unauthenticated
+from orderdesk.core.db import Database
+from orderdesk.core.errors import InvalidInput
+from orderdesk.dataorders import downloads, ordering
+from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens, staging_area
+from orderdesk.dataorders.routes.streaming import (
+    TrackedStream,
+    content_disposition,
+    file_chunks,
+    threaded_chunks,
+)
+from orderdesk.dataorders.staging import STAGING_TOPIC
+from orderdesk.dataorders.zipping import build_zip
+from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.problems import openapi_responses
+
+router = APIRouter(prefix=PREFIX, tags=["Data orders"])
+_log = structlog.get_logger(__name__)
+
+
+@router.get(
+    "/orders/files/{file_id}",
+    response_class=Response,
+    responses={
+        **AUTH,
+        **openapi_responses(NotOrderOwner, OrderNotFound, FileNotAvailable),
+        202: {"description": "The file is still being staged; ask again later."},
+    },
+    summary="Download one ordered file",
+    tags=["Data orders"],
+)
+async def download_file(
+    request: Request, file_id: uuid.UUID, database: DatabaseDep, user: DataUserDep, now: NowDep
+) -> Response:
+    return await _serve_file(request, database, user.email, file_id, now)
+
+
+@router.api_route(
+    "/orders/public/files/{file_id}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        **openapi_responses(Unauthenticated, NotOrderOwner, OrderNotFound, FileNotAvailable),
+        202: {"description": "The file is still being staged; ask again later."},
+    },
+    summary="Download one ordered file with the order token of a metalink link (HEAD: only check)",
+    tags=["Data orders"],
+)
+async def download_public_file(
+    request: Request,
+    file_id: uuid.UUID,
+    database: DatabaseDep,
+    now: NowDep,
+    order_token: Annotated[str, Query(alias="orderToken", max_length=4000)],
+) -> Response:
+    grant = order_tokens(request).verify(order_token)
+    return await _serve_file(request, database, grant.owner, file_id, now, only_order=grant.order_id)
+
+
+async def _serve_file(
+    request: Request,
+    database: Database,
+    owner: str,
+    file_id: uuid.UUID,
+    now: datetime,
+    *,
+    only_order: int | None = None,
+) -> Response:
+    """202 while staging; the file streamed (headers only for HEAD), DOWNLOADED once all was sent."""
+    try:
+        async with database.transaction() as connection:
+            download = await downloads.prepare_download(
+                connection, owner, file_id, staging_area(request), now
+            )
+    except FileNotReady:
+        return Response(status_code=202)
+    if only_order is not None and download.order_id != only_order:
+        raise NotOrderOwner("The order token is for another order.")
+    headers = {
+        "Content-Disposition": content_disposition(download.filename),
+        "Content-MD5-Hex": download.md5,
+        "Content-Length": str(download.size),
+    }
+    if request.method == "HEAD":
+        return Response(headers=headers, media_type=download.mime_type)
+    return _tracked(
+        request,
+        download.order_id,
+        file_chunks(download.path, download.size),
+        headers=headers,
+        media_type=download.mime_type,
+        sent=[download.file_id],
+        cut_fails=[download.file_id],
+    )
+
+
+def _tracked(
+    request: Request,
+    order_id: int,
+    chunks: AsyncIterator[bytes],
+    *,
+    headers: dict[str, str],
+    media_type: str,
+    sent: list[uuid.UUID],
+    cut_fails: list[uuid.UUID],
+    failed: dict[uuid.UUID, str] | None = None,
+) -> TrackedStream:
+    """A download that records its outcome: `sent` become DOWNLOADED when every byte went out;
+    `cut_fails` become DOWNLOAD_ERROR if it was cut; `failed` are DOWNLOAD_ERROR either way."""
+    database = request.app.state.database
+    clock = request.app.state.clock
+    wakeups = request.app.state.wakeups
+
+    async def record(downloaded: list[uuid.UUID], errors: dict[uuid.UUID, str]) -> None:
+        if not downloaded and not errors:
+            return
+        async with database.transaction() as connection:
+            await downloads.record_downloads(
+                connection, order_id, clock(), downloaded=downloaded, failed=errors
+            )
+        wakeups.notify(STAGING_TOPIC)
+
+    async def on_sent() -> None:
+        await record(sent, dict(failed or {}))
+
+    async def on_cut(bytes_sent: int, reason: str) -> None:
+        _log.info("download_cut", order_id=order_id, bytes_sent=bytes_sent, reason=reason)
+        await record([], {**dict.fromkeys(cut_fails, f"Download cut: {reason}."), **(failed or {})})
+
+    return TrackedStream(chunks, headers=headers, media_type=media_type, on_sent=on_sent, on_cut=on_cut)
+
+
+@router.get(
+    "/user/orders/{order_id}/download",
+    response_class=Response,
+    responses={
+        **AUTH,
+        **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound),
+        200: {"description": "A zip of the available files", "content": {"application/zip": {}}},
+        204: {"description": "No file of the order is available now."},
+    },
+    summary="Download every file available now, as one zip",
+    description="""The zip is streamed with its length known in advance. A file that cannot be read
+from the staging area is left out and named, with the reason, in a `NOTICE.txt` inside the zip (and
+marked DOWNLOAD_ERROR). When the whole zip has been sent, its files are DOWNLOADED, which lets the
+next sub-orders be staged. A zip cut before its end changes nothing.""",
+    tags=["Data orders"],
+)
+async def download_zip(
+    request: Request,
+    order_id: OrderId,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+) -> Response:
+    async with database.transaction() as connection:
+        _order, rows, _total = await ordering.available_files(connection, user.email, order_id)
+    if not rows:
+        return Response(status_code=204)
+    archive = await asyncio.to_thread(build_zip, rows, staging_area(request))
+    filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%S.%fZ}.zip"
+    return _tracked(
+        request,
+        order_id,
+        threaded_chunks(archive.chunks()),
+        headers={"Content-Disposition": content_disposition(filename), "Content-Length": str(len(archive))},
+        media_type="application/zip",
+        sent=archive.included,
+        cut_fails=[],
+        failed=archive.failed,
+    )
