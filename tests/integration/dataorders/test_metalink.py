@@ -110,10 +110,8 @@ async def test_metalink__another_users_order__403__deleted_order__404(
     http: httpx.AsyncClient, user: dict[str, str], tokens: Tokens, worker: StagingWorker, catalog: Path
 ) -> None:
     order_id = await order_all(http, user, "ds1")
-    kari = tokens.user("kari@example.com")
-    assert (
-        await http.get(f"{API}/user/orders/{order_id}/metalink/download", headers=kari)
-    ).status_code == 403
+    url = f"{API}/user/orders/{order_id}/metalink/download"
+    assert (await http.get(url, headers=tokens.user("kari@example.com"))).status_code == 403
     while await worker.step() == 0.0:
         pass
     assert (await http.delete(f"{API}/user/orders/{order_id}", headers=user)).status_code == 200
