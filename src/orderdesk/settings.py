@@ -112,6 +112,9 @@ class DataOrderSettings(BaseSettings):
     """Largest sub-order, in MiB (a product is never split, so one may be larger)."""
     max_suborders_per_user: int = Field(default=2, ge=1)
     """Sub-orders a user may hold running or staged but not yet downloaded."""
+    staging_lease_seconds: float = Field(default=1800.0, gt=0)
+    """How long a worker may take over one sub-order before another worker takes it up (a worker
+    that died mid-copy)."""
     expiry_check_seconds: float = Field(default=60.0, gt=0)
     """How often orders past their expiry date are looked for (and their staged files removed)."""
     token_secret: SecretStr | None = None

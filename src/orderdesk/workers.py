@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
@@ -31,7 +31,9 @@ class Workers:
         self.staging = StagingWorker(
             database,
             StagingRules(
-                area=settings.dataorder_area, max_per_user=settings.dataorders.max_suborders_per_user
+                area=settings.dataorder_area,
+                max_per_user=settings.dataorders.max_suborders_per_user,
+                lease=timedelta(seconds=settings.dataorders.staging_lease_seconds),
             ),
             clock,
         )

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
 from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
-from orderdesk.dataorders.staging import refresh_order, staged_path
+from orderdesk.dataorders.staging import STAGING_TOPIC, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
 
 _SERVABLE = (FileState.AVAILABLE.value, FileState.DOWNLOADED.value, FileState.DOWNLOAD_ERROR.value)
@@ -107,3 +108,4 @@ async def record_downloads(
         .values(state=SuborderState.ENDED.value)
     )
     await refresh_order(connection, order_id, now)
+    await Wakeups.announce(connection, STAGING_TOPIC)  # a slot may be free now

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
 from orderdesk.dataorders.errors import EmptyBasket, NotOrderOwner, OrderNotFound
@@ -24,6 +25,7 @@ from orderdesk.dataorders.models import (
     SuborderState,
 )
 from orderdesk.dataorders.selection import checked_pattern, product_ids_of_query
+from orderdesk.dataorders.staging import STAGING_TOPIC
 
 MAX_LABEL = 50
 USER_SUBORDER_HOURS = 240
@@ -167,6 +169,7 @@ async def create_order(
         )
         rows.extend(_file_row(order_id, suborder_id, item.row, now) for item in suborder)
     await repository.insert_files(connection, rows)
+    await Wakeups.announce(connection, STAGING_TOPIC)
     return await get_order(connection, owner, order_id)
 
 
