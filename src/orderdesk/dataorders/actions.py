@@ -144,7 +144,8 @@ async def _owned_in(
     if row.owner != user:
         raise NotOrderOwner()
     if OrderStatus(row.status) not in allowed:
-        names = ", ".join(status.value for status in allowed)
+        values = [status.value for status in allowed]
+        names = " or ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
         raise ActionNotAllowed(f"Only an order that is {names} can be {action}; this one is {row.status}.")
     return row
 
