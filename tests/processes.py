@@ -76,3 +76,21 @@ async def fresh_postgres_database(base_url: str, suffix: str) -> str:
     finally:
         await connection.close()
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+async def own_migrated_database(backend: str, base_postgres_url: str, tmp_path: Path, suffix: str) -> str:
+    """A fresh, migrated database for one test whose worker processes connect to it too: a new
+    PostgreSQL database beside `base_postgres_url`, or a SQLite file in `tmp_path`. Its URL."""
+    from orderdesk.core.db import Database
+    from orderdesk.migrations import runner
+
+    if backend == "postgres":
+        url = await fresh_postgres_database(base_postgres_url, suffix)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / (suffix + '.db')}"
+    database = Database.from_url(url)
+    try:
+        await runner.upgrade(database)
+    finally:
+        await database.dispose()
+    return url

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
+"""Reads of 1 MiB into new bytes objects ran a third slower: glibc hands out fresh pages for blocks that
+large, and every page faults in. Smaller reads reuse the same memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,22 @@ def md5_of(stream: BinaryIO) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     while chunk := stream.read(CHUNK_BYTES):
         digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_hashing(source: Path, target: Path) -> str:
+    """Copy `source` to `target` in one pass, hashing each chunk as it is written; the MD5 of the bytes.
+
+    Copying and then reading the copy back to hash it took twice the time and proved no more: the
+    read-back came from the page cache, not the disk."""
+    digest = hashlib.md5(usedforsecurity=False)
+    buffer = memoryview(bytearray(CHUNK_BYTES))
+    with source.open("rb", buffering=0) as reader, target.open("wb", buffering=0) as writer:
+        while read := reader.readinto(buffer):
+            chunk = buffer[:read]
+            digest.update(chunk)
+            while chunk:
+                chunk = chunk[writer.write(chunk) :]
     return digest.hexdigest()
 
 
@@ -74,9 +91,11 @@ class LocalFolderStore:
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
-        shutil.copyfile(source, partial)
-        with partial.open("rb") as staged:
-            actual = md5_of(staged)
+        try:
+            actual = copy_hashing(source, partial)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         if actual != expected_md5:
             partial.unlink(missing_ok=True)
             raise ChecksumMismatch(f"{key}: MD5 {actual}, catalogue says {expected_md5}")

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from orderdesk.dataorders.staging import StagingWorker
+
 API = "/api/v1/rs-order"
 MIB = 1024 * 1024
 
@@ -45,3 +47,9 @@ async def order_of(http: httpx.AsyncClient, user: dict[str, str], order_id: int)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def stage_everything(worker: StagingWorker) -> None:
+    """Step the staging worker until it has nothing it may stage."""
+    while await worker.step() == 0.0:
+        pass

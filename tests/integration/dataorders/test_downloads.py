@@ -22,12 +22,15 @@ from orderdesk.dataorders.service import import_dataset, read_folder
 from orderdesk.dataorders.staging import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
-from tests.integration.dataorders.flow import API, MIB, files_of, order_all, order_of, status_of
-
-
-async def stage_everything(worker: StagingWorker) -> None:
-    while await worker.step() == 0.0:
-        pass
+from tests.integration.dataorders.flow import (
+    API,
+    MIB,
+    files_of,
+    order_all,
+    order_of,
+    stage_everything,
+    status_of,
+)
 
 
 def catalogue_md5s(root: Path) -> dict[str, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from orderdesk.dataorders.staging import StagingWorker
 from tests.conftest import Tokens
-from tests.integration.dataorders.flow import API, files_of, order_all
+from tests.integration.dataorders.flow import API, files_of, order_all, stage_everything
 
 NS = {"m": "urn:ietf:params:xml:ns:metalink"}
 
@@ -50,8 +50,7 @@ async def test_metalink__every_file__links_work_without_bearer_token(
         ("top.dat", "top.dat", "3"),
     ]
     assert (await http.get(files[0]["url"])).status_code == 202  # still staging
-    while await worker.step() == 0.0:
-        pass
+    await stage_everything(worker)
     for item in files:
         head = await http.head(item["url"])
         assert (head.status_code, head.headers["content-length"]) == (200, item["size"])
@@ -97,8 +96,7 @@ async def test_public_file__token_of_another_order__403(
 ) -> None:
     first = await metalink_of(http, user, await order_all(http, user, "ds1"))
     second = await metalink_of(http, user, await order_all(http, user, "ds1"))
-    while await worker.step() == 0.0:
-        pass
+    await stage_everything(worker)
     other_token = parse_qs(urlsplit(second[0]["url"]).query)["orderToken"][0]
 
     response = await http.get(urlsplit(first[0]["url"]).path, params={"orderToken": other_token})
@@ -112,8 +110,7 @@ async def test_metalink__another_users_order__403__deleted_order__404(
     order_id = await order_all(http, user, "ds1")
     url = f"{API}/user/orders/{order_id}/metalink/download"
     assert (await http.get(url, headers=tokens.user("kari@example.com"))).status_code == 403
-    while await worker.step() == 0.0:
-        pass
+    await stage_everything(worker)
     assert (await http.delete(f"{API}/user/orders/{order_id}", headers=user)).status_code == 200
 
     response = await http.get(url, headers=user)

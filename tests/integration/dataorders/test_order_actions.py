@@ -16,12 +16,7 @@ from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
 from orderdesk.dataorders.staging import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
-from tests.integration.dataorders.flow import API, files_of, order_all, order_of, status_of
-
-
-async def stage_everything(worker: StagingWorker) -> None:
-    while await worker.step() == 0.0:
-        pass
+from tests.integration.dataorders.flow import API, files_of, order_all, order_of, stage_everything, status_of
 
 
 async def act(

@@ -12,7 +12,7 @@ import pytest
 from orderdesk.dataorders.staging import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
-from tests.integration.dataorders.flow import API, download, order_all, status_of
+from tests.integration.dataorders.flow import API, download, order_all, stage_everything, status_of
 
 
 async def test_order__204_then_206_blocked_at_two_suborders_until_download_then_200(
@@ -54,8 +54,7 @@ async def test_files_gone_or_changed_after_ordering__error_and_done_with_warning
     (catalog / "A" / "a1.txt").unlink()
     (catalog / "B" / "b1.txt").write_bytes(b"changed")
 
-    while await worker.step() == 0.0:
-        pass
+    await stage_everything(worker)
 
     code, page = await status_of(http, user, order_id)
     assert code == 200

@@ -19,11 +19,10 @@ import pytest
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.migrations import runner
 from orderdesk.settings import DataOrderSettings
 from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of, status_of
-from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable
+from tests.processes import orderdesk_env, orderdesk_executable, own_migrated_database
 
 pytestmark = pytest.mark.slow
 _DEADLINE_SECONDS = 90.0
@@ -31,17 +30,7 @@ _DEADLINE_SECONDS = 90.0
 
 @pytest.fixture(params=BACKENDS)
 async def own_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, migrated database of the test's own (the worker processes connect to it too)."""
-    if request.param == "postgres":
-        url = await fresh_postgres_database(POSTGRES_URL, "staging_workers")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'staging.db'}"
-    database = Database.from_url(url)
-    try:
-        await runner.upgrade(database)
-    finally:
-        await database.dispose()
-    return url
+    return await own_migrated_database(request.param, POSTGRES_URL, tmp_path, "staging_workers")
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.migrations import runner
 from orderdesk.notifications.models import EmailStatus
 from orderdesk.notifications.tables import notification_email
 from orderdesk.notifications.tasks import NotificationPipeline
@@ -28,7 +27,7 @@ from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
 from tests.integration.notifications.api import notifications, place, status
-from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable
+from tests.processes import orderdesk_env, orderdesk_executable, own_migrated_database
 from tests.smtp_sink import SmtpSink
 
 BOUNCES = "bounces@orderdesk.test"
@@ -398,17 +397,7 @@ LEASE_SECONDS = 3
 
 @pytest.fixture(params=BACKENDS)
 async def own_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, migrated database of the test's own (the workers' processes connect to it too)."""
-    if request.param == "postgres":
-        url = await fresh_postgres_database(POSTGRES_URL, "smtp_workers")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'workers.db'}"
-    database = Database.from_url(url)
-    try:
-        await runner.upgrade(database)
-    finally:
-        await database.dispose()
-    return url
+    return await own_migrated_database(request.param, POSTGRES_URL, tmp_path, "smtp_workers")
 
 
 @pytest.fixture

@@ -50,17 +50,17 @@ async def download_file(
     return await _serve_file(request, database, user.email, file_id, now)
 
 
-@router.api_route(
+@router.get(
     "/orders/public/files/{file_id}",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
-        **openapi_responses(Unauthenticated, NotOrderOwner, OrderNotFound, FileNotAvailable),
+        **openapi_responses(InvalidInput, Unauthenticated, NotOrderOwner, OrderNotFound, FileNotAvailable),
         202: {"description": "The file is still being staged; ask again later."},
     },
     summary="Download one ordered file with the order token of a metalink link (HEAD: only check)",
     tags=["Data orders"],
 )
+@router.head("/orders/public/files/{file_id}", response_class=Response, include_in_schema=False)
 async def download_public_file(
     request: Request,
     file_id: uuid.UUID,

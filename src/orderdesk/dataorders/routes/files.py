@@ -4,6 +4,7 @@ state, and downloads (one file, or a zip of all available ones) that record whet
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -98,17 +99,7 @@ async def available_files(
     base = str(request.base_url).rstrip("/")
     body = AvailableFilesPageExt(
         metadata=page_metadata(page, size, total),
-        content=[
-            AvailableFileExt(
-                product_id=row.product_id,
-                checksum=row.md5,
-                file_size=row.size,
-                filename=row.filename,
-                mime_type=row.mime_type,
-                uri=file_uri(base, row.id),
-            )
-            for row in rows
-        ],
+        content=[AvailableFileExt(**_described(base, row)) for row in rows],
     )
     return json_response(body, status_code=status_code)
 
@@ -146,18 +137,19 @@ async def order_files(
     body = OrderFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[
-            OrderFileExt(
-                id=row.id,
-                product_id=row.product_id,
-                checksum=row.md5,
-                file_size=row.size,
-                filename=row.filename,
-                mime_type=row.mime_type,
-                uri=file_uri(base, row.id),
-                state=row.state,
-                error=row.error,
-            )
-            for row in rows
+            OrderFileExt(**_described(base, row), id=row.id, state=row.state, error=row.error) for row in rows
         ],
     )
     return json_response(body)
+
+
+def _described(base: str, row: Any) -> dict[str, Any]:
+    """What the seed tells of a file (a row of data_order_file)."""
+    return {
+        "product_id": row.product_id,
+        "checksum": row.md5,
+        "file_size": row.size,
+        "filename": row.filename,
+        "mime_type": row.mime_type,
+        "uri": file_uri(base, row.id),
+    }

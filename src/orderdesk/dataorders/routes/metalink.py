@@ -29,7 +29,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/user/orders/metalink/download",
     response_class=Response,
-    responses={**_RESPONSES, **openapi_responses(Unauthenticated, OrderNotFound)},
+    responses={**_RESPONSES, **openapi_responses(InvalidInput, Unauthenticated, OrderNotFound)},
     summary="The metalink file of the order an order token names (no bearer token needed)",
 )
 async def public_metalink(
