@@ -34,6 +34,14 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Baseline:
+    """A further baseline of a comparison, measured in the same run and shown with its own ratio."""
+
+    name: str
+    values: list[float]
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """One benchmark: orderdesk's rate against the baseline's, median of the rounds."""
 
@@ -45,10 +53,15 @@ class Comparison:
     target: float | None
     """The least ratio asked for; None when the figure is recorded, not held to a ratio."""
     notes: str = ""
+    others: tuple[Baseline, ...] = ()
+    """Baselines beyond the first; the target, if any, is held against the first alone."""
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.ours) / statistics.median(self.baseline)
+
+    def ratio_to(self, other: Baseline) -> float:
+        return statistics.median(self.ours) / statistics.median(other.values)
 
     def markdown(self) -> str:
         if self.target is None:
@@ -67,9 +80,19 @@ class Comparison:
             f"| {self.baseline_name} | {statistics.median(self.baseline):,.0f} {self.unit} | "
             + ", ".join(f"{value:,.0f}" for value in self.baseline)
             + " |",
-            "",
-            verdict_line,
         ]
+        rows += [
+            f"| {other.name} | {statistics.median(other.values):,.0f} {self.unit} | "
+            + ", ".join(f"{value:,.0f}" for value in other.values)
+            + " |"
+            for other in self.others
+        ]
+        if self.others:
+            verdict_line += " Against " + "; against ".join(
+                f"{other.name}: {self.ratio_to(other):.2f}x" for other in self.others
+            )
+            verdict_line += "."
+        rows += ["", verdict_line]
         if self.notes:
             rows += ["", self.notes]
         return "\n".join(rows)

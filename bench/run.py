@@ -14,14 +14,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import expansion, smtp
+from bench import dataorders, expansion, smtp
 from bench.common import Comparison
 
-BENCHMARKS: dict[str, Callable[[], Awaitable[Comparison]]] = {
+BENCHMARKS: dict[str, Callable[[], Awaitable[Comparison | list[Comparison]]]] = {
     "expansion": expansion.run,
     "smtp": smtp.dispatch,
     "end_to_end": smtp.end_to_end,
+    "dataorder_staging": dataorders.staging,
+    "dataorder_download": dataorders.download,
 }
+"""A benchmark gives one comparison, or several when one setup serves them all."""
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 
@@ -35,8 +38,9 @@ async def main(names: list[str]) -> list[Comparison]:
     for name in names:
         print(f"bench: {name} …", flush=True)
         result = await BENCHMARKS[name]()
-        print(result.markdown(), flush=True)
-        results.append(result)
+        for comparison in result if isinstance(result, list) else [result]:
+            print(comparison.markdown(), flush=True)
+            results.append(comparison)
     return results
 
 
