@@ -74,9 +74,11 @@ async def record_downloads(
     *,
     downloaded: Sequence[uuid.UUID] = (),
     failed: Mapping[uuid.UUID, str] | None = None,
-) -> None:
+) -> bool:
     """Files fully sent become DOWNLOADED, files whose download failed DOWNLOAD_ERROR (with the
-    reason); a staged sub-order with nothing left to download ends, freeing its owner's slot."""
+    reason); a staged sub-order of theirs with nothing left to download ends, freeing its owner's
+    slot. True when one ended (a waiting sub-order may start now)."""
+    failed = failed or {}
     file = data_order_file.c
     if downloaded:
         await connection.execute(
@@ -84,23 +86,20 @@ async def record_downloads(
             .where(and_(file.id.in_(downloaded), file.state != FileState.DOWNLOADED.value))
             .values(state=FileState.DOWNLOADED.value, state_changed_at=now, error=None)
         )
-    for file_id, reason in (failed or {}).items():
+    for file_id, reason in failed.items():
         await connection.execute(
             update(data_order_file)
             .where(and_(file.id == file_id, file.state != FileState.DOWNLOADED.value))
             .values(state=FileState.DOWNLOAD_ERROR.value, state_changed_at=now, error=reason)
         )
-    undone = (
-        select(file.suborder_id)
-        .where(and_(file.order_id == order_id, file.state.in_(_NOT_DONE)))
-        .scalar_subquery()
-    )
+    touched = select(file.suborder_id).where(file.id.in_([*downloaded, *failed]))
+    undone = select(file.suborder_id).where(and_(file.suborder_id.in_(touched), file.state.in_(_NOT_DONE)))
     sub = data_suborder.c
-    await connection.execute(
+    ended = await connection.execute(
         update(data_suborder)
         .where(
             and_(
-                sub.order_id == order_id,
+                sub.id.in_(touched),
                 sub.state == SuborderState.STAGED.value,
                 sub.id.not_in(undone),
             )
@@ -108,4 +107,6 @@ async def record_downloads(
         .values(state=SuborderState.ENDED.value)
     )
     await refresh_order(connection, order_id, now)
-    await Wakeups.announce(connection, STAGING_TOPIC)  # a slot may be free now
+    if ended.rowcount > 0:
+        await Wakeups.announce(connection, STAGING_TOPIC)
+    return ended.rowcount > 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import Database, lock_for_update
@@ -31,6 +31,8 @@ from orderdesk.dataorders.tables import (
 
 _log = structlog.get_logger(__name__)
 STAGING_TOPIC = "dataorder_staging"
+PARALLEL_COPIES = 2
+"""Files of a sub-order copied at once: hashing holds one core per copy (two measured 1.6x one)."""
 _ACTIVE = (SuborderState.STAGING.value, SuborderState.STAGED.value)
 _IN_PROGRESS = (OrderStatus.PENDING.value, OrderStatus.RUNNING.value)
 _GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
@@ -149,9 +151,13 @@ class StagingWorker:
                     )
                 )
             ).all()
-        results: list[tuple[uuid.UUID, FileState, str | None]] = []
-        for file in files:
-            results.append(await self._stage_file(order_id, file))
+        copies = asyncio.Semaphore(PARALLEL_COPIES)
+
+        async def stage(file: Any) -> tuple[uuid.UUID, FileState, str | None]:
+            async with copies:
+                return await self._stage_file(order_id, file)
+
+        results = list(await asyncio.gather(*(stage(file) for file in files)))
         if await self._record(suborder_id, order_id, token, results):
             # Deleted or expired while we copied: what we staged has no owner any more.
             await remove_staged_files(self._rules.area, order_id)
@@ -179,11 +185,15 @@ class StagingWorker:
                 )
                 return status.scalar_one_or_none() in (None, *_GONE)
             now = self._clock()
-            for file_id, state, error in results:
+            if results:
                 await connection.execute(
                     update(data_order_file)
-                    .where(data_order_file.c.id == file_id)
-                    .values(state=state.value, state_changed_at=now, error=error)
+                    .where(data_order_file.c.id == bindparam("file_id"))
+                    .values(state=bindparam("new_state"), state_changed_at=now, error=bindparam("new_error")),
+                    [
+                        {"file_id": file_id, "new_state": state.value, "new_error": error}
+                        for file_id, state, error in results
+                    ],
                 )
             available = any(state is FileState.AVAILABLE for _id, state, _error in results)
             await connection.execute(

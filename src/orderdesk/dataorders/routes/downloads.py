@@ -130,10 +130,11 @@ def _tracked(
         if not downloaded and not errors:
             return
         async with database.transaction() as connection:
-            await downloads.record_downloads(
+            slot_freed = await downloads.record_downloads(
                 connection, order_id, clock(), downloaded=downloaded, failed=errors
             )
-        wakeups.notify(STAGING_TOPIC)
+        if slot_freed:
+            wakeups.notify(STAGING_TOPIC)
 
     async def on_sent() -> None:
         await record(sent, dict(failed or {}))
