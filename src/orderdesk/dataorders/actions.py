@@ -62,7 +62,15 @@ async def retry(
     suborder_ids = select(file.suborder_id).where(and_(file.order_id == order_id, failed)).scalar_subquery()
     await connection.execute(
         update(data_suborder)
-        .where(and_(data_suborder.c.order_id == order_id, data_suborder.c.id.in_(suborder_ids)))
+        .where(
+            and_(
+                data_suborder.c.order_id == order_id,
+                data_suborder.c.id.in_(suborder_ids),
+                # a STAGED one keeps its slot (its AVAILABLE files still wait for the user); the
+                # staging worker takes up its PENDING files as they are
+                data_suborder.c.state == SuborderState.ENDED.value,
+            )
+        )
         .values(state=SuborderState.WAITING.value, due_at=now, lease_token=None)
     )
     await connection.execute(

@@ -17,7 +17,7 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
 from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
-from orderdesk.dataorders.staging import STAGING_TOPIC, refresh_order, staged_path
+from orderdesk.dataorders.staging import STAGING_TOPIC, lock_order, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
 
 _SERVABLE = (FileState.AVAILABLE.value, FileState.DOWNLOADED.value, FileState.DOWNLOAD_ERROR.value)
@@ -37,7 +37,13 @@ class Download:
 
 
 async def prepare_download(
-    connection: AsyncConnection, user: str, file_id: uuid.UUID, area: Path, now: datetime
+    connection: AsyncConnection,
+    user: str,
+    file_id: uuid.UUID,
+    area: Path,
+    now: datetime,
+    *,
+    only_order: int | None = None,
 ) -> Download:
     """FileNotReady (202) while staging, FileNotAvailable (422) for a file in error, 403/404 as orders."""
     row = await repository.order_file(connection, file_id)
@@ -45,6 +51,8 @@ async def prepare_download(
         raise OrderNotFound("No ordered file has that id.")
     if row.owner != user:
         raise NotOrderOwner()
+    if only_order is not None and row.order_id != only_order:
+        raise NotOrderOwner("The order token is for another order.")
     if row.state == FileState.PENDING.value:
         raise FileNotReady()
     if row.order_status in _GONE:
@@ -79,6 +87,7 @@ async def record_downloads(
     reason); a staged sub-order of theirs with nothing left to download ends, freeing its owner's
     slot. True when one ended (a waiting sub-order may start now)."""
     failed = failed or {}
+    await lock_order(connection, order_id)
     file = data_order_file.c
     if downloaded:
         await connection.execute(

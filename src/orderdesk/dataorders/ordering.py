@@ -3,7 +3,6 @@ sub-orders, all PENDING. Reading orders back, each with its datasets."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ from orderdesk.dataorders.models import (
     OrderStatus,
     SuborderState,
 )
-from orderdesk.dataorders.selection import checked_pattern, product_ids_of_query
-from orderdesk.dataorders.staging import STAGING_TOPIC
+from orderdesk.dataorders.selection import checked_pattern, filename_matcher, product_ids_of_query
+from orderdesk.dataorders.staging import STAGING_TOPIC, lock_owner
 
 MAX_LABEL = 50
 USER_SUBORDER_HOURS = 240
@@ -54,6 +53,7 @@ async def place_order(
     rules: OrderingRules,
 ) -> DataOrder:
     """The basket as an order, and the basket emptied. EmptyBasket when it holds nothing orderable."""
+    await lock_owner(connection, owner)  # two placements at once must not order one basket twice
     chosen: dict[uuid.UUID, Any] = {}
     for _selection_id, selection in await repository.basket_of(connection, owner):
         for row in await repository.selected_files(connection, selection):
@@ -96,12 +96,13 @@ async def apply_order(
     if problems:
         raise InvalidInput(problems)
     pattern = checked_pattern(filename_pattern)
+    matches = filename_matcher(pattern) if pattern is not None else None
     files: list[Any] = []
     if data_types is None or "RAWDATA" in data_types:  # every catalogued file is RAWDATA
         ids = list(product_ids)
         for start in range(0, len(ids), _IDS_PER_QUERY):
             found = await repository.files_of_products(connection, ids[start : start + _IDS_PER_QUERY])
-            files += [row for row in found if pattern is None or re.fullmatch(pattern, row.filename)]
+            files += [row for row in found if matches is None or matches(row.filename)]
     return await create_order(
         connection,
         owner,
@@ -133,6 +134,7 @@ async def create_order(
     orders placed from the basket and 2 h for orders applied in one call."""
     if not files:
         raise EmptyBasket()
+    await lock_owner(connection, owner)  # the label must stay unique while we choose it
     sized = sorted(
         (_File((row.dataset, row.product_id), row.size, row) for row in files),
         key=lambda item: (item.product_key, item.row.storage_key),

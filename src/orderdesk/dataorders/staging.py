@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import Database, lock_for_update
@@ -86,16 +86,23 @@ class StagingWorker:
         )
         async with self._database.transaction() as connection:
             await lock_for_update(connection)
+            running = data_order.c.status.in_(_IN_PROGRESS)
+            retried = exists().where(
+                and_(
+                    data_order_file.c.suborder_id == sub.id,
+                    data_order_file.c.state == FileState.PENDING.value,
+                )
+            )
             candidates = await connection.execute(
-                select(sub.id, sub.order_id, sub.owner, sub.state)
+                select(sub.id, sub.order_id, sub.owner, sub.state, sub.lease_token)
                 .join(data_order, data_order.c.id == sub.order_id)
                 .where(
-                    and_(
-                        data_order.c.status.in_((OrderStatus.PENDING.value, OrderStatus.RUNNING.value)),
-                        or_(
-                            and_(sub.state == SuborderState.WAITING.value, sub.owner.not_in(full)),
-                            and_(sub.state == SuborderState.STAGING.value, sub.due_at <= now),
-                        ),
+                    or_(
+                        and_(running, sub.state == SuborderState.WAITING.value, sub.owner.not_in(full)),
+                        # files of a staged sub-order set to be staged again (retry): it holds its slot
+                        and_(running, sub.state == SuborderState.STAGED.value, retried),
+                        # a worker died or stopped mid-copy, whatever the order's status since
+                        and_(sub.state == SuborderState.STAGING.value, sub.due_at <= now),
                     )
                 )
                 .order_by(sub.order_id, sub.sequence)
@@ -103,13 +110,19 @@ class StagingWorker:
             )
             for candidate in candidates.all():
                 if candidate.state == SuborderState.WAITING.value:
-                    await _lock_owner(connection, candidate.owner)
+                    await lock_owner(connection, candidate.owner)
                     if await _active_of(connection, candidate.owner) >= self._rules.max_per_user:
                         continue
                 token = uuid.uuid4()
                 taken = await connection.execute(
                     update(data_suborder)
-                    .where(and_(sub.id == candidate.id, sub.state == candidate.state))
+                    .where(
+                        and_(
+                            sub.id == candidate.id,
+                            sub.state == candidate.state,
+                            sub.lease_token.is_not_distinct_from(candidate.lease_token),
+                        )
+                    )
                     .values(
                         state=SuborderState.STAGING.value, lease_token=token, due_at=now + self._rules.lease
                     )
@@ -151,16 +164,33 @@ class StagingWorker:
                     )
                 )
             ).all()
+        folder = self._rules.area / str(order_id)
+        await asyncio.to_thread(_remove_partials, folder, {str(file.id) for file in files})
         copies = asyncio.Semaphore(PARALLEL_COPIES)
 
         async def stage(file: Any) -> tuple[uuid.UUID, FileState, str | None]:
             async with copies:
                 return await self._stage_file(order_id, file)
 
-        results = list(await asyncio.gather(*(stage(file) for file in files)))
+        heartbeat = asyncio.create_task(self._keep_lease(suborder_id, token))
+        try:
+            results = list(await asyncio.gather(*(stage(file) for file in files)))
+        finally:
+            heartbeat.cancel()
         if await self._record(suborder_id, order_id, token, results):
             # Deleted or expired while we copied: what we staged has no owner any more.
             await remove_staged_files(self._rules.area, order_id)
+
+    async def _keep_lease(self, suborder_id: int, token: uuid.UUID) -> None:
+        """Renew the lease while copying: a large sub-order may take longer than one lease."""
+        while True:
+            await asyncio.sleep(self._rules.lease.total_seconds() / 3)
+            async with self._database.transaction() as connection:
+                await connection.execute(
+                    update(data_suborder)
+                    .where(and_(data_suborder.c.id == suborder_id, data_suborder.c.lease_token == token))
+                    .values(due_at=self._clock() + self._rules.lease)
+                )
 
     async def _record(
         self,
@@ -172,7 +202,7 @@ class StagingWorker:
         """Write the outcome if we still hold the lease. True when the lease was lost to the order
         being deleted or expired (then the copies just made are to be removed)."""
         async with self._database.transaction() as connection:
-            await lock_for_update(connection)
+            await lock_order(connection, order_id)
             owned = await connection.execute(
                 select(data_suborder.c.id).where(
                     and_(data_suborder.c.id == suborder_id, data_suborder.c.lease_token == token)
@@ -195,12 +225,19 @@ class StagingWorker:
                         for file_id, state, error in results
                     ],
                 )
-            available = any(state is FileState.AVAILABLE for _id, state, _error in results)
+            file = data_order_file.c
+            available = await connection.execute(
+                select(
+                    exists().where(
+                        and_(file.suborder_id == suborder_id, file.state == FileState.AVAILABLE.value)
+                    )
+                )
+            )
             await connection.execute(
                 update(data_suborder)
                 .where(data_suborder.c.id == suborder_id)
                 .values(
-                    state=(SuborderState.STAGED if available else SuborderState.ENDED).value,
+                    state=(SuborderState.STAGED if available.scalar_one() else SuborderState.ENDED).value,
                     lease_token=None,
                 )
             )
@@ -220,10 +257,28 @@ class StagingWorker:
         return file.id, FileState.AVAILABLE, None
 
 
-async def _lock_owner(connection: AsyncConnection, owner: str) -> None:
-    """Serialise slot counting per user across workers (PostgreSQL; SQLite has one writer)."""
+async def lock_owner(connection: AsyncConnection, owner: str) -> None:
+    """Serialise per user, across processes, what counts or changes the user's orders and slots:
+    an advisory lock on PostgreSQL, the database's write lock on SQLite."""
+    await lock_for_update(connection)
     if connection.dialect.name == "postgresql":
         await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+
+
+async def lock_order(connection: AsyncConnection, order_id: int) -> None:
+    """Hold the order's row until commit, so that concurrent downloads and staging results recount
+    its files one after the other (each would otherwise miss the other's change)."""
+    await lock_for_update(connection)
+    await connection.execute(select(data_order.c.id).where(data_order.c.id == order_id).with_for_update())
+
+
+def _remove_partials(folder: Path, file_ids: set[str]) -> None:
+    """Half-made copies of these files, left by a worker that died (or lost its lease) mid-copy."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.suffix == ".partial" and path.name.split(".", 1)[0] in file_ids:
+            path.unlink(missing_ok=True)
 
 
 async def _active_of(connection: AsyncConnection, owner: str) -> int:
@@ -239,13 +294,24 @@ async def refresh_order(connection: AsyncConnection, order_id: int, now: datetim
     """Recompute the order's counters from its files, and its status once no file is PENDING."""
     file = data_order_file.c
     by_state = await connection.execute(
-        select(file.state, func.count().label("files")).where(file.order_id == order_id).group_by(file.state)
+        select(file.state, func.count().label("files"), func.sum(file.size).label("bytes"))
+        .where(file.order_id == order_id)
+        .group_by(file.state)
     )
-    counts: dict[str, int] = {row.state: int(row.files) for row in by_state}
+    counts: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for row in by_state:
+        counts[row.state], sizes[row.state] = int(row.files), int(row.bytes or 0)
     total = sum(counts.values())
     errors = counts.get(FileState.ERROR.value, 0)
     pending = counts.get(FileState.PENDING.value, 0)
-    percent = (100 * (total - pending)) // total if total else 100
+    # By size, as the original: one large file still staging weighs more than many small ones done.
+    total_bytes = sum(sizes.values())
+    pending_bytes = sizes.get(FileState.PENDING.value, 0)
+    if total_bytes:
+        percent = (100 * (total_bytes - pending_bytes)) // total_bytes
+    else:
+        percent = 100 if pending == 0 else 0
     waiting = await connection.execute(
         select(func.count())
         .select_from(data_suborder)

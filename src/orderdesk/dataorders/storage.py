@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,8 +76,8 @@ class LocalFolderStore:
         run): the kernel's copy costs less than Python's writes, though the copy is then read twice."""
         source = self.path(key)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".partial")
-        partial.unlink(missing_ok=True)
+        # A name of its own: a worker that lost its lease may still be copying the same file.
+        partial = destination.with_name(f"{destination.name}.{secrets.token_hex(4)}.partial")
         try:
             shutil.copyfile(source, partial)
             with partial.open("rb") as staged:

@@ -3,12 +3,15 @@ selections. Each user has a basket of their own."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from orderdesk.core.db import Database
+from orderdesk.dataorders.service import import_dataset, read_folder
 from tests.conftest import Tokens
 
 BASKET = "/api/v1/rs-order/order/basket"
@@ -97,6 +100,7 @@ async def test_add_selection__nothing_matches__204_and_nothing_added(
     [
         ({"dataset": "unknown"}, 404, None),
         ({"dataset": "ds1", "filenameRegExp": "(unclosed"}, 400, "filenameRegExp"),
+        ({"dataset": "ds1", "filenameRegExp": "(?<=a)b"}, 400, "filenameRegExp"),  # RE2: no look-behind
         ({"dataset": "ds1", "query": "title:foo"}, 400, "query"),
         ({"dataset": "ds1", "query": "productId:()"}, 400, "query"),
         ({"dataset": "ds1", "query": "productId:A", "productIds": ["A"]}, 400, "query"),
@@ -127,3 +131,20 @@ async def test_basket__service_owner_token_without_user__403(
     client: httpx.AsyncClient, tokens: Tokens, catalog: Path
 ) -> None:
     assert (await client.get(BASKET, headers=tokens.bearer("ttd"))).status_code == 403
+
+
+@pytest.mark.parametrize("pattern", [r"(\w+)+\.txt", "(a|aa)+$", "a{99999999999}"])
+async def test_add_selection__pathological_pattern__answered_at_once_server_stays_up(
+    client: httpx.AsyncClient, user: dict[str, str], catalog: Path, database: Database, pattern: str
+) -> None:
+    """With a backtracking engine these take minutes per long name (or overflow); RE2 is linear."""
+    (catalog / "long").mkdir()
+    (catalog / "long" / ("S1A_" + "1" * 60 + ".nc")).write_bytes(b"x")
+    (catalog / "long" / ("a" * 60 + "b")).write_bytes(b"y")
+    async with database.transaction() as connection:
+        await import_dataset(connection, "ds1", catalog, await read_folder(catalog), now=datetime.now(UTC))
+
+    response = await add(client, user, {"dataset": "ds1", "productIds": ["long"], "filenameRegExp": pattern})
+
+    assert response.status_code in (204, 400)
+    assert (await client.get("/health", headers=user)).status_code == 200

@@ -117,3 +117,15 @@ async def test_metalink__another_users_order__403__deleted_order__404(
 
     assert response.status_code == 404
     assert "DELETED" in response.json()["detail"]
+
+
+async def test_public_file__token_of_another_order__403_even_while_staging(
+    http: httpx.AsyncClient, user: dict[str, str], catalog: Path
+) -> None:
+    first = await metalink_of(http, user, await order_all(http, user, "ds1"))
+    second = await metalink_of(http, user, await order_all(http, user, "ds1"))
+    other_token = parse_qs(urlsplit(second[0]["url"]).query)["orderToken"][0]
+
+    url = urlsplit(first[0]["url"]).path
+    assert (await http.get(url, params={"orderToken": other_token})).status_code == 403
+    assert (await http.head(url, params={"orderToken": other_token})).status_code == 403

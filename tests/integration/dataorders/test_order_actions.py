@@ -44,7 +44,8 @@ async def test_pause_stops_staging__resume_goes_on(
 
     assert (paused.status_code, paused.json()["status"]) == (200, "PAUSED")
     assert await worker.step() > 0.0  # nothing to stage
-    assert await status_of(http, user, order_id) == (206, (await status_of(http, user, order_id))[1])
+    code, page = await status_of(http, user, order_id)
+    assert (code, [item["productId"] for item in page["content"]]) == (206, ["P1"])
 
     resumed = await act(http, user, "PUT", f"/user/orders/resume/{order_id}")
 
@@ -235,3 +236,22 @@ async def test_expiry__downloaded_order_stays_done__leftover_folders_removed(
     expired = await http.get(uri, headers=user)
     assert expired.status_code == 422
     assert "expired" in expired.json()["detail"]
+
+
+async def test_retry__file_fails_again__its_suborder_keeps_the_slot_for_the_available_files(
+    http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, catalog: Path
+) -> None:
+    order_id = await order_all(http, user, "ds1")
+    (catalog / "A" / "a1.txt").unlink()
+    await stage_everything(worker)
+
+    assert (await act(http, user, "PUT", f"/user/orders/{order_id}/retry")).status_code == 200
+    await stage_everything(worker)
+
+    order = await order_of(http, user, order_id)
+    assert (order["status"], order["availableFilesCount"], order["filesInErrorCount"]) == (
+        "DONE_WITH_WARNING",
+        3,
+        1,
+    )
+    assert order["waitingForUser"] is True  # the sub-order is still staged, not ended

@@ -85,12 +85,10 @@ async def _serve_file(
     try:
         async with database.transaction() as connection:
             download = await downloads.prepare_download(
-                connection, owner, file_id, staging_area(request), now
+                connection, owner, file_id, staging_area(request), now, only_order=only_order
             )
     except FileNotReady:
         return Response(status_code=202)
-    if only_order is not None and download.order_id != only_order:
-        raise NotOrderOwner("The order token is for another order.")
     headers = {
         "Content-Disposition": content_disposition(download.filename),
         "Content-MD5-Hex": download.md5,
