@@ -200,6 +200,8 @@ async def test_expiry__expired__staged_files_removed__slots_freed(
     assert (await order_of(http, user, big))["status"] == "RUNNING"
 
     clock.advance(timedelta(hours=69))
+    zipped = await http.get(f"{API}/user/orders/{big}/download", headers=user)
+    assert zipped.status_code == 204  # past expiry, not yet swept: nothing is served
     assert await expiry.expire() == 1
 
     order = await order_of(http, user, big)

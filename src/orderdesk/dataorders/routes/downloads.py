@@ -157,7 +157,7 @@ def _tracked(
     description="""The zip is streamed with its length known in advance. A file that cannot be read
 from the staging area is left out and named, with the reason, in a `NOTICE.txt` inside the zip (and
 marked DOWNLOAD_ERROR). When the whole zip has been sent, its files are DOWNLOADED, which lets the
-next sub-orders be staged. A zip cut before its end changes nothing.""",
+next sub-orders be staged. A zip cut before its end leaves its files AVAILABLE.""",
     tags=["Data orders"],
 )
 async def download_zip(
@@ -168,8 +168,8 @@ async def download_zip(
     now: NowDep,
 ) -> Response:
     async with database.transaction() as connection:
-        _order, rows, _total = await ordering.available_files(connection, user.email, order_id)
-    if not rows:
+        order, rows, _total = await ordering.available_files(connection, user.email, order_id)
+    if not rows or order.expires_at < now:  # past expiry, before the sweep removes the files
         return Response(status_code=204)
     archive = await asyncio.to_thread(build_zip, rows, staging_area(request))
     filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%S.%fZ}.zip"
