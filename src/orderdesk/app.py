@@ -24,6 +24,7 @@ from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
+from orderdesk.purchases.routes.oauth import router as oauth_router
 from orderdesk.settings import Settings
 from orderdesk.web import problems
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(notifications_router)
     app.include_router(reports_router)
     app.include_router(dataorders_router)
+    app.include_router(oauth_router)
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)

@@ -17,6 +17,8 @@ from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
 from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.tables import contact_organization, contact_person
 from orderdesk.core.db import Database
+from orderdesk.purchases.clients import authenticate
+from orderdesk.purchases.tables import api_client
 from tests.conftest import POSTGRES_URL
 from tests.contract.test_migrations import head_revision
 from tests.factories import contacts
@@ -361,3 +363,23 @@ def test_config_show__secrets_set__masked_everywhere(cli_home: Path) -> None:
     assert shown["database_url"] == "postgresql+asyncpg://orderdesk:***@db.example.com:5432/orderdesk"
     assert shown["notifications"]["smtp_password"] == "**********"
     assert shown["notifications"]["kannel_password"] == "**********"
+
+
+# ---- clients add ----------------------------------------------------------------------------------
+
+
+async def test_clients_add__prints_id_and_secret__only_the_hash_is_stored(
+    cli_home: Path, home_database: Database
+) -> None:
+    first = run_orderdesk(cli_home, "clients", "add", "Shop A")
+    second = run_orderdesk(cli_home, "clients", "add", "Shop B")
+
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert set(one) == {"client_id", "client_secret"}
+    assert one["client_id"] != two["client_id"]
+    async with home_database.transaction() as connection:
+        assert await authenticate(connection, one["client_id"], one["client_secret"])
+        assert not await authenticate(connection, one["client_id"], two["client_secret"])
+        stored = (await connection.execute(select(api_client.c.secret_hash))).scalars().all()
+    assert all(one["client_secret"] not in value for value in stored)

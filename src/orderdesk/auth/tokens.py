@@ -52,3 +52,18 @@ def mint_user_token(
 ) -> str:
     """A bearer token for a data-order user, identified by e-mail."""
     return _sign(key, {"iss": issuer, "sub": email, "email": email, "role": role}, ttl_seconds)
+
+
+CLIENT_TOKEN_AUDIENCE = "orderdesk:capi"
+
+
+def mint_client_token(key: PrivateKeyTypes, *, issuer: str, client_id: str, ttl_seconds: int) -> str:
+    """An OAuth2 access token for a purchase-API client (client credentials grant), scope `read`."""
+    claims = {
+        "iss": issuer,
+        "sub": client_id,
+        "client_id": client_id,
+        "aud": CLIENT_TOKEN_AUDIENCE,
+        "scope": "read",
+    }
+    return _sign(key, claims, ttl_seconds)

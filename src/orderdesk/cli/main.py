@@ -33,9 +33,11 @@ app = typer.Typer(
 contacts_app = typer.Typer(help="The contact register used to find recipients.", no_args_is_help=True)
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The data catalogue that data orders choose from.", no_args_is_help=True)
+clients_app = typer.Typer(help="OAuth2 clients of the purchase API.", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(clients_app, name="clients")
 
 
 def _settings() -> Settings:
@@ -216,6 +218,29 @@ def catalog_import(
             typer.echo(f"{field}: {' '.join(messages)}", err=True)
         raise typer.Exit(2) from error
     typer.echo(json.dumps(dataclasses.asdict(summary)))
+
+
+@clients_app.command("add")
+def clients_add(
+    name: Annotated[str, typer.Argument(help="Who the client is (shown to operators).")],
+) -> None:
+    """Register a client of the purchase API; prints its id and secret as JSON (the secret only now)."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.purchases.clients import register_client
+
+    settings = _settings()
+
+    async def run() -> Any:
+        await _migrate(settings)
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as connection:
+                return await register_client(connection, name, utcnow())
+        finally:
+            await database.dispose()
+
+    client = asyncio.run(run())
+    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
 
 
 @config_app.command("show")

@@ -6,7 +6,8 @@ from alembic import context
 
 import orderdesk.contacts.tables
 import orderdesk.dataorders.tables
-import orderdesk.notifications.tables  # noqa: F401  (registers the tables on the metadata)
+import orderdesk.notifications.tables
+import orderdesk.purchases.tables  # noqa: F401  (registers the tables on the metadata)
 from orderdesk.core.db import metadata
 
 connection = context.config.attributes.get("connection")

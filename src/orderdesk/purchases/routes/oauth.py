@@ -1,0 +1,126 @@
+"""`POST /oauth/token`: the client credentials grant of RFC 6749 §4.4. The client authenticates with
+HTTP Basic or with `client_id`/`client_secret` parameters (not both); parameters are read from the
+form body and from the query string. Errors are RFC 6749 §5.2 bodies, never problem details."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from orderdesk.auth.keys import load_or_create_signing_key
+from orderdesk.auth.tokens import mint_client_token
+from orderdesk.purchases.clients import authenticate
+from orderdesk.settings import Settings
+from orderdesk.web.deps import DatabaseDep
+
+TOKEN_SECONDS = 43_200
+router = APIRouter(tags=["Purchase orders: OAuth2"])
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_OAUTH_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+            }
+        }
+    }
+}
+
+
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+    def response(self) -> JSONResponse:
+        headers = dict(_NO_STORE)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="orderdesk"'
+        body = {"error": self.error, "error_description": self.description}
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+@router.post(
+    "/oauth/token",
+    summary="An access token for a client (grant_type=client_credentials)",
+    responses={
+        200: {"description": "`access_token`, `token_type` bearer, `expires_in` 43200, `scope` read"},
+        400: {"description": "invalid_request or unsupported_grant_type", **_OAUTH_ERROR},
+        401: {"description": "invalid_client", **_OAUTH_ERROR},
+    },
+)
+async def token(request: Request, database: DatabaseDep) -> JSONResponse:
+    try:
+        parameters = await _parameters(request)
+        client_id, secret = _client_credentials(request, parameters)
+        grant = parameters.get("grant_type")
+        if not grant:
+            raise OAuthError(400, "invalid_request", "grant_type is required.")
+        if grant != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", "Only client_credentials is supported.")
+        async with database.transaction() as connection:
+            known = await authenticate(connection, client_id, secret)
+        if not known:
+            raise OAuthError(401, "invalid_client", "Unknown client or wrong secret.")
+    except OAuthError as error:
+        return error.response()
+    settings: Settings = request.app.state.settings
+    key = load_or_create_signing_key(settings.signing_key_path)
+    access_token = mint_client_token(
+        key, issuer=settings.auth.local_issuer, client_id=client_id, ttl_seconds=TOKEN_SECONDS
+    )
+    body: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": TOKEN_SECONDS,
+        "scope": "read",
+    }
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+async def _parameters(request: Request) -> dict[str, str]:
+    """Query string and form body together (the body wins); a parameter given twice is an error."""
+    found = dict(request.query_params)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if body and content_type != "application/x-www-form-urlencoded":
+        raise OAuthError(400, "invalid_request", "The body must be application/x-www-form-urlencoded.")
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise OAuthError(400, "invalid_request", "The body is not a valid form.") from error
+    names = [name for name, _value in pairs]
+    if len(names) != len(set(names)):
+        raise OAuthError(400, "invalid_request", "A parameter is given more than once.")
+    found.update(pairs)
+    if any("\x00" in value for value in found.values()):
+        raise OAuthError(400, "invalid_request", "Parameters must not hold NUL characters.")
+    return found
+
+
+def _client_credentials(request: Request, parameters: dict[str, str]) -> tuple[str, str]:
+    header = request.headers.get("authorization")
+    in_parameters = "client_id" in parameters or "client_secret" in parameters
+    if header is not None:
+        if in_parameters:
+            raise OAuthError(400, "invalid_request", "Authenticate with HTTP Basic or parameters, not both.")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise OAuthError(401, "invalid_client", "Client authentication must be HTTP Basic.")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise OAuthError(401, "invalid_client", "Malformed HTTP Basic credentials.") from error
+        client_id, separator, secret = decoded.partition(":")
+        if not separator:
+            raise OAuthError(401, "invalid_client", "Malformed HTTP Basic credentials.")
+        return unquote(client_id), unquote(secret)
+    if not in_parameters:
+        raise OAuthError(401, "invalid_client", "Client authentication is required.")
+    return parameters.get("client_id", ""), parameters.get("client_secret", "")
