@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import lock_for_update
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import ordering, repository
-from orderdesk.dataorders.errors import ActionNotAllowed, NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.errors import ActionNotAllowed
 from orderdesk.dataorders.models import DataOrder, FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.staging import STAGING_TOPIC, refresh_order
@@ -143,14 +142,7 @@ async def _owned_in(
     connection: AsyncConnection, user: str, order_id: int, allowed: Collection[OrderStatus], action: str
 ) -> Any:
     """The order row, locked; 404/403 as reads, ActionNotAllowed (409) when its status forbids it."""
-    await lock_for_update(connection)
-    row = (
-        await connection.execute(select(data_order).where(data_order.c.id == order_id).with_for_update())
-    ).first()
-    if row is None:
-        raise OrderNotFound()
-    if row.owner != user:
-        raise NotOrderOwner()
+    row = await ordering.owned_order(connection, user, order_id, lock=True)
     if OrderStatus(row.status) not in allowed:
         values = [status.value for status in allowed]
         names = " or ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)

@@ -10,19 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
-from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
+from orderdesk.dataorders.models import GONE, FileState, SuborderState
 from orderdesk.dataorders.staging import STAGING_TOPIC, lock_order, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
 
 _SERVABLE = (FileState.AVAILABLE.value, FileState.DOWNLOADED.value, FileState.DOWNLOAD_ERROR.value)
 _NOT_DONE = (FileState.AVAILABLE.value, FileState.PENDING.value)
-_GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ async def prepare_download(
         raise NotOrderOwner("The order token is for another order.")
     if row.state == FileState.PENDING.value:
         raise FileNotReady()
-    if row.order_status in _GONE:
+    if row.order_status in GONE:
         raise FileNotAvailable(f"The order is {row.order_status}: its staged files were removed.")
     if row.order_expires_at < now:
         raise FileNotAvailable(f"The order expired at {row.order_expires_at:%Y-%m-%dT%H:%M:%SZ}.")
@@ -95,11 +94,12 @@ async def record_downloads(
             .where(and_(file.id.in_(downloaded), file.state != FileState.DOWNLOADED.value))
             .values(state=FileState.DOWNLOADED.value, state_changed_at=now, error=None)
         )
-    for file_id, reason in failed.items():
+    if failed:
         await connection.execute(
             update(data_order_file)
-            .where(and_(file.id == file_id, file.state != FileState.DOWNLOADED.value))
-            .values(state=FileState.DOWNLOAD_ERROR.value, state_changed_at=now, error=reason)
+            .where(and_(file.id == bindparam("file_id"), file.state != FileState.DOWNLOADED.value))
+            .values(state=FileState.DOWNLOAD_ERROR.value, state_changed_at=now, error=bindparam("reason")),
+            [{"file_id": file_id, "reason": reason} for file_id, reason in failed.items()],
         )
     touched = select(file.suborder_id).where(file.id.in_([*downloaded, *failed]))
     undone = select(file.suborder_id).where(and_(file.suborder_id.in_(touched), file.state.in_(_NOT_DONE)))

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 
 from orderdesk.core.db import Database, lock_for_update
 from orderdesk.dataorders.actions import close_orders
-from orderdesk.dataorders.models import OrderStatus
+from orderdesk.dataorders.models import GONE, OrderStatus
 from orderdesk.dataorders.staging import remove_staged_files
 from orderdesk.dataorders.tables import data_order
 
@@ -23,7 +23,6 @@ _log = structlog.get_logger(__name__)
 _S = OrderStatus
 _EXPIRING = (_S.PENDING.value, _S.RUNNING.value, _S.PAUSED.value)
 _EXPIRING_IF_UNREAD = (_S.DONE.value, _S.DONE_WITH_WARNING.value)
-_GONE = (_S.DELETED.value, _S.EXPIRED.value)
 BATCH = 100
 
 
@@ -86,6 +85,6 @@ class ExpiryWorker:
             rows = await connection.execute(
                 select(order.id, order.status, order.expires_at).where(order.id.in_(folders))
             )
-            live = {row.id for row in rows if row.status not in _GONE and row.expires_at >= self._clock()}
+            live = {row.id for row in rows if row.status not in GONE and row.expires_at >= self._clock()}
         for order_id in sorted(folders - live):
             await remove_staged_files(self._rules.area, order_id)

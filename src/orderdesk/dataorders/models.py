@@ -55,6 +55,10 @@ class OrderStatus(StrEnum):
     DELETED = "DELETED"
 
 
+GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
+"""Statuses of orders whose staged files are removed: nothing of them is served any more."""
+
+
 class FileState(StrEnum):
     PENDING = "PENDING"
     AVAILABLE = "AVAILABLE"

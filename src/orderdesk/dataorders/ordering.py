@@ -17,6 +17,7 @@ from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
 from orderdesk.dataorders.errors import EmptyBasket, NotOrderOwner, OrderNotFound
 from orderdesk.dataorders.models import (
+    GONE,
     DataOrder,
     DatasetPart,
     FileState,
@@ -176,23 +177,30 @@ async def create_order(
 
 
 async def get_order(connection: AsyncConnection, user: str, order_id: int) -> DataOrder:
-    """OrderNotFound if there is none; NotOrderOwner (403, as the original) if it is someone else's."""
-    row = await repository.get_order(connection, order_id)
-    if row is None:
-        raise OrderNotFound()
-    if row.owner != user:
-        raise NotOrderOwner()
+    """The order with its datasets; 404/403 as `owned_order`."""
+    row = await owned_order(connection, user, order_id)
     parts = await repository.dataset_parts(connection, [order_id])
     return _order(row, parts.get(order_id, []))
 
 
+async def owned_order(connection: AsyncConnection, user: str, order_id: int, *, lock: bool = False) -> Any:
+    """The order's row, without the per-dataset counts (what status polls and downloads need).
+    OrderNotFound if there is none; NotOrderOwner (403, as the original) if it is someone else's."""
+    row = await repository.get_order(connection, order_id, lock=lock)
+    if row is None:
+        raise OrderNotFound()
+    if row.owner != user:
+        raise NotOrderOwner()
+    return row
+
+
 async def available_files(
     connection: AsyncConnection, user: str, order_id: int, *, offset: int = 0, limit: int | None = None
-) -> tuple[DataOrder, list[Any], int]:
-    """The order, a page of its AVAILABLE files and how many there are; none once it is deleted or
-    expired (its staged files are removed then)."""
-    order = await get_order(connection, user, order_id)
-    if order.status in (OrderStatus.DELETED, OrderStatus.EXPIRED):
+) -> tuple[Any, list[Any], int]:
+    """The order's row, a page of its AVAILABLE files and how many there are; none once it is
+    deleted or expired (its staged files are removed then)."""
+    order = await owned_order(connection, user, order_id)
+    if order.status in GONE:
         return order, [], 0
     rows, total = await repository.order_files(
         connection, order_id, state=FileState.AVAILABLE, offset=offset, limit=limit

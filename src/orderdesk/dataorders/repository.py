@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import bulk_insert, upsert
+from orderdesk.core.db import bulk_insert, lock_for_update, upsert
 from orderdesk.dataorders.catalog import CatalogEntry
 from orderdesk.dataorders.models import FileState, OrderStatus
 from orderdesk.dataorders.selection import Selection
@@ -184,9 +184,13 @@ async def insert_files(connection: AsyncConnection, rows: Sequence[dict[str, Any
     await bulk_insert(connection, data_order_file, rows)
 
 
-async def get_order(connection: AsyncConnection, order_id: int) -> Any | None:
-    result = await connection.execute(select(data_order).where(data_order.c.id == order_id))
-    return result.first()
+async def get_order(connection: AsyncConnection, order_id: int, *, lock: bool = False) -> Any | None:
+    """The order's row; with `lock`, held until the transaction commits."""
+    query = select(data_order).where(data_order.c.id == order_id)
+    if lock:
+        await lock_for_update(connection)
+        query = query.with_for_update()
+    return (await connection.execute(query)).first()
 
 
 async def list_orders(

@@ -19,7 +19,8 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import Database, lock_for_update
-from orderdesk.dataorders.models import FileState, OrderStatus, SuborderState
+from orderdesk.dataorders import repository
+from orderdesk.dataorders.models import GONE, FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.storage import ChecksumMismatch, LocalFolderStore
 from orderdesk.dataorders.tables import (
     catalog_dataset,
@@ -35,7 +36,6 @@ PARALLEL_COPIES = 2
 """Files of a sub-order copied at once: hashing holds one core per copy (two measured 1.6x one)."""
 _ACTIVE = (SuborderState.STAGING.value, SuborderState.STAGED.value)
 _IN_PROGRESS = (OrderStatus.PENDING.value, OrderStatus.RUNNING.value)
-_GONE = (OrderStatus.DELETED.value, OrderStatus.EXPIRED.value)
 _FINISHED = (OrderStatus.DONE, OrderStatus.DONE_WITH_WARNING, OrderStatus.FAILED)
 _SETTLING = (*_IN_PROGRESS, OrderStatus.PAUSED.value, *(status.value for status in _FINISHED))
 """Statuses that follow the files once none is PENDING: a download error turns DONE into
@@ -213,7 +213,7 @@ class StagingWorker:
                 status = await connection.execute(
                     select(data_order.c.status).where(data_order.c.id == order_id)
                 )
-                return status.scalar_one_or_none() in (None, *_GONE)
+                return status.scalar_one_or_none() in (None, *GONE)
             now = self._clock()
             if results:
                 await connection.execute(
@@ -268,8 +268,7 @@ async def lock_owner(connection: AsyncConnection, owner: str) -> None:
 async def lock_order(connection: AsyncConnection, order_id: int) -> None:
     """Hold the order's row until commit, so that concurrent downloads and staging results recount
     its files one after the other (each would otherwise miss the other's change)."""
-    await lock_for_update(connection)
-    await connection.execute(select(data_order.c.id).where(data_order.c.id == order_id).with_for_update())
+    await repository.get_order(connection, order_id, lock=True)
 
 
 def _remove_partials(folder: Path, file_ids: set[str]) -> None:
@@ -327,7 +326,7 @@ async def refresh_order(connection: AsyncConnection, order_id: int, now: datetim
     }
     await connection.execute(
         update(data_order)
-        .where(and_(data_order.c.id == order_id, data_order.c.status.not_in(_GONE)))
+        .where(and_(data_order.c.id == order_id, data_order.c.status.not_in(GONE)))
         .values(**counters)
     )
     if pending == 0:

@@ -16,6 +16,7 @@ from orderdesk.dataorders.errors import (
     NotOrderOwner,
     OrderNotFound,
 )
+from orderdesk.dataorders.models import OrderStatus
 from orderdesk.dataorders.routes.common import (
     AUTH,
     PREFIX,
@@ -90,7 +91,7 @@ async def available_files(
         order, rows, total = await ordering.available_files(
             connection, user.email, order_id, offset=page * size, limit=size
         )
-    if is_over(order.status):
+    if is_over(OrderStatus(order.status)):
         status_code = 200
     elif total > 0:
         status_code = 206
@@ -131,7 +132,7 @@ async def order_files(
     size: PageSize = 50,
 ) -> Response:
     async with database.transaction() as connection:
-        await ordering.get_order(connection, user.email, order_id)
+        await ordering.owned_order(connection, user.email, order_id)
         rows, total = await repository.order_files(connection, order_id, offset=page * size, limit=size)
     base = str(request.base_url).rstrip("/")
     body = OrderFilesPageExt(

@@ -13,14 +13,14 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import metalink, ordering, repository
 from orderdesk.dataorders.errors import NotOrderOwner, OrderNotFound
-from orderdesk.dataorders.models import OrderStatus
+from orderdesk.dataorders.models import GONE, OrderStatus
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens
 from orderdesk.dataorders.routes.streaming import content_disposition
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
-_NO_FILES_TO_COME = (OrderStatus.DELETED, OrderStatus.EXPIRED, OrderStatus.FAILED)
+_NO_FILES_TO_COME = (*GONE, OrderStatus.FAILED.value)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Metalink 4 (RFC 5854)", "content": {metalink.MEDIA_TYPE: {}}},
 }
@@ -61,9 +61,9 @@ async def _metalink(
     request: Request, database: Database, owner: str, order_id: int, now: datetime
 ) -> Response:
     async with database.transaction() as connection:
-        order = await ordering.get_order(connection, owner, order_id)
+        order = await ordering.owned_order(connection, owner, order_id)
         if order.status in _NO_FILES_TO_COME:
-            raise OrderNotFound(f"The order is {order.status.value}: it has no file to download.")
+            raise OrderNotFound(f"The order is {order.status}: it has no file to download.")
         files, _total = await repository.order_files(connection, order_id)
     token = order_tokens(request).mint(order.id, order.owner, order.expires_at)
     base = f"{str(request.base_url).rstrip('/')}{PREFIX}/orders/public/files"
