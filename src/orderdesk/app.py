@@ -100,6 +100,8 @@ def create_app(
     # Here rather than on the first report: concurrent first requests raced to create the key.
     app.state.kannel_report_signer = ReportSigner.from_settings(settings.notifications, settings.home)
     app.state.order_tokens = OrderTokens.from_settings(settings, settings.home)
+    # Read once: the token endpoint signs with it on every request.
+    app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl, unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_client_token
 from orderdesk.purchases.clients import authenticate
 from orderdesk.settings import Settings
@@ -71,9 +70,11 @@ async def token(request: Request, database: DatabaseDep) -> JSONResponse:
     except OAuthError as error:
         return error.response()
     settings: Settings = request.app.state.settings
-    key = load_or_create_signing_key(settings.signing_key_path)
     access_token = mint_client_token(
-        key, issuer=settings.auth.local_issuer, client_id=client_id, ttl_seconds=TOKEN_SECONDS
+        request.app.state.signing_key,
+        issuer=settings.auth.local_issuer,
+        client_id=client_id,
+        ttl_seconds=TOKEN_SECONDS,
     )
     body: dict[str, Any] = {
         "access_token": access_token,
