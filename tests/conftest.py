@@ -21,6 +21,7 @@ from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import (
     NOTIFICATIONS_CREATE_SCOPE,
+    mint_client_token,
     mint_platform_access_token,
     mint_service_owner_token,
     mint_user_token,
@@ -178,6 +179,13 @@ class Tokens:
 
     def user(self, email: str = "ola@example.com", role: str = "REGISTERED_USER") -> dict[str, str]:
         token = mint_user_token(self._key(), issuer=self.issuer, email=email, role=role)
+        return {"Authorization": f"Bearer {token}"}
+
+    def client(self, client_id: str, ttl_seconds: int = 43_200) -> dict[str, str]:
+        """An access token of the purchase API, as `/oauth/token` issues (a negative ttl: expired)."""
+        token = mint_client_token(
+            self._key(), issuer=self.issuer, client_id=client_id, ttl_seconds=ttl_seconds
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def platform(self, org: str = "ttd") -> dict[str, str]:

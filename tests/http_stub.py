@@ -36,7 +36,10 @@ def http_stub() -> Iterator[HttpStub]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             stub.requests.append(self.path)
-            answer = stub.answers.get(self.path, Answer(404, b"{}"))
+            # An answer set for a path serves it whatever query string comes with it.
+            answer = stub.answers.get(self.path) or stub.answers.get(
+                self.path.split("?")[0], Answer(404, b"{}")
+            )
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))

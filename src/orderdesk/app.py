@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk import __version__
@@ -24,7 +25,10 @@ from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.purchases.routes.oauth import router as oauth_router
+from orderdesk.purchases.ratelimit import RateLimiter
+from orderdesk.purchases.routes import router as purchases_router
+from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
+from orderdesk.purchases.routes.common import http_error_response as capi_http_error
 from orderdesk.settings import Settings
 from orderdesk.web import problems
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
@@ -72,6 +76,7 @@ def create_app(
         settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
     )
     wakeups = Wakeups()
+    rate_limiter = RateLimiter.from_settings(settings.purchases, db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +88,7 @@ def create_app(
         finally:
             if workers is not None:
                 await workers.stop()
+            await rate_limiter.aclose()
             if owns_database:
                 await db.dispose()
 
@@ -102,6 +108,7 @@ def create_app(
     app.state.order_tokens = OrderTokens.from_settings(settings, settings.home)
     # Read once: the token endpoint signs with it on every request.
     app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
+    app.state.purchase_rate_limiter = rate_limiter
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,
@@ -109,19 +116,26 @@ def create_app(
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, problems.handle_http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, problems.handle_unexpected_error)
 
     app.include_router(health_router)
     app.include_router(notifications_router)
     app.include_router(reports_router)
     app.include_router(dataorders_router)
-    app.include_router(oauth_router)
+    app.include_router(purchases_router)
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)
     _tidy_openapi(app)
     return app
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """An unknown path or a wrong method: the purchase API answers in its own error shape."""
+    if request.url.path.startswith(CAPI_PREFIX) and isinstance(error, StarletteHTTPException):
+        return capi_http_error(error)
+    return await problems.handle_http_error(request, error)
 
 
 def _tidy_openapi(app: FastAPI) -> None:

@@ -122,6 +122,29 @@ class DataOrderSettings(BaseSettings):
     value on every API process when several serve one database."""
 
 
+class PurchaseSettings(BaseSettings):
+    """The purchase-order family: rate limits per caller, fulfilment and callbacks."""
+
+    model_config = _group("ORDERDESK_PURCHASES_")
+
+    rate_limit_per_second: int = Field(default=100, ge=1)
+    rate_limit_per_minute: int = Field(default=2000, ge=1)
+    rate_limit_storage: str = "auto"
+    """Where call counts are kept: `memory` (one process), `database` (the configured database,
+    shared by every process on it), `redis://host:port/db`; `auto` is memory on SQLite and the
+    database on PostgreSQL."""
+    fulfilment_batch: int = Field(default=50, ge=1)
+    """Confirmed orders processed in one transaction."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    callback_attempts: int = Field(default=8, ge=1)
+    """Calls of a callback URL before it is given up (back-off doubles from the base)."""
+    callback_retry_base_seconds: float = Field(default=10.0, gt=0)
+    callback_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    callback_lease_seconds: float = Field(default=60.0, gt=0)
+    """A callback claimed by a worker that went silent this long is called again by another."""
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -137,6 +160,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     dataorders: DataOrderSettings = Field(default_factory=DataOrderSettings)
+    purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

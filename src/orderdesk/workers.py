@@ -13,6 +13,7 @@ from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
 from orderdesk.dataorders.staging import STAGING_TOPIC, StagingRules, StagingWorker
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.purchases.tasks import PurchaseWorkers
 from orderdesk.settings import Settings
 
 
@@ -47,8 +48,10 @@ class Workers:
             clock,
         )
         expiry_loop = Loop("dataorder-expiry", self.expiry.step)
+        self.purchases = PurchaseWorkers(database, settings.purchases, clock, wakeups)
         self.runtime = Runtime(
-            [*self.notifications.loops, staging_loop, expiry_loop], self.notifications.stopping
+            [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops],
+            self.notifications.stopping,
         )
         self.bounces = (
             BounceIntake.from_settings(settings.notifications, database, clock)
@@ -73,3 +76,4 @@ class Workers:
         if self._listener is not None:
             await self._listener
         await self.notifications.aclose()
+        await self.purchases.aclose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from orderdesk.notifications.models import (
     ORDER_STATUS_DESCRIPTIONS,
     SMS_STATUS_DESCRIPTIONS,
 )
-from orderdesk.settings import AuthSettings, DatabaseSettings, Settings
+from orderdesk.purchases.clients import register_client
+from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
 from tests.conftest import Tokens, make_settings
 
 CHECKS = [
@@ -45,22 +47,40 @@ CHECKS = [
 ]
 
 
-async def _migrate(url: str) -> None:
+async def _migrate(url: str) -> str:
+    """Migrate, and register the purchase-API client whose id the generated requests use."""
     database = Database.from_url(url)
     try:
         await runner.upgrade(database)
+        async with database.transaction() as connection:
+            return (await register_client(connection, "contract", utcnow())).client_id
     finally:
         await database.dispose()
 
 
+@dataclass
+class ContractApp:
+    app: FastAPI
+    client_id: str
+
+
 @pytest.fixture(scope="module")
-def contract_app(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+def contract(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractApp]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('contract') / 'contract.db'}"
-    asyncio.run(_migrate(url))
+    client_id = asyncio.run(_migrate(url))
     # A fresh engine: its connections are made on schemathesis' loop, not on the one that migrated.
     database = Database.from_url(url)
-    yield create_app(make_settings(home, url), database=database, clock=utcnow)
+    # Generous rate limits: the generated requests of one operation come faster than 100 a second.
+    settings = make_settings(home, url).model_copy(
+        update={"purchases": PurchaseSettings(rate_limit_per_second=100_000, rate_limit_per_minute=100_000)}
+    )
+    yield ContractApp(create_app(settings, database=database, clock=utcnow), client_id)
     asyncio.run(database.dispose())
+
+
+@pytest.fixture(scope="module")
+def contract_app(contract: ContractApp) -> FastAPI:
+    return contract.app
 
 
 def _document_only_app() -> FastAPI:
@@ -88,10 +108,17 @@ schema = schemathesis.openapi.from_dict(_document_only_app().openapi())
 )
 def test_every_operation__generated_requests__no_server_error_and_responses_match_the_document(
     case: schemathesis.Case,  # type: ignore[type-arg]
-    contract_app: FastAPI,
+    contract: ContractApp,
     tokens: Tokens,
 ) -> None:
-    case.call_and_validate(app=contract_app, headers=tokens.bearer("ttd"), checks=CHECKS)
+    path = case.operation.path
+    if path.startswith("/capi/v1/client/"):
+        headers = tokens.client(contract.client_id)
+    elif path.startswith("/capi/"):
+        headers = tokens.user("ola@example.com")
+    else:
+        headers = tokens.bearer("ttd")
+    case.call_and_validate(app=contract.app, headers=headers, checks=CHECKS)
 
 
 ORDERS = "/notifications/api/v1/orders"
@@ -187,7 +214,12 @@ def test_openapi_document__validation_errors__documented_as_400_problems_only(
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "422" not in responses, f"{method} {path}"
-            if path == "/oauth/token":  # OAuth errors are RFC 6749 bodies, as OAuth clients expect
+            if path == "/oauth/token" or path.startswith("/capi/"):
+                # The purchase API keeps the original's bodies: RFC 6749/6750 errors for tokens,
+                # {exceptionType, errorMessage} for the rest.
+                for status in ("400", "401", "403", "404", "429"):
+                    if status in responses:
+                        assert list(responses[status]["content"]) == ["application/json"]
                 continue
             for status in ("400", "401", "403"):
                 if status in responses:

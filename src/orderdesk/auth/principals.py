@@ -23,3 +23,10 @@ class DataUser:
 
     email: str
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """A client system of the purchase API, authenticated by an access token from `/oauth/token`."""
+
+    client_id: str

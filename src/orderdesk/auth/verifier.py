@@ -16,8 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
-from orderdesk.auth.principals import DATA_USER_ROLES, DataUser, ServiceOwner
-from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
+from orderdesk.auth.principals import DATA_USER_ROLES, ApiClient, DataUser, ServiceOwner
+from orderdesk.auth.tokens import (
+    CLIENT_TOKEN_AUDIENCE,
+    DELIVERY_REPORTS_WRITE_SCOPE,
+    NOTIFICATIONS_CREATE_SCOPE,
+    ORG_CLAIM,
+)
 
 ALGORITHMS = ["RS256", "ES256"]
 MAX_ORG_LENGTH = 100
@@ -144,6 +149,17 @@ class TokenVerifier:
         if role not in DATA_USER_ROLES:
             raise Forbidden(f"The token's role must be one of {', '.join(DATA_USER_ROLES)}.")
         return DataUser(email=email, role=role)
+
+    def api_client(self, *, bearer: str | None) -> ApiClient:
+        """The client of a purchase-API call: 401 unless the bearer token is an access token that
+        `/oauth/token` issued (audience `orderdesk:capi`) and is still valid."""
+        if not bearer:
+            raise Unauthenticated("An access token is required (Authorization: Bearer …).")
+        claims = self.verify("bearer", bearer)
+        client_id = claims.get("client_id")
+        if claims.get("aud") != CLIENT_TOKEN_AUDIENCE or not isinstance(client_id, str) or not client_id:
+            raise Unauthenticated("The token is not an access token of the purchase API.")
+        return ApiClient(client_id=client_id)
 
 
 def _scopes(claim: Any) -> list[str]:

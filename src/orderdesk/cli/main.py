@@ -7,8 +7,9 @@ import dataclasses
 import json
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -25,6 +26,11 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
+
 app = typer.Typer(
     help="orderdesk: place orders for work that happens later and follow their status.",
     no_args_is_help=True,
@@ -34,10 +40,12 @@ contacts_app = typer.Typer(help="The contact register used to find recipients.",
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The data catalogue that data orders choose from.", no_args_is_help=True)
 clients_app = typer.Typer(help="OAuth2 clients of the purchase API.", no_args_is_help=True)
+products_app = typer.Typer(help="The product catalogue of purchase orders.", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
+app.add_typer(products_app, name="products")
 
 
 def _settings() -> Settings:
@@ -53,6 +61,36 @@ async def _migrate(settings: Settings) -> str | None:
         return await runner.current_revision(database)
     finally:
         await database.dispose()
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Migrate the database, then run `work` in one transaction (committed when it returns)."""
+
+    async def run() -> T:
+        await _migrate(settings)
+        database = Database.from_url(settings.database_url)
+        try:
+            async with database.transaction() as connection:
+                return await work(connection)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        typer.echo(f"{file}: not a JSON document: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+def _refuse(file: Path, error: InvalidInput) -> NoReturn:
+    typer.echo(f"{file}: nothing imported, the file has errors:", err=True)
+    for field, messages in error.errors.items():
+        typer.echo(f"  {field}: {' '.join(messages)}", err=True)
+    raise typer.Exit(2) from error
 
 
 @app.command()
@@ -162,29 +200,11 @@ def contacts_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Load persons and organisations from a JSON file; entries already known are updated."""
-    settings = _settings()
+    document = _read_json(file)
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        typer.echo(f"{file}: not a JSON document: {error}", err=True)
-        raise typer.Exit(2) from error
-
-    async def run() -> Any:
-        await _migrate(settings)
-        database = Database.from_url(settings.database_url)
-        try:
-            async with database.transaction() as connection:
-                return await import_contacts(connection, document)
-        finally:
-            await database.dispose()
-
-    try:
-        summary = asyncio.run(run())
+        summary = _in_transaction(_settings(), lambda connection: import_contacts(connection, document))
     except InvalidInput as error:
-        typer.echo(f"{file}: nothing imported, the file has errors:", err=True)
-        for field, messages in error.errors.items():
-            typer.echo(f"  {field}: {' '.join(messages)}", err=True)
-        raise typer.Exit(2) from error
+        _refuse(file, error)
     typer.echo(json.dumps({"persons": summary.persons, "organizations": summary.organizations}))
 
 
@@ -228,19 +248,27 @@ def clients_add(
     from orderdesk.core.clock import utcnow
     from orderdesk.purchases.clients import register_client
 
-    settings = _settings()
-
-    async def run() -> Any:
-        await _migrate(settings)
-        database = Database.from_url(settings.database_url)
-        try:
-            async with database.transaction() as connection:
-                return await register_client(connection, name, utcnow())
-        finally:
-            await database.dispose()
-
-    client = asyncio.run(run())
+    client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+
+
+@products_app.command("import")
+def products_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Load the product catalogue from JSON (`{"products": [...]}`); products already there (same type
+    and codes) get the file's price and description. Prints how many products the file holds."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.purchases.catalog import import_products
+
+    document = _read_json(file)
+    try:
+        count = _in_transaction(
+            _settings(), lambda connection: import_products(connection, document, utcnow())
+        )
+    except InvalidInput as error:
+        _refuse(file, error)
+    typer.echo(json.dumps({"products": count}))
 
 
 @config_app.command("show")

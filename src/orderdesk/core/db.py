@@ -76,6 +76,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def insert_for(connection: AsyncConnection, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT: the dialect's own construct (SQLite and PostgreSQL alike)."""
+    insert_fn = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    return insert_fn(table)
+
+
 async def upsert(
     connection: AsyncConnection,
     table: Table,
@@ -89,10 +95,9 @@ async def upsert(
     surrogate id); multi-row statements in batches."""
     if not rows:
         return
-    insert_fn = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     untouched = {*key_columns, *keep}
     for start in range(0, len(rows), batch_size):
-        statement = insert_fn(table).values(list(rows[start : start + batch_size]))
+        statement = insert_for(connection, table).values(list(rows[start : start + batch_size]))
         updated = {name: statement.excluded[name] for name in rows[0] if name not in untouched}
         await connection.execute(
             statement.on_conflict_do_update(index_elements=list(key_columns), set_=updated)

@@ -17,11 +17,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import bulk_insert
+from orderdesk.core.db import bulk_insert, insert_for
 from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
@@ -307,9 +305,8 @@ async def paused_until(connection: AsyncConnection, provider: str, now: datetime
 async def pause_provider(connection: AsyncConnection, provider: str, until: datetime) -> None:
     """Every worker leaves the provider alone until `until` (it asked us to slow down); a longer
     pause another worker set at the same moment is kept."""
-    insert_fn = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     latest = func.max if connection.dialect.name == "sqlite" else func.greatest
-    statement = insert_fn(provider_pause).values(provider=provider, paused_until=until)
+    statement = insert_for(connection, provider_pause).values(provider=provider, paused_until=until)
     await connection.execute(
         statement.on_conflict_do_update(
             index_elements=["provider"],

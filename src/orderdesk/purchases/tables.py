@@ -1,10 +1,25 @@
-"""Tables of the purchase-order family."""
+"""Tables of the purchase-order family: clients, the product catalogue, customers, orders with their
+lines and invoices, and the call counters of the rate limit when they are kept in the database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from orderdesk.core.db import UTCDateTime, metadata
+
+MONEY = Numeric(12, 2)
 
 api_client = Table(
     "api_client",
@@ -13,4 +28,107 @@ api_client = Table(
     Column("name", String(200), nullable=False),
     Column("secret_hash", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+purchase_product = Table(
+    "purchase_product",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The identity of a product within its type, e.g. "coupon|DT|3011" (see catalog.catalog_key).
+    Column("catalog_key", String(300), nullable=False, unique=True),
+    Column("product_spec_type", String(16), nullable=False),
+    Column("product", String(100)),
+    Column("product_spec_code", String(100)),
+    Column("product_spec_no", Integer),
+    Column("unit_price", MONEY, nullable=False),
+    Column("description", String(500)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+purchase_customer = Table(
+    "purchase_customer",
+    metadata,
+    Column("customer_number", Integer, primary_key=True),
+    # "email:ola@example.com" or "phone:+4799999999": how a payer without a customer number is linked.
+    Column("identity_key", String(400), unique=True),
+    Column("email", String(320), index=True),
+    Column("first_name", String(200)),
+    Column("last_name", String(200)),
+    Column("company_name", String(200)),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+purchase_order = Table(
+    "purchase_order",
+    metadata,
+    Column("order_id", Integer, primary_key=True),
+    Column("client_id", String(64), ForeignKey("api_client.client_id"), nullable=False),
+    Column("external_order_id", String(40)),
+    Column("order_time", UTCDateTime, nullable=False),
+    Column("payment_method", String(32), nullable=False),
+    Column("order_amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("recurring", Boolean, nullable=False),
+    Column("prepaid", Boolean, nullable=False),
+    Column("payer", JSON, nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Column("failure_reason", String(500)),
+    Column("customer_number", Integer, ForeignKey("purchase_customer.customer_number")),
+    Column("fulfilled_at", UTCDateTime),
+    Column("callback_url", String(2000)),
+    Column("callback_state", String(16)),
+    Column("callback_due_at", UTCDateTime),
+    Column("callback_attempts", Integer, nullable=False, default=0),
+    Column("callback_lease", String(36)),
+    Column("callback_error", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("client_id", "external_order_id"),
+    Index("ix_purchase_order_status", "status"),
+    Index("ix_purchase_order_callback_due", "callback_state", "callback_due_at"),
+    Index("ix_purchase_order_customer_number", "customer_number"),
+)
+
+purchase_invoice = Table(
+    "purchase_invoice",
+    metadata,
+    Column("invoice_number", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("purchase_order.order_id"), nullable=False, unique=True),
+    Column("customer_number", Integer, ForeignKey("purchase_customer.customer_number"), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+purchase_order_line = Table(
+    "purchase_order_line",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("purchase_order.order_id"), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("product_spec_type", String(16), nullable=False),
+    Column("product", String(100)),
+    Column("product_spec_code", String(100)),
+    Column("product_spec_no", Integer),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", MONEY),
+    Column("details", JSON, nullable=False),
+    Column("product_id", Integer, ForeignKey("purchase_product.id")),
+    Column("description", String(500)),
+    Column("line_amount", MONEY),
+    Column("invoice_number", Integer, ForeignKey("purchase_invoice.invoice_number")),
+    Column("invoice_status", String(16), nullable=False),
+    Column("delivery_status", String(16), nullable=False),
+    UniqueConstraint("order_id", "line_number"),
+)
+
+purchase_rate_limit = Table(
+    "purchase_rate_limit",
+    metadata,
+    Column("key", String(250), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    # Epoch seconds at which the window ends and the count starts again from zero.
+    Column("expires_at", Float, nullable=False),
 )

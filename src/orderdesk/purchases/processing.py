@@ -1,0 +1,226 @@
+"""Carrying confirmed orders to `processed` or `failed`: the customer linked or created, every line
+checked against the catalogue, the lines' total against the order amount, and an invoice written.
+
+A batch of orders is claimed, processed and recorded in one transaction: no network call happens in
+between, so a worker killed halfway leaves every order of its batch `confirmed` for the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.addresses import normalize_register_mobile_number
+from orderdesk.core.db import Database
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.purchases import repository
+from orderdesk.purchases.catalog import catalog_key
+from orderdesk.purchases.models import (
+    CallbackState,
+    DeliveryStatus,
+    InvoiceStatus,
+    OrderStatus,
+    ProductSpecType,
+)
+from orderdesk.purchases.service import CALLBACK_TOPIC
+
+_log = structlog.get_logger(__name__)
+MAX_AMOUNT = Decimal("9999999999.99")
+"""The largest amount an invoice column holds."""
+
+
+class OrderRejected(Exception):
+    """Why an order cannot be processed; the message becomes its failure reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedLine:
+    line_id: int
+    product_id: int
+    description: str | None
+    amount: Decimal
+
+
+def line_key(line: Any) -> str:
+    """The catalogue key an order line names (an article by its articleDetail's product)."""
+    spec_type = ProductSpecType(line.product_spec_type)
+    product = line.product
+    if spec_type is ProductSpecType.ARTICLE:
+        product = (line.details.get("articleDetail") or {}).get("product")
+    return catalog_key(spec_type, product, line.product_spec_code, line.product_spec_no)
+
+
+def check_lines(lines: list[Any], products: dict[str, Any], order_amount: Decimal) -> list[CheckedLine]:
+    """Each line must name a catalogue product at the catalogue's price (a line without unitPrice
+    takes it), and the lines must add up to the order amount; OrderRejected says which does not."""
+    checked = []
+    for index, line in enumerate(lines):
+        where = f"orderLines[{index}]"
+        key = line_key(line)
+        product = products.get(key)
+        if product is None:
+            named = key.split("|", 1)[1].replace("|", "/")
+            raise OrderRejected(f"{where}: no {line.product_spec_type} {named} in the catalogue.")
+        price = Decimal(product.unit_price)
+        if line.unit_price is not None and Decimal(line.unit_price) != price:
+            raise OrderRejected(f"{where}: unitPrice {line.unit_price} differs from the catalogue's {price}.")
+        amount = price * line.quantity
+        if amount > MAX_AMOUNT:
+            raise OrderRejected(f"{where}: the line amount {amount} is too large.")
+        checked.append(CheckedLine(line.id, product.id, product.description, amount))
+    total = sum((line.amount for line in checked), Decimal(0))
+    if total != order_amount:
+        raise OrderRejected(f"orderAmount {order_amount} is not the order lines' total {total}.")
+    return checked
+
+
+def identity_key(payer: dict[str, Any]) -> str:
+    """How a payer without a customer number is recognised: the first e-mail, else the first phone."""
+    emails = payer.get("emails") or []
+    if emails:
+        return f"email:{str(emails[0]).strip().lower()}"
+    phones = payer.get("phoneNumbers") or []
+    return f"phone:{normalize_register_mobile_number(str(phones[0])) or phones[0]}"
+
+
+async def customer_for(connection: AsyncConnection, payer: dict[str, Any], now: datetime) -> int:
+    number = payer.get("customerNumber")
+    if number is not None:
+        if not await repository.customer_exists(connection, number):
+            raise OrderRejected(f"payer.customerNumber {number} is not a customer.")
+        return int(number)
+    emails = payer.get("emails") or []
+    values = {
+        "email": str(emails[0]).strip().lower() if emails else None,
+        "first_name": payer.get("firstName"),
+        "last_name": payer.get("lastName"),
+        "company_name": payer.get("companyName"),
+        "details": payer,
+        "created_at": now,
+    }
+    return await repository.link_customer(connection, identity_key(payer), values)
+
+
+class FulfilmentWorker:
+    """Processes confirmed orders in batches; any number of workers may share one database."""
+
+    def __init__(
+        self,
+        database: Database,
+        wakeups: Wakeups,
+        clock: Callable[[], datetime],
+        *,
+        batch: int,
+        poll_seconds: float,
+    ) -> None:
+        self._database = database
+        self._wakeups = wakeups
+        self._batch = batch
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+
+    async def step(self) -> float:
+        async with self._database.transaction() as connection:
+            orders = await repository.claim_confirmed(connection, self._batch)
+            if not orders:
+                return self._poll_seconds
+            now = self._clock()
+            lines = await repository.lines_to_check(connection, [order.order_id for order in orders])
+            products = await repository.products_by_key(connection, (line_key(line) for line in lines))
+            calls_back = False
+            for order in orders:
+                own = [line for line in lines if line.order_id == order.order_id]
+                calls_back |= await self._process(connection, order, own, products, now)
+            if calls_back:
+                await Wakeups.announce(connection, CALLBACK_TOPIC)
+        if calls_back:
+            self._wakeups.notify(CALLBACK_TOPIC)
+        return 0.0
+
+    async def _process(
+        self,
+        connection: AsyncConnection,
+        order: Any,
+        lines: list[Any],
+        products: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        callback = (
+            {"callback_state": CallbackState.PENDING.value, "callback_due_at": now}
+            if order.callback_url
+            else {}
+        )
+        try:
+            # Every refusal is found before anything is written: the batch's transaction stays clean.
+            checked = check_lines(lines, products, Decimal(order.order_amount))
+            customer = await customer_for(connection, order.payer, now)
+        except OrderRejected as rejected:
+            await self._fail(connection, order.order_id, lines, str(rejected)[:500], now, callback)
+            return bool(callback)
+        invoice = await repository.insert_invoice(
+            connection, order.order_id, customer, Decimal(order.order_amount), order.currency, now
+        )
+        await repository.update_lines(
+            connection,
+            [
+                {
+                    "line_id": line.line_id,
+                    "product_id": line.product_id,
+                    "description": line.description,
+                    "line_amount": line.amount,
+                    "invoice_number": invoice,
+                    "invoice_status": InvoiceStatus.INVOICED.value,
+                    "delivery_status": DeliveryStatus.DELIVERED.value,
+                }
+                for line in checked
+            ],
+        )
+        await repository.update_order(
+            connection,
+            order.order_id,
+            status=OrderStatus.PROCESSED.value,
+            status_changed_at=now,
+            customer_number=customer,
+            **callback,
+        )
+        return bool(callback)
+
+    async def _fail(
+        self,
+        connection: AsyncConnection,
+        order_id: int,
+        lines: list[Any],
+        reason: str,
+        now: datetime,
+        callback: dict[str, Any],
+    ) -> None:
+        _log.info("purchase_order_failed", order_id=order_id, reason=reason)
+        await repository.update_lines(
+            connection,
+            [
+                {
+                    "line_id": line.id,
+                    "product_id": None,
+                    "description": None,
+                    "line_amount": None,
+                    "invoice_number": None,
+                    "invoice_status": InvoiceStatus.NOT_INVOICED.value,
+                    "delivery_status": DeliveryStatus.CANCELLED.value,
+                }
+                for line in lines
+            ],
+        )
+        await repository.update_order(
+            connection,
+            order_id,
+            status=OrderStatus.FAILED.value,
+            status_changed_at=now,
+            failure_reason=reason,
+            **callback,
+        )

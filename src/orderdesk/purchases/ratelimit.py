@@ -1,0 +1,239 @@
+"""Per-caller rate limits of the purchase API (calls per second and per minute, fixed windows), counted
+in process memory, in the database or in Redis so that every API process sees the same counts."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.util import WindowStats
+from sqlalchemy import Float, case, delete, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy import func as sql_func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from orderdesk.core.db import Database
+from orderdesk.purchases.tables import purchase_rate_limit
+from orderdesk.settings import PurchaseSettings
+
+__all__ = ["RateDecision", "RateLimiter"]
+
+_log = structlog.get_logger(__name__)
+
+_NAMESPACE = "PURCHASE"
+_KEY_LENGTH = 250  # purchase_rate_limit.key
+_CLEANUP_SECONDS = 60.0
+_SETTING = "rate_limit_storage (ORDERDESK_PURCHASES_RATE_LIMIT_STORAGE)"
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """What one call of a caller was told: whether it may proceed, and the two rate-limit headers."""
+
+    allowed: bool
+    remaining: int
+    """Calls left before a 429, the smaller of both windows (X-RateLimit-Remaining)."""
+    reset_seconds: int
+    """Whole seconds until the binding window starts again (X-RateLimit-Reset)."""
+
+
+class RateLimiter:
+    """Counts calls per caller in a per-second and a per-minute fixed window.
+
+    A call refused by the per-second window is not counted in the per-minute one, so a burst that is
+    turned away does not use up the caller's minute.
+    """
+
+    def __init__(self, storage: Storage, *, per_second: int, per_minute: int) -> None:
+        self._storage = storage
+        self._window = _FixedWindow(storage)
+        self._second = RateLimitItemPerSecond(per_second, namespace=_NAMESPACE)
+        self._minute = RateLimitItemPerMinute(per_minute, namespace=_NAMESPACE)
+
+    @classmethod
+    def from_settings(cls, settings: PurchaseSettings, database: Database) -> RateLimiter:
+        """Raises ValueError when `rate_limit_storage` names no known storage."""
+        return cls(
+            _storage_for(settings.rate_limit_storage, database),
+            per_second=settings.rate_limit_per_second,
+            per_minute=settings.rate_limit_per_minute,
+        )
+
+    async def hit(self, caller: str) -> RateDecision:
+        """Count one call of `caller`; storage errors (database, Redis) are raised as they come."""
+        second_allowed, second = await self._window.hit_with_stats(self._second, caller)
+        if not second_allowed:
+            return RateDecision(False, 0, _seconds_until(second.reset_time))
+        minute_allowed, minute = await self._window.hit_with_stats(self._minute, caller)
+        # A spent minute binds even when the second is spent too: waiting a second would not help.
+        binding = second if second.remaining == 0 and minute.remaining > 0 else minute
+        return RateDecision(
+            minute_allowed, min(second.remaining, minute.remaining), _seconds_until(binding.reset_time)
+        )
+
+    async def aclose(self) -> None:
+        storage = self._storage
+        if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
+            await storage.bridge.storage.aclose()
+        elif isinstance(storage, MemoryStorage) and storage.timer is not None:
+            storage.timer.cancel()
+
+
+class _FixedWindow(FixedWindowRateLimiter):
+    """limits' fixed window, whose hit also reports the count the increment returned, so the headers
+    need no second read of the storage."""
+
+    async def hit_with_stats(self, item: RateLimitItem, caller: str) -> tuple[bool, WindowStats]:
+        key = item.key_for(caller)
+        hits = await self.storage.incr(key, item.get_expiry())
+        reset_time = await self.storage.get_expiry(key)
+        return hits <= item.amount, WindowStats(reset_time, max(0, item.amount - hits))
+
+
+def _seconds_until(reset_time: float) -> int:
+    # Rounded to the millisecond first: float noise must not turn a full 1 s window into 2 s.
+    return max(0, math.ceil(round(reset_time - time.time(), 3)))
+
+
+def _storage_for(setting: str, database: Database) -> Storage:
+    if setting == "auto":
+        setting = "memory" if database.dialect == "sqlite" else "database"
+    if setting == "memory":
+        return MemoryStorage()
+    if setting == "database":
+        return _DatabaseStorage(database)
+    if setting.startswith(("redis://", "rediss://")):
+        return RedisStorage(f"async+{setting}", implementation="redispy")
+    shown = repr(setting) if "@" not in setting else "a URL with credentials"
+    raise ValueError(f"{_SETTING} must be auto, memory, database or redis://host:port/db, not {shown}")
+
+
+class _DatabaseStorage(Storage):
+    """Counters in `purchase_rate_limit`, shared by every process on the database.
+
+    Each statement commits on its own (autocommit), apart from any request transaction: a call counts
+    even when its request fails, and no row lock is held beyond one statement. Time is the database's
+    clock, so API hosts whose clocks differ still agree on when a window ends.
+    """
+
+    STORAGE_SCHEME = None
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self._database = database
+        # Local epoch time at which each key's window ends, as the last increment here returned it.
+        self._expiries: dict[str, float] = {}
+        self._next_cleanup = 0.0
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add `amount` in one atomic upsert, starting the window again when the stored one has ended."""
+        key = _storage_key(key)
+        table = purchase_rate_limit
+        now = self._now()
+        insert = sqlite_insert if self._database.dialect == "sqlite" else postgresql_insert
+        statement = insert(table).values(key=key, hits=amount, expires_at=now + expiry)
+        ended = table.c.expires_at <= now
+        upsert = statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "hits": case((ended, statement.excluded.hits), else_=table.c.hits + statement.excluded.hits),
+                "expires_at": case((ended, statement.excluded.expires_at), else_=table.c.expires_at),
+            },
+        ).returning(table.c.hits, table.c.expires_at - now)
+        async with self._connection() as connection:
+            hits, seconds_left = (await connection.execute(upsert)).one()
+        self._expiries[key] = time.time() + seconds_left
+        await self._clean_up()
+        return int(hits)
+
+    async def get(self, key: str) -> int:
+        table = purchase_rate_limit
+        statement = select(table.c.hits).where(
+            table.c.key == _storage_key(key), table.c.expires_at > self._now()
+        )
+        async with self._connection() as connection:
+            hits = (await connection.execute(statement)).scalar()
+        return int(hits or 0)
+
+    async def get_expiry(self, key: str) -> float:
+        key = _storage_key(key)
+        known = self._expiries.get(key)
+        if known is not None and known > time.time():
+            return known
+        table = purchase_rate_limit
+        now = self._now()
+        statement = select(table.c.expires_at - now).where(table.c.key == key, table.c.expires_at > now)
+        async with self._connection() as connection:
+            seconds_left = (await connection.execute(statement)).scalar()
+        return time.time() + float(seconds_left or 0.0)
+
+    async def check(self) -> bool:
+        try:
+            async with self._connection() as connection:
+                await connection.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    async def reset(self) -> int | None:
+        self._expiries.clear()
+        async with self._connection() as connection:
+            return (await connection.execute(delete(purchase_rate_limit))).rowcount
+
+    async def clear(self, key: str) -> None:
+        key = _storage_key(key)
+        self._expiries.pop(key, None)
+        async with self._connection() as connection:
+            await connection.execute(delete(purchase_rate_limit).where(purchase_rate_limit.c.key == key))
+
+    async def _clean_up(self) -> None:
+        """Delete ended windows, at most once a minute per process; a failure only postpones it."""
+        if time.monotonic() < self._next_cleanup:
+            return
+        self._next_cleanup = time.monotonic() + _CLEANUP_SECONDS
+        local_now = time.time()
+        self._expiries = {key: end for key, end in self._expiries.items() if end > local_now}
+        table = purchase_rate_limit
+        # SKIP LOCKED: rows an upsert holds are alive anyway, and two processes cleaning at once must
+        # not wait on (or deadlock with) each other. SQLite has one writer and needs no such clause.
+        ended = select(table.c.key).where(table.c.expires_at <= self._now()).with_for_update(skip_locked=True)
+        try:
+            async with self._connection() as connection:
+                await connection.execute(delete(table).where(table.c.key.in_(ended)))
+        except SQLAlchemyError as error:
+            _log.warning("rate_limit_cleanup_failed", error=str(error))
+
+    def _now(self) -> ColumnElement[float]:
+        """The database's current epoch time, fixed for the duration of one statement."""
+        if self._database.dialect == "sqlite":
+            return sql_cast((sql_func.julianday("now") - 2440587.5) * 86400.0, Float)
+        return sql_cast(sql_func.extract("epoch", sql_func.statement_timestamp()), Float)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._database.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _storage_key(key: str) -> str:
+    """The key as stored: long ones (a caller id can be anything) are hashed to fit the column."""
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,197 @@
+"""What the `/capi` endpoints share: their error bodies (`{exceptionType, errorMessage}`, OAuth
+errors for tokens), the caller's identity, and the rate limit whose headers go on every answer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderdesk.auth.errors import Forbidden, Unauthenticated
+from orderdesk.auth.principals import ApiClient, DataUser
+from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.core.errors import DomainError, InvalidInput
+from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
+from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
+from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
+
+PREFIX = "/capi/v1"
+_log = structlog.get_logger(__name__)
+_client_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ClientCredentials",
+    description="An access token from `POST /oauth/token` (grant_type=client_credentials).",
+)
+_user_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="UserBearer",
+    description="A JWT naming the user in the claim `email` (`orderdesk token --user EMAIL`).",
+)
+
+_STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
+    InvalidInput: (400, "BadRequestException"),
+    OrderNotFound: (404, "OrderNotFoundException"),
+    RateLimited: (429, "TooManyRequestsException"),
+}
+_BY_HTTP_STATUS = {
+    400: "BadRequestException",
+    404: "NotFoundException",
+    405: "MethodNotAllowedException",
+    413: "PayloadTooLargeException",
+}
+
+
+def capi_error(status: int, exception_type: str, message: str) -> JSONResponse:
+    body = CapiError(exception_type=exception_type, error_message=message)
+    return JSONResponse(body.model_dump(by_alias=True), status_code=status)
+
+
+def oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    """RFC 6750 §3: a bearer token that is missing, wrong or expired (401), or of the wrong kind (403)."""
+    challenge = f'Bearer realm="orderdesk", error="{error}"'
+    body = OAuthErrorBody(error=error, error_description=description)
+    return JSONResponse(body.model_dump(), status_code=status, headers={"WWW-Authenticate": challenge})
+
+
+def http_error_response(error: StarletteHTTPException) -> JSONResponse:
+    """Errors no route raised (unknown path, wrong method) in the purchase API's shape."""
+    exception_type = _BY_HTTP_STATUS.get(error.status_code, "HttpException")
+    response = capi_error(error.status_code, exception_type, str(error.detail))
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    """`field.path: message` for each error, with the location names of the wire."""
+    messages = []
+    for item in error.errors():
+        location = [part for part in item.get("loc", ()) if part not in ("body", "path", "query")]
+        where = ""
+        for part in location:
+            where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+        text = str(item.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        if item.get("type") == "json_invalid":
+            where, text = "$", "The request body is not valid JSON."
+        elif item.get("type") == "missing" and not where:
+            where, text = "$", "A JSON request body is required."
+        messages.append(f"{where or '$'}: {text}")
+    return "; ".join(messages)
+
+
+def _error_response(error: Exception) -> Response | None:
+    if isinstance(error, RequestValidationError):
+        return capi_error(400, "BadRequestException", _validation_message(error))
+    if isinstance(error, Unauthenticated | UnknownClient):
+        return oauth_error(401, "invalid_token", error.message)
+    if isinstance(error, Forbidden):
+        return oauth_error(403, "insufficient_scope", error.message)
+    if isinstance(error, DomainError):
+        for klass in type(error).__mro__:
+            if klass in _STATUS_OF:
+                status, exception_type = _STATUS_OF[klass]
+                return capi_error(status, exception_type, error.message)
+    if isinstance(error, StarletteHTTPException):
+        return http_error_response(error)
+    return None
+
+
+class CapiRoute(APIRoute):
+    """Answers errors in the purchase API's own shapes instead of the problem details of the rest of
+    orderdesk, and puts the caller's rate-limit headers on every answer, errors included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Exception as error:
+                answer = _error_response(error)
+                if answer is None:
+                    _log.error(
+                        "unhandled_error", method=request.method, path=request.url.path, exc_info=error
+                    )
+                    answer = capi_error(500, "InternalServerException", "An internal error occurred.")
+                response = answer
+            decision: RateDecision | None = getattr(request.state, "rate_limit", None)
+            if decision is not None:
+                response.headers.update(rate_limit_headers(decision))
+            return response
+
+        return route_handler
+
+
+def rate_limit_headers(decision: RateDecision) -> dict[str, str]:
+    headers = {
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(decision.reset_seconds),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(max(1, math.ceil(decision.reset_seconds)))
+    return headers
+
+
+async def _count_call(request: Request, caller: str) -> None:
+    limiter: RateLimiter = request.app.state.purchase_rate_limiter
+    decision = await limiter.hit(caller)
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise RateLimited(f"Rate limit exceeded; try again in {decision.reset_seconds} s.")
+
+
+async def get_api_client(
+    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_client_bearer)]
+) -> ApiClient:
+    """The calling client (401 without a valid access token), its call counted (429 beyond the limit)."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    client = verifier.api_client(bearer=bearer.credentials if bearer else None)
+    await _count_call(request, f"client:{client.client_id}")
+    return client
+
+
+async def get_customer_user(
+    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_user_bearer)]
+) -> DataUser:
+    """The logged-in user (401 without a valid token, 403 when it names none), calls counted per user."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    user = verifier.data_user(bearer=bearer.credentials if bearer else None)
+    await _count_call(request, f"user:{user.email.lower()}")
+    return user
+
+
+def json_response(model: BaseModel) -> Response:
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+ApiClientDep = Annotated[ApiClient, Depends(get_api_client)]
+CustomerUserDep = Annotated[DataUser, Depends(get_customer_user)]
+
+
+def _documented(description: str, model: type[BaseModel] = CapiError) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _documented("The request is not valid; `errorMessage` names the field."),
+    401: _documented("No valid access token (`invalid_token`).", OAuthErrorBody),
+    429: _documented("Too many calls: 100 per second, 2000 per minute per caller."),
+    500: _documented("An internal error occurred."),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _documented("No such order of this client.")}
+NOT_A_USER: dict[int | str, dict[str, Any]] = {
+    403: _documented("The token names no user (`insufficient_scope`).", OAuthErrorBody)
+}
+RATE_HEADERS = {
+    "X-RateLimit-Remaining": {"description": "Calls left before a 429.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "Seconds until the limit resets.", "schema": {"type": "integer"}},
+}

@@ -1,0 +1,140 @@
+"""Client mode (`/capi/v1/client/…`): only the client system is logged in. It registers a customer's
+order, completes it through the fulfilment API and reads its status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from orderdesk.purchases import service
+from orderdesk.purchases.models import NewLine, NewOrder, OrderSummary
+from orderdesk.purchases.routes.common import (
+    ERRORS,
+    NOT_FOUND,
+    PREFIX,
+    ApiClientDep,
+    CapiRoute,
+    json_response,
+)
+from orderdesk.purchases.schemas import (
+    MAX_ID,
+    FulfillmentRequest,
+    FulfillmentResponse,
+    OrderStatusItem,
+    OrderStatusList,
+    RegisteredOrder,
+    RegisterOrderRequest,
+)
+from orderdesk.purchases.service import FULFILMENT_TOPIC
+from orderdesk.web.deps import DatabaseDep, NowDep
+
+router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
+
+
+def epoch_millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def status_item(summary: OrderSummary) -> OrderStatusItem:
+    return OrderStatusItem(
+        order_id=summary.order_id,
+        external_order_id=summary.external_order_id,
+        order_time=epoch_millis(summary.order_time),
+        order_status=summary.status,
+        order_amount=summary.amount,
+        customer_number=summary.customer_number,
+    )
+
+
+def new_order(body: RegisterOrderRequest, now: datetime) -> NewOrder:
+    request = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return NewOrder(
+        external_order_id=body.external_order_id,
+        order_time=now if body.order_date is None else datetime.fromtimestamp(body.order_date / 1000, UTC),
+        payment_method=body.payment_method,
+        amount=body.order_amount,
+        currency=body.currency,
+        recurring=body.recurring,
+        prepaid=body.prepaid,
+        payer=request["payer"],
+        request=request,
+        lines=tuple(
+            NewLine(
+                spec_type=line.product_spec_type,
+                product=line.product,
+                spec_code=line.product_spec_code,
+                spec_no=line.product_spec_no,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                details=details,
+            )
+            for line, details in zip(body.order_lines, request["orderLines"], strict=True)
+        ),
+    )
+
+
+@router.post(
+    "/client/order",
+    response_model=RegisteredOrder,
+    responses=ERRORS,
+    summary="Register order - client mode",
+    description="""Registers a customer's order as `preliminary` and answers its `orderId`, needed to
+complete it by `POST /capi/v1/client/order/fulfillment`. An `externalOrderId` is unique per client: sending
+it again answers the order first registered with it and stores nothing. Each line needs the fields of its
+`productSpecType`: coupon `productSpecCode` and `productSpecNo`; product `product`; issue `productSpecCode`,
+`productSpecNo` and `product`; article `articleDetail`. Amounts are multiples of 0.01.""",
+)
+async def register_order(
+    body: RegisterOrderRequest, client: ApiClientDep, database: DatabaseDep, now: NowDep
+) -> Response:
+    async with database.transaction() as connection:
+        registration = await service.register_order(connection, client.client_id, new_order(body, now), now)
+    return json_response(RegisteredOrder(order_id=registration.order_id))
+
+
+@router.get(
+    "/client/order/status/{orderId}",
+    response_model=OrderStatusList,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="List order status - client mode",
+    description="""Basic status of one of the client's orders; always one order. `orderStatus` is
+`preliminary` (registered, not yet completed), `confirmed` (Received and Validated), `processed`
+(customer linked, lines checked against the catalogue, invoice written) or `failed`. `orderTime` is in
+epoch milliseconds; `customerNumber` is null until the order is processed unless the payer named one.""",
+)
+async def get_order_status(
+    order_id: Annotated[int, Path(alias="orderId", ge=1, le=MAX_ID)],
+    client: ApiClientDep,
+    database: DatabaseDep,
+) -> Response:
+    async with database.transaction() as connection:
+        summary = await service.get_order_status(connection, client.client_id, order_id)
+    return json_response(OrderStatusList(orders=[status_item(summary)]))
+
+
+@router.post(
+    "/client/order/fulfillment",
+    response_model=FulfillmentResponse,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="Complete order - client mode",
+    description="""Completes an order that needs no user: paymentMethod `invoice`, `other` or `free`, or
+any prepaid order. It becomes `confirmed`, and a worker carries it to `processed` or `failed`; the
+`callbackUrl`, when given, is then called with GET and `fulfillmentStatus=success|failed` (and `orderId`),
+retried with back-off until it answers 2xx. Other payment methods need the user at a payment provider:
+`fulfillmentStatus` is `ERROR` with the reason in `errorMessage`, and the order stays `preliminary`.
+Completing an order again answers `OK` and changes nothing.""",
+)
+async def fulfil_order(
+    request: Request, body: FulfillmentRequest, client: ApiClientDep, database: DatabaseDep, now: NowDep
+) -> Response:
+    async with database.transaction() as connection:
+        outcome = await service.fulfil_order(
+            connection, client.client_id, body.order_id, body.callback_url, now
+        )
+    request.app.state.wakeups.notify(FULFILMENT_TOPIC)
+    answer = FulfillmentResponse(
+        fulfillment_status=outcome.status, order_id=outcome.order_id, error_message=outcome.error_message
+    )
+    return json_response(answer)

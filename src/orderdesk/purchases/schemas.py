@@ -1,0 +1,295 @@
+"""Wire models of the purchase API (`/capi/v1`), named as the original's JSON (camelCase).
+
+Requests keep the fields this service does not use (`extra="allow"`): they are stored with the order
+as the client sent them. Every string must be storable, and every number must fit its column.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from orderdesk.core.addresses import is_valid_email, normalize_register_mobile_number
+from orderdesk.purchases.models import (
+    REQUIRED_LINE_FIELDS,
+    FulfilmentStatus,
+    OrderStatus,
+    PaymentMethod,
+    ProductSpecType,
+)
+
+MAX_ID = 2**31 - 1
+"""Order, customer and product numbers are 32-bit integers in the database."""
+MAX_EPOCH_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z, the last instant a timestamp column holds."""
+
+
+def _unstorable_path(value: Any, path: str) -> str | None:
+    """Where in a JSON value a string holds NUL or a lone surrogate (neither can be stored)."""
+    if isinstance(value, str):
+        if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value):
+            return path or "$"
+        return None
+    children = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, child in children:
+        if isinstance(key, str) and _unstorable_path(key, path) is not None:
+            return path or "$"
+        where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        found = _unstorable_path(child, where)
+        if found is not None:
+            return found
+    return None
+
+
+def _absolute_http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(char.isspace() for char in value)
+    ):
+        raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
+    return value
+
+
+def _email(value: str) -> str:
+    if not is_valid_email(value):
+        raise PydanticCustomError("email_invalid", "Not a valid e-mail address.")
+    return value.strip()
+
+
+def _phone(value: str) -> str:
+    number = normalize_register_mobile_number(value)
+    if number is None:
+        raise PydanticCustomError("phone_invalid", "Not a valid phone number (+47… or eight digits).")
+    return number
+
+
+def _amount_json(value: Decimal) -> int | float:
+    """295.00 is written 295 as in the original's examples; 149.5 stays 149.5."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Name = Annotated[StrictStr, StringConstraints(max_length=200)]
+PostalCode = Annotated[StrictStr, StringConstraints(max_length=20)]
+LongText = Annotated[StrictStr, StringConstraints(max_length=500)]
+Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+ExternalOrderId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=40)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+"""Amounts are multiples of 0.01: a third decimal is refused, not rounded."""
+WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=float)]
+Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+EpochMillis = Annotated[StrictInt, Field(ge=0, le=MAX_EPOCH_MS)]
+Email = Annotated[StrictStr, StringConstraints(max_length=320), AfterValidator(_email)]
+Phone = Annotated[StrictStr, StringConstraints(max_length=32), AfterValidator(_phone)]
+CallbackUrl = Annotated[StrictStr, StringConstraints(max_length=2000), AfterValidator(_absolute_http_url)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+
+class Party(_Wire):
+    """The payer (always) or a line's receiver (when not the payer). A known customer is named by
+    `customerNumber`; anyone else needs `lastName` or `companyName`, and `emails` or `phoneNumbers`."""
+
+    customer_number: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = None
+    first_name: Name | None = None
+    middle_name: Name | None = None
+    last_name: Name | None = None
+    company_name: Name | None = None
+    postal_code: PostalCode | None = None
+    emails: list[Email] | None = Field(default=None, max_length=20)
+    phone_numbers: list[Phone] | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _identified(self) -> Party:
+        if self.customer_number is not None:
+            return self
+        if not (self.last_name or self.company_name):
+            raise ValueError("lastName or companyName is required unless customerNumber is given")
+        if not (self.emails or self.phone_numbers):
+            raise ValueError("emails or phoneNumbers is required unless customerNumber is given")
+        return self
+
+
+class ArticleDetail(_Wire):
+    company_code: Name | None = None
+    product: Code
+    article_ref: Name | None = None
+    article_desc: LongText | None = None
+    article_category: Name | None = None
+
+
+class OrderLine(_Wire):
+    """One line; which product fields are required depends on `productSpecType`."""
+
+    product_spec_type: ProductSpecType
+    product_spec_code: Code | None = None
+    product_spec_no: Number | None = None
+    product: Code | None = None
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
+    unit_price: Money | None = None
+    article_detail: ArticleDetail | None = None
+    receiver: Party | None = None
+
+    @model_validator(mode="after")
+    def _has_the_fields_of_its_type(self) -> OrderLine:
+        missing = [
+            name
+            for name in REQUIRED_LINE_FIELDS[self.product_spec_type]
+            if getattr(self, _snake(name)) is None
+        ]
+        if missing:
+            raise ValueError(f"{' and '.join(missing)} required for a {self.product_spec_type} line")
+        return self
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
+
+
+class RegisterOrderRequest(_Wire):
+    """`POST /v1/client/order`: a customer's purchase, registered as `preliminary`."""
+
+    external_order_id: ExternalOrderId | None = Field(
+        default=None, description="Your id of the order; a repeat returns the order first registered."
+    )
+    order_date: EpochMillis | None = Field(
+        default=None, description="When the order was placed, epoch milliseconds; now when left out."
+    )
+    payment_method: PaymentMethod
+    order_amount: Money
+    currency: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    recurring: StrictBool = False
+    prepaid: StrictBool = False
+    marketing_coupon_code: Name | None = None
+    marketing_coupon_number: Name | None = None
+    payer: Party
+    order_lines: list[OrderLine] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        where = _unstorable_path(data, "")
+        if where is not None:
+            raise PydanticCustomError(
+                "string_unstorable",
+                "{where}: strings cannot contain NUL characters or unpaired surrogates.",
+                {"where": where},
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _coupon_pair(self) -> RegisterOrderRequest:
+        if (self.marketing_coupon_code is None) != (self.marketing_coupon_number is None):
+            raise ValueError("marketingCouponCode and marketingCouponNumber go together")
+        return self
+
+
+class RegisteredOrder(BaseModel):
+    order_id: int = Field(serialization_alias="orderId")
+
+
+class OrderStatusItem(BaseModel):
+    order_id: int = Field(serialization_alias="orderId", description="ConnectID order id")
+    external_order_id: str | None = Field(serialization_alias="externalOrderId")
+    order_time: int = Field(serialization_alias="orderTime", description="Epoch milliseconds.")
+    order_status: OrderStatus = Field(serialization_alias="orderStatus")
+    order_amount: WireMoney = Field(serialization_alias="orderAmount")
+    customer_number: int | None = Field(serialization_alias="customerNumber")
+
+
+class OrderStatusList(BaseModel):
+    orders: list[OrderStatusItem]
+
+
+class OrderLineState(BaseModel):
+    product_id: str | None = Field(serialization_alias="productId")
+    description: str | None
+    invoice_number: int | None = Field(serialization_alias="invoiceNumber")
+    invoice_time: int | None = Field(serialization_alias="invoiceTime", description="Epoch milliseconds.")
+    invoice_line_amount: WireMoney | None = Field(serialization_alias="invoiceLineAmount")
+    invoice_status: str = Field(serialization_alias="invoiceStatus", description="notInvoiced, invoiced")
+    delivery_status: str = Field(
+        serialization_alias="deliveryStatus", description="waiting, delivered, cancelled"
+    )
+
+
+class OrderDetailsItem(BaseModel):
+    order_id: int = Field(serialization_alias="orderId")
+    external_order_id: str | None = Field(serialization_alias="externalOrderId")
+    order_time: int = Field(serialization_alias="orderTime")
+    order_status: OrderStatus = Field(serialization_alias="orderStatus")
+    order_amount: WireMoney = Field(serialization_alias="orderAmount")
+    order_lines: list[OrderLineState] = Field(serialization_alias="orderLines")
+
+
+class OrderDetailsList(BaseModel):
+    orders: list[OrderDetailsItem]
+
+
+class SearchOrderRequest(BaseModel):
+    """`POST /v1/order/status`: one of `orderId` or `externalOrderId`, never both."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(default=None, alias="orderId")
+    external_order_id: ExternalOrderId | None = Field(default=None, alias="externalOrderId")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SearchOrderRequest:
+        if (self.order_id is None) == (self.external_order_id is None):
+            raise ValueError("give orderId or externalOrderId, not both and not neither")
+        return self
+
+
+class FulfillmentRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] = Field(alias="orderId")
+    callback_url: CallbackUrl | None = Field(
+        default=None,
+        alias="callbackUrl",
+        description="Called with GET and `fulfillmentStatus=success|failed` once the outcome is known.",
+    )
+
+
+class FulfillmentResponse(BaseModel):
+    fulfillment_status: FulfilmentStatus = Field(serialization_alias="fulfillmentStatus")
+    order_id: int = Field(serialization_alias="orderId")
+    error_message: str | None = Field(serialization_alias="errorMessage")
+
+
+class CapiError(BaseModel):
+    """Errors of the purchase API: the kind of error and a message naming the field at fault."""
+
+    exception_type: str = Field(serialization_alias="exceptionType")
+    error_message: str = Field(serialization_alias="errorMessage")
+
+
+class OAuthErrorBody(BaseModel):
+    error: str
+    error_description: str

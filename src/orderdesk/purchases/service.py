@@ -1,0 +1,138 @@
+"""Use cases of purchase orders: register, read, complete by the fulfilment API, and a customer's
+view of their own orders. Functions take a connection and never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.purchases import repository
+from orderdesk.purchases.errors import OrderNotFound, UnknownClient
+from orderdesk.purchases.models import (
+    NO_USER_NEEDED,
+    CallbackState,
+    DeliveryStatus,
+    Fulfilment,
+    FulfilmentStatus,
+    InvoiceStatus,
+    LineState,
+    NewOrder,
+    OrderDetails,
+    OrderStatus,
+    OrderSummary,
+    PaymentMethod,
+    Registration,
+)
+
+FULFILMENT_TOPIC = "purchase-fulfilment"
+CALLBACK_TOPIC = "purchase-callbacks"
+
+
+async def register_order(
+    connection: AsyncConnection, client_id: str, order: NewOrder, now: datetime
+) -> Registration:
+    """Store a `preliminary` order. An externalOrderId the client used before returns the order
+    first registered with it and stores nothing (a retry after a lost answer is safe). UnknownClient
+    when the token's client is not in this database (tokens are checked by signature alone)."""
+    if not await repository.client_exists(connection, client_id):
+        raise UnknownClient()
+    order_id = await repository.insert_order(connection, client_id, order, now)
+    if order_id is not None:
+        return Registration(order_id=order_id, created=True)
+    assert order.external_order_id is not None  # only an external id can collide
+    existing = await repository.get_order_id_by_external(connection, client_id, order.external_order_id)
+    assert existing is not None
+    return Registration(order_id=existing, created=False)
+
+
+def _summary(row: Any) -> OrderSummary:
+    return OrderSummary(
+        order_id=row.order_id,
+        external_order_id=row.external_order_id,
+        order_time=row.order_time,
+        status=OrderStatus(row.status),
+        amount=Decimal(row.order_amount),
+        customer_number=row.customer_number,
+    )
+
+
+async def get_order_status(connection: AsyncConnection, client_id: str, order_id: int) -> OrderSummary:
+    """Raises OrderNotFound for an unknown order and for another client's."""
+    row = await repository.get_summary(connection, client_id, order_id)
+    if row is None:
+        raise OrderNotFound(f"No order {order_id} of this client.")
+    return _summary(row)
+
+
+async def fulfil_order(
+    connection: AsyncConnection, client_id: str, order_id: int, callback_url: str | None, now: datetime
+) -> Fulfilment:
+    """Complete a preliminary order that needs no user (invoice, other, free, or prepaid): it becomes
+    `confirmed` and the fulfilment worker processes it. Repeating the call for an order already
+    completed is OK and changes nothing but a callback URL not given before. Business refusals are an
+    ERROR answer; OrderNotFound for an order that is not the client's."""
+    order = await repository.get_order(connection, client_id, order_id, lock=True)
+    if order is None:
+        raise OrderNotFound(f"No order {order_id} of this client.")
+    status = OrderStatus(order.status)
+    if status is OrderStatus.FAILED:
+        return Fulfilment(FulfilmentStatus.ERROR, order_id, f"The order has failed: {order.failure_reason}")
+    if status is OrderStatus.PRELIMINARY:
+        method = PaymentMethod(order.payment_method)
+        if not (order.prepaid or method in NO_USER_NEEDED):
+            return Fulfilment(
+                FulfilmentStatus.ERROR,
+                order_id,
+                f"paymentMethod {method} needs the user at a payment provider; only invoice, other, free "
+                "and prepaid orders are completed by the fulfilment API.",
+            )
+        await repository.update_order(
+            connection,
+            order_id,
+            status=OrderStatus.CONFIRMED.value,
+            status_changed_at=now,
+            fulfilled_at=now,
+            callback_url=callback_url,
+        )
+        await Wakeups.announce(connection, FULFILMENT_TOPIC)
+        return Fulfilment(FulfilmentStatus.OK, order_id)
+    if callback_url is not None and order.callback_url is None:
+        values: dict[str, Any] = {"callback_url": callback_url}
+        if status is OrderStatus.PROCESSED:  # the outcome is known already: call back now
+            values.update(callback_state=CallbackState.PENDING.value, callback_due_at=now)
+        await repository.update_order(connection, order_id, **values)
+        await Wakeups.announce(connection, CALLBACK_TOPIC)
+    return Fulfilment(FulfilmentStatus.OK, order_id)
+
+
+async def list_customer_orders(connection: AsyncConnection, email: str) -> list[OrderSummary]:
+    """The orders of the customers whose e-mail is the user's, newest first (at most 1000)."""
+    return [_summary(row) for row in await repository.list_user_orders(connection, email)]
+
+
+async def search_customer_orders(
+    connection: AsyncConnection, email: str, *, order_id: int | None, external_order_id: str | None
+) -> list[OrderDetails]:
+    """One of the user's orders by id or by externalOrderId, with its lines; empty if none matches."""
+    rows = await repository.list_user_orders(
+        connection, email, order_id=order_id, external_order_id=external_order_id
+    )
+    summaries = [_summary(row) for row in rows]
+    lines: dict[int, list[LineState]] = {summary.order_id: [] for summary in summaries}
+    for line in await repository.lines_of(connection, lines):
+        lines[line.order_id].append(
+            LineState(
+                product_id=line.product or line.product_spec_code,
+                description=line.description,
+                invoice_number=line.invoice_number,
+                invoice_time=line.invoice_time,
+                line_amount=None if line.line_amount is None else Decimal(line.line_amount),
+                invoice_status=InvoiceStatus(line.invoice_status),
+                delivery_status=DeliveryStatus(line.delivery_status),
+            )
+        )
+    return [OrderDetails(summary, tuple(lines[summary.order_id])) for summary in summaries]

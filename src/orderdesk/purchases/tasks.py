@@ -1,0 +1,43 @@
+"""The worker loops of purchase orders: fulfilment processing and callbacks, built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from orderdesk.core.db import Database
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.worker import Loop
+from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.service import CALLBACK_TOPIC, FULFILMENT_TOPIC
+from orderdesk.settings import PurchaseSettings
+
+
+class PurchaseWorkers:
+    def __init__(
+        self, database: Database, settings: PurchaseSettings, clock: Callable[[], datetime], wakeups: Wakeups
+    ) -> None:
+        self.fulfilment = FulfilmentWorker(
+            database, wakeups, clock, batch=settings.fulfilment_batch, poll_seconds=settings.poll_seconds
+        )
+        self.callbacks = CallbackWorker(
+            database,
+            CallbackRules(
+                attempts=settings.callback_attempts,
+                retry_base_seconds=settings.callback_retry_base_seconds,
+                retry_max_seconds=settings.callback_retry_max_seconds,
+                lease_seconds=settings.callback_lease_seconds,
+                timeout_seconds=settings.callback_timeout_seconds,
+                poll_seconds=settings.poll_seconds,
+            ),
+            clock,
+        )
+        fulfilment_loop = Loop("purchase-fulfilment", self.fulfilment.step)
+        callback_loop = Loop("purchase-callbacks", self.callbacks.step)
+        wakeups.subscribe(FULFILMENT_TOPIC, fulfilment_loop.wake)
+        wakeups.subscribe(CALLBACK_TOPIC, callback_loop.wake)
+        self.loops = [fulfilment_loop, callback_loop]
+
+    async def aclose(self) -> None:
+        await self.callbacks.aclose()

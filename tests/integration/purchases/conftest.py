@@ -1,0 +1,44 @@
+"""The purchase API in-process, a registered client, the catalogue, and the workers stepped by hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from orderdesk.core.db import Database
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.processing import FulfilmentWorker
+from tests.conftest import Clock
+from tests.integration.purchases.api import Caller, load_catalog, register_caller
+
+
+@pytest.fixture
+async def caller(client: httpx.AsyncClient, database: Database) -> Caller:
+    await load_catalog(database)
+    return await register_caller(client, database)
+
+
+@pytest.fixture
+def fulfilment(database: Database, clock: Clock) -> FulfilmentWorker:
+    return FulfilmentWorker(database, Wakeups(), clock, batch=50, poll_seconds=1.0)
+
+
+@pytest.fixture
+async def callbacks(database: Database, clock: Clock) -> AsyncIterator[CallbackWorker]:
+    worker = CallbackWorker(
+        database,
+        CallbackRules(
+            attempts=3,
+            retry_base_seconds=10,
+            retry_max_seconds=60,
+            lease_seconds=30,
+            timeout_seconds=5,
+            poll_seconds=1,
+        ),
+        clock,
+    )
+    yield worker
+    await worker.aclose()
