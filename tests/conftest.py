@@ -201,3 +201,15 @@ def tokens(home: Path) -> Tokens:
 def auth(tokens: Tokens) -> dict[str, str]:
     """Headers of the default caller, the organisation `ttd`."""
     return tokens.bearer("ttd")
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Settings of an `orderdesk` process: none for SQLite (the file in its home), a fresh database of
+    its own for PostgreSQL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    from tests.processes import fresh_postgres_database
+
+    yield {"ORDERDESK_DATABASE_URL": await fresh_postgres_database(POSTGRES_URL, "serve")}

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest
+
 _TIMEOUT_SECONDS = 120
+_STARTUP_DEADLINE_SECONDS = 60.0
 
 
 def orderdesk_executable() -> str:
@@ -94,3 +101,54 @@ async def own_migrated_database(backend: str, base_postgres_url: str, tmp_path: 
     finally:
         await database.dispose()
     return url
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
+    """`orderdesk serve ARGS` on a free port; always stopped when the block ends."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = home / f"serve-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [orderdesk_executable(), "serve", "--port", str(port), *args],
+            env=orderdesk_env(home, env),
+            cwd=home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def wait_until_healthy(server: Server) -> dict[str, str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _STARTUP_DEADLINE_SECONDS
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        while True:
+            if server.process.poll() is not None:
+                pytest.fail(f"orderdesk serve exited early:\n{server.log.read_text()}")
+            try:
+                response = await http.get("/health")
+                if response.status_code == 200:
+                    health: dict[str, str] = response.json()
+                    return health
+            except httpx.TransportError:
+                pass
+            if loop.time() > deadline:
+                pytest.fail(f"orderdesk serve never became healthy:\n{server.log.read_text()}")
+            await asyncio.sleep(0.1)

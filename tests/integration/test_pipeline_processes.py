@@ -17,8 +17,14 @@ import pytest
 
 from tests.conftest import POSTGRES_URL
 from tests.factories.notifications import email_order, sms_order
-from tests.integration.test_serve_process import API, mint_token, serving, wait_until_healthy
-from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable
+from tests.integration.test_serve_process import API, mint_token
+from tests.processes import (
+    fresh_postgres_database,
+    orderdesk_env,
+    orderdesk_executable,
+    serving,
+    wait_until_healthy,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -5,90 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL
 from tests.factories.notifications import email_order, in_future
-from tests.processes import (
-    free_port,
-    fresh_postgres_database,
-    orderdesk_env,
-    orderdesk_executable,
-    run_orderdesk,
-)
+from tests.processes import run_orderdesk, serving, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 
 API = "/notifications/api/v1"
-_STARTUP_DEADLINE_SECONDS = 60.0
-SERVE_BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
-
-
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-@pytest.fixture(params=SERVE_BACKENDS)
-async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
-    """No setting for SQLite (the file in the home); a fresh database of its own for PostgreSQL."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    yield {"ORDERDESK_DATABASE_URL": await fresh_postgres_database(POSTGRES_URL, "serve")}
-
-
-@contextmanager
-def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
-    """`orderdesk serve ARGS` on a free port; always stopped when the block ends."""
-    home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = home / f"serve-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "serve", "--port", str(port), *args],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def wait_until_healthy(server: Server) -> dict[str, str]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _STARTUP_DEADLINE_SECONDS
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
-        while True:
-            if server.process.poll() is not None:
-                pytest.fail(f"orderdesk serve exited early:\n{server.log.read_text()}")
-            try:
-                response = await http.get("/health")
-                if response.status_code == 200:
-                    health: dict[str, str] = response.json()
-                    return health
-            except httpx.TransportError:
-                pass
-            if loop.time() > deadline:
-                pytest.fail(f"orderdesk serve never became healthy:\n{server.log.read_text()}")
-            await asyncio.sleep(0.1)
 
 
 def mint_token(home: Path, env: dict[str, str]) -> dict[str, str]:

@@ -89,6 +89,14 @@ def identity_key(payer: dict[str, Any]) -> str:
     return f"phone:{normalize_register_mobile_number(str(phones[0])) or phones[0]}"
 
 
+async def existing_customer(connection: AsyncConnection, payer: dict[str, Any]) -> int | None:
+    """The customer a payer already is, if any; nobody is created (for orders that failed)."""
+    number = payer.get("customerNumber")
+    if number is not None:
+        return int(number) if await repository.customer_exists(connection, number) else None
+    return await repository.find_customer(connection, identity_key(payer))
+
+
 async def customer_for(connection: AsyncConnection, payer: dict[str, Any], now: datetime) -> int:
     number = payer.get("customerNumber")
     if number is not None:
@@ -161,7 +169,8 @@ class FulfilmentWorker:
             checked = check_lines(lines, products, Decimal(order.order_amount))
             customer = await customer_for(connection, order.payer, now)
         except OrderRejected as rejected:
-            await self._fail(connection, order.order_id, lines, str(rejected)[:500], now, callback)
+            known = await existing_customer(connection, order.payer)
+            await self._fail(connection, order.order_id, lines, str(rejected)[:500], now, known, callback)
             return bool(callback)
         invoice = await repository.insert_invoice(
             connection, order.order_id, customer, Decimal(order.order_amount), order.currency, now
@@ -198,6 +207,7 @@ class FulfilmentWorker:
         lines: list[Any],
         reason: str,
         now: datetime,
+        customer: int | None,
         callback: dict[str, Any],
     ) -> None:
         _log.info("purchase_order_failed", order_id=order_id, reason=reason)
@@ -222,5 +232,6 @@ class FulfilmentWorker:
             status=OrderStatus.FAILED.value,
             status_changed_at=now,
             failure_reason=reason,
+            customer_number=customer,
             **callback,
         )

@@ -41,7 +41,7 @@ SUMMARY_COLUMNS = (
 
 
 async def insert_order(
-    connection: AsyncConnection, client_id: str, order: NewOrder, now: datetime
+    connection: AsyncConnection, client_id: str, order: NewOrder, customer_number: int | None, now: datetime
 ) -> int | None:
     """Store the order and its lines as `preliminary`; None (and nothing stored) when the client has
     an order with this externalOrderId already, also when another request stores it at this moment."""
@@ -60,6 +60,7 @@ async def insert_order(
             request=order.request,
             status=OrderStatus.PRELIMINARY.value,
             status_changed_at=now,
+            customer_number=customer_number,
             callback_attempts=0,
             created_at=now,
         )
@@ -203,6 +204,14 @@ async def customer_exists(connection: AsyncConnection, customer_number: int) -> 
         purchase_customer.c.customer_number == customer_number
     )
     return (await connection.execute(query)).first() is not None
+
+
+async def find_customer(connection: AsyncConnection, identity_key: str) -> int | None:
+    query = select(purchase_customer.c.customer_number).where(
+        purchase_customer.c.identity_key == identity_key
+    )
+    number: int | None = (await connection.execute(query)).scalar()
+    return number
 
 
 async def link_customer(connection: AsyncConnection, identity_key: str, values: dict[str, Any]) -> int:

@@ -40,7 +40,13 @@ async def register_order(
     when the token's client is not in this database (tokens are checked by signature alone)."""
     if not await repository.client_exists(connection, client_id):
         raise UnknownClient()
-    order_id = await repository.insert_order(connection, client_id, order, now)
+    # A payer named by a known customer number is that customer from the start, as in the original's
+    # examples; anyone else is linked or created when the order is processed.
+    named = order.payer.get("customerNumber")
+    customer = (
+        named if isinstance(named, int) and await repository.customer_exists(connection, named) else None
+    )
+    order_id = await repository.insert_order(connection, client_id, order, customer, now)
     if order_id is not None:
         return Registration(order_id=order_id, created=True)
     assert order.external_order_id is not None  # only an external id can collide

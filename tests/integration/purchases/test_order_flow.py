@@ -147,7 +147,7 @@ async def test_payer_with_an_unknown_customer_number__processed__failed(
     assert status["orderStatus"] == "failed"
 
 
-async def test_payer_with_a_known_customer_number__processed__linked_to_that_customer(
+async def test_payer_with_a_known_customer_number__that_customer_from_registration_on(
     client: httpx.AsyncClient, caller: Caller, fulfilment: FulfilmentWorker
 ) -> None:
     first = await register(client, caller, order_body())
@@ -156,7 +156,7 @@ async def test_payer_with_a_known_customer_number__processed__linked_to_that_cus
     number = (await order_status(client, caller, first))["customerNumber"]
 
     second = await register(client, caller, order_body(payer={"customerNumber": number}))
-    assert (await order_status(client, caller, second))["customerNumber"] is None
+    assert (await order_status(client, caller, second))["customerNumber"] == number
     await fulfil(client, caller, second)
     await fulfilment.step()
 

@@ -1,0 +1,94 @@
+"""The whole purchase flow against a real `orderdesk serve` (API and workers in one process), set
+up with the commands an operator types: `orderdesk products import` and `orderdesk clients add`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.http_stub import HttpStub, http_stub
+from tests.integration.purchases.api import CAPI, CATALOG, order_body
+from tests.processes import run_orderdesk, serving, wait_until_healthy
+
+pytestmark = pytest.mark.slow
+_DEADLINE_SECONDS = 30.0
+
+
+def orderdesk_json(home: Path, env: dict[str, str], *args: str) -> Any:
+    result = run_orderdesk(home, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+async def status_until(http: httpx.AsyncClient, order_id: int, wanted: str) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _DEADLINE_SECONDS
+    while True:
+        response = await http.get(f"{CAPI}/client/order/status/{order_id}")
+        assert response.status_code == 200, response.text
+        order: dict[str, Any] = response.json()["orders"][0]
+        if order["orderStatus"] == wanted or loop.time() > deadline:
+            return order
+        await asyncio.sleep(0.1)
+
+
+async def callbacks_until(stub: HttpStub, count: int) -> dict[str, str]:
+    """The fulfillmentStatus of each order called back, by order id."""
+    for _ in range(int(_DEADLINE_SECONDS * 10)):
+        if len(stub.requests) >= count:
+            break
+        await asyncio.sleep(0.1)
+    heard = [parse_qs(urlsplit(path).query) for path in stub.requests]
+    return {query["orderId"][0]: query["fulfillmentStatus"][0] for query in heard}
+
+
+async def test_serve__purchase_flow__processed_failed_called_back_and_throttled(
+    tmp_path: Path, database_env: dict[str, str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "products.json").write_text(json.dumps(CATALOG))
+    assert orderdesk_json(home, database_env, "products", "import", "products.json") == {"products": 4}
+    credentials = orderdesk_json(home, database_env, "clients", "add", "web shop")
+
+    with serving(home, database_env) as server, http_stub() as stub:
+        await wait_until_healthy(server)
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            granted = await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(credentials["client_id"], credentials["client_secret"]),
+            )
+            assert granted.status_code == 200, granted.text
+            http.headers["Authorization"] = f"Bearer {granted.json()['access_token']}"
+            unknown = [{"productSpecType": "product", "product": "NOPE"}]
+            good = (await http.post(f"{CAPI}/client/order", json=order_body())).json()["orderId"]
+            bad = (await http.post(f"{CAPI}/client/order", json=order_body(orderLines=unknown))).json()[
+                "orderId"
+            ]
+            assert (await status_until(http, good, "preliminary"))["orderStatus"] == "preliminary"
+
+            callback = stub.answer("/fulfilled")
+            for order_id in (good, bad):
+                answer = await http.post(
+                    f"{CAPI}/client/order/fulfillment", json={"orderId": order_id, "callbackUrl": callback}
+                )
+                assert answer.json()["fulfillmentStatus"] == "OK"
+            processed = await status_until(http, good, "processed")
+            failed = await status_until(http, bad, "failed")
+            heard = await callbacks_until(stub, 2)
+
+            await asyncio.sleep(1.0)  # a fresh per-second window
+            url = f"{CAPI}/client/order/status/{good}"
+            burst = await asyncio.gather(*(http.get(url) for _ in range(101)))
+
+    assert processed["orderStatus"] == "processed"
+    assert failed["orderStatus"] == "failed"
+    assert heard == {str(good): "success", str(bad): "failed"}
+    assert sorted(answer.status_code for answer in burst) == [200] * 100 + [429]
