@@ -68,9 +68,18 @@ def _absolute_http_url(value: str) -> str:
         parts is None
         or parts.scheme.lower() not in ("http", "https")
         or not parts.hostname
-        or any(char.isspace() for char in value)
+        # Control characters (NUL among them) and lone surrogates can be neither stored nor called.
+        or any(char.isspace() or not char.isprintable() for char in value)
     ):
         raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
+    return value
+
+
+def _storable_text(value: str) -> str:
+    if _unstorable_path(value, "") is not None:
+        raise PydanticCustomError(
+            "string_unstorable", "Strings cannot contain NUL characters or unpaired surrogates."
+        )
     return value
 
 
@@ -96,7 +105,10 @@ Name = Annotated[StrictStr, StringConstraints(max_length=200)]
 PostalCode = Annotated[StrictStr, StringConstraints(max_length=20)]
 LongText = Annotated[StrictStr, StringConstraints(max_length=500)]
 Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
-ExternalOrderId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=40)]
+ExternalOrderId = Annotated[
+    StrictStr, StringConstraints(min_length=1, max_length=40), AfterValidator(_storable_text)
+]
+"""Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 """Amounts are multiples of 0.01: a third decimal is refused, not rounded."""
 WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=float)]

@@ -7,12 +7,26 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
 from tests.integration.purchases.api import Caller, load_catalog, register_caller
+
+UNLIMITED = PurchaseSettings(rate_limit_per_second=1_000_000, rate_limit_per_minute=1_000_000)
+"""For tests that set up more orders than a client may register in a second."""
+
+
+@pytest.fixture
+async def unlimited(settings: Settings, database: Database, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update={"purchases": UNLIMITED}), clock=clock, database=database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield http
 
 
 @pytest.fixture
