@@ -18,7 +18,7 @@ from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.tables import contact_organization, contact_person
 from orderdesk.core.db import Database
 from orderdesk.purchases.clients import authenticate
-from orderdesk.purchases.tables import api_client
+from orderdesk.purchases.tables import api_client, purchase_product
 from tests.conftest import POSTGRES_URL
 from tests.contract.test_migrations import head_revision
 from tests.factories import contacts
@@ -383,3 +383,75 @@ async def test_clients_add__prints_id_and_secret__only_the_hash_is_stored(
         assert not await authenticate(connection, one["client_id"], two["client_secret"])
         stored = (await connection.execute(select(api_client.c.secret_hash))).scalars().all()
     assert all(one["client_secret"] not in value for value in stored)
+
+
+# ---- products import ------------------------------------------------------------------------------
+
+PRODUCTS = {
+    "products": [
+        {"productSpecType": "coupon", "productSpecCode": "DT", "productSpecNo": 3011, "unitPrice": 149},
+        {"productSpecType": "product", "product": "TOTE", "unitPrice": 99.5, "description": "Tote bag"},
+    ]
+}
+
+
+async def catalogue(database: Database) -> dict[str, tuple[str, str | None]]:
+    async with database.transaction() as connection:
+        rows = await connection.execute(
+            select(
+                purchase_product.c.catalog_key, purchase_product.c.unit_price, purchase_product.c.description
+            )
+        )
+        return {row.catalog_key: (str(row.unit_price), row.description) for row in rows}
+
+
+async def test_products_import__valid_file__prints_the_count_and_stores_the_catalogue(
+    cli_home: Path, tmp_path: Path, home_database: Database
+) -> None:
+    result = run_orderdesk(cli_home, "products", "import", str(write_json(tmp_path / "p.json", PRODUCTS)))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"products": 2}
+    assert await catalogue(home_database) == {
+        "coupon|DT|3011": ("149.00", None),
+        "product|TOTE": ("99.50", "Tote bag"),
+    }
+
+
+async def test_products_import__changed_price_imported_again__updated_in_place(
+    cli_home: Path, tmp_path: Path, home_database: Database
+) -> None:
+    run_orderdesk(cli_home, "products", "import", str(write_json(tmp_path / "p.json", PRODUCTS)))
+    changed = {"products": [{**PRODUCTS["products"][1], "unitPrice": 89}]}
+
+    result = run_orderdesk(cli_home, "products", "import", str(write_json(tmp_path / "q.json", changed)))
+
+    assert result.returncode == 0, result.stderr
+    assert (await catalogue(home_database))["product|TOTE"] == ("89.00", "Tote bag")
+    assert len(await catalogue(home_database)) == 2
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ({"productSpecType": "coupon", "productSpecCode": "DT", "unitPrice": 1}, "productSpecNo"),
+        (
+            {"productSpecType": "issue", "productSpecCode": "DT", "productSpecNo": 1, "unitPrice": 1},
+            "product",
+        ),
+        ({"productSpecType": "voucher", "product": "X", "unitPrice": 1}, "productSpecType"),
+        ({"productSpecType": "product", "product": "X", "unitPrice": 1.005}, "unitPrice"),
+        ({"productSpecType": "product", "product": "X"}, "unitPrice"),
+    ],
+)
+async def test_products_import__bad_entry__exits_2_names_it_and_imports_nothing(
+    cli_home: Path, tmp_path: Path, home_database: Database, entry: dict[str, Any], named: str
+) -> None:
+    document = {"products": [PRODUCTS["products"][1], entry]}
+
+    result = run_orderdesk(cli_home, "products", "import", str(write_json(tmp_path / "p.json", document)))
+
+    assert result.returncode == 2
+    assert "products.1" in result.stderr
+    assert named in result.stderr
+    assert await catalogue(home_database) == {}
