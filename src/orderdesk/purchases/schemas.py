@@ -111,7 +111,7 @@ ExternalOrderId = Annotated[
 """Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 """Amounts are multiples of 0.01: a third decimal is refused, not rounded."""
-WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=float)]
+WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=int | float)]
 Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
 EpochMillis = Annotated[StrictInt, Field(ge=0, le=MAX_EPOCH_MS)]
 Email = Annotated[StrictStr, StringConstraints(max_length=320), AfterValidator(_email)]

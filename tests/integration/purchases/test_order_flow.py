@@ -53,6 +53,7 @@ async def test_invoice_order__fulfilled__preliminary_confirmed_processed_and_cal
         await callbacks.step()
 
     assert processed["orderStatus"] == "processed"
+    assert type(processed["orderAmount"]) is int  # 149, as the original writes whole amounts
     assert isinstance(processed["customerNumber"], int)
     assert len(stub.requests) == 1
     assert callback_query(stub.requests[0]) == {"fulfillmentStatus": ["success"], "orderId": [str(order_id)]}
