@@ -103,6 +103,35 @@ async def own_migrated_database(backend: str, base_postgres_url: str, tmp_path: 
     return url
 
 
+@contextmanager
+def orderdesk_process(
+    home: Path, args: list[str], env: Mapping[str, str], log: Path, *, graceful: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`orderdesk ARGS` in the background, its output appended to `log`; stopped when the block ends,
+    with SIGTERM and a wait (`graceful`) or with SIGKILL."""
+    home.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [orderdesk_executable(), *args],
+            env=orderdesk_env(home, env),
+            cwd=home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if graceful:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        elif process.poll() is None:
+            process.kill()
+        process.wait()
+
+
 @dataclass
 class Server:
     base_url: str
@@ -113,26 +142,10 @@ class Server:
 @contextmanager
 def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
     """`orderdesk serve ARGS` on a free port; always stopped when the block ends."""
-    home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = home / f"serve-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "serve", "--port", str(port), *args],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with orderdesk_process(home, ["serve", "--port", str(port), *args], env, log) as process:
         yield Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def wait_until_healthy(server: Server) -> dict[str, str]:

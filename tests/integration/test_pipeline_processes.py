@@ -20,8 +20,7 @@ from tests.factories.notifications import email_order, sms_order
 from tests.integration.test_serve_process import API, mint_token
 from tests.processes import (
     fresh_postgres_database,
-    orderdesk_env,
-    orderdesk_executable,
+    orderdesk_process,
     serving,
     wait_until_healthy,
 )
@@ -40,24 +39,8 @@ NO_POLLING = {
 @contextmanager
 def working(home: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """`orderdesk worker`, stopped with SIGTERM when the block ends."""
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "worker.log").open("wb") as output:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "worker"],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with orderdesk_process(home, ["worker"], env, home / "worker.log") as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def until_sent(http: httpx.AsyncClient, order_id: str, channel: str, log: Path) -> None:

@@ -75,7 +75,7 @@ def parse_products(document: Any) -> list[ProductEntry]:
             errors.setdefault(where, []).append(item["msg"])
         raise InvalidInput(errors) from error
     problems = {
-        f"products.{index}": [f"{' and '.join(missing)} required for a {entry.product_spec_type} product"]
+        f"products.{index}": [f"{' and '.join(missing)} required for the {entry.product_spec_type} product"]
         for index, entry in enumerate(parsed.products)
         if (missing := entry.missing_fields())
     }

@@ -175,7 +175,8 @@ class OrderLine(_Wire):
             if getattr(self, _snake(name)) is None
         ]
         if missing:
-            raise ValueError(f"{' and '.join(missing)} required for a {self.product_spec_type} line")
+            article = "an" if self.product_spec_type.value[0] in "aeiou" else "a"
+            raise ValueError(f"{' and '.join(missing)} required for {article} {self.product_spec_type} line")
         return self
 
 
@@ -209,7 +210,7 @@ class RegisterOrderRequest(_Wire):
         if where is not None:
             raise PydanticCustomError(
                 "string_unstorable",
-                "{where}: strings cannot contain NUL characters or unpaired surrogates.",
+                "strings cannot contain NUL characters or unpaired surrogates (found at {where}).",
                 {"where": where},
             )
         return data

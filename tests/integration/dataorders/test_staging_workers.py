@@ -22,7 +22,7 @@ from orderdesk.dataorders.service import import_dataset, read_folder
 from orderdesk.settings import DataOrderSettings
 from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of, status_of
-from tests.processes import orderdesk_env, orderdesk_executable, own_migrated_database
+from tests.processes import orderdesk_process, own_migrated_database
 
 pytestmark = pytest.mark.slow
 _DEADLINE_SECONDS = 90.0
@@ -83,21 +83,8 @@ def worker(home: Path, database_url: str, log: Path, **extra: str) -> Iterator[s
         "ORDERDESK_LOG_FORMAT": "json",
         **extra,
     }
-    home.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "worker"],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with orderdesk_process(home, ["worker"], env, log, graceful=False) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 async def until(condition: object, *logs: Path) -> None:

@@ -27,7 +27,7 @@ from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
 from tests.integration.notifications.api import notifications, place, status
-from tests.processes import orderdesk_env, orderdesk_executable, own_migrated_database
+from tests.processes import orderdesk_process, own_migrated_database
 from tests.smtp_sink import SmtpSink
 
 BOUNCES = "bounces@orderdesk.test"
@@ -428,20 +428,8 @@ def worker(home: Path, database_url: str, sink: SmtpSink, **extra: str) -> Itera
         "ORDERDESK_LOG_FORMAT": "json",
         **extra,
     }
-    with (home / "worker.log").open("ab") as log:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "worker"],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with orderdesk_process(home, ["worker"], env, home / "worker.log", graceful=False) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 async def wait_for_succeeded(

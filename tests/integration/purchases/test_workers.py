@@ -33,7 +33,7 @@ from tests.integration.purchases.api import (
     register_caller,
 )
 from tests.integration.purchases.conftest import UNLIMITED
-from tests.processes import orderdesk_env, orderdesk_executable, own_migrated_database
+from tests.processes import orderdesk_process, own_migrated_database
 
 _DEADLINE_SECONDS = 60.0
 
@@ -46,9 +46,9 @@ async def count(database: Database, table: object, *conditions: object) -> int:
 
 
 async def statuses(database: Database) -> dict[str, int]:
-    query = select(purchase_order.c.status, func.count().label("count")).group_by(purchase_order.c.status)
+    query = select(purchase_order.c.status, func.count().label("number")).group_by(purchase_order.c.status)
     async with database.transaction() as connection:
-        return {row.status: row.count for row in (await connection.execute(query)).all()}
+        return {row.status: row.number for row in (await connection.execute(query)).all()}
 
 
 async def test_one_external_order_id_sent_at_once_many_times__one_order(
@@ -124,20 +124,8 @@ def worker_process(home: Path, database: Database, log: Path) -> Iterator[subpro
         # Callbacks a killed worker had leased are made again by the next one after this long.
         "ORDERDESK_PURCHASES_CALLBACK_LEASE_SECONDS": "2",
     }
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [orderdesk_executable(), "worker"],
-            env=orderdesk_env(home, env),
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with orderdesk_process(home, ["worker"], env, log, graceful=False) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 async def wait_for(database: Database, done: object, log: Path) -> dict[str, int]:
