@@ -4,7 +4,6 @@ product within its type, and the import (`orderdesk products import FILE`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints, ValidationError
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import upsert
 from orderdesk.core.errors import InvalidInput
+from orderdesk.purchases.fields import MAX_ID, Money
 from orderdesk.purchases.models import REQUIRED_LINE_FIELDS, ProductSpecType
 from orderdesk.purchases.tables import purchase_product
 
@@ -42,8 +42,8 @@ class ProductEntry(BaseModel):
     product_spec_type: ProductSpecType
     product: Code | None = None
     product_spec_code: Code | None = None
-    product_spec_no: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] | None = None
-    unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    product_spec_no: Annotated[StrictInt, Field(ge=0, le=MAX_ID)] | None = None
+    unit_price: Money
     description: Annotated[StrictStr, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] | None = None
 
     def missing_fields(self) -> list[str]:

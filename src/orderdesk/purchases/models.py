@@ -149,10 +149,3 @@ class NewOrder:
     payer: dict[str, object]
     request: dict[str, object]
     lines: tuple[NewLine, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    order_id: int
-    created: bool
-    """False when the client's externalOrderId was registered before: nothing was stored."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.addresses import normalize_register_mobile_number
@@ -21,6 +22,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases import repository
 from orderdesk.purchases.catalog import catalog_key
+from orderdesk.purchases.fields import MAX_AMOUNT
 from orderdesk.purchases.models import (
     CallbackState,
     DeliveryStatus,
@@ -31,8 +33,9 @@ from orderdesk.purchases.models import (
 from orderdesk.purchases.service import CALLBACK_TOPIC
 
 _log = structlog.get_logger(__name__)
-MAX_AMOUNT = Decimal("9999999999.99")
-"""The largest amount an invoice column holds."""
+
+
+MAX_PROCESSING_ERRORS = 5
 
 
 class OrderRejected(Exception):
@@ -89,6 +92,11 @@ def identity_key(payer: dict[str, Any]) -> str:
     return f"phone:{normalize_register_mobile_number(str(phones[0])) or phones[0]}"
 
 
+def _customer_order(order: Any) -> str:
+    """Orders sorted so: those that name their customer first (they create none), then by identity."""
+    return "" if order.payer.get("customerNumber") is not None else identity_key(order.payer)
+
+
 async def existing_customer(connection: AsyncConnection, payer: dict[str, Any]) -> int | None:
     """The customer a payer already is, if any; nobody is created (for orders that failed)."""
     number = payer.get("customerNumber")
@@ -141,15 +149,43 @@ class FulfilmentWorker:
             now = self._clock()
             lines = await repository.lines_to_check(connection, [order.order_id for order in orders])
             products = await repository.products_by_key(connection, (line_key(line) for line in lines))
-            calls_back = False
-            for order in orders:
+            calls_back = progressed = False
+            # In the order of the customers they may create: two workers then take the customers' unique
+            # keys in the same order and never wait on each other in a cycle (a deadlock).
+            for order in sorted(orders, key=_customer_order):
                 own = [line for line in lines if line.order_id == order.order_id]
-                calls_back |= await self._process(connection, order, own, products, now)
+                try:
+                    async with connection.begin_nested():
+                        calls_back |= await self._process(connection, order, own, products, now)
+                    progressed = True
+                except SQLAlchemyError as error:
+                    await self._set_aside(connection, order, error, now)
             if calls_back:
                 await Wakeups.announce(connection, CALLBACK_TOPIC)
         if calls_back:
             self._wakeups.notify(CALLBACK_TOPIC)
-        return 0.0
+        return 0.0 if progressed else self._poll_seconds
+
+    async def _set_aside(
+        self, connection: AsyncConnection, order: Any, error: Exception, now: datetime
+    ) -> None:
+        """An order the database refused (a value it cannot hold, say) must not hold up the others: it
+        goes to the back of the queue, and fails after MAX_PROCESSING_ERRORS such refusals."""
+        errors = order.processing_errors + 1
+        _log.error("purchase_order_processing_error", order_id=order.order_id, errors=errors, exc_info=error)
+        if errors < MAX_PROCESSING_ERRORS:
+            await repository.update_order(
+                connection, order.order_id, processing_errors=errors, status_changed_at=now
+            )
+            return
+        reason = f"The order could not be processed ({type(error).__name__})."
+        callback = (
+            {"callback_state": CallbackState.PENDING.value, "callback_due_at": now}
+            if order.callback_url
+            else {}
+        )
+        lines = await repository.lines_to_check(connection, [order.order_id])
+        await self._fail(connection, order.order_id, list(lines), reason, now, None, callback)
 
     async def _process(
         self,
@@ -231,6 +267,7 @@ class FulfilmentWorker:
             order_id,
             status=OrderStatus.FAILED.value,
             status_changed_at=now,
+            processing_errors=0,
             failure_reason=reason,
             customer_number=customer,
             **callback,

@@ -19,13 +19,11 @@ from limits.util import WindowStats
 from sqlalchemy import Float, case, delete, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import func as sql_func
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from orderdesk.core.db import Database
+from orderdesk.core.db import Database, insert_for
 from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
 
@@ -147,17 +145,18 @@ class _DatabaseStorage(Storage):
         key = _storage_key(key)
         table = purchase_rate_limit
         now = self._now()
-        insert = sqlite_insert if self._database.dialect == "sqlite" else postgresql_insert
-        statement = insert(table).values(key=key, hits=amount, expires_at=now + expiry)
-        ended = table.c.expires_at <= now
-        upsert = statement.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "hits": case((ended, statement.excluded.hits), else_=table.c.hits + statement.excluded.hits),
-                "expires_at": case((ended, statement.excluded.expires_at), else_=table.c.expires_at),
-            },
-        ).returning(table.c.hits, table.c.expires_at - now)
         async with self._connection() as connection:
+            statement = insert_for(connection, table).values(key=key, hits=amount, expires_at=now + expiry)
+            ended = table.c.expires_at <= now
+            upsert = statement.on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "hits": case(
+                        (ended, statement.excluded.hits), else_=table.c.hits + statement.excluded.hits
+                    ),
+                    "expires_at": case((ended, statement.excluded.expires_at), else_=table.c.expires_at),
+                },
+            ).returning(table.c.hits, table.c.expires_at - now)
             hits, seconds_left = (await connection.execute(upsert)).one()
         self._expiries[key] = time.time() + seconds_left
         await self._clean_up()

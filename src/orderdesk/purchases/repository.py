@@ -61,6 +61,7 @@ async def insert_order(
             status=OrderStatus.PRELIMINARY.value,
             status_changed_at=now,
             customer_number=customer_number,
+            processing_errors=0,
             callback_attempts=0,
             created_at=now,
         )
@@ -177,7 +178,7 @@ async def claim_confirmed(connection: AsyncConnection, limit: int) -> list[Any]:
     query = (
         select(purchase_order)
         .where(_order.status == OrderStatus.CONFIRMED.value)
-        .order_by(_order.fulfilled_at, _order.order_id)
+        .order_by(_order.status_changed_at, _order.order_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from orderdesk.core.addresses import is_valid_email, normalize_register_mobile_number
+from orderdesk.purchases.fields import MAX_ID, Money
 from orderdesk.purchases.models import (
     REQUIRED_LINE_FIELDS,
     FulfilmentStatus,
@@ -34,14 +35,23 @@ from orderdesk.purchases.models import (
     ProductSpecType,
 )
 
-MAX_ID = 2**31 - 1
-"""Order, customer and product numbers are 32-bit integers in the database."""
 MAX_EPOCH_MS = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z, the last instant a timestamp column holds."""
+MAX_DEPTH = 32
+"""How deeply the JSON of an order may nest (the order is stored as JSON and written back)."""
 
 
-def _unstorable_path(value: Any, path: str) -> str | None:
-    """Where in a JSON value a string holds NUL or a lone surrogate (neither can be stored)."""
+class _TooDeep(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _unstorable_path(value: Any, path: str, depth: int = 0) -> str | None:
+    """Where in a JSON value a string holds NUL or a lone surrogate (neither can be stored);
+    _TooDeep past MAX_DEPTH levels."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep(path or "$")
     if isinstance(value, str):
         if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value):
             return path or "$"
@@ -53,7 +63,7 @@ def _unstorable_path(value: Any, path: str) -> str | None:
         if isinstance(key, str) and _unstorable_path(key, path) is not None:
             return path or "$"
         where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
-        found = _unstorable_path(child, where)
+        found = _unstorable_path(child, where, depth + 1)
         if found is not None:
             return found
     return None
@@ -68,11 +78,20 @@ def _absolute_http_url(value: str) -> str:
         parts is None
         or parts.scheme.lower() not in ("http", "https")
         or not parts.hostname
+        or not _has_valid_port(parts)
         # Control characters (NUL among them) and lone surrogates can be neither stored nor called.
         or any(char.isspace() or not char.isprintable() for char in value)
     ):
         raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
     return value
+
+
+def _has_valid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - reading it validates it (a ValueError for "abc" or 99999)
+    except ValueError:
+        return False
+    return True
 
 
 def _storable_text(value: str) -> str:
@@ -84,7 +103,8 @@ def _storable_text(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    if not is_valid_email(value):
+    # Lower-casing may lengthen an address (İ becomes two characters): it must still fit its column.
+    if not is_valid_email(value) or len(value.strip().lower()) > 320:
         raise PydanticCustomError("email_invalid", "Not a valid e-mail address.")
     return value.strip()
 
@@ -109,8 +129,6 @@ ExternalOrderId = Annotated[
     StrictStr, StringConstraints(min_length=1, max_length=40), AfterValidator(_storable_text)
 ]
 """Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-"""Amounts are multiples of 0.01: a third decimal is refused, not rounded."""
 WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=int | float)]
 Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
 EpochMillis = Annotated[StrictInt, Field(ge=0, le=MAX_EPOCH_MS)]
@@ -206,7 +224,14 @@ class RegisterOrderRequest(_Wire):
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
-        where = _unstorable_path(data, "")
+        try:
+            where = _unstorable_path(data, "")
+        except _TooDeep as deep:
+            raise PydanticCustomError(
+                "too_deep",
+                "the JSON nests deeper than {depth} levels (at {where}).",
+                {"depth": MAX_DEPTH, "where": deep.path},
+            ) from None
         if where is not None:
             raise PydanticCustomError(
                 "string_unstorable",

@@ -25,16 +25,13 @@ from orderdesk.purchases.models import (
     OrderStatus,
     OrderSummary,
     PaymentMethod,
-    Registration,
 )
 
 FULFILMENT_TOPIC = "purchase-fulfilment"
 CALLBACK_TOPIC = "purchase-callbacks"
 
 
-async def register_order(
-    connection: AsyncConnection, client_id: str, order: NewOrder, now: datetime
-) -> Registration:
+async def register_order(connection: AsyncConnection, client_id: str, order: NewOrder, now: datetime) -> int:
     """Store a `preliminary` order. An externalOrderId the client used before returns the order
     first registered with it and stores nothing (a retry after a lost answer is safe). UnknownClient
     when the token's client is not in this database (tokens are checked by signature alone)."""
@@ -48,11 +45,11 @@ async def register_order(
     )
     order_id = await repository.insert_order(connection, client_id, order, customer, now)
     if order_id is not None:
-        return Registration(order_id=order_id, created=True)
+        return order_id
     assert order.external_order_id is not None  # only an external id can collide
     existing = await repository.get_order_id_by_external(connection, client_id, order.external_order_id)
     assert existing is not None
-    return Registration(order_id=existing, created=False)
+    return existing
 
 
 def _summary(row: Any) -> OrderSummary:

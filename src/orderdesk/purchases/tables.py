@@ -76,6 +76,8 @@ purchase_order = Table(
     Column("status", String(16), nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("failure_reason", String(500)),
+    # Times the database refused to store this order's processing (it is set aside, then failed).
+    Column("processing_errors", Integer, nullable=False, default=0),
     Column("customer_number", Integer, ForeignKey("purchase_customer.customer_number")),
     Column("fulfilled_at", UTCDateTime),
     Column("callback_url", String(2000)),

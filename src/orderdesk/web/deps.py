@@ -25,7 +25,7 @@ _platform = APIKeyHeader(
 )
 
 
-_user_bearer = HTTPBearer(
+user_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="UserBearer",
     description="A JWT naming the user in the claim `email` (`orderdesk token --user EMAIL`).",
@@ -53,7 +53,7 @@ def get_service_owner(
 
 
 def get_data_user(
-    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_user_bearer)]
+    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
 ) -> DataUser:
     """401 without a valid token, 403 when it names no user."""
     verifier: TokenVerifier = request.app.state.token_verifier

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("status_changed_at", UTCDateTime(), nullable=False),
         sa.Column("failure_reason", sa.String(500), nullable=True),
+        sa.Column("processing_errors", sa.Integer(), nullable=False),
         sa.Column("customer_number", sa.Integer(), nullable=True),
         sa.Column("fulfilled_at", UTCDateTime(), nullable=True),
         sa.Column("callback_url", sa.String(2000), nullable=True),

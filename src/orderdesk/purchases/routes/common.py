@@ -23,6 +23,7 @@ from orderdesk.core.errors import DomainError, InvalidInput
 from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
+from orderdesk.web.deps import user_bearer
 
 PREFIX = "/capi/v1"
 _log = structlog.get_logger(__name__)
@@ -30,11 +31,6 @@ _client_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ClientCredentials",
     description="An access token from `POST /oauth/token` (grant_type=client_credentials).",
-)
-_user_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="UserBearer",
-    description="A JWT naming the user in the claim `email` (`orderdesk token --user EMAIL`).",
 )
 
 _STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
@@ -106,14 +102,18 @@ def _error_response(error: Exception) -> Response | None:
 
 
 class CapiRoute(APIRoute):
-    """Answers errors in the purchase API's own shapes instead of the problem details of the rest of
-    orderdesk, and puts the caller's rate-limit headers on every answer, errors included."""
+    """Authenticates the caller and counts the call before anything else is read (a body that is not
+    even JSON counts too), answers errors in the purchase API's own shapes instead of the problem
+    details of the rest of orderdesk, and puts the caller's rate-limit headers on every answer to a
+    known caller, errors included. Paths under `/client/` are for clients, the others for users."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        for_clients = self.path.startswith(f"{PREFIX}/client/")
 
         async def route_handler(request: Request) -> Response:
             try:
+                await _identify(request, for_clients)
                 response = await handle(request)
             except Exception as error:
                 answer = _error_response(error)
@@ -141,32 +141,43 @@ def rate_limit_headers(decision: RateDecision) -> dict[str, str]:
     return headers
 
 
-async def _count_call(request: Request, caller: str) -> None:
+async def _identify(request: Request, for_clients: bool) -> None:
+    """Who calls (401 without a valid token; 403 for a user path whose token names no user), and one
+    more call of theirs counted (429 beyond the limit): clients per client id, users per e-mail."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    bearer = credentials.strip() if scheme.lower() == "bearer" else None
+    caller: ApiClient | DataUser
+    if for_clients:
+        caller = verifier.api_client(bearer=bearer)
+        key = f"client:{caller.client_id}"
+    else:
+        caller = verifier.data_user(bearer=bearer)
+        key = f"user:{caller.email.lower()}"
+    request.state.capi_caller = caller
     limiter: RateLimiter = request.app.state.purchase_rate_limiter
-    decision = await limiter.hit(caller)
+    decision = await limiter.hit(key)
     request.state.rate_limit = decision
     if not decision.allowed:
         raise RateLimited(f"Rate limit exceeded; try again in {decision.reset_seconds} s.")
 
 
-async def get_api_client(
-    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_client_bearer)]
+def get_api_client(
+    request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_client_bearer)]
 ) -> ApiClient:
-    """The calling client (401 without a valid access token), its call counted (429 beyond the limit)."""
-    verifier: TokenVerifier = request.app.state.token_verifier
-    client = verifier.api_client(bearer=bearer.credentials if bearer else None)
-    await _count_call(request, f"client:{client.client_id}")
-    return client
+    """The client CapiRoute identified (the bearer parameter documents the security scheme)."""
+    caller = request.state.capi_caller
+    assert isinstance(caller, ApiClient)
+    return caller
 
 
-async def get_customer_user(
-    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_user_bearer)]
+def get_customer_user(
+    request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
 ) -> DataUser:
-    """The logged-in user (401 without a valid token, 403 when it names none), calls counted per user."""
-    verifier: TokenVerifier = request.app.state.token_verifier
-    user = verifier.data_user(bearer=bearer.credentials if bearer else None)
-    await _count_call(request, f"user:{user.email.lower()}")
-    return user
+    """The user CapiRoute identified."""
+    caller = request.state.capi_caller
+    assert isinstance(caller, DataUser)
+    return caller
 
 
 def json_response(model: BaseModel) -> Response:
@@ -181,7 +192,12 @@ def _documented(description: str, model: type[BaseModel] = CapiError) -> dict[st
     return {"model": model, "description": description}
 
 
+RATE_HEADERS = {
+    "X-RateLimit-Remaining": {"description": "Calls left before a 429.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "Seconds until the limit resets.", "schema": {"type": "integer"}},
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "OK", "headers": RATE_HEADERS},
     400: _documented("The request is not valid; `errorMessage` names the field."),
     401: _documented("No valid access token (`invalid_token`).", OAuthErrorBody),
     429: _documented("Too many calls: 100 per second, 2000 per minute per caller."),
@@ -190,8 +206,4 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _documented("No such order of this client.")}
 NOT_A_USER: dict[int | str, dict[str, Any]] = {
     403: _documented("The token names no user (`insufficient_scope`).", OAuthErrorBody)
-}
-RATE_HEADERS = {
-    "X-RateLimit-Remaining": {"description": "Calls left before a 429.", "schema": {"type": "integer"}},
-    "X-RateLimit-Reset": {"description": "Seconds until the limit resets.", "schema": {"type": "integer"}},
 }

@@ -121,7 +121,10 @@ def _client_credentials(request: Request, parameters: dict[str, str]) -> tuple[s
         client_id, separator, secret = decoded.partition(":")
         if not separator:
             raise OAuthError(401, "invalid_client", "Malformed HTTP Basic credentials.")
-        return unquote(client_id), unquote(secret)
+        client_id, secret = unquote(client_id), unquote(secret)
+        if "\x00" in client_id or "\x00" in secret:
+            raise OAuthError(401, "invalid_client", "Malformed HTTP Basic credentials.")
+        return client_id, secret
     if not in_parameters:
         raise OAuthError(401, "invalid_client", "Client authentication is required.")
     return parameters.get("client_id", ""), parameters.get("client_secret", "")

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from orderdesk.purchases import service
+from orderdesk.purchases.fields import MAX_ID
 from orderdesk.purchases.models import NewLine, NewOrder, OrderSummary
 from orderdesk.purchases.routes.common import (
     ERRORS,
@@ -19,7 +20,6 @@ from orderdesk.purchases.routes.common import (
     json_response,
 )
 from orderdesk.purchases.schemas import (
-    MAX_ID,
     FulfillmentRequest,
     FulfillmentResponse,
     OrderStatusItem,
@@ -90,8 +90,8 @@ async def register_order(
     body: RegisterOrderRequest, client: ApiClientDep, database: DatabaseDep, now: NowDep
 ) -> Response:
     async with database.transaction() as connection:
-        registration = await service.register_order(connection, client.client_id, new_order(body, now), now)
-    return json_response(RegisteredOrder(order_id=registration.order_id))
+        order_id = await service.register_order(connection, client.client_id, new_order(body, now), now)
+    return json_response(RegisteredOrder(order_id=order_id))
 
 
 @router.get(
