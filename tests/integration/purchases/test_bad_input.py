@@ -422,3 +422,83 @@ async def test_wrong_method__405_in_the_capi_shape(
     assert_capi_error(response, 405, "MethodNotAllowedException", "Method Not Allowed")
     assert "POST" in response.headers["allow"]
     assert await stored(database) == (0, 0)
+
+
+# ---- found by review ------------------------------------------------------------------------------
+
+
+async def test_register__json_nested_past_32_levels__400_and_nothing_stored(
+    client: httpx.AsyncClient, caller: Caller, database: Database
+) -> None:
+    nested: Any = "deep"
+    for _ in range(300):
+        nested = {"inner": nested}
+
+    response = await client.post(
+        f"{CAPI}/client/order", json=order_body(extra=nested), headers=caller.headers
+    )
+
+    assert response.status_code == 400, response.text
+    assert "deeper than 32 levels" in response.json()["errorMessage"]
+    assert await stored(database) == (0, 0)
+
+
+@pytest.mark.parametrize("amount", ["149", "1E+2", " 12 "])
+async def test_register__amount_as_a_string__400_naming_orderAmount(
+    client: httpx.AsyncClient, caller: Caller, database: Database, amount: str
+) -> None:
+    response = await client.post(
+        f"{CAPI}/client/order", json=order_body(orderAmount=amount), headers=caller.headers
+    )
+
+    assert_bad_request(response, "orderAmount")
+    assert await stored(database) == (0, 0)
+
+
+@pytest.mark.parametrize("url", ["http://shop.example.com:abc/cb", "http://shop.example.com:99999999/cb"])
+async def test_fulfil__callback_url_with_a_bad_port__400_and_order_still_preliminary(
+    client: httpx.AsyncClient, caller: Caller, url: str
+) -> None:
+    order_id = await register(client, caller, order_body())
+
+    response = await client.post(
+        f"{CAPI}/client/order/fulfillment",
+        json={"orderId": order_id, "callbackUrl": url},
+        headers=caller.headers,
+    )
+
+    assert response.status_code == 400
+    assert "callbackUrl" in response.json()["errorMessage"]
+    assert (await status_of(client, caller, order_id)).json()["orders"][0]["orderStatus"] == "preliminary"
+
+
+async def test_register__email_longer_than_320_once_lower_cased__400_naming_emails(
+    client: httpx.AsyncClient, caller: Caller, database: Database
+) -> None:
+    email = '"' + "\u0130" * 300 + '"@example.no'  # İ lower-cases to two characters
+    payer = {"lastName": "Long", "emails": [email]}
+
+    response = await client.post(f"{CAPI}/client/order", json=order_body(payer=payer), headers=caller.headers)
+
+    assert_bad_request(response, "payer.emails[0]")
+    assert await stored(database) == (0, 0)
+
+
+async def test_register__malformed_json__counted_with_rate_limit_headers(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    headers = {**caller.headers, "Content-Type": "application/json"}
+    first = await client.post(f"{CAPI}/client/order", content=b"{not json", headers=headers)
+    second = await client.post(f"{CAPI}/client/order", content=b"{not json", headers=headers)
+
+    assert (first.status_code, second.status_code) == (400, 400)
+    assert int(second.headers["x-ratelimit-remaining"]) == int(first.headers["x-ratelimit-remaining"]) - 1
+
+
+async def test_token__nul_in_http_basic_credentials__401_invalid_client(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("a\x00b", "secret")
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

@@ -252,3 +252,16 @@ async def test_callback_server_never_answering__given_up_after_the_attempts(
 
     assert len(stub.requests) == 3  # the fixture's worker makes three attempts
     assert (await order_status(client, caller, order_id))["orderStatus"] == "processed"
+
+
+async def test_callback_url_with_a_query_of_its_own__kept_as_sent(
+    client: httpx.AsyncClient, caller: Caller, fulfilment: FulfilmentWorker, callbacks: CallbackWorker
+) -> None:
+    order_id = await register(client, caller, order_body())
+    with http_stub() as stub:
+        url = stub.answer("/cb")
+        await fulfil(client, caller, order_id, f"{url}?q=%ZZ&flag")
+        await fulfilment.step()
+        await callbacks.step()
+
+    assert stub.requests == [f"/cb?q=%ZZ&flag&fulfillmentStatus=success&orderId={order_id}"]

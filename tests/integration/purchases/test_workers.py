@@ -20,7 +20,7 @@ from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.processing import FulfilmentWorker
-from orderdesk.purchases.tables import purchase_invoice, purchase_order
+from orderdesk.purchases.tables import purchase_customer, purchase_invoice, purchase_order
 from tests.conftest import POSTGRES_URL, Clock, make_settings
 from tests.http_stub import http_stub
 from tests.integration.purchases.api import (
@@ -76,14 +76,20 @@ async def test_same_external_order_id_of_two_clients__two_orders(
     assert first != second
 
 
-async def test_two_fulfilment_workers_racing__each_order_processed_once(
+async def test_two_fulfilment_workers_racing__each_order_processed_once_each_customer_made_once(
     unlimited: httpx.AsyncClient,
     caller: Caller,
     database: Database,
     migrated_database: tuple[str, Database],
     clock: Clock,
 ) -> None:
-    orders = [await register(unlimited, caller, order_body()) for _ in range(120)]
+    # 30 new customers, met in a different order from batch to batch: workers that created them in
+    # the order met would wait on each other's customers (a deadlock on PostgreSQL).
+    payers = [
+        {"lastName": f"Payer {index * 7 % 30}", "emails": [f"p{index * 7 % 30}@example.com"]}
+        for index in range(120)
+    ]
+    orders = [await register(unlimited, caller, order_body(payer=payer)) for payer in payers]
     for order_id in orders:
         await fulfil(unlimited, caller, order_id)
     # A second engine stands for a second worker process on the same database.
@@ -104,6 +110,8 @@ async def test_two_fulfilment_workers_racing__each_order_processed_once(
 
     assert await statuses(database) == {"processed": 120}
     assert await count(database, purchase_invoice) == 120
+    assert await count(database, purchase_customer) == 30
+    assert await count(database, purchase_order, purchase_order.c.processing_errors > 0) == 0
 
 
 @pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
