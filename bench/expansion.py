@@ -39,7 +39,7 @@ def _org(index: int) -> str:
     return f"{800_000_000 + index:09d}"
 
 
-async def _load_register(database: Database, half: int) -> None:
+async def load_register(database: Database, half: int) -> None:
     persons = [Person(_nin(i), name=f"Person {i}", email=f"person{i}@example.com") for i in range(half)]
     organizations = [
         Organization(_org(i), name=f"Org {i}", emails=[f"post{i}@example.org"]) for i in range(half)
@@ -49,7 +49,7 @@ async def _load_register(database: Database, half: int) -> None:
         await contacts.upsert_organizations(connection, organizations)
 
 
-async def _register(database: Database, half: int) -> None:
+async def register_order(database: Database, half: int) -> None:
     recipients = [Recipient(national_identity_number=_nin(i)) for i in range(half)] + [
         Recipient(organization_number=_org(i)) for i in range(half)
     ]
@@ -68,7 +68,7 @@ async def _register(database: Database, half: int) -> None:
         )
 
 
-async def _expand(database: Database, checker: SendConditionChecker) -> None:
+async def expand_order(database: Database, checker: SendConditionChecker) -> None:
     async with database.transaction() as connection:
         [claim] = await queue.claim_due_orders(
             connection, now=datetime.now(UTC), limit=1, lease=timedelta(minutes=10)
@@ -113,10 +113,10 @@ async def run(recipients: int = 100_000, rounds: int = 3) -> Comparison:
     ours: list[float] = []
     baseline: list[float] = []
     try:
-        await _load_register(database, recipients // 2)
+        await load_register(database, recipients // 2)
         for _ in range(rounds):
-            await _register(database, recipients // 2)
-            ours.append(recipients / await timed(lambda: _expand(database, checker)))
+            await register_order(database, recipients // 2)
+            ours.append(recipients / await timed(lambda: expand_order(database, checker)))
             baseline.append(recipients / await timed(lambda: _copy_baseline(database, recipients)))
             async with database.transaction() as connection:
                 await connection.execute(delete(notification_email))

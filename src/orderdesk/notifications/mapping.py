@@ -12,6 +12,7 @@ from orderdesk.notifications.models import (
     NotificationSummary,
     Order,
     OrderRequest,
+    OrderState,
     Recipient,
     RecipientLookup,
     SmsStatus,
@@ -125,7 +126,7 @@ def order_url(base_url: str, order_id: object) -> str:
     return f"{base_url.rstrip('/')}{API_PREFIX}/orders/{order_id}"
 
 
-def _base_fields(order: Order) -> dict[str, object]:
+def _base_fields(order: Order | OrderState) -> dict[str, object]:
     return {
         "id": order.id,
         "creator": order.creator,
@@ -169,7 +170,7 @@ def order_ext(order: Order, base_url: str) -> NotificationOrderExt:
     )
 
 
-def order_with_status_ext(order: Order, base_url: str) -> NotificationOrderWithStatusExt:
+def order_with_status_ext(order: Order | OrderState, base_url: str) -> NotificationOrderWithStatusExt:
     url = order_url(base_url, order.id)
     status = order.processing_status.v1
     summary = None

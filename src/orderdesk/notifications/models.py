@@ -325,6 +325,27 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderState:
+    """An order without its recipients and templates: what a status read shows. Reading it costs
+    the same for an order of ten recipients as for one of a hundred thousand."""
+
+    id: OrderId
+    creator: Creator
+    senders_reference: str | None
+    requested_send_time: datetime
+    created: datetime
+    notification_channel: NotificationChannel
+    ignore_reservation: bool | None
+    resource_id: str | None
+    resource_action: str | None
+    condition_endpoint: str | None
+    processing_status: OrderProcessingStatus
+    status_changed_at: datetime
+    email: ChannelSummary
+    sms: ChannelSummary
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationResult:
     """One generated notification as the status endpoints show it."""
 

@@ -21,6 +21,7 @@ from orderdesk.notifications.models import (
     Order,
     OrderId,
     OrderProcessingStatus,
+    OrderState,
     Recipient,
     SendingTimePolicy,
     SmsStatus,
@@ -83,6 +84,25 @@ async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creato
     )
     row = result.first()
     return order_from_row(row) if row is not None else None
+
+
+_STATE_COLUMNS = [
+    column
+    for column in notification_order.c
+    if column.name not in ("recipients", "email_template", "sms_template")
+]
+
+
+async def get_order_state(connection: AsyncConnection, order_id: UUID, creator: Creator) -> OrderState | None:
+    """The order's status and counters, one primary-key lookup that leaves the recipient list
+    (as large as the order) unread."""
+    result = await connection.execute(
+        select(*_STATE_COLUMNS).where(
+            notification_order.c.id == order_id, notification_order.c.creator == creator
+        )
+    )
+    row = result.first()
+    return OrderState(**_state_fields(row)) if row is not None else None
 
 
 async def list_orders_by_senders_reference(
@@ -188,26 +208,33 @@ def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
     return {"senderNumber": template.sender_number, "body": template.body}
 
 
+def _state_fields(row: Row[Any]) -> dict[str, Any]:
+    """The fields an Order shares with its OrderState."""
+    return {
+        "id": OrderId(row.id),
+        "creator": Creator(row.creator),
+        "senders_reference": row.senders_reference,
+        "requested_send_time": row.requested_send_at,
+        "created": row.created_at,
+        "notification_channel": NotificationChannel(row.notification_channel),
+        "ignore_reservation": row.ignore_reservation,
+        "resource_id": row.resource_id,
+        "resource_action": row.resource_action,
+        "condition_endpoint": row.condition_endpoint,
+        "processing_status": OrderProcessingStatus(row.processing_status),
+        "status_changed_at": row.status_changed_at,
+        "email": ChannelSummary(generated=row.email_generated, succeeded=row.email_succeeded),
+        "sms": ChannelSummary(generated=row.sms_generated, succeeded=row.sms_succeeded),
+    }
+
+
 def order_from_row(row: Row[Any]) -> Order:
     return Order(
-        id=OrderId(row.id),
-        creator=Creator(row.creator),
-        senders_reference=row.senders_reference,
-        requested_send_time=row.requested_send_at,
-        created=row.created_at,
-        notification_channel=NotificationChannel(row.notification_channel),
+        **_state_fields(row),
         sending_time_policy=SendingTimePolicy(row.sending_time_policy),
-        ignore_reservation=row.ignore_reservation,
-        resource_id=row.resource_id,
-        resource_action=row.resource_action,
-        condition_endpoint=row.condition_endpoint,
         recipients=[Recipient.from_json(item) for item in row.recipients],
         email_template=email_template_from_json(row.email_template),
         sms_template=sms_template_from_json(row.sms_template),
-        processing_status=OrderProcessingStatus(row.processing_status),
-        status_changed_at=row.status_changed_at,
-        email=ChannelSummary(generated=row.email_generated, succeeded=row.email_succeeded),
-        sms=ChannelSummary(generated=row.sms_generated, succeeded=row.sms_succeeded),
     )
 
 

@@ -181,7 +181,7 @@ async def get_order_status(
 ) -> Response:
     try:
         async with database.transaction() as connection:
-            order = await service.get_order(connection, Creator(owner.org), order_id)
+            order = await service.get_order_state(connection, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
     return _json(mapping.order_with_status_ext(order, str(request.base_url)))

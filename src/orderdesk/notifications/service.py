@@ -22,6 +22,7 @@ from orderdesk.notifications.models import (
     OrderId,
     OrderProcessingStatus,
     OrderRequest,
+    OrderState,
     Recipient,
     RecipientLookup,
     RecipientLookupStatus,
@@ -90,6 +91,14 @@ async def get_order(connection: AsyncConnection, creator: Creator, order_id: UUI
     if order is None:
         raise OrderNotFound()
     return order
+
+
+async def get_order_state(connection: AsyncConnection, creator: Creator, order_id: UUID) -> OrderState:
+    """The creator's order without its recipients (a status read); OrderNotFound as get_order."""
+    state = await repository.get_order_state(connection, order_id, creator)
+    if state is None:
+        raise OrderNotFound()
+    return state
 
 
 async def find_orders(connection: AsyncConnection, creator: Creator, senders_reference: str) -> list[Order]:
