@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Set up and run orderdesk with nothing but Python 3.11+: `python3 dev.py run` or `python3 dev.py test`.
+"""Set up and run orderdesk with nothing but Python 3.11+: `python3 dev.py run`, `python3 dev.py test`
+or `python3 dev.py bench`.
 
 Makes a virtual environment in .venv, installs the project into it (again whenever pyproject.toml
-changes), then runs the service or the test suite. Extra arguments go to `orderdesk serve` or pytest.
+changes), then runs the service, the test suite or the benchmarks. Extra arguments go to
+`orderdesk serve`, pytest or `python -m bench` (benchmark names).
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ def ensure_environment() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "bench"):
         print(__doc__)
         return 2
     ensure_environment()
     command, rest = argv[0], argv[1:]
     if command == "run":
         return subprocess.call([str(BIN / "orderdesk"), "serve", *rest], cwd=ROOT)
+    if command == "bench":
+        return subprocess.call([str(BIN / "python"), "-m", "bench", *rest], cwd=ROOT)
     for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
         failed = subprocess.call([str(BIN / check[0]), *check[1:]], cwd=ROOT)
         if failed:

@@ -55,6 +55,8 @@ class Comparison:
     notes: str = ""
     others: tuple[Baseline, ...] = ()
     """Baselines beyond the first; the target, if any, is held against the first alone."""
+    at_most: float | None = None
+    """For figures where lower is better (latency): the largest ratio allowed; `target` is then None."""
 
     @property
     def ratio(self) -> float:
@@ -63,12 +65,41 @@ class Comparison:
     def ratio_to(self, other: Baseline) -> float:
         return statistics.median(self.ours) / statistics.median(other.values)
 
+    @property
+    def wanted(self) -> str:
+        if self.target is not None:
+            return f"≥ {self.target}x"
+        if self.at_most is not None:
+            return f"≤ {self.at_most}x"
+        return "—"
+
+    @property
+    def verdict(self) -> str:
+        if self.target is not None:
+            return "meets" if self.ratio >= self.target else "MISSES"
+        if self.at_most is not None:
+            return "meets" if self.ratio <= self.at_most else "MISSES"
+        return "recorded"
+
+    def summary_row(self) -> str:
+        """A line of the table at the top of BENCHMARKS.md."""
+        ours = f"{statistics.median(self.ours):,.0f} {self.unit}"
+        baseline = f"{statistics.median(self.baseline):,.0f} {self.unit}"
+        return (
+            f"| {self.title} | {ours} | {baseline} ({self.baseline_name}) | {self.ratio:.2f}x "
+            f"| {self.wanted} | {self.verdict} |"
+        )
+
     def markdown(self) -> str:
-        if self.target is None:
+        if self.target is None and self.at_most is None:
             verdict_line = f"Ratio {self.ratio:.2f}x (recorded; no target ratio)."
+        elif self.target is not None:
+            verdict_line = f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {self.verdict})."
         else:
-            verdict = "meets" if self.ratio >= self.target else "MISSES"
-            verdict_line = f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {verdict})."
+            verdict_line = (
+                f"Ratio **{self.ratio:.2f}x**, lower is better "
+                f"(target at most {self.at_most}x: {self.verdict})."
+            )
         rows = [
             f"### {self.title}",
             "",

@@ -47,6 +47,18 @@ class Growth:
     points: list[Point]
     plot: Path
 
+    def summary_row(self) -> str:
+        first, last = self.points[0], self.points[-1]
+        flat = last.read_median_ms / first.read_median_ms
+        linear = last.rows_per_second / first.rows_per_second
+        return (
+            f"| Growth {first.notifications:,} → {last.notifications:,} notifications "
+            f"| status read {last.read_median_ms:.2f} ms, fan-out {last.rows_per_second:,.0f} rows/s "
+            f"| at {first.notifications:,}: {first.read_median_ms:.2f} ms, "
+            f"{first.rows_per_second:,.0f} rows/s "
+            f"| read {flat:.2f}x, fan-out rate {linear:.2f}x | flat (1x), linear | plotted |"
+        )
+
     def markdown(self) -> str:
         first, last = self.points[0], self.points[-1]
         rows = [

@@ -25,7 +25,7 @@ from tempfile import TemporaryDirectory
 import aiosmtplib
 import httpx
 
-from bench.common import Comparison, fresh_database, postgres_url
+from bench.common import Baseline, Comparison, fresh_database, postgres_url
 from orderdesk.core.db import Database
 from orderdesk.notifications import queue, service
 from orderdesk.notifications.conditions import SendConditionChecker
@@ -50,6 +50,10 @@ from tests.processes import (
 )
 
 CONNECTIONS = 4
+NOTIFY_JOB_ROWS = 100_000
+NOTIFY_JOB_SECONDS = 600
+"""GOV.UK Notify's published figure: about ten minutes to send a job of 100 000 rows."""
+END_TO_END_AIM_SECONDS = 120
 
 
 @contextmanager
@@ -219,12 +223,15 @@ async def end_to_end(count: int = 100_000) -> Comparison:
         title=f"One order of {count:,} e-mail recipients, from POST to every notification Succeeded",
         unit="messages/s",
         ours=[count / elapsed],
-        baseline=[count / alone],
-        baseline_name="aiosmtplib alone, same sink",
-        target=None,
+        baseline=[NOTIFY_JOB_ROWS / NOTIFY_JOB_SECONDS],
+        baseline_name="GOV.UK Notify's published ~10 min per 100,000-row job",
+        # Under 2 minutes for 100 000 messages is 5x Notify's rate.
+        target=NOTIFY_JOB_SECONDS / END_TO_END_AIM_SECONDS,
+        others=(Baseline("aiosmtplib alone, same sink", [count / alone]),),
         notes=(
             f"orderdesk took **{elapsed:.0f} s** (POST, expansion, dispatch over SMTP, results written);"
-            f" aiosmtplib alone needs {alone:.0f} s to push as many messages. Aim: under 120 s."
+            f" aiosmtplib alone needs {alone:.0f} s to push as many messages. Aim: under"
+            f" {END_TO_END_AIM_SECONDS} s on this 2-core machine (the target ratio against Notify's rate)."
         ),
     )
 

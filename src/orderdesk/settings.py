@@ -22,7 +22,9 @@ class DatabaseSettings(BaseSettings):
     model_config = _group("ORDERDESK_DATABASE_")
 
     url: str | None = None
-    pool_size: int = Field(default=10, ge=1)
+    pool_size: int = Field(default=20, ge=1)
+    """Connections kept open per process (as many again may be opened for a burst, then closed): enough
+    for the requests one process serves at once, or every request would open a connection."""
     echo: bool = False
 
 

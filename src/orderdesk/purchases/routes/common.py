@@ -162,7 +162,7 @@ async def _identify(request: Request, for_clients: bool) -> None:
         raise RateLimited(f"Rate limit exceeded; try again in {decision.reset_seconds} s.")
 
 
-def get_api_client(
+async def get_api_client(
     request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_client_bearer)]
 ) -> ApiClient:
     """The client CapiRoute identified (the bearer parameter documents the security scheme)."""
@@ -171,7 +171,7 @@ def get_api_client(
     return caller
 
 
-def get_customer_user(
+async def get_customer_user(
     request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
 ) -> DataUser:
     """The user CapiRoute identified."""
