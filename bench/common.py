@@ -7,9 +7,22 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from orderdesk.core.db import Database
 from orderdesk.migrations import runner
+from orderdesk.notifications import queue, service
+from orderdesk.notifications.conditions import SendConditionChecker
+from orderdesk.notifications.expansion import ExpansionRules
+from orderdesk.notifications.models import (
+    Creator,
+    EmailTemplate,
+    NotificationChannel,
+    OrderId,
+    OrderRequest,
+    Recipient,
+)
+from orderdesk.notifications.processing import process_order
 from tests.processes import fresh_postgres_database
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/orderdesk_bench"
@@ -25,6 +38,39 @@ async def fresh_database(suffix: str) -> tuple[str, Database]:
     database = Database.from_url(url, pool_size=10)
     await runner.upgrade(database)
     return url, database
+
+
+async def expanded_email_order(database: Database, recipients: int, org: str = "bench") -> OrderId:
+    """An e-mail order of `org`, registered and expanded into `recipients` notifications by the code
+    a worker runs (so that a benchmark starts from notifications waiting to be sent)."""
+    request = OrderRequest(
+        notification_channel=NotificationChannel.EMAIL,
+        recipients=[Recipient(email_address=f"r{index}@example.com") for index in range(recipients)],
+        email_template=EmailTemplate("bench@example.com", "Benchmark", "A message from the benchmark."),
+    )
+    now = datetime.now(UTC)
+    async with database.transaction() as connection:
+        registration = await service.register_order(
+            connection,
+            Creator(org),
+            request,
+            now=now,
+            defaults=service.OrderDefaults("bench@example.com", "bench"),
+        )
+        [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=10))
+    checker = SendConditionChecker(10)
+    try:
+        await process_order(
+            database,
+            claim,
+            now=now,
+            rules=ExpansionRules(),
+            checker=checker,
+            condition_retry_delay=timedelta(0),
+        )
+    finally:
+        await checker.aclose()
+    return registration.order_id
 
 
 async def timed(action: Callable[[], Awaitable[object]]) -> float:

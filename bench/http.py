@@ -26,7 +26,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -38,24 +37,13 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from bench import baseline_app
-from bench.common import Comparison, fresh_database
+from bench.common import Comparison, expanded_email_order, fresh_database
 from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_service_owner_token
 from orderdesk.core.db import Database
 from orderdesk.core.logging import configure_logging
 from orderdesk.migrations import runner
-from orderdesk.notifications import queue, service
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.expansion import ExpansionRules
-from orderdesk.notifications.models import (
-    Creator,
-    EmailTemplate,
-    NotificationChannel,
-    OrderRequest,
-    Recipient,
-)
-from orderdesk.notifications.processing import process_order
 from orderdesk.settings import Settings
 from tests.processes import free_port, orderdesk_env, orderdesk_executable
 
@@ -338,36 +326,7 @@ def _token(home: Path) -> str:
 
 
 async def _order(database: Database, recipients: int) -> UUID:
-    """An e-mail order of ORG, registered and expanded into `recipients` notifications by the code a
-    worker runs (the servers run without workers)."""
-    request = OrderRequest(
-        notification_channel=NotificationChannel.EMAIL,
-        recipients=[Recipient(email_address=f"r{index}@example.com") for index in range(recipients)],
-        email_template=EmailTemplate("bench@example.com", "Benchmark", "A message from the benchmark."),
-    )
-    now = datetime.now(UTC)
-    async with database.transaction() as connection:
-        registration = await service.register_order(
-            connection,
-            Creator(ORG),
-            request,
-            now=now,
-            defaults=service.OrderDefaults("bench@example.com", "bench"),
-        )
-        [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=10))
-    checker = SendConditionChecker(10)
-    try:
-        await process_order(
-            database,
-            claim,
-            now=now,
-            rules=ExpansionRules(),
-            checker=checker,
-            condition_retry_delay=timedelta(0),
-        )
-    finally:
-        await checker.aclose()
-    return registration.order_id
+    return await expanded_email_order(database, recipients, ORG)
 
 
 async def _expect_generated(base_url: str, token: str, order_id: UUID, count: int) -> None:

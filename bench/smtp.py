@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -25,21 +25,12 @@ from tempfile import TemporaryDirectory
 import aiosmtplib
 import httpx
 
-from bench.common import Baseline, Comparison, fresh_database, postgres_url
+from bench.common import Baseline, Comparison, expanded_email_order, fresh_database, postgres_url
 from orderdesk.core.db import Database
-from orderdesk.notifications import queue, service
-from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message
-from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import (
     Channel,
-    Creator,
-    EmailTemplate,
-    NotificationChannel,
-    OrderRequest,
-    Recipient,
 )
-from orderdesk.notifications.processing import process_order
 from orderdesk.notifications.providers.smtp import SmtpProvider
 from tests.processes import (
     free_port,
@@ -113,38 +104,8 @@ async def aiosmtplib_alone(port: int, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def _order_with_notifications(database: Database, count: int) -> None:
-    request = OrderRequest(
-        notification_channel=NotificationChannel.EMAIL,
-        recipients=[Recipient(email_address=f"r{index}@example.com") for index in range(count)],
-        email_template=EmailTemplate("bench@example.com", "Benchmark", "A message from the benchmark."),
-    )
-    now = datetime.now(UTC)
-    async with database.transaction() as connection:
-        await service.register_order(
-            connection,
-            Creator("bench"),
-            request,
-            now=now,
-            defaults=service.OrderDefaults("b@example.com", "b"),
-        )
-        [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=10))
-    checker = SendConditionChecker(10)
-    try:
-        await process_order(
-            database,
-            claim,
-            now=now,
-            rules=ExpansionRules(),
-            checker=checker,
-            condition_retry_delay=timedelta(0),
-        )
-    finally:
-        await checker.aclose()
-
-
 async def orderdesk_dispatch(database: Database, port: int, count: int) -> float:
-    await _order_with_notifications(database, count)
+    await expanded_email_order(database, count)
     provider = SmtpProvider(
         host="127.0.0.1", port=port, clock=lambda: datetime.now(UTC), connections=CONNECTIONS
     )

@@ -92,6 +92,27 @@ def identity_key(payer: dict[str, Any]) -> str:
     return f"phone:{normalize_register_mobile_number(str(phones[0])) or phones[0]}"
 
 
+def _callback(order: Any, now: datetime) -> dict[str, Any]:
+    """What makes the order's callback due now that its outcome is known (nothing without a URL)."""
+    return (
+        {"callback_state": CallbackState.PENDING.value, "callback_due_at": now} if order.callback_url else {}
+    )
+
+
+def _line_outcome(line_id: int, invoice: int | None, checked: CheckedLine | None) -> dict[str, Any]:
+    """A line as processing leaves it: invoiced and delivered, or (without a check) not invoiced and
+    cancelled."""
+    return {
+        "line_id": line_id,
+        "product_id": checked.product_id if checked else None,
+        "description": checked.description if checked else None,
+        "line_amount": checked.amount if checked else None,
+        "invoice_number": invoice,
+        "invoice_status": (InvoiceStatus.INVOICED if checked else InvoiceStatus.NOT_INVOICED).value,
+        "delivery_status": (DeliveryStatus.DELIVERED if checked else DeliveryStatus.CANCELLED).value,
+    }
+
+
 def _customer_order(order: Any) -> str:
     """Orders sorted so: those that name their customer first (they create none), then by identity."""
     return "" if order.payer.get("customerNumber") is not None else identity_key(order.payer)
@@ -149,11 +170,14 @@ class FulfilmentWorker:
             now = self._clock()
             lines = await repository.lines_to_check(connection, [order.order_id for order in orders])
             products = await repository.products_by_key(connection, (line_key(line) for line in lines))
+            lines_of: dict[int, list[Any]] = {}
+            for line in lines:
+                lines_of.setdefault(line.order_id, []).append(line)
             calls_back = progressed = False
             # In the order of the customers they may create: two workers then take the customers' unique
             # keys in the same order and never wait on each other in a cycle (a deadlock).
             for order in sorted(orders, key=_customer_order):
-                own = [line for line in lines if line.order_id == order.order_id]
+                own = lines_of.get(order.order_id, [])
                 try:
                     async with connection.begin_nested():
                         calls_back |= await self._process(connection, order, own, products, now)
@@ -212,19 +236,7 @@ class FulfilmentWorker:
             connection, order.order_id, customer, Decimal(order.order_amount), order.currency, now
         )
         await repository.update_lines(
-            connection,
-            [
-                {
-                    "line_id": line.line_id,
-                    "product_id": line.product_id,
-                    "description": line.description,
-                    "line_amount": line.amount,
-                    "invoice_number": invoice,
-                    "invoice_status": InvoiceStatus.INVOICED.value,
-                    "delivery_status": DeliveryStatus.DELIVERED.value,
-                }
-                for line in checked
-            ],
+            connection, [_line_outcome(line.line_id, invoice, line) for line in checked]
         )
         await repository.update_order(
             connection,
@@ -247,21 +259,7 @@ class FulfilmentWorker:
         callback: dict[str, Any],
     ) -> None:
         _log.info("purchase_order_failed", order_id=order_id, reason=reason)
-        await repository.update_lines(
-            connection,
-            [
-                {
-                    "line_id": line.id,
-                    "product_id": None,
-                    "description": None,
-                    "line_amount": None,
-                    "invoice_number": None,
-                    "invoice_status": InvoiceStatus.NOT_INVOICED.value,
-                    "delivery_status": DeliveryStatus.CANCELLED.value,
-                }
-                for line in lines
-            ],
-        )
+        await repository.update_lines(connection, [_line_outcome(line.id, None, None) for line in lines])
         await repository.update_order(
             connection,
             order_id,

@@ -289,16 +289,18 @@ async def claim_callbacks(
         .with_for_update(skip_locked=True)
     )
     rows = (await connection.execute(query)).all()
-    claimed = []
-    for row in rows:
-        lease = str(uuid.uuid4())
-        await connection.execute(
-            update(purchase_order)
-            .where(_order.order_id == row.order_id, _order.callback_state == CallbackState.PENDING.value)
-            .values(callback_lease=lease, callback_due_at=until)
+    if not rows:
+        return []
+    lease = str(uuid.uuid4())  # one lease for the claim: written in one statement
+    await connection.execute(
+        update(purchase_order)
+        .where(
+            _order.order_id.in_([row.order_id for row in rows]),
+            _order.callback_state == CallbackState.PENDING.value,
         )
-        claimed.append((row.order_id, row.callback_url, row.status, lease, row.callback_attempts))
-    return claimed
+        .values(callback_lease=lease, callback_due_at=until)
+    )
+    return [(row.order_id, row.callback_url, row.status, lease, row.callback_attempts) for row in rows]
 
 
 async def record_callback(connection: AsyncConnection, order_id: int, lease: str, **values: Any) -> bool:
