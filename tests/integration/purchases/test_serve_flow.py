@@ -18,6 +18,9 @@ from tests.processes import run_orderdesk, serving, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 _DEADLINE_SECONDS = 30.0
+_PER_SECOND = 20
+"""The server's per-second limit here: a burst one over it completes well within its second on a
+busy machine (101 calls under the default 100 did not always), and the polls stay below it."""
 
 
 def orderdesk_json(home: Path, env: dict[str, str], *args: str) -> Any:
@@ -57,7 +60,8 @@ async def test_serve__purchase_flow__processed_failed_called_back_and_throttled(
     assert orderdesk_json(home, database_env, "products", "import", "products.json") == {"products": 4}
     credentials = orderdesk_json(home, database_env, "clients", "add", "web shop")
 
-    with serving(home, database_env) as server, http_stub() as stub:
+    env = {**database_env, "ORDERDESK_PURCHASES_RATE_LIMIT_PER_SECOND": str(_PER_SECOND)}
+    with serving(home, env) as server, http_stub() as stub:
         await wait_until_healthy(server)
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             granted = await http.post(
@@ -86,9 +90,9 @@ async def test_serve__purchase_flow__processed_failed_called_back_and_throttled(
 
             await asyncio.sleep(1.0)  # a fresh per-second window
             url = f"{CAPI}/client/order/status/{good}"
-            burst = await asyncio.gather(*(http.get(url) for _ in range(101)))
+            burst = await asyncio.gather(*(http.get(url) for _ in range(_PER_SECOND + 1)))
 
     assert processed["orderStatus"] == "processed"
     assert failed["orderStatus"] == "failed"
     assert heard == {str(good): "success", str(bad): "failed"}
-    assert sorted(answer.status_code for answer in burst) == [200] * 100 + [429]
+    assert sorted(answer.status_code for answer in burst) == [200] * _PER_SECOND + [429]
