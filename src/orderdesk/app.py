@@ -30,7 +30,7 @@ from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
 from orderdesk.settings import Settings
-from orderdesk.web import problems
+from orderdesk.web import problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.workers import Workers
 
@@ -144,7 +144,8 @@ def _tidy_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problems.tidy_openapi(generate())
+            document = security.add_security_to_openapi(app, generate())
+            app.openapi_schema = problems.tidy_openapi(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -23,8 +23,9 @@ class DatabaseSettings(BaseSettings):
 
     url: str | None = None
     pool_size: int = Field(default=20, ge=1)
-    """Connections kept open per process (as many again may be opened for a burst, then closed): enough
-    for the requests one process serves at once, or every request would open a connection."""
+    """Connections kept open per process for transactions (as many again may be opened for a burst,
+    then closed): enough for the requests one process serves at once, or every request would open a
+    connection. On PostgreSQL single-statement reads (status reads) keep a pool of this size besides."""
     echo: bool = False
 
 

@@ -227,6 +227,32 @@ def test_openapi_document__validation_errors__documented_as_400_problems_only(
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
+def test_openapi_document__notification_operations__accept_a_bearer_token_or_a_platform_token(
+    contract_app: FastAPI,
+) -> None:
+    """The notification API reads its credentials itself (orderdesk.web.security), so the document
+    must still say what Swagger UI's Authorize dialog offers."""
+    document = _openapi(contract_app)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["type"] == "http"
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["APIKeyHeader"] == {
+        **schemes["APIKeyHeader"],
+        "in": "header",
+        "name": "PlatformAccessToken",
+    }
+    notification_operations = [
+        operation
+        for path, operations in document["paths"].items()
+        if path.startswith("/notifications/api/v1/orders")
+        for operation in operations.values()
+    ]
+    assert len(notification_operations) == 9
+    for operation in notification_operations:
+        assert operation["security"] == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+    assert "security" not in document["paths"]["/health"]["get"]
+
+
 def test_docs__swagger_ui__answers_200(contract_app: FastAPI) -> None:
     async def fetch() -> httpx.Response:
         transport = httpx.ASGITransport(app=contract_app)

@@ -156,7 +156,7 @@ async def get_orders(
     owner: ServiceOwnerDep,
     senders_reference: Annotated[Reference, Query(alias="sendersReference", min_length=1)],
 ) -> Response:
-    async with database.transaction() as connection:
+    async with database.read() as connection:
         orders = await service.find_orders(connection, Creator(owner.org), senders_reference)
     base = str(request.base_url)
     body = NotificationOrderListExt(
@@ -169,7 +169,7 @@ async def get_order(
     request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
 ) -> Response:
     try:
-        async with database.transaction() as connection:
+        async with database.read() as connection:
             order = await service.get_order(connection, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
@@ -180,8 +180,7 @@ async def get_order_status(
     request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
 ) -> Response:
     try:
-        async with database.transaction() as connection:
-            order = await service.get_order_state(connection, Creator(owner.org), order_id)
+        order = await service.get_order_state(database, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
     return _json(mapping.order_with_status_ext(order, str(request.base_url)))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.contacts import repository as contacts
 from orderdesk.contacts.models import Organization, Person
+from orderdesk.core.db import Database
 from orderdesk.notifications import repository
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
@@ -93,9 +94,9 @@ async def get_order(connection: AsyncConnection, creator: Creator, order_id: UUI
     return order
 
 
-async def get_order_state(connection: AsyncConnection, creator: Creator, order_id: UUID) -> OrderState:
+async def get_order_state(database: Database, creator: Creator, order_id: UUID) -> OrderState:
     """The creator's order without its recipients (a status read); OrderNotFound as get_order."""
-    state = await repository.get_order_state(connection, order_id, creator)
+    state = await repository.get_order_state(database, order_id, creator)
     if state is None:
         raise OrderNotFound()
     return state

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
@@ -20,7 +18,6 @@ from sqlalchemy import Float, case, delete, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import func as sql_func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from orderdesk.core.db import Database, insert_for
@@ -145,7 +142,7 @@ class _DatabaseStorage(Storage):
         key = _storage_key(key)
         table = purchase_rate_limit
         now = self._now()
-        async with self._connection() as connection:
+        async with self._database.autocommit() as connection:
             statement = insert_for(connection, table).values(key=key, hits=amount, expires_at=now + expiry)
             ended = table.c.expires_at <= now
             upsert = statement.on_conflict_do_update(
@@ -167,7 +164,7 @@ class _DatabaseStorage(Storage):
         statement = select(table.c.hits).where(
             table.c.key == _storage_key(key), table.c.expires_at > self._now()
         )
-        async with self._connection() as connection:
+        async with self._database.autocommit() as connection:
             hits = (await connection.execute(statement)).scalar()
         return int(hits or 0)
 
@@ -179,13 +176,13 @@ class _DatabaseStorage(Storage):
         table = purchase_rate_limit
         now = self._now()
         statement = select(table.c.expires_at - now).where(table.c.key == key, table.c.expires_at > now)
-        async with self._connection() as connection:
+        async with self._database.autocommit() as connection:
             seconds_left = (await connection.execute(statement)).scalar()
         return time.time() + float(seconds_left or 0.0)
 
     async def check(self) -> bool:
         try:
-            async with self._connection() as connection:
+            async with self._database.autocommit() as connection:
                 await connection.execute(select(1))
         except SQLAlchemyError:
             return False
@@ -193,13 +190,13 @@ class _DatabaseStorage(Storage):
 
     async def reset(self) -> int | None:
         self._expiries.clear()
-        async with self._connection() as connection:
+        async with self._database.autocommit() as connection:
             return (await connection.execute(delete(purchase_rate_limit))).rowcount
 
     async def clear(self, key: str) -> None:
         key = _storage_key(key)
         self._expiries.pop(key, None)
-        async with self._connection() as connection:
+        async with self._database.autocommit() as connection:
             await connection.execute(delete(purchase_rate_limit).where(purchase_rate_limit.c.key == key))
 
     async def _clean_up(self) -> None:
@@ -214,7 +211,7 @@ class _DatabaseStorage(Storage):
         # not wait on (or deadlock with) each other. SQLite has one writer and needs no such clause.
         ended = select(table.c.key).where(table.c.expires_at <= self._now()).with_for_update(skip_locked=True)
         try:
-            async with self._connection() as connection:
+            async with self._database.autocommit() as connection:
                 await connection.execute(delete(table).where(table.c.key.in_(ended)))
         except SQLAlchemyError as error:
             _log.warning("rate_limit_cleanup_failed", error=str(error))
@@ -224,11 +221,6 @@ class _DatabaseStorage(Storage):
         if self._database.dialect == "sqlite":
             return sql_cast((sql_func.julianday("now") - 2440587.5) * 86400.0, Float)
         return sql_cast(sql_func.extract("epoch", sql_func.statement_timestamp()), Float)
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection]:
-        async with self._database.engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _storage_key(key: str) -> str:

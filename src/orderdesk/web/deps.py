@@ -9,23 +9,25 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orderdesk.auth.principals import DataUser, ServiceOwner
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.db import Database
+from orderdesk.web import security
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    description="A JWT with the scope `altinn:serviceowner/notifications.create` and the claim "
-    "`urn:altinn:org` naming the organisation (`orderdesk token --org ORG`).",
-)
-_platform = APIKeyHeader(
-    name="PlatformAccessToken",
-    auto_error=False,
-    description="A Platform Access Token whose issuer is the organisation "
-    "(`orderdesk token --platform --org ORG`).",
-)
+PLATFORM_TOKEN_HEADER = "PlatformAccessToken"
+
+_SERVICE_OWNER_SCHEMES = {
+    "HTTPBearer": security.bearer_scheme(
+        "A JWT with the scope `altinn:serviceowner/notifications.create` and the claim "
+        "`urn:altinn:org` naming the organisation (`orderdesk token --org ORG`)."
+    ),
+    "APIKeyHeader": security.header_scheme(
+        PLATFORM_TOKEN_HEADER,
+        "A Platform Access Token whose issuer is the organisation (`orderdesk token --platform --org ORG`).",
+    ),
+}
 
 
 user_bearer = HTTPBearer(
@@ -45,14 +47,16 @@ async def get_now(request: Request) -> datetime:
     return now
 
 
-async def get_service_owner(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    platform: Annotated[str | None, Depends(_platform)],
-) -> ServiceOwner:
-    """401 without a valid token, 403 without the notifications scope or an organisation."""
+@security.documents_security(_SERVICE_OWNER_SCHEMES)
+async def get_service_owner(request: Request) -> ServiceOwner:
+    """401 without a valid token, 403 without the notifications scope or an organisation.
+
+    The headers are read here, not by FastAPI's security classes (see orderdesk.web.security)."""
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.service_owner(bearer=bearer.credentials if bearer else None, platform=platform)
+    return verifier.service_owner(
+        bearer=security.bearer_token(request),
+        platform=security.header_value(request, PLATFORM_TOKEN_HEADER),
+    )
 
 
 async def get_data_user(
