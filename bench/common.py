@@ -103,6 +103,8 @@ class Comparison:
     """Baselines beyond the first; the target, if any, is held against the first alone."""
     at_most: float | None = None
     """For figures where lower is better (latency): the largest ratio allowed; `target` is then None."""
+    shortfall: str = ""
+    """Why orderdesk stays below the target, as its profiles showed: said in the row if it misses."""
 
     @property
     def ratio(self) -> float:
@@ -127,24 +129,44 @@ class Comparison:
             return "meets" if self.ratio <= self.at_most else "MISSES"
         return "recorded"
 
+    @property
+    def missed_by(self) -> str:
+        """How far the ratio is from its target, when it misses: empty otherwise."""
+        if self.verdict != "MISSES":
+            return ""
+        if self.target is not None:
+            return f"{(1 - self.ratio / self.target) * 100:.0f}% short of {self.target}x"
+        assert self.at_most is not None
+        return f"{(self.ratio / self.at_most - 1) * 100:.0f}% over {self.at_most}x"
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict, and for a miss by how much and why."""
+        if not self.missed_by:
+            return self.verdict
+        why = f": {self.shortfall}" if self.shortfall else ""
+        return f"MISSES, {self.missed_by}{why}"
+
     def summary_row(self) -> str:
         """A line of the table at the top of BENCHMARKS.md."""
         ours = f"{statistics.median(self.ours):,.0f} {self.unit}"
         baseline = f"{statistics.median(self.baseline):,.0f} {self.unit}"
         return (
             f"| {self.title} | {ours} | {baseline} ({self.baseline_name}) | {self.ratio:.2f}x "
-            f"| {self.wanted} | {self.verdict} |"
+            f"| {self.wanted} | {self.verdict_text} |"
         )
 
     def markdown(self) -> str:
         if self.target is None and self.at_most is None:
             verdict_line = f"Ratio {self.ratio:.2f}x (recorded; no target ratio)."
         elif self.target is not None:
-            verdict_line = f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {self.verdict})."
+            verdict_line = (
+                f"Ratio **{self.ratio:.2f}x** (target at least {self.target}x: {self.verdict_text})."
+            )
         else:
             verdict_line = (
                 f"Ratio **{self.ratio:.2f}x**, lower is better "
-                f"(target at most {self.at_most}x: {self.verdict})."
+                f"(target at most {self.at_most}x: {self.verdict_text})."
             )
         rows = [
             f"### {self.title}",

@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _log = structlog.get_logger(__name__)
@@ -40,6 +41,17 @@ class Wakeups:
             await connection.execute(
                 text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
             )
+
+    @staticmethod
+    async def announce_committed(connection: AsyncConnection, topic: str) -> None:
+        """Tell workers in other processes about work already committed, on a connection in
+        autocommit: should the database fail now, the work is stored all the same and the workers
+        find it at their next poll, so the caller is not told of the failure (a client told of one
+        would place its order again)."""
+        try:
+            await Wakeups.announce(connection, topic)
+        except SQLAlchemyError as error:
+            _log.warning("wakeup_announce_failed", topic=topic, error=str(error))
 
     async def listen(self, database_url: str, stopping: asyncio.Event) -> None:
         """Relay PostgreSQL notifications to the local events until `stopping` is set; reconnects."""

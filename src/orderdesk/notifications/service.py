@@ -56,7 +56,8 @@ async def register_order(
     now: datetime,
     defaults: OrderDefaults,
 ) -> Registration:
-    """Validate and store a new order as Registered.
+    """Validate and store a new order as Registered: it reads, then writes one row, so the caller
+    may run it outside a transaction (an order intake does).
 
     Recipients given by national identity number or organisation number are looked up in the
     contact register at once, so the caller learns about reserved or unknown recipients; the order is
