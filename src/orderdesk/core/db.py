@@ -68,19 +68,14 @@ def create_engine(
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    if autocommit:
-        engine = create_async_engine(
-            url,
-            echo=echo,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_recycle=RECYCLE_SECONDS,
-            isolation_level="AUTOCOMMIT",
-        )
-    else:
-        engine = create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS
-        )
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0 if autocommit else pool_size,
+        pool_recycle=RECYCLE_SECONDS,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
+    )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
 
