@@ -107,6 +107,15 @@ async def _copy_baseline(database: Database, count: int) -> None:
         await bulk_insert(connection, notification_email, rows)
 
 
+EXPANSION_SHORTFALL = (
+    "the COPY is one step of orderdesk's expansion: before it, all 100,000 recipients are read from"
+    " the contact register (persons and organisations by their numbers), checked against the"
+    " reservation and address rules and built into rows in Python, and after it the order is"
+    " updated; on the 2 cores PostgreSQL and that Python work compete"
+)
+"""Why the expansion could fall below 0.4x, said only if a run does."""
+
+
 async def run(recipients: int = 100_000, rounds: int = 3) -> Comparison:
     _url, database = await fresh_database("expansion")
     checker = SendConditionChecker(10)
@@ -131,4 +140,5 @@ async def run(recipients: int = 100_000, rounds: int = 3) -> Comparison:
         baseline=baseline,
         baseline_name="COPY of as many rows",
         target=0.4,
+        shortfall=EXPANSION_SHORTFALL,
     )
