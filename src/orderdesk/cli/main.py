@@ -23,6 +23,7 @@ from orderdesk.auth.tokens import (
 from orderdesk.contacts.service import import_contacts
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.heap import freeze_startup_heap
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 
@@ -112,6 +113,7 @@ def serve(
     asyncio.run(_migrate(settings))
     typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
     application = create_app(settings, run_workers=not no_worker)
+    freeze_startup_heap()
     uvicorn.run(application, host=host, port=port, proxy_headers=True, log_config=None)
 
 
@@ -135,6 +137,7 @@ def worker() -> None:
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
         await workers.start()
+        freeze_startup_heap()
         typer.echo(f"orderdesk worker: database {_redacted(settings.database_url)}")
         try:
             await stop.wait()
