@@ -13,14 +13,21 @@ from collections import defaultdict
 from typing import Any
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Insert, Select, func, literal_column, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _log = structlog.get_logger(__name__)
 CHANNEL = "orderdesk_work"
 _RECONNECT_SECONDS = 2.0
+
+
+def announced(insert: Insert, topic: str) -> Select[Any]:
+    """`insert`, made to tell workers in other processes in the same statement (PostgreSQL only): a
+    data-modifying CTE whose `pg_notify` is delivered when the row commits and only if it does, in
+    one round trip where the INSERT and the announcement took two."""
+    placed = insert.returning(literal_column("1")).cte("placed")
+    return select(func.pg_notify(CHANNEL, topic)).select_from(placed)
 
 
 class Wakeups:
@@ -41,17 +48,6 @@ class Wakeups:
             await connection.execute(
                 text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
             )
-
-    @staticmethod
-    async def announce_committed(connection: AsyncConnection, topic: str) -> None:
-        """Tell workers in other processes about work already committed, on a connection in
-        autocommit: should the database fail now, the work is stored all the same and the workers
-        find it at their next poll, so the caller is not told of the failure (a client told of one
-        would place its order again)."""
-        try:
-            await Wakeups.announce(connection, topic)
-        except SQLAlchemyError as error:
-            _log.warning("wakeup_announce_failed", topic=topic, error=str(error))
 
     async def listen(self, database_url: str, stopping: asyncio.Event) -> None:
         """Relay PostgreSQL notifications to the local events until `stopping` is set; reconnects."""

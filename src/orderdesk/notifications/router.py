@@ -74,13 +74,12 @@ async def _register(
     owner: ServiceOwnerDep,
     order: OrderRequest,
 ) -> Response:
-    # Registering writes one row, atomic as a statement: no transaction around it (its BEGIN and
-    # COMMIT were two of an intake's four round trips), and the announcement after it is a courtesy.
+    # Registering writes one row, which on PostgreSQL also tells other processes' workers: atomic
+    # as a statement, so no transaction around it (its BEGIN and COMMIT were round trips of their own).
     async with database.autocommit() as connection:
         registration = await service.register_order(
             connection, Creator(owner.org), order, now=now, defaults=_defaults(request)
         )
-        await Wakeups.announce_committed(connection, topics.ORDERS)
     wakeups: Wakeups = request.app.state.wakeups
     wakeups.notify(topics.ORDERS)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)

@@ -15,6 +15,7 @@ from orderdesk.core.wakeup import CHANNEL
 from orderdesk.notifications import topics
 from tests.factories.notifications import email_order
 from tests.integration.notifications.api import API
+from tests.statements import counting_statements
 
 
 async def test_orders_placed_at_once__workers_elsewhere_hear_of_each(
@@ -43,3 +44,18 @@ async def test_orders_placed_at_once__workers_elsewhere_hear_of_each(
 
     assert [answer.status_code for answer in answers] == [202] * 20
     assert heard == [topics.ORDERS] * 20
+
+
+async def test_order_placed_on_postgres__stored_and_announced_in_one_statement(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite has no notifications between processes")
+
+    with counting_statements(database) as statements:
+        placed = await client.post(f"{API}/orders/email", json=email_order(), headers=auth)
+
+    assert placed.status_code == 202, placed.text
+    [statement] = statements
+    assert "INSERT INTO notification_order" in statement
+    assert "pg_notify" in statement

@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_email, notification_order
 from tests.factories.notifications import email_order
+from tests.statements import counting_statements
 
 API = "/notifications/api/v1"
-
-
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """Every statement sent to the database server inside the block.
-
-    SQLAlchemy's event sees what it runs; on PostgreSQL what the driver runs by itself (BEGIN,
-    COMMIT, Database.fetch_one's reads) only asyncpg's query logger sees, so each connection
-    checked out in the block gets one. (asyncpg logs no prepared statement, which is how
-    SQLAlchemy runs its own, so nothing is counted twice.)"""
-    statements: list[str] = []
-    logged: list[Any] = []
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    def log_queries(record: Any) -> None:
-        statements.append(record.query)
-
-    def on_checkout(dbapi_connection: Any, *_args: Any) -> None:
-        driver = getattr(dbapi_connection, "driver_connection", None)
-        if driver is not None and hasattr(driver, "add_query_logger"):
-            driver.add_query_logger(log_queries)
-            logged.append(driver)
-
-    for engine in database.engines:
-        event.listen(engine.sync_engine, "before_cursor_execute", record)
-        event.listen(engine.sync_engine, "checkout", on_checkout)
-    try:
-        yield statements
-    finally:
-        for engine in database.engines:
-            event.remove(engine.sync_engine, "before_cursor_execute", record)
-            event.remove(engine.sync_engine, "checkout", on_checkout)
-        for driver in logged:
-            driver.remove_query_logger(log_queries)
 
 
 async def _order_with_notifications(
