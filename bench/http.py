@@ -473,19 +473,21 @@ async def status_read(rounds: int = ROUNDS, seconds: int = SECONDS) -> list[Comp
 
 
 STATUS_READ_SHORTFALL = (
-    "both make the same one-row lookup, but orderdesk spends about 0.65 ms of CPU time per read"
-    " against the baseline's 0.35 ms (per-request CPU time of the server under wrk, and py-spy):"
+    "both make the same one-row lookup, but orderdesk spends about 0.58 ms of CPU time per read"
+    " against the baseline's 0.33 ms (the server's CPU time under wrk, from /proc, and py-spy):"
     " FastAPI's routing through the five API families' routers and its dependency solving, the"
-    " trace-id and body-limit middleware, SQLAlchemy's pooled-connection checkout and building the"
-    " contract's response model; with 2 workers the gap narrows as the baseline meets the 2 cores'"
-    " limit first"
+    " trace-id and body-limit middleware, the token check, the pooled-connection checkout and"
+    " building the contract's response model, none of them more than a few per cent; with 2 workers"
+    " the gap narrows as the baseline meets the 2 cores' limit first"
 )
 """Why the status read stays below 0.8x, from the profiles of this issue (BENCHMARKS.md notes)."""
 INTAKE_SHORTFALL = (
-    "orderdesk spends about 1.4 ms of CPU time per order against the baseline's 0.45 ms (per-request"
-    " CPU time of the server under wrk, and cProfile): validating the body against the contract's"
-    " pydantic models and the order rules, two statements through SQLAlchemy (the INSERT and the"
-    " workers' pg_notify) against one driver call, and the framework layers the status read pays too"
+    "orderdesk spends about 0.97 ms of CPU time per order against the baseline's 0.36 ms (the"
+    " server's CPU time under wrk, from /proc); py-spy puts a third of a request in the framework's"
+    " layers between uvicorn and the endpoint, a quarter in solving its dependencies (the token"
+    " check) and validating the body against the contract's pydantic models, a fifth in the INSERT"
+    " through SQLAlchemy (the baseline: one driver call), and the rest in the order rules and"
+    " building the answer"
 )
 """Why order intake stays below 0.6x."""
 
