@@ -79,6 +79,13 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
+def _percent(fraction: float) -> str:
+    """Whole per cent, with a decimal below 1% so that a narrow miss does not read as 0%."""
+    if fraction < 0.001:
+        return "under 0.1%"
+    return f"{fraction * 100:.1f}%" if fraction < 0.01 else f"{fraction * 100:.0f}%"
+
+
 @dataclass(frozen=True, slots=True)
 class Baseline:
     """A further baseline of a comparison, measured in the same run and shown with its own ratio."""
@@ -135,9 +142,9 @@ class Comparison:
         if self.verdict != "MISSES":
             return ""
         if self.target is not None:
-            return f"{(1 - self.ratio / self.target) * 100:.0f}% short of {self.target}x"
+            return f"{_percent(1 - self.ratio / self.target)} short of {self.target}x"
         assert self.at_most is not None
-        return f"{(self.ratio / self.at_most - 1) * 100:.0f}% over {self.at_most}x"
+        return f"{_percent(self.ratio / self.at_most - 1)} over {self.at_most}x"
 
     @property
     def verdict_text(self) -> str:
