@@ -366,30 +366,34 @@ async def _taking_turns(rounds: int, first: Run, second: Run) -> tuple[list[WrkR
     return firsts, others
 
 
-Spreads = dict[str, list[list[int]]]
-"""Per URL, one sample a round of how many of wrk's connections each server process held."""
+Paced = tuple[list[WrkResult], list[list[int]]]
+"""A side's paced rounds and, per round, how many of wrk's connections each server process held."""
 
 
 async def _paced(
-    rounds: int, seconds: int, rate: float, token: str, first_url: str, second_url: str, spreads: Spreads
-) -> tuple[list[WrkResult], list[WrkResult]]:
+    rounds: int, seconds: int, rate: float, token: str, first_url: str, second_url: str
+) -> tuple[Paced, Paced]:
     """Rounds of both URLs paced at `rate` requests/s. Each connection waits CONNECTIONS/rate less
     the latency its side showed last on average (a calibration run first), so both meet about the
-    same load. Halfway through each round, how the connections are spread goes into `spreads`."""
+    same load. Halfway through each round, how the connections are spread is sampled."""
     latency = {first_url: 0.0, second_url: 0.0}
+    spreads: dict[str, list[list[int]]] = {first_url: [], second_url: []}
 
     async def run(url: str, duration: int, *, sample: bool = True) -> WrkResult:
         delay = paced_delay_ms(rate, latency[url])
-        spread = asyncio.create_task(_connections_per_process(url, after=duration / 2))
+        spread = asyncio.create_task(_connections_per_process(url, after=duration / 2)) if sample else None
         result = await wrk(url, duration, token=token, script="paced.lua", script_args=[delay])
-        if sample:
-            spreads.setdefault(url, []).append(await spread)
+        if spread is not None:
+            spreads[url].append(await spread)
         latency[url] = result.average_ms
         return result
 
     for url in (first_url, second_url):
         await run(url, WARMUP_SECONDS, sample=False)
-    return await _taking_turns(rounds, partial(run, first_url, seconds), partial(run, second_url, seconds))
+    firsts, others = await _taking_turns(
+        rounds, partial(run, first_url, seconds), partial(run, second_url, seconds)
+    )
+    return (firsts, spreads[first_url]), (others, spreads[second_url])
 
 
 async def _connections_per_process(url: str, *, after: float) -> list[int]:
@@ -452,22 +456,11 @@ async def status_read(rounds: int = ROUNDS, seconds: int = SECONDS) -> list[Comp
                 await _warm_up(token, ours_url, base_url)
                 ours_peak, base_peak = await _flat_out(rounds, seconds, token, ours_url, base_url)
                 rate = _median(ours_peak, lambda result: result.requests_per_second) / 2
-                spreads: Spreads = {}
-                ours_paced, base_paced = await _paced(
-                    rounds, seconds, rate, token, ours_url, base_url, spreads
-                )
+                ours_paced, base_paced = await _paced(rounds, seconds, rate, token, ours_url, base_url)
             base_peak_rate = _median(base_peak, lambda result: result.requests_per_second)
             results += [
                 _status_peak(workers, seconds, rounds, ours_peak, base_peak),
-                _status_latency(
-                    workers,
-                    seconds,
-                    rounds,
-                    rate,
-                    (ours_paced, spreads[ours_url]),
-                    (base_paced, spreads[base_url]),
-                    base_peak_rate,
-                ),
+                _status_latency(workers, seconds, rounds, rate, ours_paced, base_paced, base_peak_rate),
             ]
     return results
 
@@ -515,10 +508,6 @@ def _status_peak(
             f" {_median(base, lambda r: r.p99_ms):.1f} ms." + _unanswered(orderdesk=ours, baseline=base)
         ),
     )
-
-
-Paced = tuple[list[WrkResult], list[list[int]]]
-"""A side's paced rounds and, per round, its connections per server process."""
 
 
 def _status_latency(

@@ -57,6 +57,8 @@ _ORDER_COLUMNS = (
     "status_changed_at",
     "due_at",
 )
+"""The columns an intake writes, bound by name: an INSERT inside a CTE gets its values only from
+bind parameters it names, not from the keys given at execution as a plain INSERT does."""
 _INSERT_ORDER = notification_order.insert().values({name: bindparam(name) for name in _ORDER_COLUMNS})
 """Built once with the values given at execution: `insert().values(...)` per order was a tenth of an
 order intake's CPU time (building the statement and its cache key)."""
