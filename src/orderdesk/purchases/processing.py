@@ -113,24 +113,36 @@ def _line_outcome(line_id: int, invoice: int | None, checked: CheckedLine | None
     }
 
 
-def _customer_order(order: Any) -> str:
-    """Orders sorted so: those that name their customer first (they create none), then by identity."""
-    return "" if order.payer.get("customerNumber") is not None else identity_key(order.payer)
+def _customer_order(order: Any) -> tuple[str, str]:
+    """Orders sorted so: those that name their customer first (they create none), then by client and
+    identity, the unique key of the customers they may create."""
+    if order.payer.get("customerNumber") is not None:
+        return ("", "")
+    return (order.client_id, identity_key(order.payer))
 
 
-async def existing_customer(connection: AsyncConnection, payer: dict[str, Any]) -> int | None:
-    """The customer a payer already is, if any; nobody is created (for orders that failed)."""
+NOT_A_CUSTOMER = "payer.customerNumber is not a customer of this client."
+"""One answer for a number of another client's customer and for one that exists nowhere, so that a
+client cannot learn which numbers other clients' customers have."""
+
+
+async def existing_customer(connection: AsyncConnection, client_id: str, payer: dict[str, Any]) -> int | None:
+    """The client's customer a payer already is, if any; nobody is created (for orders that failed)."""
     number = payer.get("customerNumber")
     if number is not None:
-        return int(number) if await repository.customer_exists(connection, number) else None
-    return await repository.find_customer(connection, identity_key(payer))
+        return int(number) if await repository.customer_exists(connection, client_id, number) else None
+    return await repository.find_customer(connection, client_id, identity_key(payer))
 
 
-async def customer_for(connection: AsyncConnection, payer: dict[str, Any], now: datetime) -> int:
+async def customer_for(
+    connection: AsyncConnection, client_id: str, payer: dict[str, Any], now: datetime
+) -> int:
+    """The client's customer the payer is: named by number, or linked by e-mail or phone, or created.
+    Customers of other clients are never found here (OrderRejected for a number of theirs)."""
     number = payer.get("customerNumber")
     if number is not None:
-        if not await repository.customer_exists(connection, number):
-            raise OrderRejected(f"payer.customerNumber {number} is not a customer.")
+        if not await repository.customer_exists(connection, client_id, number):
+            raise OrderRejected(NOT_A_CUSTOMER)
         return int(number)
     emails = payer.get("emails") or []
     values = {
@@ -141,7 +153,7 @@ async def customer_for(connection: AsyncConnection, payer: dict[str, Any], now: 
         "details": payer,
         "created_at": now,
     }
-    return await repository.link_customer(connection, identity_key(payer), values)
+    return await repository.link_customer(connection, client_id, identity_key(payer), values)
 
 
 class FulfilmentWorker:
@@ -227,9 +239,9 @@ class FulfilmentWorker:
         try:
             # Every refusal is found before anything is written: the batch's transaction stays clean.
             checked = check_lines(lines, products, Decimal(order.order_amount))
-            customer = await customer_for(connection, order.payer, now)
+            customer = await customer_for(connection, order.client_id, order.payer, now)
         except OrderRejected as rejected:
-            known = await existing_customer(connection, order.payer)
+            known = await existing_customer(connection, order.client_id, order.payer)
             await self._fail(connection, order.order_id, lines, str(rejected)[:500], now, known, callback)
             return bool(callback)
         invoice = await repository.insert_invoice(

@@ -127,7 +127,8 @@ async def update_order(connection: AsyncConnection, order_id: int, **values: Any
 
 
 def _of_user(email: str) -> Any:
-    """Orders of the customers a user is: those whose e-mail is the user's."""
+    """Orders of the customers a user is: those whose e-mail is the user's, of every client (the user
+    token proves the e-mail, and each client's customer with that e-mail is this person)."""
     customers = select(purchase_customer.c.customer_number).where(purchase_customer.c.email == email.lower())
     return _order.customer_number.in_(customers.scalar_subquery())
 
@@ -200,33 +201,36 @@ async def products_by_key(connection: AsyncConnection, keys: Iterable[str]) -> d
     return {row.catalog_key: row for row in rows}
 
 
-async def customer_exists(connection: AsyncConnection, customer_number: int) -> bool:
+async def customer_exists(connection: AsyncConnection, client_id: str, customer_number: int) -> bool:
+    """Whether the number is a customer of this client; another client's customer is as good as none."""
     query = select(purchase_customer.c.customer_number).where(
-        purchase_customer.c.customer_number == customer_number
+        purchase_customer.c.customer_number == customer_number,
+        purchase_customer.c.client_id == client_id,
     )
     return (await connection.execute(query)).first() is not None
 
 
-async def find_customer(connection: AsyncConnection, identity_key: str) -> int | None:
+async def find_customer(connection: AsyncConnection, client_id: str, identity_key: str) -> int | None:
+    """The client's customer known by `identity_key`, if any."""
     query = select(purchase_customer.c.customer_number).where(
-        purchase_customer.c.identity_key == identity_key
+        purchase_customer.c.client_id == client_id, purchase_customer.c.identity_key == identity_key
     )
     number: int | None = (await connection.execute(query)).scalar()
     return number
 
 
-async def link_customer(connection: AsyncConnection, identity_key: str, values: dict[str, Any]) -> int:
-    """The customer known by `identity_key`, created from `values` when there is none. Two workers
-    creating the same customer at once end with one: the second insert finds the first's row."""
+async def link_customer(
+    connection: AsyncConnection, client_id: str, identity_key: str, values: dict[str, Any]
+) -> int:
+    """The client's customer known by `identity_key`, created from `values` when it has none. Two
+    workers creating the same customer at once end with one: the second insert finds the first's row."""
     await connection.execute(
         insert_for(connection, purchase_customer)
-        .values(identity_key=identity_key, **values)
-        .on_conflict_do_nothing(index_elements=["identity_key"])
+        .values(client_id=client_id, identity_key=identity_key, **values)
+        .on_conflict_do_nothing(index_elements=["client_id", "identity_key"])
     )
-    query = select(purchase_customer.c.customer_number).where(
-        purchase_customer.c.identity_key == identity_key
-    )
-    number: int = (await connection.execute(query)).scalar_one()
+    number = await find_customer(connection, client_id, identity_key)
+    assert number is not None  # inserted just now, or by the other worker that won the race
     return number
 
 

@@ -37,11 +37,14 @@ async def register_order(connection: AsyncConnection, client_id: str, order: New
     when the token's client is not in this database (tokens are checked by signature alone)."""
     if not await repository.client_exists(connection, client_id):
         raise UnknownClient()
-    # A payer named by a known customer number is that customer from the start, as in the original's
-    # examples; anyone else is linked or created when the order is processed.
+    # A payer named by the number of one of the client's own customers is that customer from the start,
+    # as in the original's examples; anyone else is linked or created when the order is processed.
+    # Another client's number is treated as one that exists nowhere (and fails at processing).
     named = order.payer.get("customerNumber")
     customer = (
-        named if isinstance(named, int) and await repository.customer_exists(connection, named) else None
+        named
+        if isinstance(named, int) and await repository.customer_exists(connection, client_id, named)
+        else None
     )
     order_id = await repository.insert_order(connection, client_id, order, customer, now)
     if order_id is not None:

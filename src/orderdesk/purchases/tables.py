@@ -49,14 +49,19 @@ purchase_customer = Table(
     "purchase_customer",
     metadata,
     Column("customer_number", Integer, primary_key=True),
-    # "email:ola@example.com" or "phone:+4799999999": how a payer without a customer number is linked.
-    Column("identity_key", String(400), unique=True),
+    # A customer is the client's own: the client whose order created it. Other clients never link to
+    # it, by number or by identity (see README, purchase orders).
+    Column("client_id", String(64), ForeignKey("api_client.client_id"), nullable=False),
+    # "email:ola@example.com" or "phone:+4799999999": how a payer without a customer number is linked,
+    # unique within the client.
+    Column("identity_key", String(400)),
     Column("email", String(320), index=True),
     Column("first_name", String(200)),
     Column("last_name", String(200)),
     Column("company_name", String(200)),
     Column("details", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("client_id", "identity_key"),
 )
 
 purchase_order = Table(
