@@ -98,6 +98,12 @@ class NotificationSettings(BaseSettings):
     email_rate_limit: float = Field(default=0.0, ge=0)
     """E-mails per second per worker process; 0 for no limit."""
     sms_rate_limit: float = Field(default=0.0, ge=0)
+    dead_report_retention_hours: float = Field(default=72.0, gt=0)
+    """Dead delivery reports (not applicable: unknown notification, expired, already final) are
+    deleted by a worker loop this long after they came."""
+    dead_report_max_rows: int = Field(default=100_000, ge=0)
+    """The most dead delivery reports kept; further ones are counted (`deadLettersDropped`, a log
+    warning) and not stored until retention makes room."""
 
     @model_validator(mode="after")
     def _window_opens(self) -> NotificationSettings:

@@ -181,9 +181,18 @@ class BounceIntake:
     retry it; only when our database cannot record a report does it answer 451, asking for a retry.
     """
 
-    def __init__(self, database: Database, clock: Callable[[], datetime], *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Callable[[], datetime],
+        *,
+        host: str,
+        port: int,
+        max_dead_rows: int,
+    ) -> None:
         self._database = database
         self._clock = clock
+        self._max_dead_rows = max_dead_rows
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
@@ -194,7 +203,13 @@ class BounceIntake:
         cls, settings: NotificationSettings, database: Database, clock: Callable[[], datetime]
     ) -> BounceIntake:
         assert settings.bounce_smtp_port is not None, "the intake is only built when a port is set"
-        return cls(database, clock, host=settings.bounce_smtp_host, port=settings.bounce_smtp_port)
+        return cls(
+            database,
+            clock,
+            host=settings.bounce_smtp_host,
+            port=settings.bounce_smtp_port,
+            max_dead_rows=settings.dead_report_max_rows,
+        )
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -235,10 +250,12 @@ class BounceIntake:
             return "250 OK"
         try:
             async with self._database.transaction() as connection:
-                applied = await apply_reports(connection, Channel.EMAIL, [report], now=self._clock())
+                applied = await apply_reports(
+                    connection, Channel.EMAIL, [report], now=self._clock(), max_dead_rows=self._max_dead_rows
+                )
         except Exception:
             log.exception("bounce_not_recorded")
             return "451 4.3.0 Could not record the report, try again later"
         dead = {reason.value: count for reason, count in applied.dead.items()}
-        log.info("bounce_received", applied=applied.applied, dead=dead)
+        log.info("bounce_received", applied=applied.applied, dead=dead, dropped=applied.dropped)
         return "250 OK"

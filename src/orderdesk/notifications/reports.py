@@ -1,5 +1,5 @@
 """Delivery reports from providers: applied to their notification when they still can be, kept in
-the dead-letter table with a reason when they cannot.
+the dead-letter table with a reason when they cannot (while it has room: see dead_letters).
 
 A report names its notification by our id or by the provider's reference. It is not applied when the
 notification is unknown, when it has expired, when its state is not one we recognise, or when the
@@ -19,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.notifications import transitions
+from orderdesk.notifications import dead_letters, transitions
 from orderdesk.notifications.models import Channel, NotificationStatus
-from orderdesk.notifications.tables import dead_delivery_report
 from orderdesk.notifications.transitions import TABLES, Change
 
 
@@ -44,13 +43,24 @@ class DeliveryReport:
 
 @dataclass(frozen=True, slots=True)
 class ReportsApplied:
+    """`dead` counts every report not applied, per reason; `dropped` those of them that were not kept
+    because the dead-letter table was full."""
+
     applied: int
     dead: dict[DeadReason, int]
+    dropped: int = 0
 
 
 async def apply_reports(
-    connection: AsyncConnection, channel: Channel, reports: Sequence[DeliveryReport], *, now: datetime
+    connection: AsyncConnection,
+    channel: Channel,
+    reports: Sequence[DeliveryReport],
+    *,
+    now: datetime,
+    max_dead_rows: int,
 ) -> ReportsApplied:
+    """Apply what can be applied; keep the rest as dead letters while the table holds fewer than
+    `max_dead_rows` (those past it are counted in `dropped`, not stored)."""
     ids = await _resolve_ids(connection, channel, reports)
     dead: list[tuple[DeliveryReport, DeadReason, str | None]] = []
     # One request may report twice on a notification. Each `transitions.apply` call gets an id at
@@ -85,24 +95,24 @@ async def apply_reports(
             status = row.status if row is not None else None
             dead.append((by_change[id(change)], _refusal_reason(channel, row, now), status))
 
-    if dead:
-        await connection.execute(
-            dead_delivery_report.insert(),
-            [
-                {
-                    "channel": channel.value,
-                    "report": report.raw,
-                    "reason": reason.value,
-                    "detail": f"notification status {status}" if status else None,
-                    "received_at": now,
-                }
-                for report, reason, status in dead
-            ],
-        )
+    kept = await dead_letters.keep(
+        connection,
+        [
+            {
+                "channel": channel.value,
+                "report": dead_letters.storable(report.raw),
+                "reason": reason.value,
+                "detail": f"notification status {status}" if status else None,
+                "received_at": now,
+            }
+            for report, reason, status in dead
+        ],
+        max_rows=max_dead_rows,
+    )
     counts: dict[DeadReason, int] = {}
     for _report, reason, _status in dead:
         counts[reason] = counts.get(reason, 0) + 1
-    return ReportsApplied(applied=applied, dead=counts)
+    return ReportsApplied(applied=applied, dead=counts, dropped=len(dead) - kept)
 
 
 def _refusal_reason(channel: Channel, row: Row[Any] | None, now: datetime) -> DeadReason:

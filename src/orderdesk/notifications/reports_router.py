@@ -25,6 +25,7 @@ from orderdesk.notifications.models import Channel, EmailStatus
 from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, ReportSigner, report_status
 from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, apply_reports
 from orderdesk.notifications.schemas import Text
+from orderdesk.settings import Settings
 from orderdesk.web.deps import DatabaseDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
@@ -62,12 +63,17 @@ class ReportsReceivedExt(BaseModel):
     applied: int = Field(description="Reports that changed (or confirmed) a notification's status.")
     dead_lettered: int = Field(
         alias="deadLettered",
-        description="Reports kept in the dead-letter table instead: unknown notification, expired, "
-        "already final, or a state that is not recognised.",
+        description="Reports that could not be applied and went to the dead-letter table instead: "
+        "unknown notification, expired, already final, or a state that is not recognised.",
     )
     dead_letter_reasons: dict[str, int] = Field(
         alias="deadLetterReasons",
         description="Dead-lettered reports per reason, e.g. `NOTIFICATION_EXPIRED`.",
+    )
+    dead_letters_dropped: int = Field(
+        alias="deadLettersDropped",
+        description="Of the dead-lettered reports, those not stored because the dead-letter table "
+        "holds its maximum number of rows (`ORDERDESK_DEAD_REPORT_MAX_ROWS`) already.",
     )
 
 
@@ -115,19 +121,26 @@ def _received(result: ReportsApplied) -> ReportsReceivedExt:
         applied=result.applied,
         dead_lettered=sum(result.dead.values()),
         dead_letter_reasons={reason.value: count for reason, count in result.dead.items()},
+        dead_letters_dropped=result.dropped,
     )
 
 
 async def _apply(
-    database: Database, now: datetime, channel: Channel, reports: Sequence[DeliveryReport]
+    request: Request, database: Database, now: datetime, channel: Channel, reports: Sequence[DeliveryReport]
 ) -> ReportsReceivedExt:
+    settings: Settings = request.app.state.settings
+    max_rows = settings.notifications.dead_report_max_rows
     async with database.transaction() as connection:
-        result = await apply_reports(connection, channel, reports, now=now)
+        result = await apply_reports(connection, channel, reports, now=now, max_dead_rows=max_rows)
     if result.dead:
         _log.info(
             "delivery_reports_dead_lettered",
             channel=channel.value,
             reasons={reason.value: count for reason, count in result.dead.items()},
+        )
+    if result.dropped:
+        _log.warning(
+            "dead_letter_table_full", channel=channel.value, dropped=result.dropped, max_rows=max_rows
         )
     return _received(result)
 
@@ -152,11 +165,13 @@ Types: 1 → `Delivered`; 2 → `Failed_Undelivered`, or by the SMSC answer's `s
 `Failed_Undelivered`, UNKNOWN → `Failed`; 16 → `Failed_Rejected`; 4 and 8 (buffered, accepted by the
 SMSC) keep the SMS `Accepted` and store the report. A report that cannot be applied (unknown
 notification, expired, already final, unknown type) is kept as a dead letter and still answered with
-200, so that Kannel does not retry it.
+200, so that Kannel does not retry it; past `ORDERDESK_DEAD_REPORT_MAX_ROWS` dead letters it is only
+counted (`deadLettersDropped`).
 """
 
 
 async def report_kannel_delivery(
+    request: Request,
     database: DatabaseDep,
     now: NowDep,
     signer: Annotated[ReportSigner, Depends(_report_signer)],
@@ -173,7 +188,7 @@ async def report_kannel_delivery(
         raise Forbidden("The signature does not match the notification id.")
     raw = {"provider": "kannel", "type": dlr_type, "answer": answer}
     report = DeliveryReport(status=report_status(dlr_type, answer), raw=raw, notification_id=notification_id)
-    return await _apply(database, now, Channel.SMS, [report])
+    return await _apply(request, database, now, Channel.SMS, [report])
 
 
 for _method in ("GET", "POST"):
@@ -211,7 +226,9 @@ Azure Communication Services: Delivered → `Delivered`, Bounced → `Failed_Bou
 `Failed_SupressedRecipient`.
 
 Reports for unknown or expired notifications, for notifications that already have a final status,
-and with unrecognised states are kept as dead letters; the answer counts them. A body that is not
+and with unrecognised states are kept as dead letters (for `ORDERDESK_DEAD_REPORT_RETENTION_HOURS`; once
+the table holds `ORDERDESK_DEAD_REPORT_MAX_ROWS` they are counted in `deadLettersDropped` and not
+stored); the answer counts them. A body that is not
 such a report is a 400 naming the field. Needs the scope `{DELIVERY_REPORTS_WRITE_SCOPE}`.
 """,
     dependencies=[Depends(_verified_report_sender)],
@@ -221,7 +238,7 @@ such a report is a 400 naming the field. Needs the scope `{DELIVERY_REPORTS_WRIT
 )
 async def report_email_deliveries(request: Request, database: DatabaseDep, now: NowDep) -> ReportsReceivedExt:
     reports = _email_reports(await request.body())
-    return await _apply(database, now, Channel.EMAIL, reports)
+    return await _apply(request, database, now, Channel.EMAIL, reports)
 
 
 class _NotStorableNumber(ValueError):

@@ -2,7 +2,8 @@
 
 - scheduler: claims due orders and carries them out (send condition, recipients, notifications);
 - email / sms: dispatch loops, one per channel, each with its provider;
-- expiry: fails what ran out of time, every minute.
+- expiry: fails what ran out of time, every minute;
+- dead reports: deletes dead delivery reports past their retention or beyond the cap, every minute.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import structlog
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
-from orderdesk.notifications import expiry, queue, topics
+from orderdesk.notifications import dead_letters, expiry, queue, topics
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
 from orderdesk.notifications.expansion import ExpansionRules
@@ -129,6 +130,7 @@ class NotificationPipeline:
             Loop("notification-email", pipeline.email.step),
             Loop("notification-sms", pipeline.sms.step),
             Loop("notification-expiry", pipeline.expire),
+            Loop("notification-dead-reports", pipeline.prune_dead_reports),
         ]
         wakeups.subscribe(topics.ORDERS, pipeline.loops[0].wake)
         wakeups.subscribe(CHANNEL_TOPICS[Channel.EMAIL], pipeline.loops[1].wake)
@@ -213,6 +215,20 @@ class NotificationPipeline:
             done += await expiry.expire(self.database, channel, now=now, grace=grace)
         return 0.0 if done else EXPIRY_INTERVAL_SECONDS
 
+    async def prune_dead_reports(self) -> float:
+        """Delete a batch of dead delivery reports that are past retention or beyond the cap; at once
+        again while there are more, else in a minute."""
+        removed = await dead_letters.prune(
+            self.database,
+            now=self.clock(),
+            retention=timedelta(hours=self.settings.dead_report_retention_hours),
+            max_rows=self.settings.dead_report_max_rows,
+        )
+        if removed:
+            _log.info("dead_reports_pruned", removed=removed)
+            return 0.0
+        return EXPIRY_INTERVAL_SECONDS
+
     async def _announce(self, channels: set[Channel]) -> None:
         if not channels:
             return
@@ -226,7 +242,7 @@ class NotificationPipeline:
         """Run every step until none finds work (tests: a deterministic "let the workers work")."""
         for _ in range(max_rounds):
             busy = False
-            for step in (self.schedule, self.email.step, self.sms.step, self.expire):
+            for step in (self.schedule, self.email.step, self.sms.step, self.expire, self.prune_dead_reports):
                 busy |= (await step()) == 0.0
             if not busy:
                 return

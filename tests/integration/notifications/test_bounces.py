@@ -50,7 +50,7 @@ async def pipeline(
 
 @pytest.fixture
 async def intake(database: Database, clock: Clock) -> AsyncIterator[BounceIntake]:
-    listener = BounceIntake(database, clock, host="127.0.0.1", port=0)
+    listener = BounceIntake(database, clock, host="127.0.0.1", port=0, max_dead_rows=100)
     await listener.start()
     yield listener
     await listener.stop()

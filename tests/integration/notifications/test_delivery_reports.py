@@ -152,7 +152,12 @@ async def test_kannel_report__each_type_and_smsc_answer__sets_the_sms_status(
     response = await kannel_calls(client, dlr_url, dlr_type, answer)
 
     assert response.status_code == 200
-    assert response.json() == {"applied": 1, "deadLettered": 0, "deadLetterReasons": {}}
+    assert response.json() == {
+        "applied": 1,
+        "deadLettered": 0,
+        "deadLetterReasons": {},
+        "deadLettersDropped": 0,
+    }
     after = await notification(client, auth, order_id, "sms")
     assert after["sendStatus"]["status"] == expected
     assert after["succeeded"] is (expected in ("Delivered", "Accepted"))
@@ -175,7 +180,12 @@ async def test_kannel_report__smsc_accepted_then_delivered_then_a_late_failure__
     repeated = await kannel_calls(client, dlr_url, 1)
 
     assert late.status_code == repeated.status_code == 200
-    assert late.json() == {"applied": 0, "deadLettered": 1, "deadLetterReasons": {"ALREADY_FINAL": 1}}
+    assert late.json() == {
+        "applied": 0,
+        "deadLettered": 1,
+        "deadLetterReasons": {"ALREADY_FINAL": 1},
+        "deadLettersDropped": 0,
+    }
     assert repeated.json()["deadLetterReasons"] == {"ALREADY_FINAL": 1}
     assert (await notification(client, auth, order_id, "sms"))["sendStatus"]["status"] == "Delivered"
     status = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()
@@ -258,6 +268,7 @@ async def test_kannel_report__unknown_notification__dead_lettered_and_answered_2
         "applied": 0,
         "deadLettered": 1,
         "deadLetterReasons": {"INVALID_NOTIFICATION_IDENTIFIER": 1},
+        "deadLettersDropped": 0,
     }
     assert await dead_letters(database) == [("sms", "INVALID_NOTIFICATION_IDENTIFIER")]
 
@@ -360,7 +371,12 @@ async def test_email_report__each_state__sets_the_email_status_and_completes_the
     )
 
     assert response.status_code == 200
-    assert response.json() == {"applied": 1, "deadLettered": 0, "deadLetterReasons": {}}
+    assert response.json() == {
+        "applied": 1,
+        "deadLettered": 0,
+        "deadLetterReasons": {},
+        "deadLettersDropped": 0,
+    }
     assert (await notification(client, auth, order_id, "email"))["sendStatus"]["status"] == expected
     status = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()
     assert status["processingStatus"]["status"] == "Completed"
@@ -396,6 +412,7 @@ async def test_email_reports__a_list_by_operation_id__applied_and_the_rest_dead_
             "INVALID_NOTIFICATION_IDENTIFIER": 2,
             "UNRECOGNIZED_SEND_RESULT": 1,
         },
+        "deadLettersDropped": 0,
     }
     assert (await notification(client, auth, first_order, "email"))["sendStatus"]["status"] == "Delivered"
     assert (await notification(client, auth, second_order, "email"))["sendStatus"][
@@ -566,7 +583,12 @@ async def test_email_reports__delivered_then_bounced_for_one_notification__first
     response = await client.post(EMAIL_REPORTS, json=reports, headers=reporter)
 
     assert response.status_code == 200
-    assert response.json() == {"applied": 1, "deadLettered": 1, "deadLetterReasons": {"ALREADY_FINAL": 1}}
+    assert response.json() == {
+        "applied": 1,
+        "deadLettered": 1,
+        "deadLetterReasons": {"ALREADY_FINAL": 1},
+        "deadLettersDropped": 0,
+    }
     assert (await notification(client, auth, order_id, "email"))["sendStatus"]["status"] == "Delivered"
     status = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()
     assert status["processingStatus"]["status"] == "Completed"
@@ -632,7 +654,7 @@ async def test_apply_reports__accepted_then_delivered_for_one_sms_in_one_call__b
     ]
 
     async with database.transaction() as connection:
-        result = await apply_reports(connection, Channel.SMS, reports, now=clock())
+        result = await apply_reports(connection, Channel.SMS, reports, now=clock(), max_dead_rows=100)
 
     assert (result.applied, result.dead) == (3, {DeadReason.ALREADY_FINAL: 1})
     assert (await notification(client, auth, order_id, "sms"))["sendStatus"]["status"] == "Delivered"
