@@ -146,6 +146,11 @@ async def test_payer_with_an_unknown_customer_number__processed__failed(
 
     status = await order_status(client, caller, order_id)
     assert status["orderStatus"] == "failed"
+    # The same answer as for another client's customer (tests/security/test_purchase_customers.py).
+    answer = await fulfil(client, caller, order_id)
+    assert answer["errorMessage"] == (
+        "The order has failed: payer.customerNumber is not a customer of this client."
+    )
 
 
 async def test_payer_with_a_known_customer_number__that_customer_from_registration_on(
