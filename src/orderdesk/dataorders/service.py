@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,7 +14,13 @@ from orderdesk.dataorders import repository
 from orderdesk.dataorders.catalog import CatalogEntry, scan
 from orderdesk.dataorders.errors import DatasetNotFound, EmptySelection
 from orderdesk.dataorders.models import Basket, ImportSummary, SelectionSummary
-from orderdesk.dataorders.selection import Selection, checked_pattern, product_ids_of_query
+from orderdesk.dataorders.selection import (
+    MAX_BASKET_SELECTIONS,
+    MAX_PRODUCT_IDS,
+    Selection,
+    checked_pattern,
+    product_ids_of_query,
+)
 from orderdesk.dataorders.storage import LocalFolderStore
 
 MAX_DATASET_NAME = 200
@@ -108,8 +115,27 @@ async def add_to_basket(
         raise DatasetNotFound(f"No dataset named {dataset!r} is in the catalogue.")
     if not await repository.selected_files(connection, selection):
         raise EmptySelection()
+    _check_room(await repository.basket_of(connection, owner), selection, "query" if query else "productIds")
     await repository.add_selection(connection, owner, selection, now)
     return await get_basket(connection, owner)
+
+
+def _check_room(basket: list[tuple[Any, Selection]], selection: Selection, field: str) -> None:
+    """InvalidInput when the selection would take the basket past its caps (see `selection`)."""
+    if len(basket) >= MAX_BASKET_SELECTIONS:
+        message = f"A basket holds at most {MAX_BASKET_SELECTIONS} selections; order or empty it first."
+        raise InvalidInput({"selections": [message]})
+    held = sum(len(kept.product_ids or ()) for _id, kept in basket)
+    adding = len(selection.product_ids or ())
+    if held + adding > MAX_PRODUCT_IDS:
+        raise InvalidInput(
+            {
+                field: [
+                    f"A basket holds at most {MAX_PRODUCT_IDS} product ids: it holds {held} and this "
+                    f"selection names {adding}; order or empty it first."
+                ]
+            }
+        )
 
 
 async def get_basket(connection: AsyncConnection, owner: str) -> Basket:
