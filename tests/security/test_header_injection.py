@@ -16,6 +16,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.models import Organization, Person
@@ -28,7 +29,7 @@ from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER
 from orderdesk.notifications.providers.outbox import EmailOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
 from orderdesk.notifications.tasks import NotificationPipeline
-from orderdesk.settings import Settings
+from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
@@ -311,3 +312,11 @@ async def test_message_fed_past_the_api__smtp_relay_and_outbox__never_an_added_h
             assert _assert_no_injected_header(data)["Subject"].startswith("Hi Bcc: ")
     else:
         assert (written, arrived) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "setting", ["default_email_from_address", "smtp_bounce_address", "default_sms_sender"]
+)
+def test_settings__header_value_with_a_line_break__refused_at_startup(setting: str) -> None:
+    with pytest.raises(ValidationError, match=setting):
+        NotificationSettings.model_validate({setting: f"noreply@orderdesk.test\r\nBcc: {EVIL}"})
