@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orderdesk.core.text import has_control_characters
+
 
 def _group(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
@@ -109,6 +111,15 @@ class NotificationSettings(BaseSettings):
     def _window_opens(self) -> NotificationSettings:
         if self.sms_window_start_hour >= self.sms_window_end_hour:
             raise ValueError("sms_window_start_hour must be before sms_window_end_hour")
+        return self
+
+    @model_validator(mode="after")
+    def _addresses_are_header_safe(self) -> NotificationSettings:
+        """These go into every message's headers or envelope: a line break would add headers."""
+        for name in ("default_email_from_address", "smtp_bounce_address", "default_sms_sender"):
+            value = getattr(self, name)
+            if value is not None and has_control_characters(value):
+                raise ValueError(f"{name} must not contain control characters such as CR or LF")
         return self
 
 

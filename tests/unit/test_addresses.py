@@ -140,3 +140,24 @@ def test_is_valid_sms_sender__numeric_sender__accepted(sender: str) -> None:
 )
 def test_is_valid_sms_sender__too_long_or_odd_characters__refused(sender: str) -> None:
     assert not is_valid_sms_sender(sender)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        '"a\\\rBcc: evil@attacker.example"@example.com',
+        '"a\\\nb"@example.com',
+        '"a\tb"@example.com',
+        '"a\\\x00"@example.com',
+        "ola@example.com\r\n",
+        "\nola@example.com",
+        "ola@example.com\u2028",
+        "ola@example.com\x85",
+    ],
+)
+def test_is_valid_email__control_character_anywhere__refused(address: str) -> None:
+    assert not is_valid_email(address)
+
+
+def test_is_valid_email__quoted_pair_of_a_printable_character__accepted() -> None:
+    assert is_valid_email('"a\\"b"@example.com')

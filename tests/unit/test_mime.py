@@ -12,7 +12,7 @@ import pytest
 
 from orderdesk.notifications.models import EmailContentType
 from orderdesk.notifications.providers.base import EmailMessage
-from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER, render
+from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER, UnsafeHeader, render
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -64,3 +64,33 @@ def test_render__html__text_html_part() -> None:
 def test_render__every_line_within_the_smtp_limit() -> None:
     data = render(message(subject="ø" * 500, body="æ" * 5000), now=NOW, domain="orderdesk.test")
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
+
+
+@pytest.mark.parametrize("to_address", ["ola@example.com", "åse@example.com"])
+def test_render__subject_with_line_breaks_and_controls__one_line_and_no_added_header(to_address: str) -> None:
+    mail = parsed(message(to_address=to_address, subject="Hi\r\nBcc: evil@attacker.example\x0b\x1b\u2028x"))
+
+    assert mail["Bcc"] is None
+    assert mail["Subject"] == "Hi Bcc: evil@attacker.example   x"
+    assert not mail.defects
+
+
+@pytest.mark.parametrize(
+    ("overrides", "header"),
+    [
+        ({"to_address": '"a\\\rBcc: evil@attacker.example"@example.com'}, "To"),
+        ({"to_address": "åse@example.com\nBcc: evil@attacker.example"}, "To"),
+        ({"from_address": "sender@example.com\r\nBcc: evil@attacker.example"}, "From"),
+    ],
+)
+def test_render__address_with_a_control_character__unsafe_header_naming_it(
+    overrides: dict[str, str], header: str
+) -> None:
+    with pytest.raises(UnsafeHeader) as refused:
+        render(message(**overrides), now=NOW, domain="orderdesk.test")
+    assert refused.value.header == header
+
+
+def test_render__domain_with_a_control_character__unsafe_header() -> None:
+    with pytest.raises(UnsafeHeader):
+        render(message(), now=NOW, domain="orderdesk.test\r\nBcc: evil@attacker.example")

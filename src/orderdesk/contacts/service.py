@@ -15,6 +15,9 @@ from orderdesk.core.addresses import (
     normalize_register_mobile_number,
 )
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.text import has_control_characters
+
+_CONTROL_MESSAGE = "'{key}' cannot contain control characters such as CR or LF."
 
 
 def parse_contacts(document: Any) -> tuple[list[Person], list[Organization]]:
@@ -91,6 +94,10 @@ def _text(entry: dict[str, Any], key: str, path: str, errors: dict[str, list[str
     if not isinstance(value, str):
         errors.setdefault(f"{path}.{key}", []).append(f"'{key}' must be a string.")
         return None
+    if has_control_characters(value):
+        # Names go into subjects and addresses into headers of the e-mail sent to this contact.
+        errors.setdefault(f"{path}.{key}", []).append(_CONTROL_MESSAGE.format(key=key))
+        return None
     return value.strip()
 
 
@@ -136,7 +143,9 @@ def _organization(entry: Any, path: str, errors: dict[str, list[str]]) -> Organi
         return None
     emails: list[str] = []
     for index, email in enumerate(_list(entry, "emails", errors)):
-        if isinstance(email, str) and is_valid_email(email):
+        if isinstance(email, str) and has_control_characters(email):
+            errors.setdefault(f"{path}.emails[{index}]", []).append(_CONTROL_MESSAGE.format(key="emails"))
+        elif isinstance(email, str) and is_valid_email(email):
             emails.append(email.strip())
         else:
             errors.setdefault(f"{path}.emails[{index}]", []).append("Invalid email address format.")

@@ -6,9 +6,13 @@ import re
 
 import phonenumbers
 
+from orderdesk.core.text import has_control_characters
+
 _LETTERS = "A-Za-z0-9\u00e6\u00f8\u00e5\u00c6\u00d8\u00c5"
 _ATOM = rf"[{_LETTERS}!#$%&'*+/=?^_`{{|}}~-]+"
-_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\r\n]|\\.)+")'
+# RFC 5322 quoted string: qtext, or a quoted pair of a printable character or a space; never a
+# control character (a quoted CR would end the header line it is written in).
+_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])+")'
 _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
 _IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
@@ -23,8 +27,11 @@ _NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,15}")
 
 
 def is_valid_email(value: str) -> bool:
-    """One address (lists like `a@b;c@d` are refused); Norwegian letters allowed; TLD of 2-14 letters."""
-    return len(value) <= 320 and _EMAIL.fullmatch(value.strip()) is not None
+    """One address (lists like `a@b;c@d` are refused); Norwegian letters allowed; TLD of 2-14 letters;
+    no control character anywhere, not even in a quoted local part or at the ends."""
+    if len(value) > 320 or has_control_characters(value):
+        return False
+    return _EMAIL.fullmatch(value.strip()) is not None
 
 
 def is_national_identity_number(value: str) -> bool:

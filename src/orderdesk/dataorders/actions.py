@@ -141,7 +141,7 @@ async def close_orders(
 async def _owned_in(
     connection: AsyncConnection, user: str, order_id: int, allowed: Collection[OrderStatus], action: str
 ) -> Any:
-    """The order row, locked; 404/403 as reads, ActionNotAllowed (409) when its status forbids it."""
+    """The order row, locked; OrderNotFound as reads, ActionNotAllowed (409) when its status forbids it."""
     row = await ordering.owned_order(connection, user, order_id, lock=True)
     if OrderStatus(row.status) not in allowed:
         values = [status.value for status in allowed]

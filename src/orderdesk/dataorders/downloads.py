@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
-from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
 from orderdesk.dataorders.models import GONE, FileState, SuborderState
 from orderdesk.dataorders.staging import STAGING_TOPIC, lock_order, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
@@ -44,14 +44,11 @@ async def prepare_download(
     *,
     only_order: int | None = None,
 ) -> Download:
-    """FileNotReady (202) while staging, FileNotAvailable (422) for a file in error, 403/404 as orders."""
+    """FileNotReady (202) while staging, FileNotAvailable (422) for a file in error; OrderNotFound,
+    the same, for a missing file, another user's, and one of another order than the order token's."""
     row = await repository.order_file(connection, file_id)
-    if row is None:
+    if row is None or row.owner != user or (only_order is not None and row.order_id != only_order):
         raise OrderNotFound("No ordered file has that id.")
-    if row.owner != user:
-        raise NotOrderOwner()
-    if only_order is not None and row.order_id != only_order:
-        raise NotOrderOwner("The order token is for another order.")
     if row.state == FileState.PENDING.value:
         raise FileNotReady()
     if row.order_status in GONE:

@@ -29,12 +29,6 @@ class OrderNotFound(DomainError):
     code = "ORDER-NOT-FOUND"
 
 
-class NotOrderOwner(DomainError):
-    """This order belongs to another user."""
-
-    code = "NOT-ORDER-OWNER"
-
-
 class FileNotReady(DomainError):
     """The file is still being staged; ask again later."""
 

@@ -15,7 +15,7 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
-from orderdesk.dataorders.errors import EmptyBasket, NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.errors import EmptyBasket, OrderNotFound
 from orderdesk.dataorders.models import (
     GONE,
     DataOrder,
@@ -177,7 +177,7 @@ async def create_order(
 
 
 async def get_order(connection: AsyncConnection, user: str, order_id: int) -> DataOrder:
-    """The order with its datasets; 404/403 as `owned_order`."""
+    """The order with its datasets; OrderNotFound as `owned_order`."""
     row = await owned_order(connection, user, order_id)
     parts = await repository.dataset_parts(connection, [order_id])
     return _order(row, parts.get(order_id, []))
@@ -185,12 +185,12 @@ async def get_order(connection: AsyncConnection, user: str, order_id: int) -> Da
 
 async def owned_order(connection: AsyncConnection, user: str, order_id: int, *, lock: bool = False) -> Any:
     """The order's row, without the per-dataset counts (what status polls and downloads need).
-    OrderNotFound if there is none; NotOrderOwner (403, as the original) if it is someone else's."""
+
+    OrderNotFound, the same, if there is none or it is someone else's: ids are sequential, so any
+    difference (the original's 403) would tell a user which ids other users' orders have."""
     row = await repository.get_order(connection, order_id, lock=lock)
-    if row is None:
+    if row is None or row.owner != user:
         raise OrderNotFound()
-    if row.owner != user:
-        raise NotOrderOwner()
     return row
 
 

@@ -6,13 +6,40 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
+
+from orderdesk.core.errors import InvalidInput
+from orderdesk.dataorders.selection import MAX_PRODUCT_IDS, product_ids_of_query
 
 _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 Query = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=_NO_NUL)]
 Pattern = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)]
 CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
+
+_MAX_IDS_EXTENSION: JsonDict = {"x-maxProductIds": MAX_PRODUCT_IDS}
+
+
+def _count_ids(queries: list[str]) -> int:
+    """Ids the queries name; a malformed query counts none (it is refused on its own terms later)."""
+    total = 0
+    for query in queries:
+        try:
+            total += len(product_ids_of_query(query))
+        except InvalidInput:
+            continue
+    return total
+
+
+def _check_id_count(count: int) -> None:
+    if count > MAX_PRODUCT_IDS:
+        raise PydanticCustomError(
+            "too_many_product_ids",
+            "At most {limit} product ids may be selected in one request; {count} were given.",
+            {"limit": MAX_PRODUCT_IDS, "count": count},
+        )
 
 
 class BasketSelectionRequest(BaseModel):
@@ -23,14 +50,29 @@ class BasketSelectionRequest(BaseModel):
 
     dataset: Name = Field(description="Name of the dataset (`orderdesk catalog import … --dataset NAME`).")
     product_ids: list[Name] | None = Field(
-        default=None, alias="productIds", min_length=1, max_length=10_000, description="Products to take."
+        default=None,
+        alias="productIds",
+        min_length=1,
+        max_length=MAX_PRODUCT_IDS,
+        description=f"Products to take (at most {MAX_PRODUCT_IDS:,}).",
     )
-    query: Query | None = Field(default=None, description="Instead of productIds: `productId:(a OR b)`.")
+    query: Query | None = Field(
+        default=None,
+        description=f"Instead of productIds: `productId:(a OR b)`, naming at most {MAX_PRODUCT_IDS:,} ids.",
+        json_schema_extra=_MAX_IDS_EXTENSION,
+    )
     filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
         description="Python regular expression the whole file name must match.",
     )
+
+    @field_validator("query")
+    @classmethod
+    def _query_ids(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_id_count(_count_ids([value]))
+        return value
 
 
 class BasketSelectionExt(BaseModel):
@@ -133,7 +175,9 @@ class ApplyRequest(BaseModel):
     queries: list[Query] = Field(
         min_length=1,
         max_length=1000,
-        description="Each `productId:ID` or `productId:(ID1 OR ID2 …)`, over every dataset.",
+        description="Each `productId:ID` or `productId:(ID1 OR ID2 …)`, over every dataset; at most "
+        f"{MAX_PRODUCT_IDS:,} product ids in all the queries together (400 beyond).",
+        json_schema_extra=_MAX_IDS_EXTENSION,
     )
     filters: ApplyFilters | None = None
     correlation_id: (
@@ -142,6 +186,12 @@ class ApplyRequest(BaseModel):
     user: Annotated[str, StringConstraints(max_length=128)] | None = Field(
         default=None, description="Ignored: the order is always the caller's (as in the original)."
     )
+
+    @field_validator("queries")
+    @classmethod
+    def _queries_ids(cls, value: list[str]) -> list[str]:
+        _check_id_count(_count_ids(value))
+        return value
 
 
 class OrderResponseExt(BaseModel):

@@ -18,6 +18,12 @@ import re2
 from orderdesk.core.errors import InvalidInput
 
 MAX_PATTERN_LENGTH = 500
+MAX_PRODUCT_IDS = 10_000
+"""Product ids one request may select (`productIds`, or those named in `query` or in all `queries`),
+and a basket may hold: every id is looked up and its files listed, so an unbounded list is unbounded
+server time (280,000 ids cost 1.6 s). The original's basket upload stops at 1,000 lines."""
+MAX_BASKET_SELECTIONS = 100
+"""Selections a basket may hold (each one is a query when the basket is shown or ordered)."""
 _QUERY = re.compile(r"\s*productId\s*:\s*(?:\((?P<many>[^()]*)\)|(?P<one>\"[^\"]*\"|[^\s()\"]+))\s*")
 _OR = re.compile(r"\s+OR\s+")
 

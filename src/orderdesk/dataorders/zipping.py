@@ -13,6 +13,7 @@ from typing import Any
 
 from zipstream import ZIP_STORED, ZipStream
 
+from orderdesk.core.text import replace_control_characters
 from orderdesk.dataorders.staging import staged_path
 
 NOTICE_NAME = "NOTICE.txt"
@@ -80,7 +81,11 @@ def _problem_with(path: Path, size: int) -> str | None:
 
 
 def unique_name(filename: str, taken: set[str]) -> str:
-    """`name.ext`, or `name (2).ext`, `name (3).ext` … when that name is in the archive already."""
+    """`name.ext`, or `name (2).ext`, `name (3).ext` … when that name is in the archive already.
+
+    Control characters (from a catalogue imported before they were refused) become `_`: a line break
+    is not valid in a metalink's XML and no safe file name for an unzip tool to create."""
+    filename = replace_control_characters(filename, "_")
     if filename not in taken:
         return filename
     pure = PurePosixPath(filename)

@@ -31,6 +31,7 @@ from orderdesk.core.addresses import (
     is_valid_sms_sender,
     normalize_mobile_number,
 )
+from orderdesk.core.text import has_control_characters
 from orderdesk.notifications.models import (
     EMAIL_STATUS_DESCRIPTIONS,
     ORDER_STATUS_DESCRIPTIONS,
@@ -138,6 +139,23 @@ class WireModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+_CONTROL_CODE = "control_characters"
+
+
+def _email_address(value: str | None) -> str | None:
+    """An address that becomes a header (To, From): a control character anywhere, even quoted as
+    `"a\\<CR>Bcc: …"@example.com`, could add a header of its own, so it is refused by name."""
+    if value is None:
+        return None
+    if has_control_characters(value):
+        raise PydanticCustomError(
+            _CONTROL_CODE, "The email address cannot contain control characters such as CR or LF."
+        )
+    if not is_valid_email(value):
+        raise PydanticCustomError("email_invalid", "Invalid email address format.")
+    return value.strip()
+
+
 class RecipientExt(WireModel):
     """One recipient: a national identity number, an organisation number, or an e-mail address
     and/or a mobile number."""
@@ -165,11 +183,7 @@ class RecipientExt(WireModel):
     @field_validator("email_address")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not is_valid_email(value):
-            raise PydanticCustomError("email_invalid", "Invalid email address format.")
-        return value.strip()
+        return _email_address(value)
 
     @field_validator("mobile_number")
     @classmethod
@@ -222,8 +236,12 @@ class RecipientExt(WireModel):
 
 def _single_line(value: str) -> str:
     """A subject is one header line: every line break the e-mail library refuses in a header (CR, LF,
-    and also VT, FF, NEL, U+2028 and the like) becomes a space."""
-    return " ".join(value.splitlines())
+    and also VT, FF, NEL, U+2028 and the like) becomes a space, as the original service does. Any other
+    control character (TAB, ESC, DEL …) has no place in a header and is refused."""
+    single = " ".join(value.splitlines())
+    if has_control_characters(single):
+        raise PydanticCustomError(_CONTROL_CODE, "The subject cannot contain control characters.")
+    return single
 
 
 Subject = Annotated[NonBlank, AfterValidator(_single_line)]
@@ -240,9 +258,7 @@ class EmailTemplateExt(WireModel):
     @field_validator("from_address")
     @classmethod
     def _from(cls, value: str | None) -> str | None:
-        if value is not None and not is_valid_email(value):
-            raise PydanticCustomError("email_invalid", "Invalid email address format.")
-        return value.strip() if value else None
+        return _email_address(value) or None
 
 
 def _sender(value: str | None) -> str | None:

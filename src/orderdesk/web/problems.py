@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import DomainError, InvalidInput
-from orderdesk.dataorders.errors import ActionNotAllowed, DatasetNotFound, FileNotAvailable, NotOrderOwner
+from orderdesk.dataorders.errors import ActionNotAllowed, DatasetNotFound, FileNotAvailable
 from orderdesk.dataorders.errors import OrderNotFound as DataOrderNotFound
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 
@@ -50,7 +50,6 @@ PROBLEMS: dict[type[DomainError], ProblemType] = {
     CancellationProhibited: CONFLICT,
     DatasetNotFound: NOT_FOUND,
     DataOrderNotFound: NOT_FOUND,
-    NotOrderOwner: FORBIDDEN,
     FileNotAvailable: UNPROCESSABLE,
     ActionNotAllowed: CONFLICT,
 }

@@ -126,7 +126,7 @@ async def test_zip__unblocks_the_next_suborders(
     )
 
 
-async def test_zip__another_users_order__403(
+async def test_zip__another_users_order__404(
     http: httpx.AsyncClient, user: dict[str, str], tokens: Tokens, worker: StagingWorker, catalog: Path
 ) -> None:
     order_id = await order_all(http, user, "ds1")
@@ -136,7 +136,7 @@ async def test_zip__another_users_order__403(
         f"{API}/user/orders/{order_id}/download", headers=tokens.user("kari@example.com")
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert set((await files_of(http, user, order_id)).values()) == {"AVAILABLE"}
 
 

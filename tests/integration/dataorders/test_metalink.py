@@ -91,7 +91,7 @@ async def test_public_file__forged_token__401(
     ).status_code == 401
 
 
-async def test_public_file__token_of_another_order__403(
+async def test_public_file__token_of_another_order__404(
     http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, catalog: Path
 ) -> None:
     first = await metalink_of(http, user, await order_all(http, user, "ds1"))
@@ -101,15 +101,15 @@ async def test_public_file__token_of_another_order__403(
 
     response = await http.get(urlsplit(first[0]["url"]).path, params={"orderToken": other_token})
 
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
-async def test_metalink__another_users_order__403__deleted_order__404(
+async def test_metalink__another_users_order_or_deleted_order__404(
     http: httpx.AsyncClient, user: dict[str, str], tokens: Tokens, worker: StagingWorker, catalog: Path
 ) -> None:
     order_id = await order_all(http, user, "ds1")
     url = f"{API}/user/orders/{order_id}/metalink/download"
-    assert (await http.get(url, headers=tokens.user("kari@example.com"))).status_code == 403
+    assert (await http.get(url, headers=tokens.user("kari@example.com"))).status_code == 404
     await stage_everything(worker)
     assert (await http.delete(f"{API}/user/orders/{order_id}", headers=user)).status_code == 200
 
@@ -119,7 +119,7 @@ async def test_metalink__another_users_order__403__deleted_order__404(
     assert "DELETED" in response.json()["detail"]
 
 
-async def test_public_file__token_of_another_order__403_even_while_staging(
+async def test_public_file__token_of_another_order__404_even_while_staging(
     http: httpx.AsyncClient, user: dict[str, str], catalog: Path
 ) -> None:
     first = await metalink_of(http, user, await order_all(http, user, "ds1"))
@@ -127,5 +127,5 @@ async def test_public_file__token_of_another_order__403_even_while_staging(
     other_token = parse_qs(urlsplit(second[0]["url"]).query)["orderToken"][0]
 
     url = urlsplit(first[0]["url"]).path
-    assert (await http.get(url, params={"orderToken": other_token})).status_code == 403
-    assert (await http.head(url, params={"orderToken": other_token})).status_code == 403
+    assert (await http.get(url, params={"orderToken": other_token})).status_code == 404
+    assert (await http.head(url, params={"orderToken": other_token})).status_code == 404

@@ -63,7 +63,7 @@ async def test_files_gone_or_changed_after_ordering__error_and_done_with_warning
     assert (order["status"], order["filesInErrorCount"]) == ("DONE_WITH_WARNING", 2)
 
 
-async def test_file_or_order_of_another_user__403__unknown_file__404(
+async def test_file_or_order_of_another_user_and_unknown_file__404(
     http: httpx.AsyncClient, user: dict[str, str], worker: StagingWorker, tokens: Tokens, big_catalog: Path
 ) -> None:
     order_id = await order_all(http, user, "big")
@@ -71,12 +71,12 @@ async def test_file_or_order_of_another_user__403__unknown_file__404(
     _code, page = await status_of(http, user, order_id)
     uri = page["content"][0]["uri"].removeprefix("http://testserver")
 
-    assert (await http.get(uri, headers=tokens.user("kari@example.com"))).status_code == 403
+    assert (await http.get(uri, headers=tokens.user("kari@example.com"))).status_code == 404
     assert (
         await http.get(
             f"{API}/user/orders/{order_id}/files/available", headers=tokens.user("kari@example.com")
         )
-    ).status_code == 403
+    ).status_code == 404
     assert (
         await http.get(f"{API}/orders/files/00000000-0000-0000-0000-000000000000", headers=user)
     ).status_code == 404

@@ -84,14 +84,14 @@ async def test_list_orders__newest_first__paged(client: httpx.AsyncClient, user:
     assert [o["id"] for o in first["content"] + second["content"]] == list(reversed(ids))
 
 
-async def test_order_of_another_user__403_and_unknown__404(
+async def test_order_of_another_user_and_unknown__404(
     client: httpx.AsyncClient, user: dict[str, str], tokens: Tokens
 ) -> None:
     await basket_with(client, user)
     order_id = (await place(client, user)).json()["id"]
     other = tokens.user("kari@example.com")
 
-    assert (await client.get(f"{API}/user/orders/{order_id}", headers=other)).status_code == 403
+    assert (await client.get(f"{API}/user/orders/{order_id}", headers=other)).status_code == 404
     assert (await client.get(f"{API}/user/orders/{order_id + 1000}", headers=user)).status_code == 404
     assert (await client.get(f"{API}/user/orders", headers=other)).json()["metadata"]["totalElements"] == 0
 

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from orderdesk.app import create_app
+from orderdesk.contacts import repository as contacts_repository
+from orderdesk.contacts.models import Person
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.models import EmailStatus
@@ -209,17 +211,13 @@ async def test_message_that_cannot_be_rendered__failed_at_once_with_the_reason__
     sink: SmtpSink,
     database: Database,
 ) -> None:
-    # A register name with a line break, in the subject of a message to a non-ASCII address: the
-    # e-mail library refuses the header on every attempt, so retrying until expiry would gain nothing.
-    await contacts.load(
-        database,
-        {
-            "persons": [
-                contacts.person(contacts.PERSON_WITH_EMAIL, name="Åse\nNordmann", email="åse@example.com")
-            ],
-            "organizations": [],
-        },
-    )
+    # A register address with a line break, stored before the import refused such values: it can
+    # never be written as a header, so retrying until expiry would gain nothing.
+    async with database.transaction() as connection:
+        await contacts_repository.upsert_persons(
+            connection,
+            [Person(contacts.PERSON_WITH_EMAIL, "Åse", "ase@example.com\nBcc: x@example.com", None, False)],
+        )
     order_id = await place(
         client,
         auth,
@@ -237,18 +235,17 @@ async def test_message_that_cannot_be_rendered__failed_at_once_with_the_reason__
     await pipeline.run_until_idle()
 
     assert email_statuses(await notifications(client, auth, order_id, "email")) == {
-        "åse@example.com": "Failed",
+        "ase@example.com\nBcc: x@example.com": "Failed_InvalidEmailFormat",
         "direct@example.com": "Succeeded",
     }
     assert sink.recipients() == {"direct@example.com": 1}
     async with database.transaction() as connection:
         error = await connection.scalar(
             select(notification_email.c.last_error).where(
-                notification_email.c.status == EmailStatus.FAILED.value
+                notification_email.c.status == EmailStatus.FAILED_INVALID_EMAIL_FORMAT.value
             )
         )
     assert error is not None
-    assert error.startswith("cannot render the message:")
 
 
 async def test_relay_refuses_connections__notifications_wait_in_new__then_arrive_exactly_once(

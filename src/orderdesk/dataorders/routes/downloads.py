@@ -16,7 +16,7 @@ from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import downloads, ordering
-from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens, staging_area
 from orderdesk.dataorders.routes.streaming import (
     TrackedStream,
@@ -38,7 +38,7 @@ _log = structlog.get_logger(__name__)
     response_class=Response,
     responses={
         **AUTH,
-        **openapi_responses(NotOrderOwner, OrderNotFound, FileNotAvailable),
+        **openapi_responses(OrderNotFound, FileNotAvailable),
         202: {"description": "The file is still being staged; ask again later."},
     },
     summary="Download one ordered file",
@@ -54,7 +54,7 @@ async def download_file(
     "/orders/public/files/{file_id}",
     response_class=Response,
     responses={
-        **openapi_responses(InvalidInput, Unauthenticated, NotOrderOwner, OrderNotFound, FileNotAvailable),
+        **openapi_responses(InvalidInput, Unauthenticated, OrderNotFound, FileNotAvailable),
         202: {"description": "The file is still being staged; ask again later."},
     },
     summary="Download one ordered file with the order token of a metalink link (HEAD: only check)",
@@ -149,7 +149,7 @@ def _tracked(
     response_class=Response,
     responses={
         **AUTH,
-        **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound),
+        **openapi_responses(InvalidInput, OrderNotFound),
         200: {"description": "A zip of the available files", "content": {"application/zip": {}}},
         204: {"description": "No file of the order is available now."},
     },

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import ordering, repository
 from orderdesk.dataorders.errors import (
-    NotOrderOwner,
     OrderNotFound,
 )
 from orderdesk.dataorders.models import OrderStatus
@@ -66,7 +65,7 @@ have downloaded the files of the first ones."""
     response_model=AvailableFilesPageExt,
     responses={
         **AUTH,
-        **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound),
+        **openapi_responses(InvalidInput, OrderNotFound),
         204: {"description": "Pending, no file available yet."},
         206: {"description": "Pending, some files available (listed).", "model": AvailableFilesPageExt},
     },
@@ -119,7 +118,7 @@ class OrderFilesPageExt(BaseModel):
 @router.get(
     "/user/orders/{order_id}/files",
     response_model=OrderFilesPageExt,
-    responses={**AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound)},
+    responses={**AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="Every file of an order with its state (and why it failed, if it did)",
     tags=["Data orders"],
 )

@@ -12,7 +12,7 @@ from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import metalink, ordering, repository
-from orderdesk.dataorders.errors import NotOrderOwner, OrderNotFound
+from orderdesk.dataorders.errors import OrderNotFound
 from orderdesk.dataorders.models import GONE, OrderStatus
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens
 from orderdesk.dataorders.routes.streaming import content_disposition
@@ -45,7 +45,7 @@ async def public_metalink(
 @router.get(
     "/user/orders/{order_id}/metalink/download",
     response_class=Response,
-    responses={**_RESPONSES, **AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound)},
+    responses={**_RESPONSES, **AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="The metalink file of an order: every file, each with a link a download tool can use",
     description="""Lists **all** files of the order with size and MD5. Each link carries an order token valid
 until the order expires; a file still being staged answers 202 (ask again). 404 when the order is

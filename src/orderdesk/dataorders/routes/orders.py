@@ -12,7 +12,6 @@ from orderdesk.dataorders import actions, ordering, repository
 from orderdesk.dataorders.errors import (
     ActionNotAllowed,
     EmptyBasket,
-    NotOrderOwner,
     OrderNotFound,
 )
 from orderdesk.dataorders.routes.common import (
@@ -171,7 +170,7 @@ async def list_orders(
 @router.get(
     "/user/orders/{order_id}",
     response_model=OrderExt,
-    responses={**AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound)},
+    responses={**AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="One order and its progress",
     tags=["Data orders"],
 )
@@ -181,7 +180,7 @@ async def get_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep)
     return json_response(order_ext(order))
 
 
-_ACTION_ERRORS = {**AUTH, **openapi_responses(InvalidInput, NotOrderOwner, OrderNotFound, ActionNotAllowed)}
+_ACTION_ERRORS = {**AUTH, **openapi_responses(InvalidInput, OrderNotFound, ActionNotAllowed)}
 
 
 @router.put(

@@ -102,7 +102,16 @@ def threaded_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     return iterate_in_threadpool(chunks)
 
 
+_ATTR_CHARS = "!#$&+-.^_`|~"
+"""RFC 5987 attr-char besides letters and digits: everything else in `filename*` is percent-encoded."""
+
+
 def content_disposition(filename: str) -> str:
-    """`attachment` with the name as RFC 6266 wants it: an ASCII fallback and the UTF-8 original."""
-    fallback = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    """`attachment` with the name as RFC 6266 wants it: the UTF-8 original in `filename*` (RFC 5987,
+    percent-encoded, so CR, LF and quotes travel safely) and an ASCII fallback `filename` for old
+    clients, with every control character, non-ASCII character, quote and backslash made `_`.
+
+    A name is never written raw: a CR or LF in a header would make the server drop the response."""
+    encoded = quote(filename.encode("utf-8", "replace"), safe=_ATTR_CHARS)  # "replace": lone surrogates
+    fallback = "".join("_" if not (" " <= char <= "~") or char in '"\\' else char for char in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -1,4 +1,9 @@
-"""E-mail messages as RFC 5322 text, the same for the outbox and for SMTP."""
+"""E-mail messages as RFC 5322 text, the same for the outbox and for SMTP.
+
+Whatever was stored, no value can add a header of its own: a subject is written on one line (line
+breaks become spaces, other control characters too), and an address or domain that holds a control
+character is not written at all (`UnsafeHeader`), since no rewriting of it would still be the address.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,37 @@ from email.message import EmailMessage as MimeMessage
 from email.policy import SMTPUTF8
 from email.utils import format_datetime
 
-from orderdesk.notifications.models import EmailContentType
-from orderdesk.notifications.providers.base import EmailMessage
+from orderdesk.core.text import has_control_characters, replace_control_characters
+from orderdesk.notifications.models import EmailContentType, EmailStatus
+from orderdesk.notifications.providers.base import EmailMessage, SendResult
 
 NOTIFICATION_HEADER = "X-Orderdesk-Notification-Id"
+
+
+class UnsafeHeader(ValueError):
+    """An address (or the Message-ID domain) holds a control character: the message is not sent."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(f"the {header} header would hold a control character")
+        self.header = header
+
+
+def unsafe_result(error: UnsafeHeader) -> SendResult:
+    """Final, as every attempt would be refused alike: a bad recipient address is the recipient's
+    invalid format, anything else (our sender, our domain) a plain failure."""
+    status = EmailStatus.FAILED_INVALID_EMAIL_FORMAT if error.header == "To" else EmailStatus.FAILED
+    return SendResult(status=status, error=f"cannot render the message: {error}")
+
+
+def _check_addresses(message: EmailMessage, domain: str) -> None:
+    for header, value in (("To", message.to_address), ("From", message.from_address), ("Message-ID", domain)):
+        if has_control_characters(value):
+            raise UnsafeHeader(header)
+
+
+def one_line(text: str) -> str:
+    """A header text on one line with no control character left in it."""
+    return replace_control_characters(" ".join(text.splitlines()))
 
 
 def message_id(message: EmailMessage, domain: str) -> str:
@@ -21,10 +53,12 @@ def message_id(message: EmailMessage, domain: str) -> str:
 
 
 def to_mime(message: EmailMessage, *, now: datetime, domain: str) -> MimeMessage:
+    """UnsafeHeader for an address with a control character; see the module's docstring."""
+    _check_addresses(message, domain)
     mime = MimeMessage()
     mime["From"] = message.from_address
     mime["To"] = message.to_address
-    mime["Subject"] = message.subject
+    mime["Subject"] = one_line(message.subject)
     mime["Date"] = format_datetime(now)
     mime["Message-ID"] = message_id(message, domain)
     mime[NOTIFICATION_HEADER] = str(message.notification_id)
@@ -39,7 +73,9 @@ def render(message: EmailMessage, *, now: datetime, domain: str) -> bytes:
     The standard library's header classes parse every header they are given, which costs more than
     the whole SMTP exchange; most notifications are plain ASCII addresses with a short subject, so
     those are written directly. Anything unusual (non-ASCII addresses) goes through `to_mime`.
+    UnsafeHeader for an address with a control character.
     """
+    _check_addresses(message, domain)
     if not (message.from_address.isascii() and message.to_address.isascii()):
         return to_mime(message, now=now, domain=domain).as_bytes(policy=SMTPUTF8)
     subtype = "html" if message.content_type is EmailContentType.HTML else "plain"
@@ -67,7 +103,7 @@ def render(message: EmailMessage, *, now: datetime, domain: str) -> bytes:
 
 def _encoded_word(text: str) -> str:
     """RFC 2047 for a header that is not plain ASCII or would need folding; as is otherwise."""
-    single_line = " ".join(text.splitlines())
+    single_line = one_line(text)
     if single_line.isascii() and len(single_line) <= 900:
         return single_line
     return Header(single_line, "utf-8").encode(maxlinelen=76, linesep="\r\n")

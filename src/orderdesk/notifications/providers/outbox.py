@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orderdesk.notifications.models import EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import EmailMessage, SendResult, SmsMessage
-from orderdesk.notifications.providers.mime import render
+from orderdesk.notifications.providers.mime import UnsafeHeader, render, unsafe_result
 
 
 class EmailOutbox:
@@ -32,6 +32,8 @@ class EmailOutbox:
     async def send(self, message: EmailMessage) -> SendResult:
         try:
             data = render(message, now=self._clock(), domain=self._domain)
+        except UnsafeHeader as error:
+            return unsafe_result(error)
         except Exception as error:  # e.g. a line break in the subject: every attempt would fail alike
             return SendResult(status=EmailStatus.FAILED, error=f"cannot render the message: {error}")
         await asyncio.to_thread(self._write, f"{message.notification_id}.eml", data)

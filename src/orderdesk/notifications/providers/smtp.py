@@ -28,7 +28,7 @@ import structlog
 
 from orderdesk.notifications.models import EmailStatus
 from orderdesk.notifications.providers.base import EmailMessage, SendResult
-from orderdesk.notifications.providers.mime import render
+from orderdesk.notifications.providers.mime import UnsafeHeader, render, unsafe_result
 from orderdesk.settings import NotificationSettings
 
 _log = structlog.get_logger(__name__)
@@ -41,7 +41,8 @@ and finding out during MAIL FROM would cost the message a retry."""
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _THROTTLED = re.compile(r"too many|rate|limit|throttl|slow down|try again later", re.IGNORECASE)
 _SPAM = re.compile(r"spam|blocked|blacklist|blocklist|reputation", re.IGNORECASE)
-_ADDRESS = re.compile(r"^[^\s<>@,;:\\\"]+@[^\s<>@,;:\\\"]+$")
+# Used with fullmatch: a pattern ending in `$` would let a final LF through.
+_ADDRESS = re.compile(r"[^\s<>@,;:\\\"]+@[^\s<>@,;:\\\"]+")
 
 
 class Stage(Enum):
@@ -200,13 +201,15 @@ class SmtpProvider:
         return DEFAULT_DOMAIN
 
     async def send(self, message: EmailMessage) -> SendResult:
-        if not _ADDRESS.match(message.to_address):
+        if not _ADDRESS.fullmatch(message.to_address):
             return SendResult(
                 status=EmailStatus.FAILED_INVALID_EMAIL_FORMAT,
                 error=f"not an address an SMTP relay accepts: {message.to_address!r}",
             )
         try:
             data = render(message, now=self._clock(), domain=self._domain(message))
+        except UnsafeHeader as error:
+            return unsafe_result(error)
         except Exception as error:  # e.g. a line break in the subject: every attempt would fail alike
             return SendResult(status=EmailStatus.FAILED, error=f"cannot render the message: {error}")
         sender = verp_sender(self._bounce_address, message) if self._bounce_address else message.from_address
