@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk import __version__
 from orderdesk.auth.keys import load_or_create_signing_key, load_public_key
+from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
@@ -39,9 +40,11 @@ orderdesk takes orders for work that happens later and reports their status.
 
 **Notification orders** (`/notifications/api/v1`) send e-mail and SMS to many recipients, now or at
 a requested time. Authenticate with a bearer token carrying the scope
-`altinn:serviceowner/notifications.create` and the claim `urn:altinn:org`, or with a
-`PlatformAccessToken` header whose issuer is your organisation. `orderdesk token --org ORG` prints a
-bearer token for a server started on the same home.
+`altinn:serviceowner/notifications.create`, the claim `urn:altinn:org` and the audience
+`orderdesk:notifications`, or with a `PlatformAccessToken` header holding a Platform Access Token of
+a platform issuer (its issuer is your organisation). `orderdesk token --org ORG` prints a bearer
+token for a server started on the same home. Each kind of token opens one door only: a token made
+for another API (data orders, purchases, delivery reports) is refused with 401 here.
 
 Errors are RFC 9457 problem details (`application/problem+json`) naming the offending field, except
 where the API says a 404 has an empty body.
@@ -56,6 +59,8 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
         trusted_keys={issuer: load_public_key(pem) for issuer, pem in settings.auth.trusted_keys.items()},
         local_key=local_key,
         local_issuer=settings.auth.local_issuer,
+        platform_issuers=settings.auth.platform_issuers,
+        audiences=audiences_with(settings.auth.audiences),
         cache_size=settings.auth.token_cache_size,
     )
 
