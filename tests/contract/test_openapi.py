@@ -115,11 +115,7 @@ def test_every_operation__generated_requests__no_server_error_and_responses_matc
     if path.startswith("/capi/v1/client/"):
         headers = tokens.client(contract.client_id)
     elif path.startswith("/capi/"):
-        headers = tokens.customer("ola@example.com")
-    elif path.startswith("/api/v1/rs-order"):
         headers = tokens.user("ola@example.com")
-    elif path.endswith("/reports/email"):
-        headers = tokens.reporter()
     else:
         headers = tokens.bearer("ttd")
     case.call_and_validate(app=contract.app, headers=headers, checks=CHECKS)
