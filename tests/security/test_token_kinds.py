@@ -30,6 +30,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.clients import register_client
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
+from tests.processes import run_orderdesk
 
 NOTIFICATIONS = "/notifications/api/v1"
 VICTIM = "orderdesk"
@@ -217,3 +218,32 @@ async def test_refused_token__answer__names_the_problem(
     assert "audience" in other_audience.json()["detail"]
     assert string_exp.status_code == 401
     assert "'exp'" in string_exp.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("args", "door", "status"),
+    [
+        (["--org", "ttd"], "notifications_create", 202),
+        (["--platform", "--org", "ttd"], "notifications_create", 202),
+        (
+            ["--org", "mailprovider", "--scope", "orderdesk:notifications/deliveryreports.write"],
+            "delivery_reports",
+            200,
+        ),
+        (["--user", "ola@example.com"], "data_orders", 200),
+        (["--user", "ola@example.com", "--api", "purchases"], "capi_user", 200),
+    ],
+    ids=["service-owner", "platform", "delivery-report", "data-user", "purchase-user"],
+)
+async def test_cli_token__readme_example__opens_its_door(
+    client: httpx.AsyncClient, home: Path, args: list[str], door: str, status: int
+) -> None:
+    printed = run_orderdesk(home, "token", *args)
+    assert printed.returncode == 0, printed.stderr
+    token = printed.stdout.strip()
+    headers = {"PlatformAccessToken": token} if "--platform" in args else {"Authorization": f"Bearer {token}"}
+    target = next(candidate for candidate in _doors(str(uuid.uuid4())) if candidate.name == door)
+
+    response = await client.request(target.method, target.path, json=target.body, headers=headers)
+
+    assert response.status_code == status, response.text
