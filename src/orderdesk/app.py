@@ -18,6 +18,7 @@ from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
+from orderdesk.core.offload import BoundedExecutor
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
@@ -26,7 +27,7 @@ from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.purchases.ratelimit import RateLimiter
+from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
@@ -82,6 +83,12 @@ def create_app(
     )
     wakeups = Wakeups()
     rate_limiter = RateLimiter.from_settings(settings.purchases, db)
+    token_attempts = FailedAttempts.from_settings(settings.purchases, db)
+    secret_checks = BoundedExecutor(
+        threads=settings.purchases.token_hashing_threads,
+        waiting=settings.purchases.token_hashing_waiting,
+        name="secret-check",
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +101,8 @@ def create_app(
             if workers is not None:
                 await workers.stop()
             await rate_limiter.aclose()
+            await token_attempts.aclose()
+            secret_checks.close()
             if owns_database:
                 await db.dispose()
 
@@ -114,6 +123,8 @@ def create_app(
     # Read once: the token endpoint signs with it on every request.
     app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
     app.state.purchase_rate_limiter = rate_limiter
+    app.state.token_attempts = token_attempts
+    app.state.secret_checks = secret_checks
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

@@ -152,6 +152,17 @@ class PurchaseSettings(BaseSettings):
     """Where call counts are kept: `memory` (one process), `database` (the configured database,
     shared by every process on it), `redis://host:port/db`; `auto` is memory on SQLite and the
     database on PostgreSQL."""
+    token_failures_per_client: int = Field(default=10, ge=1)
+    """Wrong secrets `POST /oauth/token` takes for one client id within the window; beyond them every
+    attempt for that id, the right secret too, is answered 429 until the window ends."""
+    token_failures_per_address: int = Field(default=100, ge=1)
+    """The same for all attempts from one client address (whatever client id they name)."""
+    token_failure_window_seconds: int = Field(default=900, ge=1)
+    """The fixed window the failures are counted in; counts live in `rate_limit_storage`."""
+    token_hashing_threads: int = Field(default=2, ge=1)
+    """Threads per API process that check client secrets (scrypt), off the event loop."""
+    token_hashing_waiting: int = Field(default=32, ge=0)
+    """Secret checks that may wait for a thread; beyond them `/oauth/token` answers 503 at once."""
     fulfilment_batch: int = Field(default=50, ge=1)
     """Confirmed orders processed in one transaction."""
     poll_seconds: float = Field(default=1.0, gt=0)
