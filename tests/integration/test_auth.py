@@ -503,3 +503,8 @@ def test_create_app__audiences_that_would_open_two_doors__refused_at_start(
 
     with pytest.raises(ValueError, match="audience"):
         create_app(configured)
+
+
+def test_settings__platform_issuer_without_a_key__refused() -> None:
+    with pytest.raises(ValueError, match="no key"):
+        AuthSettings(platform_issuers=["ttd"])
