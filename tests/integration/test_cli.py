@@ -194,6 +194,14 @@ def test_token__each_door__names_its_kind_and_audience(
     assert claims["aud"] == DEFAULT_AUDIENCES[kind]
 
 
+def test_token__platform_token_of_the_local_issuer__usage_error(cli_home: Path) -> None:
+    result = run_orderdesk(cli_home, "token", "--platform", "--org", "orderdesk")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "local issuer" in result.stderr
+
+
 def test_token__scopes_of_two_doors__usage_error(cli_home: Path) -> None:
     result = run_orderdesk(
         cli_home,

@@ -208,6 +208,9 @@ def token(
     if not org:
         raise typer.BadParameter("give --org ORG (or --user EMAIL)", param_hint="--org")
     if platform:
+        if org == settings.auth.local_issuer:
+            # Refused by the verifier: the local issuer signs bearer tokens, it is no organisation.
+            raise typer.BadParameter(f"{org!r} is the local issuer, not an organisation", param_hint="--org")
         typer.echo(mint_platform_access_token(key, org=org, ttl_seconds=lifetime))
         return
     try:
