@@ -5,6 +5,7 @@ scrypt check runs off the event loop, so the rest of the API answers while it ha
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +135,7 @@ async def test_token__eight_wrong_secrets_being_hashed__health_answers_before_an
         await wait_until_healthy(server)
         added = run_orderdesk(home, "clients", "add", "shop", env=env)
         assert added.returncode == 0, added.stderr
-        client_id = added.stdout.split('"client_id": "')[1].split('"')[0]
+        client_id = json.loads(added.stdout)["client_id"]
         url = env.get("ORDERDESK_DATABASE_URL") or f"sqlite+aiosqlite:///{home / 'orderdesk.db'}"
         store = Database.from_url(url)
         try:
