@@ -20,10 +20,12 @@ from sqlalchemy import text
 from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import (
+    DELIVERY_REPORTS_WRITE_SCOPE,
     NOTIFICATIONS_CREATE_SCOPE,
+    TokenKind,
     mint_client_token,
+    mint_org_token,
     mint_platform_access_token,
-    mint_service_owner_token,
     mint_user_token,
 )
 from orderdesk.core.db import Database, metadata
@@ -168,28 +170,43 @@ class Tokens:
     home: Path
     issuer: str = "orderdesk"
 
-    def _key(self) -> PrivateKeyTypes:
+    def key(self) -> PrivateKeyTypes:
         return load_or_create_signing_key(self.home / "signing-key.pem")
 
     def bearer(
         self, org: str = "ttd", scopes: tuple[str, ...] = (NOTIFICATIONS_CREATE_SCOPE,)
     ) -> dict[str, str]:
-        token = mint_service_owner_token(self._key(), issuer=self.issuer, org=org, scopes=scopes)
+        """An organisation's token as `orderdesk token --org ORG --scope …` prints it: a service
+        owner's, or a delivery-report sender's when the scopes say so."""
+        token = mint_org_token(self.key(), issuer=self.issuer, org=org, scopes=scopes)
         return {"Authorization": f"Bearer {token}"}
 
+    def reporter(self, org: str = "mailprovider") -> dict[str, str]:
+        """A delivery-report sender's token (`orderdesk token --org ORG --scope …deliveryreports.write`)."""
+        return self.bearer(org, (DELIVERY_REPORTS_WRITE_SCOPE,))
+
     def user(self, email: str = "ola@example.com", role: str = "REGISTERED_USER") -> dict[str, str]:
-        token = mint_user_token(self._key(), issuer=self.issuer, email=email, role=role)
+        """A data-order user's token (`orderdesk token --user EMAIL`)."""
+        token = mint_user_token(self.key(), issuer=self.issuer, email=email, role=role)
+        return {"Authorization": f"Bearer {token}"}
+
+    def customer(self, email: str = "ola@example.com", role: str = "REGISTERED_USER") -> dict[str, str]:
+        """A purchase customer's token for the user paths of /capi (`orderdesk token --user EMAIL
+        --api purchases`)."""
+        token = mint_user_token(
+            self.key(), issuer=self.issuer, email=email, role=role, kind=TokenKind.PURCHASE_USER
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def client(self, client_id: str, ttl_seconds: int = 43_200) -> dict[str, str]:
         """An access token of the purchase API, as `/oauth/token` issues (a negative ttl: expired)."""
         token = mint_client_token(
-            self._key(), issuer=self.issuer, client_id=client_id, ttl_seconds=ttl_seconds
+            self.key(), issuer=self.issuer, client_id=client_id, ttl_seconds=ttl_seconds
         )
         return {"Authorization": f"Bearer {token}"}
 
     def platform(self, org: str = "ttd") -> dict[str, str]:
-        return {"PlatformAccessToken": mint_platform_access_token(self._key(), org=org)}
+        return {"PlatformAccessToken": mint_platform_access_token(self.key(), org=org)}
 
 
 @pytest.fixture(scope="session")

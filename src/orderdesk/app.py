@@ -13,10 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk import __version__
 from orderdesk.auth.keys import load_or_create_signing_key, load_public_key
+from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
+from orderdesk.core.offload import BoundedExecutor
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
@@ -25,7 +27,7 @@ from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.purchases.ratelimit import RateLimiter
+from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
@@ -39,9 +41,11 @@ orderdesk takes orders for work that happens later and reports their status.
 
 **Notification orders** (`/notifications/api/v1`) send e-mail and SMS to many recipients, now or at
 a requested time. Authenticate with a bearer token carrying the scope
-`altinn:serviceowner/notifications.create` and the claim `urn:altinn:org`, or with a
-`PlatformAccessToken` header whose issuer is your organisation. `orderdesk token --org ORG` prints a
-bearer token for a server started on the same home.
+`altinn:serviceowner/notifications.create`, the claim `urn:altinn:org` and the audience
+`orderdesk:notifications`, or with a `PlatformAccessToken` header holding a Platform Access Token of
+a platform issuer (its issuer is your organisation). `orderdesk token --org ORG` prints a bearer
+token for a server started on the same home. Each kind of token opens one door only: a token made
+for another API (data orders, purchases, delivery reports) is refused with 401 here.
 
 Errors are RFC 9457 problem details (`application/problem+json`) naming the offending field, except
 where the API says a 404 has an empty body.
@@ -56,6 +60,8 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
         trusted_keys={issuer: load_public_key(pem) for issuer, pem in settings.auth.trusted_keys.items()},
         local_key=local_key,
         local_issuer=settings.auth.local_issuer,
+        platform_issuers=settings.auth.platform_issuers,
+        audiences=audiences_with(settings.auth.audiences),
         cache_size=settings.auth.token_cache_size,
     )
 
@@ -77,6 +83,12 @@ def create_app(
     )
     wakeups = Wakeups()
     rate_limiter = RateLimiter.from_settings(settings.purchases, db)
+    token_attempts = FailedAttempts.from_settings(settings.purchases, db)
+    secret_checks = BoundedExecutor(
+        threads=settings.purchases.token_hashing_threads,
+        waiting=settings.purchases.token_hashing_waiting,
+        name="secret-check",
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +101,8 @@ def create_app(
             if workers is not None:
                 await workers.stop()
             await rate_limiter.aclose()
+            await token_attempts.aclose()
+            secret_checks.close()
             if owns_database:
                 await db.dispose()
 
@@ -109,6 +123,8 @@ def create_app(
     # Read once: the token endpoint signs with it on every request.
     app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
     app.state.purchase_rate_limiter = rate_limiter
+    app.state.token_attempts = token_attempts
+    app.state.secret_checks = secret_checks
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

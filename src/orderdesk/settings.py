@@ -41,9 +41,25 @@ class AuthSettings(BaseSettings):
     trust_local_key: bool = True
     """Accept tokens signed by the key in the home (turn off in production behind a real issuer)."""
     trusted_keys: dict[str, str] = Field(default_factory=dict)
-    """Issuer -> PEM public key (or a path to one). Platform Access Tokens are trusted per issuer."""
+    """Issuer -> PEM public key (or a path to one) of external issuers; each signs bearer tokens, or
+    Platform Access Tokens when it is listed in `platform_issuers`."""
+    platform_issuers: list[str] = Field(default_factory=list)
+    """Issuers among `trusted_keys` whose tokens are Platform Access Tokens (an organisation's short
+    name, e.g. `ttd`); they are accepted only in the PlatformAccessToken header."""
+    audiences: dict[str, str] = Field(default_factory=dict)
+    """Token kind -> an audience its door accepts besides its own, for the tokens of external
+    issuers (kinds: `service-owner`, `delivery-report`, `data-user`, `purchase-client`,
+    `purchase-user`; their own audiences are `orderdesk:notifications`, `orderdesk:deliveryreports`,
+    `orderdesk:rs-order`, `orderdesk:capi`, `orderdesk:capi-user`); no two kinds may share one."""
     token_ttl_seconds: int = Field(default=3600, ge=60)
     token_cache_size: int = Field(default=10_000, ge=0)
+
+    @model_validator(mode="after")
+    def _platform_issuers_have_keys(self) -> AuthSettings:
+        unknown = [issuer for issuer in self.platform_issuers if issuer not in self.trusted_keys]
+        if unknown:
+            raise ValueError(f"platform_issuers {unknown} have no key in trusted_keys")
+        return self
 
 
 class NotificationSettings(BaseSettings):
@@ -153,6 +169,17 @@ class PurchaseSettings(BaseSettings):
     """Where call counts are kept: `memory` (one process), `database` (the configured database,
     shared by every process on it), `redis://host:port/db`; `auto` is memory on SQLite and the
     database on PostgreSQL."""
+    token_failures_per_client: int = Field(default=10, ge=1)
+    """Wrong secrets `POST /oauth/token` takes for one client id within the window; beyond them every
+    attempt for that id, the right secret too, is answered 429 until the window ends."""
+    token_failures_per_address: int = Field(default=100, ge=1)
+    """The same for all attempts from one client address (whatever client id they name)."""
+    token_failure_window_seconds: int = Field(default=900, ge=1)
+    """The fixed window the failures are counted in; counts live in `rate_limit_storage`."""
+    token_hashing_threads: int = Field(default=2, ge=1)
+    """Threads per API process that check client secrets (scrypt), off the event loop."""
+    token_hashing_waiting: int = Field(default=32, ge=0)
+    """Secret checks that may wait for a thread; beyond them `/oauth/token` answers 503 at once."""
     fulfilment_batch: int = Field(default=50, ge=1)
     """Confirmed orders processed in one transaction."""
     poll_seconds: float = Field(default=1.0, gt=0)

@@ -18,7 +18,14 @@ from sqlalchemy import func, select
 
 from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
-from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM, mint_service_owner_token
+from orderdesk.auth.tokens import (
+    APP_CLAIM,
+    DEFAULT_AUDIENCES,
+    NOTIFICATIONS_CREATE_SCOPE,
+    ORG_CLAIM,
+    TokenKind,
+    mint_service_owner_token,
+)
 from orderdesk.auth.verifier import MAX_ORG_LENGTH
 from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_order
@@ -49,8 +56,15 @@ def sign(
     return jwt.encode(payload, key, algorithm=algorithm)  # type: ignore[arg-type]
 
 
-def service_owner_claims(org: str = "ttd", issuer: str = "orderdesk") -> dict[str, Any]:
-    return {"iss": issuer, "sub": org, ORG_CLAIM: org, "scope": NOTIFICATIONS_CREATE_SCOPE}
+def service_owner_claims(
+    org: str = "ttd", issuer: str = "orderdesk", audience: str = DEFAULT_AUDIENCES[TokenKind.SERVICE_OWNER]
+) -> dict[str, Any]:
+    return {"iss": issuer, "sub": org, ORG_CLAIM: org, "scope": NOTIFICATIONS_CREATE_SCOPE, "aud": audience}
+
+
+def platform_claims(issuer: str) -> dict[str, Any]:
+    """What an Altinn Platform Access Token carries: its issuer (the organisation) and the app."""
+    return {"iss": issuer, APP_CLAIM: f"{issuer}/an-app"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -135,7 +149,10 @@ async def test_post_order__expired_platform_access_token__unauthorized(
     client: httpx.AsyncClient, database: Database, home: Path
 ) -> None:
     token = sign(
-        home_key(home), {"iss": "ttd"}, issued=datetime.now(UTC) - timedelta(hours=2), ttl=timedelta(hours=1)
+        home_key(home),
+        platform_claims("ttd"),
+        issued=datetime.now(UTC) - timedelta(hours=2),
+        ttl=timedelta(hours=1),
     )
 
     await assert_refused(client, database, {"PlatformAccessToken": token}, 401, UNAUTHORIZED_TYPE)
@@ -169,7 +186,7 @@ async def test_post_order__bearer_token_signed_by_unknown_key__unauthorized(
 async def test_post_order__platform_access_token_signed_by_unknown_key__unauthorized(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    token = sign(ec.generate_private_key(ec.SECP256R1()), {"iss": "ttd"})
+    token = sign(ec.generate_private_key(ec.SECP256R1()), platform_claims("ttd"))
 
     await assert_refused(client, database, {"PlatformAccessToken": token}, 401, UNAUTHORIZED_TYPE)
 
@@ -246,7 +263,7 @@ async def test_post_order__blank_org_claim__forbidden(
 async def test_post_order__platform_access_token_issuer_longer_than_a_creator_can_be__forbidden(
     client: httpx.AsyncClient, database: Database, home: Path
 ) -> None:
-    headers = {"PlatformAccessToken": sign(home_key(home), {"iss": "p" * (MAX_ORG_LENGTH + 1)})}
+    headers = {"PlatformAccessToken": sign(home_key(home), platform_claims("p" * (MAX_ORG_LENGTH + 1)))}
 
     await assert_refused(client, database, headers, 403, FORBIDDEN_TYPE)
 
@@ -339,13 +356,30 @@ def idp_key() -> tuple[rsa.RSAPrivateKey, str]:
     return rsa_key_pem()
 
 
+@pytest.fixture(scope="module")
+def platform_key() -> tuple[rsa.RSAPrivateKey, str]:
+    return rsa_key_pem()
+
+
 @pytest.fixture
 async def idp_client(
-    settings: Settings, database: Database, clock: Clock, idp_key: tuple[rsa.RSAPrivateKey, str]
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    idp_key: tuple[rsa.RSAPrivateKey, str],
+    platform_key: tuple[rsa.RSAPrivateKey, str],
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The app trusting the RS256 issuer `idp` besides the local key."""
+    """The app trusting, besides the local key, the RS256 issuer `idp` for bearer tokens (its
+    service-owner tokens carry the audience `https://idp.example/notifications`) and `nav` for
+    Platform Access Tokens."""
     trusting = Settings(
-        home=settings.home, database=settings.database, auth=AuthSettings(trusted_keys={"idp": idp_key[1]})
+        home=settings.home,
+        database=settings.database,
+        auth=AuthSettings(
+            trusted_keys={"idp": idp_key[1], "nav": platform_key[1]},
+            platform_issuers=["nav"],
+            audiences={"service-owner": "https://idp.example/notifications"},
+        ),
     )
     app = create_app(trusting, database=database, clock=clock)
     async with httpx.AsyncClient(
@@ -354,10 +388,15 @@ async def idp_client(
         yield http
 
 
+IDP_AUDIENCE = "https://idp.example/notifications"
+
+
 async def test_post_order__bearer_token_from_trusted_rs256_issuer__accepted(
     idp_client: httpx.AsyncClient, idp_key: tuple[rsa.RSAPrivateKey, str]
 ) -> None:
-    token = sign(idp_key[0], service_owner_claims(org="nav", issuer="idp"), algorithm="RS256")
+    token = sign(
+        idp_key[0], service_owner_claims(org="nav", issuer="idp", audience=IDP_AUDIENCE), algorithm="RS256"
+    )
 
     posted = await idp_client.post(f"{API}/orders/email", json=email_order(), headers=bearer(token))
 
@@ -366,16 +405,56 @@ async def test_post_order__bearer_token_from_trusted_rs256_issuer__accepted(
     assert got.json()["creator"] == "nav"
 
 
-async def test_post_order__platform_access_token_from_trusted_rs256_issuer__creator_is_the_issuer(
-    idp_client: httpx.AsyncClient, idp_key: tuple[rsa.RSAPrivateKey, str]
+async def test_post_order__bearer_token_from_trusted_issuer_for_another_audience__unauthorized(
+    idp_client: httpx.AsyncClient, database: Database, idp_key: tuple[rsa.RSAPrivateKey, str]
 ) -> None:
-    headers = {"PlatformAccessToken": sign(idp_key[0], {"iss": "idp"}, algorithm="RS256")}
+    for audience in ("https://idp.example/other-api", DEFAULT_AUDIENCES[TokenKind.DATA_USER]):
+        token = sign(
+            idp_key[0], service_owner_claims(org="nav", issuer="idp", audience=audience), algorithm="RS256"
+        )
+
+        await assert_refused(idp_client, database, bearer(token), 401, UNAUTHORIZED_TYPE)
+
+
+async def test_post_order__platform_access_token_from_trusted_rs256_issuer__creator_is_the_issuer(
+    idp_client: httpx.AsyncClient, platform_key: tuple[rsa.RSAPrivateKey, str]
+) -> None:
+    headers = {"PlatformAccessToken": sign(platform_key[0], platform_claims("nav"), algorithm="RS256")}
 
     posted = await idp_client.post(f"{API}/orders/email", json=email_order(), headers=headers)
 
     assert posted.status_code == 202, posted.text
     got = await idp_client.get(f"{API}/orders/{posted.json()['orderId']}", headers=headers)
-    assert got.json()["creator"] == "idp"
+    assert got.json()["creator"] == "nav"
+
+
+async def test_post_order__trusted_issuers_token_at_the_other_door__unauthorized(
+    idp_client: httpx.AsyncClient,
+    database: Database,
+    idp_key: tuple[rsa.RSAPrivateKey, str],
+    platform_key: tuple[rsa.RSAPrivateKey, str],
+) -> None:
+    """A bearer issuer's token is no Platform Access Token, even with the app claim, and a platform
+    issuer's token is no bearer token, even with the audience."""
+    bearer_as_platform = sign(
+        idp_key[0],
+        {**service_owner_claims(issuer="idp", audience=IDP_AUDIENCE), APP_CLAIM: "idp/x"},
+        algorithm="RS256",
+    )
+    platform_as_bearer = sign(
+        platform_key[0],
+        {**platform_claims("nav"), **service_owner_claims(issuer="nav", audience=IDP_AUDIENCE)},
+        algorithm="RS256",
+    )
+    platform_without_app = sign(platform_key[0], {"iss": "nav"}, algorithm="RS256")
+
+    await assert_refused(
+        idp_client, database, {"PlatformAccessToken": bearer_as_platform}, 401, UNAUTHORIZED_TYPE
+    )
+    await assert_refused(idp_client, database, bearer(platform_as_bearer), 401, UNAUTHORIZED_TYPE)
+    await assert_refused(
+        idp_client, database, {"PlatformAccessToken": platform_without_app}, 401, UNAUTHORIZED_TYPE
+    )
 
 
 async def test_post_order__trusted_issuer_name_signed_by_another_key__unauthorized(
@@ -408,3 +487,24 @@ async def test_post_order__local_key_not_trusted__local_tokens_unauthorized(
     ) as http:
         for headers in (auth, tokens.platform("ttd")):
             await assert_refused(http, database, headers, 401, UNAUTHORIZED_TYPE)
+
+
+@pytest.mark.parametrize(
+    "audiences",
+    [{"data-user": "orderdesk:notifications"}, {"data-user": "x", "service-owner": "x"}, {"platform": "x"}],
+    ids=["another-kinds-own", "shared-by-two-kinds", "platform-has-none"],
+)
+def test_create_app__audiences_that_would_open_two_doors__refused_at_start(
+    settings: Settings, audiences: dict[str, str]
+) -> None:
+    configured = Settings(
+        home=settings.home, database=settings.database, auth=AuthSettings(audiences=audiences)
+    )
+
+    with pytest.raises(ValueError, match="audience"):
+        create_app(configured)
+
+
+def test_settings__platform_issuer_without_a_key__refused() -> None:
+    with pytest.raises(ValueError, match="no key"):
+        AuthSettings(platform_issuers=["ttd"])

@@ -13,7 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from orderdesk.auth.keys import load_or_create_signing_key
-from orderdesk.auth.tokens import NOTIFICATIONS_CREATE_SCOPE, ORG_CLAIM
+from orderdesk.auth.tokens import (
+    APP_CLAIM,
+    DEFAULT_AUDIENCES,
+    DELIVERY_REPORTS_WRITE_SCOPE,
+    KIND_CLAIM,
+    NOTIFICATIONS_CREATE_SCOPE,
+    ORG_CLAIM,
+    TokenKind,
+)
 from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.tables import contact_organization, contact_person
 from orderdesk.core.db import Database
@@ -112,10 +120,16 @@ def test_token__org__service_owner_bearer_token_signed_by_the_home_key(cli_home:
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     public_key = load_or_create_signing_key(cli_home / "signing-key.pem").public_key()
-    claims = jwt.decode(token, public_key, algorithms=["ES256"])  # type: ignore[arg-type]
+    claims = jwt.decode(
+        token,
+        public_key,  # type: ignore[arg-type]
+        algorithms=["ES256"],
+        audience=DEFAULT_AUDIENCES[TokenKind.SERVICE_OWNER],
+    )
     assert claims["iss"] == "orderdesk"
     assert claims[ORG_CLAIM] == "ttd"
     assert claims["scope"] == NOTIFICATIONS_CREATE_SCOPE
+    assert claims[KIND_CLAIM] == "service-owner"
     assert claims["exp"] - claims["iat"] == 3600
 
 
@@ -133,7 +147,7 @@ def test_token__same_home_twice__same_signing_key(cli_home: Path) -> None:
 
     public_key = load_or_create_signing_key(cli_home / "signing-key.pem").public_key()
     for token in (first, second):
-        jwt.decode(token, public_key, algorithms=["ES256"])  # type: ignore[arg-type]
+        jwt.decode(token, public_key, algorithms=["ES256"], options={"verify_aud": False})  # type: ignore[arg-type]
 
 
 def test_token__several_scopes_and_a_ttl__all_in_the_claims(cli_home: Path) -> None:
@@ -155,6 +169,54 @@ def test_token__platform__issued_by_the_org(cli_home: Path) -> None:
     assert claims["iss"] == "ttd"
     assert "scope" not in claims
     assert ORG_CLAIM not in claims
+    assert claims[KIND_CLAIM] == "platform"
+    assert claims[APP_CLAIM] == "ttd/orderdesk-cli"
+
+
+@pytest.mark.parametrize(
+    ("args", "kind"),
+    [
+        (["--org", "ttd"], TokenKind.SERVICE_OWNER),
+        (["--org", "mailprovider", "--scope", DELIVERY_REPORTS_WRITE_SCOPE], TokenKind.DELIVERY_REPORT),
+        (["--user", "a@b.no"], TokenKind.DATA_USER),
+        (["--user", "a@b.no", "--api", "purchases"], TokenKind.PURCHASE_USER),
+    ],
+    ids=["service-owner", "delivery-report", "data-user", "purchase-user"],
+)
+def test_token__each_door__names_its_kind_and_audience(
+    cli_home: Path, args: list[str], kind: TokenKind
+) -> None:
+    result = run_orderdesk(cli_home, "token", *args)
+
+    assert result.returncode == 0, result.stderr
+    claims = claims_of(result.stdout.strip())
+    assert claims[KIND_CLAIM] == kind.value
+    assert claims["aud"] == DEFAULT_AUDIENCES[kind]
+
+
+def test_token__platform_token_of_the_local_issuer__usage_error(cli_home: Path) -> None:
+    result = run_orderdesk(cli_home, "token", "--platform", "--org", "orderdesk")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "local issuer" in result.stderr
+
+
+def test_token__scopes_of_two_doors__usage_error(cli_home: Path) -> None:
+    result = run_orderdesk(
+        cli_home,
+        "token",
+        "--org",
+        "ttd",
+        "--scope",
+        NOTIFICATIONS_CREATE_SCOPE,
+        "--scope",
+        DELIVERY_REPORTS_WRITE_SCOPE,
+    )
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "one door" in result.stderr
 
 
 def test_token__user_with_role__user_claims(cli_home: Path) -> None:

@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -16,8 +17,9 @@ import typer
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import (
     NOTIFICATIONS_CREATE_SCOPE,
+    TokenKind,
+    mint_org_token,
     mint_platform_access_token,
-    mint_service_owner_token,
     mint_user_token,
 )
 from orderdesk.contacts.service import import_contacts
@@ -47,6 +49,13 @@ app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(products_app, name="products")
+
+
+class UserApi(StrEnum):
+    """The API a user's token is for (`orderdesk token --user EMAIL --api …`)."""
+
+    DATA_ORDERS = "data-orders"
+    PURCHASES = "purchases"
 
 
 def _settings() -> Settings:
@@ -167,35 +176,54 @@ def token(
     role: Annotated[str, typer.Option(help="Role of the user (REGISTERED_USER or ADMIN).")] = (
         "REGISTERED_USER"
     ),
+    api: Annotated[
+        UserApi,
+        typer.Option(help="With --user: the API the token is for (data orders, or purchases' user paths)."),
+    ] = UserApi.DATA_ORDERS,
     ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
 ) -> None:
-    """Print a token signed with the key in the home, valid against a server on the same home."""
+    """Print a token signed with the key in the home, valid against a server on the same home.
+
+    Each token opens one door: --org gives a service owner's token for the notification API (or, with
+    the delivery-reports scope, a token for posting delivery reports), --platform a Platform Access
+    Token, --user a data-order user's token (--api purchases: a customer's for /capi/v1)."""
     settings = _settings()
     key = load_or_create_signing_key(settings.signing_key_path)
     lifetime = ttl or settings.auth.token_ttl_seconds
     if user:
         if role not in ("REGISTERED_USER", "ADMIN"):
             raise typer.BadParameter("role must be REGISTERED_USER or ADMIN", param_hint="--role")
+        kind = TokenKind.PURCHASE_USER if api is UserApi.PURCHASES else TokenKind.DATA_USER
         typer.echo(
             mint_user_token(
-                key, issuer=settings.auth.local_issuer, email=user, role=role, ttl_seconds=lifetime
+                key,
+                issuer=settings.auth.local_issuer,
+                email=user,
+                role=role,
+                ttl_seconds=lifetime,
+                kind=kind,
             )
         )
         return
     if not org:
         raise typer.BadParameter("give --org ORG (or --user EMAIL)", param_hint="--org")
     if platform:
+        if org == settings.auth.local_issuer:
+            # Refused by the verifier: the local issuer signs bearer tokens, it is no organisation.
+            raise typer.BadParameter(f"{org!r} is the local issuer, not an organisation", param_hint="--org")
         typer.echo(mint_platform_access_token(key, org=org, ttl_seconds=lifetime))
         return
-    typer.echo(
-        mint_service_owner_token(
+    try:
+        minted = mint_org_token(
             key,
             issuer=settings.auth.local_issuer,
             org=org,
             scopes=scope or [NOTIFICATIONS_CREATE_SCOPE],
             ttl_seconds=lifetime,
         )
-    )
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--scope") from error
+    typer.echo(minted)
 
 
 @contacts_app.command("import")

@@ -50,8 +50,8 @@ EMAIL_STATES: dict[str, EmailStatus] = {
 _report_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="DeliveryReportsBearer",
-    description=f"A JWT with the scope `{DELIVERY_REPORTS_WRITE_SCOPE}` "
-    f"(`orderdesk token --org ORG --scope {DELIVERY_REPORTS_WRITE_SCOPE}`).",
+    description=f"A JWT with the scope `{DELIVERY_REPORTS_WRITE_SCOPE}` and the audience "
+    f"`orderdesk:deliveryreports` (`orderdesk token --org ORG --scope {DELIVERY_REPORTS_WRITE_SCOPE}`).",
 )
 
 

@@ -3,6 +3,7 @@ their id and a secret of which only a salted scrypt hash is kept."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,9 +16,41 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.purchases.tables import api_client
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _SCHEME = "scrypt"
+_DIGEST_BYTES = 32
 MAX_NAME = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ScryptCost:
+    """scrypt's work factors, written into each stored hash (`scrypt$ln=14,r=8,p=1$salt$digest`) so
+    that raising them later leaves the secrets of existing clients readable."""
+
+    log2_n: int = 14
+    r: int = 8
+    p: int = 1
+
+    def __str__(self) -> str:
+        return f"ln={self.log2_n},r={self.r},p={self.p}"
+
+    @classmethod
+    def parse(cls, text: str) -> ScryptCost:
+        """Raises ValueError unless `text` is `ln=…,r=…,p=…` within sane bounds."""
+        fields = dict(part.split("=", 1) for part in text.split(","))
+        cost = cls(log2_n=int(fields["ln"]), r=int(fields["r"]), p=int(fields["p"]))
+        if not (1 <= cost.log2_n <= 24 and 1 <= cost.r <= 64 and 1 <= cost.p <= 64):
+            raise ValueError(f"scrypt cost out of bounds: {text}")
+        return cost
+
+    def digest(self, secret: str, salt: bytes) -> bytes:
+        n = 2**self.log2_n
+        memory = 128 * self.r * (n + self.p + 2) + 2**20
+        return hashlib.scrypt(
+            secret.encode(), salt=salt, n=n, r=self.r, p=self.p, maxmem=memory, dklen=_DIGEST_BYTES
+        )
+
+
+DEFAULT_COST = ScryptCost()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,29 +73,48 @@ async def register_client(connection: AsyncConnection, name: str, now: datetime)
     return client
 
 
-async def authenticate(connection: AsyncConnection, client_id: str, secret: str) -> bool:
-    """Whether `client_id` is registered and `secret` is its secret (time-safe comparison)."""
-    row = (
-        await connection.execute(select(api_client.c.secret_hash).where(api_client.c.client_id == client_id))
-    ).first()
-    if row is None:
-        hash_secret(secret)  # as long as for a known client: the answer's timing tells nothing
+async def stored_secret_hash(connection: AsyncConnection, client_id: str) -> str | None:
+    """The hash of `client_id`'s secret; None when no such client is registered."""
+    statement = select(api_client.c.secret_hash).where(api_client.c.client_id == client_id)
+    row = (await connection.execute(statement)).first()
+    return None if row is None else str(row.secret_hash)
+
+
+def check_secret(secret: str, stored: str | None) -> bool:
+    """Whether `secret` matches the `stored` hash (None: an unknown client, never a match).
+
+    CPU-bound (a scrypt run, tens to hundreds of milliseconds): call it off the event loop. An
+    unknown client costs a hash as well, so the answer's timing does not tell which ids exist."""
+    if stored is None:
+        hash_secret(secret)
         return False
-    return secret_matches(secret, row.secret_hash)
+    return secret_matches(secret, stored)
 
 
-def hash_secret(secret: str) -> str:
+async def authenticate(connection: AsyncConnection, client_id: str, secret: str) -> bool:
+    """Whether `client_id` is registered and `secret` is its secret (time-safe comparison); the hash
+    runs in a worker thread. `/oauth/token` uses its own bounded pool instead (see oauth.py)."""
+    stored = await stored_secret_hash(connection, client_id)
+    return await asyncio.to_thread(check_secret, secret, stored)
+
+
+def hash_secret(secret: str, cost: ScryptCost = DEFAULT_COST) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
-    return f"{_SCHEME}${_b64(salt)}${_b64(digest)}"
+    return f"{_SCHEME}${cost}${_b64(salt)}${_b64(cost.digest(secret, salt))}"
 
 
 def secret_matches(secret: str, stored: str) -> bool:
-    scheme, salt, digest = stored.split("$")
-    if scheme != _SCHEME:
+    """Compare with a stored hash: `scrypt$<cost>$salt$digest`, or the older `scrypt$salt$digest`
+    written with the default cost."""
+    parts = stored.split("$")
+    if parts[0] != _SCHEME or len(parts) not in (3, 4):
         return False
-    actual = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt), **_SCRYPT)
-    return hmac.compare_digest(actual, base64.b64decode(digest))
+    try:
+        cost = ScryptCost.parse(parts[1]) if len(parts) == 4 else DEFAULT_COST
+        salt, expected = base64.b64decode(parts[-2]), base64.b64decode(parts[-1])
+    except (ValueError, KeyError):
+        return False
+    return hmac.compare_digest(cost.digest(secret, salt), expected)
 
 
 def _b64(data: bytes) -> str:

@@ -24,11 +24,12 @@ from orderdesk.core.db import Database, insert_for
 from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
 
-__all__ = ["RateDecision", "RateLimiter"]
+__all__ = ["FailedAttempts", "RateDecision", "RateLimiter"]
 
 _log = structlog.get_logger(__name__)
 
 _NAMESPACE = "PURCHASE"
+_TOKEN_NAMESPACE = "OAUTH-FAILURES"
 _KEY_LENGTH = 250  # purchase_rate_limit.key
 _CLEANUP_SECONDS = 60.0
 _SETTING = "rate_limit_storage (ORDERDESK_PURCHASES_RATE_LIMIT_STORAGE)"
@@ -80,11 +81,64 @@ class RateLimiter:
         )
 
     async def aclose(self) -> None:
-        storage = self._storage
-        if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
-            await storage.bridge.storage.aclose()
-        elif isinstance(storage, MemoryStorage) and storage.timer is not None:
-            storage.timer.cancel()
+        await _close_storage(self._storage)
+
+
+async def _close_storage(storage: Storage) -> None:
+    if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
+        await storage.bridge.storage.aclose()
+    elif isinstance(storage, MemoryStorage) and storage.timer is not None:
+        storage.timer.cancel()
+
+
+class FailedAttempts:
+    """Failed sign-ins of `/oauth/token`, counted per client id and per client address in a fixed
+    window each, in the same storage as the call limits (so every API process sees the same counts).
+
+    An attempt is counted when it starts and given back when it succeeds or is refused unchecked:
+    concurrent attempts cannot slip past the limit, and neither a client that knows its secret nor
+    one retrying after a 429 uses any of it up.
+    """
+
+    def __init__(self, storage: Storage, *, per_client: int, per_address: int, window_seconds: int) -> None:
+        self._storage = storage
+        self._window = FixedWindowRateLimiter(storage)
+        self._client = RateLimitItemPerSecond(per_client, window_seconds, namespace=_TOKEN_NAMESPACE)
+        self._address = RateLimitItemPerSecond(per_address, window_seconds, namespace=_TOKEN_NAMESPACE)
+
+    @classmethod
+    def from_settings(cls, settings: PurchaseSettings, database: Database) -> FailedAttempts:
+        """Raises ValueError when `rate_limit_storage` names no known storage."""
+        return cls(
+            _storage_for(settings.rate_limit_storage, database),
+            per_client=settings.token_failures_per_client,
+            per_address=settings.token_failures_per_address,
+            window_seconds=settings.token_failure_window_seconds,
+        )
+
+    def _limits(self, client_id: str, address: str) -> list[tuple[RateLimitItem, str]]:
+        return [(self._client, f"client:{client_id}"), (self._address, f"address:{address}")]
+
+    async def begin(self, client_id: str, address: str) -> int | None:
+        """Count one attempt; None when it may go on, else the seconds until the spent window ends
+        (the attempt is then refused unchecked, and not counted). Storage errors are raised."""
+        refused: list[int] = []
+        for item, key in self._limits(client_id, address):
+            if not await self._window.hit(item, key):
+                reset_time = await self._storage.get_expiry(item.key_for(key))
+                refused.append(max(1, _seconds_until(reset_time)))
+        if refused:
+            await self.give_back(client_id, address)
+            return max(refused)
+        return None
+
+    async def give_back(self, client_id: str, address: str) -> None:
+        """Uncount an attempt `begin` counted: it succeeded, or was never checked."""
+        for item, key in self._limits(client_id, address):
+            await self._storage.incr(item.key_for(key), item.get_expiry(), amount=-1)
+
+    async def aclose(self) -> None:
+        await _close_storage(self._storage)
 
 
 class _FixedWindow(FixedWindowRateLimiter):

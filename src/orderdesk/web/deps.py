@@ -20,12 +20,14 @@ PLATFORM_TOKEN_HEADER = "PlatformAccessToken"
 
 _SERVICE_OWNER_SCHEMES = {
     "HTTPBearer": security.bearer_scheme(
-        "A JWT with the scope `altinn:serviceowner/notifications.create` and the claim "
-        "`urn:altinn:org` naming the organisation (`orderdesk token --org ORG`)."
+        "A JWT with the scope `altinn:serviceowner/notifications.create`, the claim "
+        "`urn:altinn:org` naming the organisation and the audience `orderdesk:notifications` "
+        "(`orderdesk token --org ORG`)."
     ),
     "APIKeyHeader": security.header_scheme(
         PLATFORM_TOKEN_HEADER,
-        "A Platform Access Token whose issuer is the organisation (`orderdesk token --platform --org ORG`).",
+        "A Platform Access Token of a platform issuer (claim `urn:altinn:app`), whose issuer is the "
+        "organisation (`orderdesk token --platform --org ORG`).",
     ),
 }
 
@@ -33,7 +35,8 @@ _SERVICE_OWNER_SCHEMES = {
 user_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="UserBearer",
-    description="A JWT naming the user in the claim `email` (`orderdesk token --user EMAIL`).",
+    description="A JWT naming the user in the claim `email`, audience `orderdesk:rs-order` "
+    "(`orderdesk token --user EMAIL`).",
 )
 
 

@@ -127,10 +127,16 @@ async def test_basket__without_a_valid_token__401(client: httpx.AsyncClient, hea
     assert (await client.get(BASKET, headers=headers)).status_code == 401
 
 
-async def test_basket__service_owner_token_without_user__403(
+async def test_basket__service_owner_token__401(
     client: httpx.AsyncClient, tokens: Tokens, catalog: Path
 ) -> None:
-    assert (await client.get(BASKET, headers=tokens.bearer("ttd"))).status_code == 403
+    assert (await client.get(BASKET, headers=tokens.bearer("ttd"))).status_code == 401
+
+
+async def test_basket__user_token_naming_no_user__403(
+    client: httpx.AsyncClient, tokens: Tokens, catalog: Path
+) -> None:
+    assert (await client.get(BASKET, headers=tokens.user(""))).status_code == 403
 
 
 @pytest.mark.parametrize("pattern", [r"(\w+)+\.txt", "(a|aa)+$", "a{99999999999}"])

@@ -23,7 +23,11 @@ import pytest
 from sqlalchemy import select
 
 from orderdesk.app import create_app
-from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_CREATE_SCOPE
+from orderdesk.auth.tokens import (
+    DELIVERY_REPORTS_WRITE_SCOPE,
+    NOTIFICATIONS_CREATE_SCOPE,
+    mint_report_sender_token,
+)
 from orderdesk.core.db import Database
 from orderdesk.core.keyfile import load_or_create_key
 from orderdesk.core.wakeup import Wakeups
@@ -451,9 +455,10 @@ async def test_email_report__after_the_notification_expired__dead_lettered_notif
     [
         (None, 401),
         ({"Authorization": "Bearer not-a-jwt"}, 401),
-        ("create-scope-only", 403),
+        ("service-owner-token", 401),
+        ("report-token-without-the-scope", 403),
     ],
-    ids=["no-token", "bad-token", "without-the-scope"],
+    ids=["no-token", "bad-token", "service-owners-token", "without-the-scope"],
 )
 async def test_email_report__without_a_token_with_the_reports_scope__refused(
     client: httpx.AsyncClient,
@@ -462,8 +467,13 @@ async def test_email_report__without_a_token_with_the_reports_scope__refused(
     headers: dict[str, str] | str | None,
     expected: int,
 ) -> None:
-    if headers == "create-scope-only":
+    if headers == "service-owner-token":
         headers = tokens.bearer("ttd", scopes=(NOTIFICATIONS_CREATE_SCOPE,))
+    elif headers == "report-token-without-the-scope":
+        token = mint_report_sender_token(
+            tokens.key(), issuer="orderdesk", org="mailprovider", scopes=("other",)
+        )
+        headers = {"Authorization": f"Bearer {token}"}
     assert not isinstance(headers, str)
 
     response = await client.post(

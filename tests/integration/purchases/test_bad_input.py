@@ -353,12 +353,12 @@ async def test_register__token_of_a_client_never_registered__401_and_nothing_sto
     ("method", "body"),
     [pytest.param("GET", None, id="list"), pytest.param("POST", {"orderId": 1}, id="search")],
 )
-async def test_user_endpoint__client_token__403_insufficient_scope(
+async def test_user_endpoint__client_token__401_invalid_token(
     client: httpx.AsyncClient, caller: Caller, method: str, body: dict[str, Any] | None
 ) -> None:
     response = await client.request(method, f"{CAPI}/order/status", json=body, headers=caller.headers)
 
-    assert_token_error(response, 403, "insufficient_scope")
+    assert_token_error(response, 401, "invalid_token")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -403,7 +403,7 @@ async def test_another_clients_order__status_and_fulfilment__404_and_still_preli
 async def test_search_orders__bad_body__400_naming_the_field(
     client: httpx.AsyncClient, tokens: Tokens, body: dict[str, Any], naming: str
 ) -> None:
-    response = await post_json(client, "/order/status", body, tokens.user("ola@example.com"))
+    response = await post_json(client, "/order/status", body, tokens.customer("ola@example.com"))
 
     assert_bad_request(response, naming)
 

@@ -27,7 +27,7 @@ async def test_processed_order__listed_for_its_payer(
     await fulfil(client, caller, order_id)
     await fulfilment.step()
 
-    response = await client.get(f"{CAPI}/order/status", headers=tokens.user(OLA))
+    response = await client.get(f"{CAPI}/order/status", headers=tokens.customer(OLA))
 
     assert response.status_code == 200, response.text
     [order] = response.json()["orders"]
@@ -55,7 +55,7 @@ async def test_search_by_external_order_id__lines_invoiced_and_delivered(
     await fulfilment.step()
 
     response = await client.post(
-        f"{CAPI}/order/status", json={"externalOrderId": "web-2"}, headers=tokens.user(OLA)
+        f"{CAPI}/order/status", json={"externalOrderId": "web-2"}, headers=tokens.customer(OLA)
     )
 
     assert response.status_code == 200, response.text
@@ -79,14 +79,16 @@ async def test_failed_order__searched_by_id__lines_cancelled_and_not_invoiced(
     first = await register(client, caller, order_body(payer=payer(OLA)))
     await fulfil(client, caller, first)
     await fulfilment.step()
-    number = (await client.get(f"{CAPI}/order/status", headers=tokens.user(OLA))).json()["orders"][0][
+    number = (await client.get(f"{CAPI}/order/status", headers=tokens.customer(OLA))).json()["orders"][0][
         "customerNumber"
     ]
     failing = await register(client, caller, order_body(orderAmount=1, payer={"customerNumber": number}))
     await fulfil(client, caller, failing)
     await fulfilment.step()
 
-    response = await client.post(f"{CAPI}/order/status", json={"orderId": failing}, headers=tokens.user(OLA))
+    response = await client.post(
+        f"{CAPI}/order/status", json={"orderId": failing}, headers=tokens.customer(OLA)
+    )
 
     [order] = response.json()["orders"]
     assert order["orderStatus"] == "failed"
@@ -110,8 +112,10 @@ async def test_another_persons_order__neither_listed_nor_found(
     await fulfil(client, caller, order_id)
     await fulfilment.step()
 
-    listed = await client.get(f"{CAPI}/order/status", headers=tokens.user(OLA))
-    searched = await client.post(f"{CAPI}/order/status", json={"orderId": order_id}, headers=tokens.user(OLA))
+    listed = await client.get(f"{CAPI}/order/status", headers=tokens.customer(OLA))
+    searched = await client.post(
+        f"{CAPI}/order/status", json={"orderId": order_id}, headers=tokens.customer(OLA)
+    )
 
     assert listed.json() == {"orders": []}
     assert searched.status_code == 200

@@ -23,7 +23,6 @@ from orderdesk.core.errors import DomainError, InvalidInput
 from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
-from orderdesk.web.deps import user_bearer
 
 PREFIX = "/capi/v1"
 _log = structlog.get_logger(__name__)
@@ -31,6 +30,12 @@ _client_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ClientCredentials",
     description="An access token from `POST /oauth/token` (grant_type=client_credentials).",
+)
+_customer_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="CustomerBearer",
+    description="A JWT of a logged-in customer: claim `email`, audience `orderdesk:capi-user` "
+    "(`orderdesk token --user EMAIL --api purchases`).",
 )
 
 _STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
@@ -152,7 +157,7 @@ async def _identify(request: Request, for_clients: bool) -> None:
         caller = verifier.api_client(bearer=bearer)
         key = f"client:{caller.client_id}"
     else:
-        caller = verifier.data_user(bearer=bearer)
+        caller = verifier.purchase_user(bearer=bearer)
         key = f"user:{caller.email.lower()}"
     request.state.capi_caller = caller
     limiter: RateLimiter = request.app.state.purchase_rate_limiter
@@ -172,7 +177,7 @@ async def get_api_client(
 
 
 async def get_customer_user(
-    request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
+    request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_customer_bearer)]
 ) -> DataUser:
     """The user CapiRoute identified."""
     caller = request.state.capi_caller

@@ -1,6 +1,9 @@
 """`POST /oauth/token`: the client credentials grant of RFC 6749 §4.4. The client authenticates with
 HTTP Basic or with `client_id`/`client_secret` parameters (not both); parameters are read from the
-form body and from the query string. Errors are RFC 6749 §5.2 bodies, never problem details."""
+form body and from the query string. Errors are RFC 6749 §5.2 bodies, never problem details.
+
+The secret is checked (scrypt) in a small pool of threads of its own, never on the event loop, and
+failed attempts are limited per client id and per client address (`FailedAttempts`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderdesk.auth.tokens import mint_client_token
-from orderdesk.purchases.clients import authenticate
+from orderdesk.core.db import Database
+from orderdesk.core.offload import BoundedExecutor, Saturated
+from orderdesk.purchases.clients import check_secret, stored_secret_hash
+from orderdesk.purchases.ratelimit import FailedAttempts
 from orderdesk.settings import Settings
 from orderdesk.web.deps import DatabaseDep
 
@@ -32,15 +38,24 @@ _OAUTH_ERROR = {
 }
 
 
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+}
+_BUSY_SECONDS = 1
+
+
 class OAuthError(Exception):
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status, self.error, self.description = status, error, description
+        self.retry_after = retry_after
 
     def response(self) -> JSONResponse:
         headers = dict(_NO_STORE)
         if self.status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="orderdesk"'
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
         body = {"error": self.error, "error_description": self.description}
         return JSONResponse(body, status_code=self.status, headers=headers)
 
@@ -52,6 +67,18 @@ class OAuthError(Exception):
         200: {"description": "`access_token`, `token_type` bearer, `expires_in` 43200, `scope` read"},
         400: {"description": "invalid_request or unsupported_grant_type", **_OAUTH_ERROR},
         401: {"description": "invalid_client", **_OAUTH_ERROR},
+        429: {
+            "description": "too_many_attempts: too many wrong secrets for this client id or from this "
+            "address; every attempt, the right secret too, is refused until `Retry-After` seconds have "
+            "passed",
+            "headers": _RETRY_AFTER,
+            **_OAUTH_ERROR,
+        },
+        503: {
+            "description": "temporarily_unavailable: too many secrets are being checked at once",
+            "headers": _RETRY_AFTER,
+            **_OAUTH_ERROR,
+        },
     },
 )
 async def token(request: Request, database: DatabaseDep) -> JSONResponse:
@@ -63,10 +90,7 @@ async def token(request: Request, database: DatabaseDep) -> JSONResponse:
             raise OAuthError(400, "invalid_request", "grant_type is required.")
         if grant != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "Only client_credentials is supported.")
-        async with database.transaction() as connection:
-            known = await authenticate(connection, client_id, secret)
-        if not known:
-            raise OAuthError(401, "invalid_client", "Unknown client or wrong secret.")
+        await _check_secret(request, database, client_id, secret)
     except OAuthError as error:
         return error.response()
     settings: Settings = request.app.state.settings
@@ -83,6 +107,32 @@ async def token(request: Request, database: DatabaseDep) -> JSONResponse:
         "scope": "read",
     }
     return JSONResponse(body, headers=_NO_STORE)
+
+
+async def _check_secret(request: Request, database: Database, client_id: str, secret: str) -> None:
+    """Raises OAuthError unless `secret` is `client_id`'s: 429 past the limit of failed attempts
+    (without checking), 503 when the pool of secret checks is full, 401 for a wrong secret."""
+    attempts: FailedAttempts = request.app.state.token_attempts
+    checks: BoundedExecutor = request.app.state.secret_checks
+    address = request.client.host if request.client else "unknown"
+    wait = await attempts.begin(client_id, address)
+    if wait is not None:
+        raise OAuthError(
+            429, "too_many_attempts", f"Too many failed attempts; try again in {wait} s.", retry_after=wait
+        )
+    async with database.transaction() as connection:
+        stored = await stored_secret_hash(connection, client_id)
+    # The connection is back in the pool before the hash: a flood must not hold database connections.
+    try:
+        matches = await checks.run(check_secret, secret, stored)
+    except Saturated as error:
+        await attempts.give_back(client_id, address)
+        raise OAuthError(
+            503, "temporarily_unavailable", "Too many secrets are being checked; try again.", _BUSY_SECONDS
+        ) from error
+    if not matches:
+        raise OAuthError(401, "invalid_client", "Unknown client or wrong secret.")
+    await attempts.give_back(client_id, address)
 
 
 async def _parameters(request: Request) -> dict[str, str]:
