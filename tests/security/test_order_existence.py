@@ -175,7 +175,7 @@ async def test_purchase_order__another_clients_or_customers_order__answered_as_a
     assert same(others, order_id) == same(missing, missing_id)
 
     # User mode: someone who is not the payer finds nothing, as for an id nobody has.
-    kari = tokens.user("kari@example.com")
+    kari = tokens.customer("kari@example.com")
     for number in (order_id, missing_id):
         found = await client.post(f"{CAPI}/order/status", json={"orderId": number}, headers=kari)
         assert (found.status_code, found.json()) == (200, {"orders": []})

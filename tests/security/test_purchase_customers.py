@@ -59,7 +59,7 @@ async def processed_order(
 
 
 async def user_orders(http: httpx.AsyncClient, tokens: Tokens, email: str = OLA) -> list[dict[str, Any]]:
-    response = await http.get(f"{CAPI}/order/status", headers=tokens.user(email))
+    response = await http.get(f"{CAPI}/order/status", headers=tokens.customer(email))
     assert response.status_code == 200, response.text
     orders: list[dict[str, Any]] = response.json()["orders"]
     return orders
