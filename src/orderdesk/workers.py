@@ -42,7 +42,7 @@ class Workers:
             releasers=[queue.release_claims_of, staging.release_claims_of],
         )
         self.notifications = NotificationPipeline.build(
-            database, settings.notifications, settings.home, clock, wakeups, worker=self.heartbeat.id
+            database, settings.notifications, settings.home, clock, wakeups, heartbeat=self.heartbeat
         )
         self.staging = StagingWorker(
             database,

@@ -82,7 +82,15 @@ class Heartbeat:
         self._activity = activity
         self._releasers = list(releasers)
         self._started_at = clock()
+        self._last_beat: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+
+    def alive(self) -> bool:
+        """Whether the others still count this worker alive, with a beat to spare: work that would
+        be done twice once they take its claims over (sending a message) is started only then."""
+        if self._last_beat is None:
+            return False
+        return self._clock() - self._last_beat < self._rules.stale_after - self._rules.interval
 
     async def start(self) -> None:
         """Beat once before any loop runs, so no claim ever names a worker that has no row."""
@@ -123,6 +131,7 @@ class Heartbeat:
                 **values,
             )
             await connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+        self._last_beat = now
 
     async def release_silent(self) -> list[UUID]:
         """Release the claims of every worker not seen for `stale_after` (and not released yet);

@@ -23,6 +23,7 @@ from aiolimiter import AsyncLimiter
 
 from orderdesk.core.activity import report
 from orderdesk.core.db import Database
+from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import LeaseKeeper
 from orderdesk.notifications import queue, transitions
 from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
@@ -102,7 +103,7 @@ class Dispatcher(Generic[MessageT]):
         settings: DispatchSettings,
         sms_window: SendingWindow | None = None,
         stopping: asyncio.Event | None = None,
-        worker: UUID | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.channel = channel
         self.provider: Provider[MessageT] = provider
@@ -114,13 +115,14 @@ class Dispatcher(Generic[MessageT]):
         self._limiter = AsyncLimiter(settings.rate_limit, 1) if settings.rate_limit > 0 else None
         self.stopping = stopping or asyncio.Event()
         """Set when the worker shuts down: messages not yet started go back to the queue."""
-        self.worker = worker
-        """The worker process named in claims (its heartbeat lets others take over if it dies)."""
+        self.heartbeat = heartbeat
+        """This worker process's: named in claims, so that others take over if it dies; while it is
+        not known alive the dispatcher claims and starts nothing (others may have its rows)."""
 
     async def step(self) -> float:
         """One batch; returns how long the loop may sleep (0 when there may be more to do)."""
         now = self._clock()
-        if self.stopping.is_set():
+        if self.stopping.is_set() or not self._alive():
             return self._settings.poll_seconds
         if self._sms_window is not None and not self._sms_window.is_open(now):
             # Every v1 SMS keeps to the window: nothing to claim until it opens.
@@ -137,7 +139,7 @@ class Dispatcher(Generic[MessageT]):
                 now=now,
                 limit=self._settings.batch,
                 lease=self._settings.lease,
-                worker=self.worker,
+                worker=self.heartbeat.id if self.heartbeat is not None else None,
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
@@ -159,6 +161,9 @@ class Dispatcher(Generic[MessageT]):
             )
         retry_at = resume_at or self._clock() + self._backoff(notification.attempts)
         return Change(notification.id, self._new, error=error, due_at=retry_at)
+
+    def _alive(self) -> bool:
+        return self.heartbeat is None or self.heartbeat.alive()
 
     def _release(self, notification: ClaimedNotification, due_at: datetime) -> Change:
         return Change(notification.id, self._new, due_at=due_at)
@@ -259,6 +264,7 @@ class _Batch(Generic[MessageT]):
         return (
             self.resume_at is not None
             or dispatcher.stopping.is_set()
+            or not dispatcher._alive()
             or self.writer.failing
             or dispatcher._clock() >= self.stop_at
         )

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
 import structlog
 
 from orderdesk.core.activity import report
 from orderdesk.core.db import Database
+from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import LeaseKeeper
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
@@ -71,8 +71,8 @@ class NotificationPipeline:
     rules: ExpansionRules
     stopping: asyncio.Event
     loops: list[Loop] = field(default_factory=list)
-    worker: UUID | None = None
-    """The worker process named in claims (core.heartbeat); None when no heartbeat runs (tests)."""
+    heartbeat: Heartbeat | None = None
+    """This worker process's, named in claims (core.heartbeat); None when none runs (tests)."""
 
     @classmethod
     def build(
@@ -86,7 +86,7 @@ class NotificationPipeline:
         email: Provider[EmailMessage] | None = None,
         sms: Provider[SmsMessage] | None = None,
         stopping: asyncio.Event | None = None,
-        worker: UUID | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> NotificationPipeline:
         stopping = stopping or asyncio.Event()
         window = SendingWindow(
@@ -113,7 +113,7 @@ class NotificationPipeline:
                 clock=clock,
                 settings=replace(common, rate_limit=settings.email_rate_limit),
                 stopping=stopping,
-                worker=worker,
+                heartbeat=heartbeat,
             ),
             sms=Dispatcher(
                 Channel.SMS,
@@ -124,14 +124,14 @@ class NotificationPipeline:
                 settings=replace(common, rate_limit=settings.sms_rate_limit),
                 sms_window=window,
                 stopping=stopping,
-                worker=worker,
+                heartbeat=heartbeat,
             ),
             checker=SendConditionChecker(settings.condition_timeout_seconds),
             rules=ExpansionRules(
                 time_to_live=timedelta(hours=settings.notification_ttl_hours), sms_window=window
             ),
             stopping=stopping,
-            worker=worker,
+            heartbeat=heartbeat,
         )
         pipeline.loops = [
             Loop("notification-scheduler", pipeline.schedule),
@@ -153,7 +153,7 @@ class NotificationPipeline:
                 now=now,
                 limit=self.settings.worker_order_batch,
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
-                worker=self.worker,
+                worker=self.heartbeat.id if self.heartbeat is not None else None,
             )
         if claims:
             report(f"processing {len(claims)} orders")

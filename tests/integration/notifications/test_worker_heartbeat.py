@@ -15,10 +15,12 @@ from sqlalchemy import select
 from orderdesk.core.activity import Activity, in_loop, report
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules, worker_process
+from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders import staging
 from orderdesk.notifications import queue
 from orderdesk.notifications.models import Channel
 from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order
 from tests.integration.notifications.api import DAYTIME, notifications, outbox_sms, place, status
@@ -182,3 +184,37 @@ async def test_two_workers_find_the_same_silent_worker_at_once__its_claims_relea
     clock.advance(timedelta(seconds=11))
     await others[0].beat()
     assert dead.id in await others[0].release_silent()
+
+
+async def test_worker_whose_own_heartbeat_lapsed__claims_and_sends_nothing__until_it_beats_again(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    outbox_home: Path,
+) -> None:
+    """Cut off from the database for a while, a worker may be taken for dead and its rows given to
+    others: it must not go on starting messages the others may be sending too."""
+    clock.set(DAYTIME)
+    own = heartbeat(database, clock)
+    await own.beat()
+    pipeline = NotificationPipeline.build(
+        database, settings.notifications, outbox_home, clock, Wakeups(), heartbeat=own
+    )
+    try:
+        order_id = await place(
+            client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(3))
+        )
+        await pipeline.schedule()
+        clock.advance(timedelta(seconds=9))  # beats missed: the others take it for dead at 10 s
+        await pipeline.sms.step()
+        assert await sms_states(client, auth, order_id) == {"New"}
+        assert outbox_sms(outbox_home) == []
+
+        await own.beat()
+        await pipeline.run_until_idle()
+        assert await sms_states(client, auth, order_id) == {"Delivered"}
+        assert len(outbox_sms(outbox_home)) == 3
+    finally:
+        await pipeline.aclose()
