@@ -98,14 +98,16 @@ class Heartbeat:
         self._task = asyncio.create_task(self._run(), name="orderdesk-heartbeat")
 
     async def stop(self) -> None:
-        """After the loops stopped: the row goes, and with it any claim still naming this worker is
-        free for the others at their next beat (a graceful stop hands back what it had not started)."""
+        """After the loops stopped (nothing of this worker runs any more): what it still holds (work
+        cut short by the end of the grace period) is free for the others at once, and its row goes."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         try:
             async with self._database.transaction() as connection:
+                for release in self._releasers:
+                    await release(connection, self.id, self._clock())
                 await connection.execute(delete(worker_process).where(worker_process.c.id == self.id))
         except Exception:
             _log.exception("heartbeat_row_not_removed", worker_id=str(self.id))

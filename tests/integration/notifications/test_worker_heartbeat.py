@@ -218,3 +218,30 @@ async def test_worker_whose_own_heartbeat_lapsed__claims_and_sends_nothing__unti
         assert len(outbox_sms(outbox_home)) == 3
     finally:
         await pipeline.aclose()
+
+
+async def test_worker_stopped_gracefully__what_it_still_held_is_sent_by_another_at_once(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    database: Database,
+    pipeline: NotificationPipeline,
+    clock: Clock,
+    outbox_home: Path,
+) -> None:
+    clock.set(DAYTIME)
+    order_id = await place(
+        client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(4))
+    )
+    await pipeline.schedule()
+    stopping = heartbeat(database, clock)
+    await stopping.start()
+    # Claimed, then the grace period of the stop ended before it was sent.
+    async with database.transaction() as connection:
+        await queue.claim_notifications(
+            connection, Channel.SMS, now=clock(), limit=100, lease=LEASE, worker=stopping.id
+        )
+    await stopping.stop()
+
+    await pipeline.run_until_idle()
+    assert await sms_states(client, auth, order_id) == {"Delivered"}
+    assert len(outbox_sms(outbox_home)) == 4
