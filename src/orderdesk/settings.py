@@ -100,8 +100,10 @@ class NotificationSettings(BaseSettings):
     worker_dispatch_batch: int = Field(default=500, ge=1)
     worker_concurrency: int = Field(default=20, ge=1)
     """Messages in flight per channel and worker process."""
-    worker_lease_seconds: float = Field(default=300.0, gt=0)
-    """A claimed order or notification goes back to the queue if its worker is silent this long."""
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a claim on an order or a batch of notifications holds without being renewed; the
+    worker renews it every third of this while the work runs. A dead worker's claims are taken over
+    sooner, when its heartbeat goes stale (WorkerSettings); the lease is the bound when it cannot be."""
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     condition_retry_delay_seconds: float = Field(default=60.0, ge=0)
     condition_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -148,9 +150,10 @@ class DataOrderSettings(BaseSettings):
     """Largest sub-order, in MiB (a product is never split, so one may be larger)."""
     max_suborders_per_user: int = Field(default=2, ge=1)
     """Sub-orders a user may hold running or staged but not yet downloaded."""
-    staging_lease_seconds: float = Field(default=1800.0, gt=0)
-    """How long a worker may take over one sub-order before another worker takes it up (a worker
-    that died mid-copy)."""
+    staging_lease_seconds: float = Field(default=120.0, gt=0)
+    """How long a claim on a sub-order being staged holds without being renewed (renewed every
+    third of this while the files are copied); a dead worker's sub-order is taken up sooner, when its
+    heartbeat goes stale."""
     expiry_check_seconds: float = Field(default=60.0, gt=0)
     """How often orders past their expiry date are looked for (and their staged files removed)."""
     token_secret: SecretStr | None = None
@@ -192,6 +195,24 @@ class PurchaseSettings(BaseSettings):
     """A callback claimed by a worker that went silent this long is called again by another."""
 
 
+class WorkerSettings(BaseSettings):
+    """Worker processes: how often each says it is alive, and when the others take over its work."""
+
+    model_config = _group("ORDERDESK_WORKER_")
+
+    heartbeat_seconds: float = Field(default=2.0, gt=0)
+    """How often a worker process records that it is alive (and what each of its loops is doing)."""
+    stale_after_seconds: float = Field(default=10.0, gt=0)
+    """A worker not heard from this long is taken for dead: the others take over what it had claimed
+    at their next heartbeat. Keep it several heartbeats long, and the workers' clocks in step (NTP)."""
+
+    @model_validator(mode="after")
+    def _beats_before_stale(self) -> WorkerSettings:
+        if self.stale_after_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("worker stale_after_seconds must be at least twice heartbeat_seconds")
+        return self
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -208,6 +229,7 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     dataorders: DataOrderSettings = Field(default_factory=DataOrderSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

@@ -6,11 +6,15 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from orderdesk.core.activity import Activity
 from orderdesk.core.db import Database
+from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
+from orderdesk.dataorders import staging
 from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
 from orderdesk.dataorders.staging import STAGING_TOPIC, StagingRules, StagingWorker
+from orderdesk.notifications import queue
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.purchases.tasks import PurchaseWorkers
@@ -18,7 +22,7 @@ from orderdesk.settings import Settings
 
 
 class Workers:
-    """The loops, the PostgreSQL wake-up listener, and the providers to close at the end."""
+    """The loops, the heartbeat, the PostgreSQL wake-up listener, and the providers to close at the end."""
 
     def __init__(
         self, settings: Settings, database: Database, clock: Callable[[], datetime], wakeups: Wakeups
@@ -26,8 +30,19 @@ class Workers:
         self._settings = settings
         self._database = database
         self._wakeups = wakeups
+        self.activity = Activity(clock)
+        self.heartbeat = Heartbeat(
+            database,
+            HeartbeatRules(
+                interval=timedelta(seconds=settings.worker.heartbeat_seconds),
+                stale_after=timedelta(seconds=settings.worker.stale_after_seconds),
+            ),
+            clock,
+            self.activity,
+            releasers=[queue.release_claims_of, staging.release_claims_of],
+        )
         self.notifications = NotificationPipeline.build(
-            database, settings.notifications, settings.home, clock, wakeups
+            database, settings.notifications, settings.home, clock, wakeups, heartbeat=self.heartbeat
         )
         self.staging = StagingWorker(
             database,
@@ -37,6 +52,7 @@ class Workers:
                 lease=timedelta(seconds=settings.dataorders.staging_lease_seconds),
             ),
             clock,
+            worker=self.heartbeat.id,
         )
         staging_loop = Loop("dataorder-staging", self.staging.step)
         wakeups.subscribe(STAGING_TOPIC, staging_loop.wake)
@@ -52,6 +68,7 @@ class Workers:
         self.runtime = Runtime(
             [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops],
             self.notifications.stopping,
+            self.activity,
         )
         self.bounces = (
             BounceIntake.from_settings(settings.notifications, database, clock)
@@ -61,6 +78,7 @@ class Workers:
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.heartbeat.start()
         if self._database.dialect == "postgresql":
             self._listener = asyncio.create_task(
                 self._wakeups.listen(self._settings.database_url, self.runtime.stopping)
@@ -73,6 +91,7 @@ class Workers:
         if self.bounces is not None:
             await self.bounces.stop()
         await self.runtime.stop()
+        await self.heartbeat.stop()
         if self._listener is not None:
             await self._listener
         await self.notifications.aclose()

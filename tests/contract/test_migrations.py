@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 import orderdesk.contacts.tables
+import orderdesk.core.heartbeat
 import orderdesk.dataorders.tables
 import orderdesk.notifications.tables  # noqa: F401  (registers the tables on the metadata)
 from orderdesk.core.db import Database, metadata

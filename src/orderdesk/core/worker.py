@@ -2,7 +2,8 @@
 
 A step returns how long it is happy to sleep (0: call me again now). A wake-up event cuts the sleep
 short (new work was stored in this process, or announced by PostgreSQL NOTIFY). A step that raises is
-logged and retried after a pause; the loop only ends when the runtime stops.
+logged and retried after a pause; the loop only ends when the runtime stops. What each loop is
+doing ("idle", or what its step reports) is kept in the runtime's Activity for the heartbeat.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
+
+from orderdesk.core.activity import Activity, in_loop, report
 
 _log = structlog.get_logger(__name__)
 
@@ -26,18 +29,24 @@ class Loop:
     step: Step
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            self.wake.clear()
-            try:
-                sleep = await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("worker_step_failed", loop=self.name)
-                sleep = ERROR_PAUSE_SECONDS
-            if sleep > 0:
-                await _first_of(self.wake, stopping, timeout=sleep)
+    async def run(self, stopping: asyncio.Event, activity: Activity | None = None) -> None:
+        with in_loop(activity, self.name) if activity is not None else contextlib.nullcontext():
+            while not stopping.is_set():
+                self.wake.clear()
+                report("working")
+                try:
+                    sleep = await self.step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    _log.exception("worker_step_failed", loop=self.name)
+                    report(f"failed ({type(error).__name__}), trying again")
+                    sleep = ERROR_PAUSE_SECONDS
+                else:
+                    if sleep > 0:
+                        report("idle")
+                if sleep > 0:
+                    await _first_of(self.wake, stopping, timeout=sleep)
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:
@@ -52,14 +61,18 @@ async def _first_of(*events: asyncio.Event, timeout: float) -> None:
 class Runtime:
     """Runs loops side by side until `stop()`; background services start and stop with them."""
 
-    def __init__(self, loops: Sequence[Loop], stopping: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, loops: Sequence[Loop], stopping: asyncio.Event | None = None, activity: Activity | None = None
+    ) -> None:
         self.loops = list(loops)
         self.stopping = stopping or asyncio.Event()
+        self.activity = activity
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(loop.run(self.stopping), name=f"orderdesk-{loop.name}") for loop in self.loops
+            asyncio.create_task(loop.run(self.stopping, self.activity), name=f"orderdesk-{loop.name}")
+            for loop in self.loops
         ]
 
     async def stop(self, grace_seconds: float = 10.0) -> None:

@@ -1,7 +1,10 @@
 """Staging sub-orders: one at a time per worker step, never more than `max_suborders_per_user`
 sub-orders of one user staging or staged-but-not-downloaded (the original's "blocked until you
 download"). Each file is copied into the order's area with its checksum verified; a file gone from
-the catalogue or changed since is ERROR and never served. The order's counters and status follow."""
+the catalogue or changed since is ERROR and never served. The order's counters and status follow.
+
+A sub-order being staged names the worker process staging it (`claimed_by`); if that worker's
+heartbeat goes silent, `release_claims_of` ends its lease and another worker stages it again."""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ import structlog
 from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.activity import report
 from orderdesk.core.db import Database, lock_for_update
+from orderdesk.core.leases import LeaseKeeper
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.models import GONE, FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.storage import ChecksumMismatch, LocalFolderStore
@@ -47,7 +52,7 @@ class StagingRules:
     area: Path
     """Where staged files are kept: AREA/<order id>/<file id>."""
     max_per_user: int
-    lease: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(minutes=2)
 
 
 def staged_path(area: Path, order_id: int, file_id: uuid.UUID) -> Path:
@@ -60,10 +65,19 @@ async def remove_staged_files(area: Path, order_id: int) -> None:
 
 
 class StagingWorker:
-    def __init__(self, database: Database, rules: StagingRules, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        rules: StagingRules,
+        clock: Callable[[], datetime],
+        *,
+        worker: uuid.UUID | None = None,
+    ) -> None:
         self._database = database
         self._rules = rules
         self._clock = clock
+        self._worker = worker
+        """The worker process named in claims (core.heartbeat); None when no heartbeat runs (tests)."""
 
     async def step(self) -> float:
         """Stage one sub-order; 0 when there may be another, else the poll interval."""
@@ -71,6 +85,7 @@ class StagingWorker:
         if claimed is None:
             return 1.0
         suborder_id, order_id, token = claimed
+        report(f"staging sub-order {suborder_id} of data order {order_id}")
         await self._stage(suborder_id, order_id, token)
         return 0.0
 
@@ -124,7 +139,10 @@ class StagingWorker:
                         )
                     )
                     .values(
-                        state=SuborderState.STAGING.value, lease_token=token, due_at=now + self._rules.lease
+                        state=SuborderState.STAGING.value,
+                        lease_token=token,
+                        due_at=now + self._rules.lease,
+                        claimed_by=self._worker,
                     )
                 )
                 if taken.rowcount != 1:
@@ -172,25 +190,22 @@ class StagingWorker:
             async with copies:
                 return await self._stage_file(order_id, file)
 
-        heartbeat = asyncio.create_task(self._keep_lease(suborder_id, token))
+        # Renewed while copying: a large sub-order may take longer than one lease.
+        keeper = LeaseKeeper(
+            self._database,
+            lambda connection, until: renew_lease(connection, suborder_id, token, until),
+            lease=self._rules.lease,
+            ends=self._clock() + self._rules.lease,
+            clock=self._clock,
+            name=f"suborder-{suborder_id}",
+        ).start()
         try:
             results = list(await asyncio.gather(*(stage(file) for file in files)))
         finally:
-            heartbeat.cancel()
+            keeper.cancel()
         if await self._record(suborder_id, order_id, token, results):
             # Deleted or expired while we copied: what we staged has no owner any more.
             await remove_staged_files(self._rules.area, order_id)
-
-    async def _keep_lease(self, suborder_id: int, token: uuid.UUID) -> None:
-        """Renew the lease while copying: a large sub-order may take longer than one lease."""
-        while True:
-            await asyncio.sleep(self._rules.lease.total_seconds() / 3)
-            async with self._database.transaction() as connection:
-                await connection.execute(
-                    update(data_suborder)
-                    .where(and_(data_suborder.c.id == suborder_id, data_suborder.c.lease_token == token))
-                    .values(due_at=self._clock() + self._rules.lease)
-                )
 
     async def _record(
         self,
@@ -255,6 +270,30 @@ class StagingWorker:
         except (OSError, ValueError) as error:
             return file.id, FileState.ERROR, f"Could not stage the file: {error}"
         return file.id, FileState.AVAILABLE, None
+
+
+async def renew_lease(
+    connection: AsyncConnection, suborder_id: int, token: uuid.UUID, until: datetime
+) -> bool:
+    result = await connection.execute(
+        update(data_suborder)
+        .where(and_(data_suborder.c.id == suborder_id, data_suborder.c.lease_token == token))
+        .values(due_at=until)
+    )
+    return result.rowcount == 1
+
+
+async def release_claims_of(connection: AsyncConnection, worker: uuid.UUID, now: datetime) -> int:
+    """End, as of `now`, the lease of sub-orders a silent worker was staging: the next claim of a live
+    worker stages them again (a new token: the silent one's late result is refused). A core.heartbeat
+    Releaser."""
+    sub = data_suborder.c
+    result = await connection.execute(
+        update(data_suborder)
+        .where(and_(sub.claimed_by == worker, sub.state == SuborderState.STAGING.value, sub.due_at > now))
+        .values(due_at=now)
+    )
+    return result.rowcount
 
 
 async def lock_owner(connection: AsyncConnection, owner: str) -> None:

@@ -95,7 +95,9 @@ data_suborder = Table(
     Column("files_size", BigInteger, nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("lease_token", Uuid, nullable=True),
+    Column("claimed_by", Uuid, nullable=True),  # the worker process staging it (core.heartbeat)
     Index("ix_data_suborder_state_due_at", "state", "due_at"),
+    Index("ix_data_suborder_claimed_by", "claimed_by", "state"),
     Index("ix_data_suborder_owner_state", "owner", "state"),
     Index("ix_data_suborder_order_id", "order_id"),
 )

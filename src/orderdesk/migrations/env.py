@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import orderdesk.contacts.tables
+import orderdesk.core.heartbeat
 import orderdesk.dataorders.tables
 import orderdesk.notifications.tables
 import orderdesk.purchases.tables  # noqa: F401  (registers the tables on the metadata)

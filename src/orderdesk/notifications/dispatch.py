@@ -3,8 +3,9 @@ provider with bounded concurrency, and write each result down soon after it arri
 
 Results are written in small groups while the batch is still being sent, so a worker that is killed
 mid-batch has recorded nearly everything it sent; what it claimed and did not record goes back to
-the queue when its lease runs out. Nothing is lost; a message can only be sent twice if the worker
-dies in the instant between the provider's acceptance and the next group write.
+the queue within seconds, once its heartbeat goes stale (core.heartbeat), or at the latest when its
+lease runs out. Nothing is lost; a message can only be sent twice if the worker dies in the instant
+between the provider's acceptance and the next group write.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from uuid import UUID
 import structlog
 from aiolimiter import AsyncLimiter
 
+from orderdesk.core.activity import report
 from orderdesk.core.db import Database
+from orderdesk.core.heartbeat import Heartbeat
+from orderdesk.core.leases import LeaseKeeper
 from orderdesk.notifications import queue, transitions
 from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import EmailMessage, Provider, SendResult, SmsMessage
@@ -99,6 +103,7 @@ class Dispatcher(Generic[MessageT]):
         settings: DispatchSettings,
         sms_window: SendingWindow | None = None,
         stopping: asyncio.Event | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.channel = channel
         self.provider: Provider[MessageT] = provider
@@ -110,25 +115,36 @@ class Dispatcher(Generic[MessageT]):
         self._limiter = AsyncLimiter(settings.rate_limit, 1) if settings.rate_limit > 0 else None
         self.stopping = stopping or asyncio.Event()
         """Set when the worker shuts down: messages not yet started go back to the queue."""
+        self.heartbeat = heartbeat
+        """This worker process's: named in claims, so that others take over if it dies; while it is
+        not known alive the dispatcher claims and starts nothing (others may have its rows)."""
 
     async def step(self) -> float:
         """One batch; returns how long the loop may sleep (0 when there may be more to do)."""
         now = self._clock()
-        if self.stopping.is_set():
+        if self.stopping.is_set() or not self._alive():
             return self._settings.poll_seconds
         if self._sms_window is not None and not self._sms_window.is_open(now):
             # Every v1 SMS keeps to the window: nothing to claim until it opens.
+            report("waiting for the SMS sending window")
             return min((self._sms_window.next_opening(now) - now).total_seconds(), WINDOW_POLL_SECONDS)
         async with self._database.transaction() as connection:
             paused = await queue.paused_until(connection, self.provider.name, now)
             if paused is not None:
+                report(f"{self.provider.name} paused until {paused.isoformat()}")
                 return min((paused - now).total_seconds(), self._settings.poll_seconds * 10)
             token, claimed = await queue.claim_notifications(
-                connection, self.channel, now=now, limit=self._settings.batch, lease=self._settings.lease
+                connection,
+                self.channel,
+                now=now,
+                limit=self._settings.batch,
+                lease=self._settings.lease,
+                worker=self.heartbeat.id if self.heartbeat is not None else None,
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
             return self._settings.poll_seconds
+        report(f"sending {len(claimed)} {self.channel.value} notifications through {self.provider.name}")
         await _Batch(self, token, claimed, templates, lease_ends=now + self._settings.lease).run()
         return 0.0
 
@@ -145,6 +161,9 @@ class Dispatcher(Generic[MessageT]):
             )
         retry_at = resume_at or self._clock() + self._backoff(notification.attempts)
         return Change(notification.id, self._new, error=error, due_at=retry_at)
+
+    def _alive(self) -> bool:
+        return self.heartbeat is None or self.heartbeat.alive()
 
     def _release(self, notification: ClaimedNotification, due_at: datetime) -> Change:
         return Change(notification.id, self._new, due_at=due_at)
@@ -180,10 +199,23 @@ class _Batch(Generic[MessageT]):
         self.token = token
         self.claimed = claimed
         self.templates = templates
-        self.lease_ends = lease_ends
+        self.lease = LeaseKeeper(
+            dispatcher._database,
+            lambda connection, until: queue.renew_notification_lease(
+                connection, dispatcher.channel, token, until
+            ),
+            lease=dispatcher._settings.lease,
+            ends=lease_ends,
+            clock=dispatcher._clock,
+            name=f"{dispatcher.channel.value}-batch",
+        )
         self.resume_at: datetime | None = None
         self.writer = _ResultWriter(dispatcher.channel, dispatcher._database, dispatcher._clock, token, self)
         self._gate = asyncio.Semaphore(dispatcher._settings.concurrency)
+
+    @property
+    def lease_ends(self) -> datetime:
+        return self.lease.ends
 
     @property
     def stop_at(self) -> datetime:
@@ -192,14 +224,14 @@ class _Batch(Generic[MessageT]):
         return stop
 
     async def run(self) -> None:
-        renewer = asyncio.create_task(self._renew_lease())
+        # The lease is kept alive while the batch runs, so a slow provider does not let another
+        # worker take over rows still being sent.
+        self.lease.start()
         self.writer.start()
         try:
             await asyncio.gather(*(self._send_one(notification) for notification in self.claimed))
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await self.lease.stop()
             await self.writer.close()
 
     async def _send_one(self, notification: ClaimedNotification) -> None:
@@ -232,6 +264,7 @@ class _Batch(Generic[MessageT]):
         return (
             self.resume_at is not None
             or dispatcher.stopping.is_set()
+            or not dispatcher._alive()
             or self.writer.failing
             or dispatcher._clock() >= self.stop_at
         )
@@ -250,22 +283,6 @@ class _Batch(Generic[MessageT]):
         except Exception as error:  # a provider bug must not strand the batch
             _log.exception("provider_send_failed", provider=dispatcher.provider.name)
             return SendResult.retry(f"{type(error).__name__}: {error}")
-
-    async def _renew_lease(self) -> None:
-        """Extend the lease every third of it while the batch runs, so a slow provider does not
-        let another worker take over rows still being sent."""
-        dispatcher = self.dispatcher
-        lease = dispatcher._settings.lease
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            until = dispatcher._clock() + lease
-            try:
-                async with dispatcher._database.transaction() as connection:
-                    await queue.renew_notification_lease(connection, dispatcher.channel, self.token, until)
-            except Exception:
-                _log.exception("lease_renewal_failed")
-                continue
-            self.lease_ends = until
 
 
 class _ResultWriter:

@@ -3,8 +3,11 @@
 A claim moves rows into a working status (`Processing`, `Sending`) with a lease: `due_at` becomes the
 moment the lease runs out and `lease_token` names the claim. A worker that dies leaves its rows to be
 claimed again once the lease has run out; a worker that outlived its lease finds its token replaced
-and its late results refused. On PostgreSQL claims skip rows other workers have locked, so any number
-of workers share the queue; SQLite has one writer at a time and needs nothing more.
+and its late results refused. Each claim also names the worker process that made it (`claimed_by`):
+when that worker's heartbeat goes silent, `release_claims_of` ends its leases at once (see
+core.heartbeat), so the others take its rows over within seconds. On PostgreSQL claims skip rows
+other workers have locked, so any number of workers share the queue; SQLite has one writer at a time
+and needs nothing more.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class ClaimedOrder:
 
 
 async def claim_due_orders(
-    connection: AsyncConnection, *, now: datetime, limit: int, lease: timedelta
+    connection: AsyncConnection, *, now: datetime, limit: int, lease: timedelta, worker: UUID | None = None
 ) -> list[ClaimedOrder]:
     """Registered orders whose time has come, and Processing orders whose worker's lease ran out."""
     order = notification_order.c
@@ -70,6 +73,7 @@ async def claim_due_orders(
             status_changed_at=now,
             due_at=now + lease,
             lease_token=token,
+            claimed_by=worker,
         )
         .returning(*notification_order.c)
     )
@@ -216,6 +220,7 @@ async def claim_notifications(
     now: datetime,
     limit: int,
     lease: timedelta,
+    worker: UUID | None = None,
 ) -> tuple[UUID, list[ClaimedNotification]]:
     """New notifications that are due and unexpired, and Sending ones whose lease ran out."""
     table = TABLES[channel]
@@ -243,6 +248,7 @@ async def claim_notifications(
             status_changed_at=now,
             due_at=now + lease,
             lease_token=token,
+            claimed_by=worker,
             attempts=table.c.attempts + 1,
         )
         .returning(
@@ -317,15 +323,17 @@ async def pause_provider(connection: AsyncConnection, provider: str, until: date
 
 async def renew_notification_lease(
     connection: AsyncConnection, channel: Channel, token: UUID, until: datetime
-) -> None:
-    """Keep the rows of a batch still being sent from being claimed by another worker."""
+) -> bool:
+    """Keep the rows of a batch still being sent from being claimed by another worker; False when
+    none is left (all recorded, or taken over)."""
     table = TABLES[channel]
     sending = channel.sending
-    await connection.execute(
+    result = await connection.execute(
         update(table)
         .where(and_(table.c.lease_token == token, table.c.status == sending.value))
         .values(due_at=until)
     )
+    return result.rowcount > 0
 
 
 async def renew_order_lease(connection: AsyncConnection, claim: ClaimedOrder, until: datetime) -> bool:
@@ -346,3 +354,31 @@ async def renew_order_lease(connection: AsyncConnection, claim: ClaimedOrder, un
 
 def order_ids(claimed: Sequence[ClaimedNotification]) -> list[UUID]:
     return sorted({item.order_id for item in claimed})
+
+
+async def release_claims_of(connection: AsyncConnection, worker: UUID, now: datetime) -> int:
+    """End, as of `now`, the leases of the orders and notifications a silent worker still holds: the
+    next claim of a live worker takes them (with a new token, so the silent one's results are refused
+    should it come back). A core.heartbeat Releaser."""
+    order = notification_order.c
+    released = await connection.execute(
+        update(notification_order)
+        .where(and_(order.claimed_by == worker, order.processing_status == _PROCESSING, order.due_at > now))
+        .values(due_at=now)
+    )
+    count = released.rowcount
+    for channel in Channel:
+        table = TABLES[channel]
+        released = await connection.execute(
+            update(table)
+            .where(
+                and_(
+                    table.c.claimed_by == worker,
+                    table.c.status == channel.sending.value,
+                    table.c.due_at > now,
+                )
+            )
+            .values(due_at=now)
+        )
+        count += released.rowcount
+    return count

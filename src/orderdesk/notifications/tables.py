@@ -33,6 +33,8 @@ def _delivery_columns() -> list[Column[Any]]:
         # New: when it may be (re)tried. Sending: when the lease of the worker sending it runs out.
         Column("due_at", UTCDateTime, nullable=False),
         Column("lease_token", Uuid, nullable=True),
+        # The worker process (core.heartbeat) that claimed it last: if it goes silent, others take over.
+        Column("claimed_by", Uuid, nullable=True),
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("provider_reference", String(200), nullable=True, unique=True),
         Column("last_error", Text, nullable=True),
@@ -64,6 +66,7 @@ notification_order = Table(
     # inconclusive send condition). Processing: when the worker's lease on it runs out.
     Column("due_at", UTCDateTime, nullable=False),
     Column("lease_token", Uuid, nullable=True),
+    Column("claimed_by", Uuid, nullable=True),  # the worker process that claimed it last
     Column("condition_checks", Integer, nullable=False, server_default="0"),
     Column("processing_attempts", Integer, nullable=False, server_default="0"),
     # Counters kept with the order so that a status read is one row, however many notifications.
@@ -73,6 +76,7 @@ notification_order = Table(
     *_channel_counters("sms"),
     Index("ix_notification_order_creator_senders_reference", "creator", "senders_reference"),
     Index("ix_notification_order_status_due_at", "processing_status", "due_at"),
+    Index("ix_notification_order_claimed_by", "claimed_by", "processing_status"),
 )
 
 notification_email = Table(
@@ -97,6 +101,7 @@ notification_email = Table(
     Index("ix_notification_email_order_id", "notification_order_id"),
     Index("ix_notification_email_status_due_at", "status", "due_at"),
     Index("ix_notification_email_status_expires_at", "status", "expires_at"),
+    Index("ix_notification_email_claimed_by", "claimed_by", "status"),
 )
 
 notification_sms = Table(
@@ -120,6 +125,7 @@ notification_sms = Table(
     Index("ix_notification_sms_order_id", "notification_order_id"),
     Index("ix_notification_sms_status_due_at", "status", "due_at"),
     Index("ix_notification_sms_status_expires_at", "status", "expires_at"),
+    Index("ix_notification_sms_claimed_by", "claimed_by", "status"),
 )
 
 dead_delivery_report = Table(

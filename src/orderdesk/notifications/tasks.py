@@ -16,7 +16,10 @@ from pathlib import Path
 
 import structlog
 
+from orderdesk.core.activity import report
 from orderdesk.core.db import Database
+from orderdesk.core.heartbeat import Heartbeat
+from orderdesk.core.leases import LeaseKeeper
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
 from orderdesk.notifications import dead_letters, expiry, queue, topics
@@ -69,6 +72,8 @@ class NotificationPipeline:
     rules: ExpansionRules
     stopping: asyncio.Event
     loops: list[Loop] = field(default_factory=list)
+    heartbeat: Heartbeat | None = None
+    """This worker process's, named in claims (core.heartbeat); None when none runs (tests)."""
 
     @classmethod
     def build(
@@ -82,6 +87,7 @@ class NotificationPipeline:
         email: Provider[EmailMessage] | None = None,
         sms: Provider[SmsMessage] | None = None,
         stopping: asyncio.Event | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> NotificationPipeline:
         stopping = stopping or asyncio.Event()
         window = SendingWindow(
@@ -108,6 +114,7 @@ class NotificationPipeline:
                 clock=clock,
                 settings=replace(common, rate_limit=settings.email_rate_limit),
                 stopping=stopping,
+                heartbeat=heartbeat,
             ),
             sms=Dispatcher(
                 Channel.SMS,
@@ -118,12 +125,14 @@ class NotificationPipeline:
                 settings=replace(common, rate_limit=settings.sms_rate_limit),
                 sms_window=window,
                 stopping=stopping,
+                heartbeat=heartbeat,
             ),
             checker=SendConditionChecker(settings.condition_timeout_seconds),
             rules=ExpansionRules(
                 time_to_live=timedelta(hours=settings.notification_ttl_hours), sms_window=window
             ),
             stopping=stopping,
+            heartbeat=heartbeat,
         )
         pipeline.loops = [
             Loop("notification-scheduler", pipeline.schedule),
@@ -146,8 +155,10 @@ class NotificationPipeline:
                 now=now,
                 limit=self.settings.worker_order_batch,
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
+                worker=self.heartbeat.id if self.heartbeat is not None else None,
             )
         if claims:
+            report(f"processing {len(claims)} orders")
             gate = asyncio.Semaphore(ORDER_CONCURRENCY)
             channels: set[Channel] = set()
 
@@ -171,7 +182,14 @@ class NotificationPipeline:
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
         if self.clock() >= claim.lease_ends - lease / 10:
             return frozenset()  # waited too long for its turn: another worker may have it by now
-        keeper = asyncio.create_task(self._keep_order(claim, lease))
+        keeper = LeaseKeeper(
+            self.database,
+            lambda connection, until: queue.renew_order_lease(connection, claim, until),
+            lease=lease,
+            ends=claim.lease_ends,
+            clock=self.clock,
+            name=f"order-{claim.order.id}",
+        ).start()
         try:
             processed = await process_order(
                 self.database,
@@ -196,16 +214,6 @@ class NotificationPipeline:
             keeper.cancel()
         _log.info("order_processed", order_id=str(claim.order.id), outcome=processed.outcome)
         return processed.channels
-
-    async def _keep_order(self, claim: queue.ClaimedOrder, lease: timedelta) -> None:
-        """Renew the order's lease while a long expansion runs."""
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            try:
-                async with self.database.transaction() as connection:
-                    await queue.renew_order_lease(connection, claim, self.clock() + lease)
-            except Exception:
-                _log.exception("order_lease_renewal_failed", order_id=str(claim.order.id))
 
     async def expire(self) -> float:
         now = self.clock()
