@@ -62,7 +62,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_settings(home: Path, database_url: str) -> Settings:
-    return Settings(home=home, database=DatabaseSettings(url=database_url, pool_size=5))
+    return Settings(
+        home=home,
+        database=DatabaseSettings(url=database_url, pool_size=5),
+        public_base_url="http://testserver",
+    )
 
 
 async def _create_postgres_database(url: str) -> None:

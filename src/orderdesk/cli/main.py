@@ -107,14 +107,27 @@ def serve(
 
     from orderdesk.app import create_app
     from orderdesk.core.logging import configure_logging
+    from orderdesk.server import uvicorn_options
 
     settings = _settings()
+    if settings.public_base_url is None:
+        settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_migrate(settings))
     typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
-    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_config=None)
+    uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _with_public_base_url(settings: Settings, base_url: str) -> Settings:
+    """The settings with links built on `base_url` (the address served on, when none is configured)."""
+    notifications = settings.notifications.model_copy(update={"public_base_url": base_url})
+    return settings.model_copy(update={"public_base_url": base_url, "notifications": notifications})
 
 
 @app.command()

@@ -32,7 +32,7 @@ from orderdesk.notifications.schemas import (
     SmsNotificationSummaryExt,
 )
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep
+from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
@@ -83,7 +83,7 @@ async def _register(
     wakeups: Wakeups = request.app.state.wakeups
     wakeups.notify(topics.ORDERS)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
-    location = mapping.order_url(str(request.base_url), registration.order_id)
+    location = mapping.order_url(public_base_url(request), registration.order_id)
     return _json(body, 202, headers={"Location": location})
 
 
@@ -159,7 +159,7 @@ async def get_orders(
 ) -> Response:
     async with database.read() as connection:
         orders = await service.find_orders(connection, Creator(owner.org), senders_reference)
-    base = str(request.base_url)
+    base = public_base_url(request)
     body = NotificationOrderListExt(
         count=len(orders), orders=[mapping.order_ext(order, base) for order in orders]
     )
@@ -174,7 +174,7 @@ async def get_order(
             order = await service.get_order(connection, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    return _json(mapping.order_ext(order, str(request.base_url)))
+    return _json(mapping.order_ext(order, public_base_url(request)))
 
 
 async def get_order_status(
@@ -184,7 +184,7 @@ async def get_order_status(
         order = await service.get_order_state(database, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    return _json(mapping.order_with_status_ext(order, str(request.base_url)))
+    return _json(mapping.order_with_status_ext(order, public_base_url(request)))
 
 
 async def cancel_order(
@@ -196,7 +196,7 @@ async def cancel_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await service.cancel_order(connection, Creator(owner.org), order_id, now=now)
-    return _json(mapping.order_with_status_ext(order, str(request.base_url)))
+    return _json(mapping.order_with_status_ext(order, public_base_url(request)))
 
 
 async def get_email_notifications(
