@@ -73,7 +73,10 @@ def create_app(
     not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
     owns_database = database is None
     db = database or Database.from_url(
-        settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
+        settings.database_url,
+        pool_size=settings.database.pool_size,
+        pool_timeout=settings.database.pool_timeout_seconds,
+        echo=settings.database.echo,
     )
     wakeups = Wakeups()
     rate_limiter = RateLimiter.from_settings(settings.purchases, db)

@@ -10,10 +10,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from orderdesk.settings import ServerSettings
 
+_TOO_LARGE_BODY = b"The request head is too large.\n"
 _TOO_LARGE = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-    b"content-type: text/plain; charset=utf-8\r\ncontent-length: 33\r\nconnection: close\r\n\r\n"
-    b"The request head is too large.\r\n\r\n"
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE_BODY), _TOO_LARGE_BODY)
 )
 
 

@@ -23,10 +23,12 @@ class DatabaseSettings(BaseSettings):
     model_config = _group("ORDERDESK_DATABASE_")
 
     url: str | None = None
-    pool_size: int = Field(default=20, ge=1)
-    """Connections kept open per process for transactions (as many again may be opened for a burst,
-    then closed): enough for the requests one process serves at once, or every request would open a
-    connection. On PostgreSQL single-statement reads (status reads) keep a pool of this size besides."""
+    pool_size: int = Field(default=10, ge=2)
+    """The most PostgreSQL connections one process opens, its API and in-process workers together
+    (half for single-statement reads, half for transactions; the workers' wake-up listener takes one
+    more). Size it so that every process's pool_size (+1) stays under the server's max_connections."""
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a request waits for a free pooled connection before it is answered 503."""
     echo: bool = False
 
 

@@ -143,7 +143,11 @@ def worker() -> None:
 
     async def run() -> None:
         await _migrate(settings)
-        database = Database.from_url(settings.database_url, pool_size=settings.database.pool_size)
+        database = Database.from_url(
+            settings.database_url,
+            pool_size=settings.database.pool_size,
+            pool_timeout=settings.database.pool_timeout_seconds,
+        )
         workers = Workers(settings, database, utcnow, Wakeups())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
