@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.offload import off_loop_if_large
 from orderdesk.dataorders import metalink, ordering, repository
 from orderdesk.dataorders.errors import NotOrderOwner, OrderNotFound
 from orderdesk.dataorders.models import GONE, OrderStatus
@@ -67,7 +68,9 @@ async def _metalink(
         files, _total = await repository.order_files(connection, order_id)
     token = order_tokens(request).mint(order.id, order.owner, order.expires_at)
     base = f"{public_base_url(request)}{PREFIX}/orders/public/files"
-    document = metalink.render(files, lambda row: f"{base}/{row.id}?orderToken={token}", now)
+    document = await off_loop_if_large(
+        len(files), lambda: metalink.render(files, lambda row: f"{base}/{row.id}?orderToken={token}", now)
+    )
     filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%SZ}.metalink"
     return Response(
         document,
