@@ -92,7 +92,7 @@ async def _create_postgres_database(url: str) -> None:
 
 async def _fresh_postgres(url: str) -> Database:
     await _create_postgres_database(url)
-    database = Database.from_url(url, pool_size=5)
+    database = Database.from_url(url, pool_size=10)
     async with database.transaction() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))

@@ -60,7 +60,9 @@ async def test_data_order_links__hostile_host__on_the_public_base_url(
     user = {**tokens.user("ola@example.com"), **HOSTILE}
     added = await client.post(f"{DATA_API}/order/basket/selection", json={"dataset": "ds1"}, headers=user)
     assert added.status_code == 200, added.text
-    applied = await client.post(f"{DATA_API}/order/apply", json={}, headers=user)
+    applied = await client.post(
+        f"{DATA_API}/user/orders/apply", json={"queries": ["productId:A"]}, headers=user
+    )
     order_id = await order_all(client, user, "ds1")
 
     metalink = await client.get(f"{DATA_API}/user/orders/{order_id}/metalink/download", headers=user)
@@ -70,6 +72,8 @@ async def test_data_order_links__hostile_host__on_the_public_base_url(
     urls = [url.text or "" for url in ElementTree.fromstring(metalink.content).iterfind(".//m:url", NS)]
     assert urls
     assert all(url.startswith(f"{BASE}{DATA_API}/orders/public/files/") for url in urls), urls
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["downloadLink"].startswith(f"{BASE}{DATA_API}/user/orders/")
     assert files.status_code == 200, files.text
     assert [item["uri"].startswith(f"{BASE}{DATA_API}/") for item in files.json()["content"]] == [True]
     for answer in (applied, metalink, files):
