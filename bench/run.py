@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bench import dataorders, expansion, growth, http, smtp
+from bench import big_reads, dataorders, expansion, growth, http, smtp
 
 
 class Result(Protocol):
@@ -31,6 +31,7 @@ class Result(Protocol):
 BENCHMARKS: dict[str, Callable[[], Awaitable[Result | Sequence[Result]]]] = {
     "status_read": http.status_read,
     "status_read_large": http.status_read_large,
+    "big_reads": big_reads.run,
     "intake": http.intake,
     "expansion": expansion.run,
     "smtp": smtp.dispatch,

@@ -64,7 +64,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_settings(home: Path, database_url: str) -> Settings:
-    return Settings(home=home, database=DatabaseSettings(url=database_url, pool_size=5))
+    return Settings(
+        home=home,
+        database=DatabaseSettings(url=database_url, pool_size=5),
+        public_base_url="http://testserver",
+    )
 
 
 async def _create_postgres_database(url: str) -> None:
@@ -90,7 +94,7 @@ async def _create_postgres_database(url: str) -> None:
 
 async def _fresh_postgres(url: str) -> Database:
     await _create_postgres_database(url)
-    database = Database.from_url(url, pool_size=5)
+    database = Database.from_url(url, pool_size=10)
     async with database.transaction() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))

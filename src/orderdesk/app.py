@@ -15,10 +15,10 @@ from orderdesk import __version__
 from orderdesk.auth.keys import load_or_create_signing_key, load_public_key
 from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.core.bounded_executor import BoundedExecutor
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
-from orderdesk.core.offload import BoundedExecutor
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
@@ -79,7 +79,10 @@ def create_app(
     not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
     owns_database = database is None
     db = database or Database.from_url(
-        settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
+        settings.database_url,
+        pool_size=settings.database.pool_size,
+        pool_timeout=settings.database.pool_timeout_seconds,
+        echo=settings.database.echo,
     )
     wakeups = Wakeups()
     rate_limiter = RateLimiter.from_settings(settings.purchases, db)

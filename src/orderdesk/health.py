@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderdesk.core.db import Database, ping
+from orderdesk.core.errors import DatabaseUnavailable
 
 router = APIRouter(tags=["Health"])
 
@@ -16,5 +17,9 @@ async def get_health(request: Request) -> JSONResponse:
     try:
         await ping(database)
     except Exception:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(DatabaseUnavailable.retry_after_seconds)},
+        )
     return JSONResponse({"status": "ok", "database": database.dialect})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,10 +25,12 @@ class DatabaseSettings(BaseSettings):
     model_config = _group("ORDERDESK_DATABASE_")
 
     url: str | None = None
-    pool_size: int = Field(default=20, ge=1)
-    """Connections kept open per process for transactions (as many again may be opened for a burst,
-    then closed): enough for the requests one process serves at once, or every request would open a
-    connection. On PostgreSQL single-statement reads (status reads) keep a pool of this size besides."""
+    pool_size: int = Field(default=10, ge=2)
+    """The most PostgreSQL connections one process opens, its API and in-process workers together
+    (half for single-statement reads, half for transactions; the workers' wake-up listener takes one
+    more). Size it so that every process's pool_size (+1) stays under the server's max_connections."""
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a request waits for a free pooled connection before it is answered 503."""
     echo: bool = False
 
 
@@ -93,7 +96,7 @@ class NotificationSettings(BaseSettings):
     bounce_smtp_host: str = "127.0.0.1"
     """Interface the bounce intake listens on; only your own mail server should reach it."""
     public_base_url: str = "http://127.0.0.1:8080"
-    """How providers reach this service for delivery reports (Kannel's dlr-url)."""
+    """Set from the root setting of the same name (one variable): Kannel's dlr-url starts with it."""
 
     # The pipeline (worker loops)
     worker_order_batch: int = Field(default=50, ge=1)
@@ -213,6 +216,27 @@ class WorkerSettings(BaseSettings):
         return self
 
 
+class ServerSettings(BaseSettings):
+    """How `orderdesk serve` treats connections: limits a hostile client cannot stretch."""
+
+    model_config = _group("ORDERDESK_SERVER_")
+
+    trusted_proxies: str = ""
+    """Comma-separated addresses or CIDRs of reverse proxies whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed; empty: forwarded headers are ignored from every peer."""
+    head_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Time a client has to send a whole request head (request line and headers), counted from the
+    connection's opening or its previous response; then the connection is closed (slowloris)."""
+    max_head_bytes: int = Field(default=32 * 1024, ge=1024)
+    """Largest request head; a bigger one gets 431 and the connection is closed."""
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    """An idle keep-alive connection is closed after this long."""
+    limit_concurrency: int = Field(default=1000, ge=1)
+    """Connections and requests in progress at once per process; past it new requests get 503."""
+    backlog: int = Field(default=2048, ge=1)
+    """Connections the operating system queues before the server accepts them."""
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -221,6 +245,11 @@ class Settings(BaseSettings):
     home: Path = Path("./var")
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Largest request body accepted; bigger bodies get 413 before they are read."""
+    public_base_url: str | None = None
+    """Scheme, host, port (and path prefix) clients reach this service at: every absolute link it
+    writes (`Location`, metalink and download links, Kannel's dlr-url) starts with it, never with the
+    request's `Host` or forwarded headers. Unset: `orderdesk serve` uses the address it listens on,
+    other processes http://127.0.0.1:8080."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     """auto: readable lines on a terminal, JSON lines when the output is a file or a pipe."""
@@ -230,11 +259,24 @@ class Settings(BaseSettings):
     dataorders: DataOrderSettings = Field(default_factory=DataOrderSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
         self.home = self.home.expanduser().resolve()
         return self
+
+    @model_validator(mode="after")
+    def _one_public_base_url(self) -> Settings:
+        if self.public_base_url is not None:
+            self.public_base_url = _checked_base_url(self.public_base_url)
+            self.notifications.public_base_url = self.public_base_url
+        return self
+
+    @property
+    def links_base_url(self) -> str:
+        """The base of every absolute link (see public_base_url)."""
+        return self.public_base_url or self.notifications.public_base_url
 
     @property
     def database_url(self) -> str:
@@ -250,3 +292,11 @@ class Settings(BaseSettings):
     def dataorder_area(self) -> Path:
         """Where staged data-order files are kept."""
         return self.home / "dataorders"
+
+
+def _checked_base_url(value: str) -> str:
+    """An http(s) URL with a host and nothing after its path, without the trailing slash."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"public_base_url must be http(s)://host[:port][/path], not {value!r}")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))

@@ -116,14 +116,27 @@ def serve(
 
     from orderdesk.app import create_app
     from orderdesk.core.logging import configure_logging
+    from orderdesk.server import uvicorn_options
 
     settings = _settings()
+    if settings.public_base_url is None:
+        settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_migrate(settings))
     typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
-    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_config=None)
+    uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _with_public_base_url(settings: Settings, base_url: str) -> Settings:
+    """The settings with links built on `base_url` (the address served on, when none is configured)."""
+    notifications = settings.notifications.model_copy(update={"public_base_url": base_url})
+    return settings.model_copy(update={"public_base_url": base_url, "notifications": notifications})
 
 
 @app.command()
@@ -139,7 +152,11 @@ def worker() -> None:
 
     async def run() -> None:
         await _migrate(settings)
-        database = Database.from_url(settings.database_url, pool_size=settings.database.pool_size)
+        database = Database.from_url(
+            settings.database_url,
+            pool_size=settings.database.pool_size,
+            pool_timeout=settings.database.pool_timeout_seconds,
+        )
         workers = Workers(settings, database, utcnow, Wakeups())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -12,9 +13,12 @@ from sqlalchemy import DateTime, MetaData, Select, Table, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+from orderdesk.core.errors import DatabaseUnavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,13 +61,24 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+APPLICATION_NAME = "orderdesk"
+"""How orderdesk's connections are named in pg_stat_activity (to count or find them)."""
+
+
 def create_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, autocommit: bool = False
+    url: str,
+    *,
+    pool_size: int = 5,
+    pool_timeout: float = 10.0,
+    echo: bool = False,
+    autocommit: bool = False,
 ) -> AsyncEngine:
     """Make the async engine; SQLite gets WAL, foreign keys and a busy timeout so readers never block.
 
-    An `autocommit` engine (PostgreSQL) runs each statement on its own, for Database.read(); its
-    connections are set so once, when opened, and it keeps `pool_size` of them with no burst beyond."""
+    On PostgreSQL the engine opens at most `pool_size` connections, never more for a burst: a burst
+    waits up to `pool_timeout` seconds for one, then fails with DatabaseUnavailable (a 503), where
+    opening more would push the server past its max_connections for every process. An `autocommit`
+    engine runs each statement on its own, for Database.read(); its connections are set so once."""
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -72,8 +87,10 @@ def create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=0 if autocommit else pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
         pool_recycle=RECYCLE_SECONDS,
+        connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
@@ -177,11 +194,19 @@ class Database:
         self._driver_sql: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
-        engine = create_engine(url, pool_size=pool_size, echo=echo)
+    def from_url(
+        cls, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, echo: bool = False
+    ) -> Database:
+        """`pool_size` is every connection this process may open (PostgreSQL): its API and its
+        workers share them, half for single-statement reads and the rest for transactions."""
         if is_sqlite(url):
-            return cls(engine)
-        return cls(engine, create_engine(url, pool_size=pool_size, echo=echo, autocommit=True))
+            return cls(create_engine(url, echo=echo))
+        readers = max(1, pool_size // 2)
+        transactions = max(1, pool_size - readers)
+        return cls(
+            create_engine(url, pool_size=transactions, pool_timeout=pool_timeout, echo=echo),
+            create_engine(url, pool_size=readers, pool_timeout=pool_timeout, echo=echo, autocommit=True),
+        )
 
     @property
     def dialect(self) -> str:
@@ -194,14 +219,17 @@ class Database:
         return (self.engine,) if self._reader is self.engine else (self.engine, self._reader)
 
     def transaction(self) -> AsyncContextManager[AsyncConnection]:
-        """A connection in a transaction, committed when the block ends without an error."""
-        return self.engine.begin()
+        """A connection in a transaction, committed when the block ends without an error.
+
+        Raises DatabaseUnavailable when the database refuses the connection (as read() and
+        autocommit() do)."""
+        return _opened(self.engine.begin())
 
     def read(self) -> AsyncContextManager[AsyncConnection]:
         """A connection for a read that is one statement (a status read), outside any transaction:
         one statement sees one snapshot anyway. Reads of several statements that must agree, and
         anything that writes, use transaction()."""
-        return self._reader.connect()
+        return _opened(self._reader.connect())
 
     async def fetch_one(self, statement: Select[Any], params: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The first row of a read of one statement built once (a module constant), by column name.
@@ -216,7 +244,7 @@ class Database:
                 row = (await connection.execute(statement, params)).first()
             return row._mapping if row is not None else None
         sql, names = self._compiled_for_driver(statement)
-        async with self._reader.connect() as connection:
+        async with _opened(self._reader.connect()) as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
             record: Mapping[str, Any] | None = await driver.fetchrow(sql, *(params[name] for name in names))
@@ -234,11 +262,47 @@ class Database:
     def autocommit(self) -> AsyncContextManager[AsyncConnection]:
         """A connection whose every statement commits on its own, also a write (a rate-limit count
         that must stand whatever becomes of the request)."""
-        return self._autocommit.connect()
+        return _opened(self._autocommit.connect())
 
     async def dispose(self) -> None:
         for engine in self.engines:
             await engine.dispose()
+
+
+@asynccontextmanager
+async def _opened(opening: AsyncContextManager[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
+    """The connection `opening` gives, with a refusal to open it raised as DatabaseUnavailable.
+
+    Only the opening is translated: an error inside the block is the caller's, whatever it is."""
+    try:
+        connection = await opening.__aenter__()
+    except (DBAPIError, OSError, PoolTimeout) as error:
+        raise DatabaseUnavailable() from error
+    try:
+        yield connection
+    except BaseException as error:
+        if not await opening.__aexit__(type(error), error, error.__traceback__):
+            raise
+    else:
+        await opening.__aexit__(None, None, None)
+
+
+_REFUSING_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
+"""Too many connections, and the server shutting down or starting up; class 08 (connection
+exceptions) is matched by its prefix."""
+
+
+def refused_connection(error: BaseException) -> bool:
+    """Whether `error` (raised anywhere in a request) means the database is out of reach, not that
+    the request was wrong: a refusal to connect, a connection lost, a pool with none free in time."""
+    if isinstance(error, DatabaseUnavailable | PoolTimeout | OSError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+        return sqlstate.startswith("08") or sqlstate in _REFUSING_SQLSTATES
+    return False
 
 
 async def lock_for_update(connection: AsyncConnection) -> None:
@@ -259,5 +323,5 @@ async def lock_for_update(connection: AsyncConnection) -> None:
 
 async def ping(database: Database) -> None:
     """Raise if the database does not answer a trivial query."""
-    async with database.engine.connect() as connection:
+    async with _opened(database.engine.connect()) as connection:
         await connection.execute(text("SELECT 1"))

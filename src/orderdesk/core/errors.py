@@ -24,3 +24,12 @@ class InvalidInput(DomainError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__()
         self.errors = errors
+
+
+class DatabaseUnavailable(DomainError):
+    """The database refused a connection (too many clients, not reachable, or no pooled connection
+    free in time); try again shortly."""
+
+    code = "DATABASE-UNAVAILABLE"
+    retry_after_seconds = 5
+    """What `Retry-After` tells the client: long enough for a burst to drain or a restart to end."""

@@ -17,6 +17,8 @@ from sqlalchemy import Insert, Select, func, literal_column, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.db import APPLICATION_NAME
+
 _log = structlog.get_logger(__name__)
 CHANNEL = "orderdesk_work"
 _RECONNECT_SECONDS = 2.0
@@ -60,7 +62,9 @@ class Wakeups:
 
         while not stopping.is_set():
             try:
-                connection = await asyncpg.connect(dsn)
+                connection = await asyncpg.connect(
+                    dsn, server_settings={"application_name": APPLICATION_NAME}
+                )
             except (OSError, asyncpg.PostgresError) as error:
                 _log.warning("wakeup_listen_failed", error=str(error))
                 with contextlib.suppress(TimeoutError):

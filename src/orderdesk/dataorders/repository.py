@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, lock_for_update, upsert
+from orderdesk.core.offload import converted_rows
 from orderdesk.dataorders.catalog import CatalogEntry
 from orderdesk.dataorders.models import FileState, OrderStatus
 from orderdesk.dataorders.selection import Selection
@@ -253,7 +254,12 @@ async def order_files(
         .offset(offset)
         .limit(limit)
     )
-    return list(result), int(counted.scalar_one())
+    # Without a limit (a metalink) as many rows as the order has files: processed off the loop.
+    return await converted_rows(result, _same), int(counted.scalar_one())
+
+
+def _same(row: Any) -> Any:
+    return row
 
 
 async def order_file(connection: AsyncConnection, file_id: uuid.UUID) -> Any | None:

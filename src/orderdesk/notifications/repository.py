@@ -13,6 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import Database
+from orderdesk.core.offload import converted_rows, off_loop_if_large
 from orderdesk.core.wakeup import announced
 from orderdesk.notifications import topics
 from orderdesk.notifications.models import (
@@ -119,7 +120,9 @@ async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creato
         )
     )
     row = result.first()
-    return order_from_row(row) if row is not None else None
+    if row is None:
+        return None
+    return await off_loop_if_large(len(row.recipients), lambda: order_from_row(row))
 
 
 _STATE_FIELDS = (
@@ -173,7 +176,10 @@ async def list_orders_by_senders_reference(
         )
         .order_by(notification_order.c.created_at, notification_order.c.id)
     )
-    return [order_from_row(row) for row in result]
+    rows = result.all()
+    return await off_loop_if_large(
+        sum(len(row.recipients) for row in rows), lambda: [order_from_row(row) for row in rows]
+    )
 
 
 async def cancel_order_if_allowed(
@@ -205,45 +211,50 @@ async def cancel_order_if_allowed(
 
 
 async def list_email_notifications(connection: AsyncConnection, order_id: UUID) -> list[NotificationResult]:
+    """Every e-mail notification of the order (as many as its recipients: converted off the loop when
+    they are many)."""
     table = notification_email
     result = await connection.execute(
         select(table).where(table.c.notification_order_id == order_id).order_by(table.c.id)
     )
-    return [
-        NotificationResult(
-            id=row.id,
-            recipient=Recipient(
-                email_address=row.to_address,
-                organization_number=row.recipient_organization_number,
-                national_identity_number=row.recipient_national_identity_number,
-            ),
-            status=row.status,
-            status_changed_at=row.status_changed_at,
-            succeeded=EmailStatus(row.status).counts_as_succeeded,
-        )
-        for row in result
-    ]
+    return await converted_rows(result, _email_result)
+
+
+def _email_result(row: Row[Any]) -> NotificationResult:
+    return NotificationResult(
+        id=row.id,
+        recipient=Recipient(
+            email_address=row.to_address,
+            organization_number=row.recipient_organization_number,
+            national_identity_number=row.recipient_national_identity_number,
+        ),
+        status=row.status,
+        status_changed_at=row.status_changed_at,
+        succeeded=EmailStatus(row.status).counts_as_succeeded,
+    )
 
 
 async def list_sms_notifications(connection: AsyncConnection, order_id: UUID) -> list[NotificationResult]:
+    """Every SMS notification of the order, converted off the loop as the e-mail ones."""
     table = notification_sms
     result = await connection.execute(
         select(table).where(table.c.notification_order_id == order_id).order_by(table.c.id)
     )
-    return [
-        NotificationResult(
-            id=row.id,
-            recipient=Recipient(
-                mobile_number=row.mobile_number,
-                organization_number=row.recipient_organization_number,
-                national_identity_number=row.recipient_national_identity_number,
-            ),
-            status=row.status,
-            status_changed_at=row.status_changed_at,
-            succeeded=SmsStatus(row.status).counts_as_succeeded,
-        )
-        for row in result
-    ]
+    return await converted_rows(result, _sms_result)
+
+
+def _sms_result(row: Row[Any]) -> NotificationResult:
+    return NotificationResult(
+        id=row.id,
+        recipient=Recipient(
+            mobile_number=row.mobile_number,
+            organization_number=row.recipient_organization_number,
+            national_identity_number=row.recipient_national_identity_number,
+        ),
+        status=row.status,
+        status_changed_at=row.status_changed_at,
+        succeeded=SmsStatus(row.status).counts_as_succeeded,
+    )
 
 
 def _email_template_json(template: EmailTemplate | None) -> dict[str, Any] | None:

@@ -45,6 +45,15 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+def public_base_url(request: Request) -> str:
+    """The configured base of every absolute link this service writes, without a trailing slash.
+
+    Never the request's `Host` or forwarded headers: a client (or anyone on a proxy's path) could
+    otherwise point `Location` and metalink links, with their order tokens, at a host of its own."""
+    base: str = request.app.state.settings.links_base_url
+    return base
+
+
 async def get_now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now

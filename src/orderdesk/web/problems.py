@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
-from orderdesk.core.errors import DomainError, InvalidInput
+from orderdesk.core.db import refused_connection
+from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
 from orderdesk.dataorders.errors import ActionNotAllowed, DatasetNotFound, FileNotAvailable
 from orderdesk.dataorders.errors import OrderNotFound as DataOrderNotFound
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
@@ -40,6 +41,7 @@ CONFLICT = ProblemType(409, _RFC9110 + "15.5.10", "Conflict")
 CONTENT_TOO_LARGE = ProblemType(413, _RFC9110 + "15.5.14", "Content Too Large")
 UNPROCESSABLE = ProblemType(422, _RFC9110 + "15.5.21", "Unprocessable Content")
 UNSUPPORTED_MEDIA_TYPE = ProblemType(415, _RFC9110 + "15.5.16", "Unsupported Media Type")
+SERVICE_UNAVAILABLE = ProblemType(503, _RFC9110 + "15.6.4", "Service Unavailable")
 INTERNAL_ERROR = ProblemType(500, _RFC9110 + "15.6.1", "An error occurred while processing your request.")
 
 PROBLEMS: dict[type[DomainError], ProblemType] = {
@@ -52,6 +54,7 @@ PROBLEMS: dict[type[DomainError], ProblemType] = {
     DataOrderNotFound: NOT_FOUND,
     FileNotAvailable: UNPROCESSABLE,
     ActionNotAllowed: CONFLICT,
+    DatabaseUnavailable: SERVICE_UNAVAILABLE,
 }
 
 _BY_STATUS = {
@@ -128,8 +131,15 @@ async def handle_domain_error(request: Request, error: Exception) -> JSONRespons
     problem = problem_for(type(error))
     errors = error.errors if isinstance(error, InvalidInput) else None
     detail = _errors_detail(errors) if errors else error.message
-    headers = {"WWW-Authenticate": "Bearer"} if problem is UNAUTHORIZED else None
+    headers = {"WWW-Authenticate": "Bearer"} if problem is UNAUTHORIZED else retry_after(error)
     return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
+
+
+def retry_after(error: Exception) -> dict[str, str] | None:
+    """`Retry-After` for an error that passes (the database out of reach), else None."""
+    if isinstance(error, DatabaseUnavailable):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return None
 
 
 async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -156,7 +166,11 @@ async def handle_http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    """Answer 500 without details; the log keeps the traceback under the same traceId."""
+    """Answer 500 without details; the log keeps the traceback under the same traceId. A database
+    that went away mid-request is a 503 to retry, as one that refused the connection."""
+    if refused_connection(error):
+        _log.warning("database_unavailable", trace_id=trace_id(request), error=repr(error))
+        return await handle_domain_error(request, DatabaseUnavailable())
     _log.error(
         "unhandled_error",
         trace_id=trace_id(request),

@@ -30,7 +30,7 @@ from orderdesk.dataorders.schemas import (
     PageMetadata,
 )
 from orderdesk.dataorders.staging import is_over
-from orderdesk.web.deps import DatabaseDep, DataUserDep
+from orderdesk.web.deps import DatabaseDep, DataUserDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -96,7 +96,7 @@ async def available_files(
         status_code = 206
     else:
         return Response(status_code=204)
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request)
     body = AvailableFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[AvailableFileExt(**_described(base, row)) for row in rows],
@@ -133,7 +133,7 @@ async def order_files(
     async with database.transaction() as connection:
         await ordering.owned_order(connection, user.email, order_id)
         rows, total = await repository.order_files(connection, order_id, offset=page * size, limit=size)
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request)
     body = OrderFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Query, Request, Response
 from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.offload import off_loop_if_large
 from orderdesk.dataorders import metalink, ordering, repository
 from orderdesk.dataorders.errors import OrderNotFound
 from orderdesk.dataorders.models import GONE, OrderStatus
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens
 from orderdesk.dataorders.routes.streaming import content_disposition
-from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -66,8 +67,10 @@ async def _metalink(
             raise OrderNotFound(f"The order is {order.status}: it has no file to download.")
         files, _total = await repository.order_files(connection, order_id)
     token = order_tokens(request).mint(order.id, order.owner, order.expires_at)
-    base = f"{str(request.base_url).rstrip('/')}{PREFIX}/orders/public/files"
-    document = metalink.render(files, lambda row: f"{base}/{row.id}?orderToken={token}", now)
+    base = f"{public_base_url(request)}{PREFIX}/orders/public/files"
+    document = await off_loop_if_large(
+        len(files), lambda: metalink.render(files, lambda row: f"{base}/{row.id}?orderToken={token}", now)
+    )
     filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%SZ}.metalink"
     return Response(
         document,

@@ -34,7 +34,7 @@ from orderdesk.dataorders.schemas import (
     OrderResponseExt,
 )
 from orderdesk.dataorders.staging import STAGING_TOPIC, remove_staged_files
-from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -114,7 +114,7 @@ async def apply_order(
     request.app.state.wakeups.notify(STAGING_TOPIC)
     async with database.transaction() as connection:
         suborders = await repository.suborder_count(connection, order.id)
-    base = str(request.base_url).rstrip("/")
+    base = public_base_url(request)
     granted = OrderResponseExt(
         status="GRANTED",
         order_id=order.id,

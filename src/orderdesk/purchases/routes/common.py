@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.principals import ApiClient, DataUser
 from orderdesk.auth.verifier import TokenVerifier
-from orderdesk.core.errors import DomainError, InvalidInput
+from orderdesk.core.db import refused_connection
+from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
 from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
@@ -42,6 +43,7 @@ _STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     InvalidInput: (400, "BadRequestException"),
     OrderNotFound: (404, "OrderNotFoundException"),
     RateLimited: (429, "TooManyRequestsException"),
+    DatabaseUnavailable: (503, "ServiceUnavailableException"),
 }
 _BY_HTTP_STATUS = {
     400: "BadRequestException",
@@ -96,11 +98,16 @@ def _error_response(error: Exception) -> Response | None:
         return oauth_error(401, "invalid_token", error.message)
     if isinstance(error, Forbidden):
         return oauth_error(403, "insufficient_scope", error.message)
+    if refused_connection(error) and not isinstance(error, DatabaseUnavailable):
+        error = DatabaseUnavailable()
     if isinstance(error, DomainError):
         for klass in type(error).__mro__:
             if klass in _STATUS_OF:
                 status, exception_type = _STATUS_OF[klass]
-                return capi_error(status, exception_type, error.message)
+                response = capi_error(status, exception_type, error.message)
+                if isinstance(error, DatabaseUnavailable):
+                    response.headers["Retry-After"] = str(error.retry_after_seconds)
+                return response
     if isinstance(error, StarletteHTTPException):
         return http_error_response(error)
     return None

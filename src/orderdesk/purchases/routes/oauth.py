@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from orderdesk.auth.tokens import mint_client_token
+from orderdesk.core.bounded_executor import BoundedExecutor, Saturated
 from orderdesk.core.db import Database
-from orderdesk.core.offload import BoundedExecutor, Saturated
 from orderdesk.purchases.clients import check_secret, stored_secret_hash
 from orderdesk.purchases.ratelimit import FailedAttempts
 from orderdesk.settings import Settings

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from orderdesk.core.offload import BoundedExecutor, Saturated
+from orderdesk.core.bounded_executor import BoundedExecutor, Saturated
 
 
 async def test_run__pool_full__saturated_at_once_then_admits_again_when_a_call_ends() -> None:

@@ -1,0 +1,98 @@
+"""Serving the app with uvicorn under limits a hostile client cannot stretch: how long and how large
+a request head may be, keep-alive, concurrency, and which proxies' forwarded headers are believed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from orderdesk.settings import ServerSettings
+
+_TOO_LARGE_BODY = b"The request head is too large.\n"
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE_BODY), _TOO_LARGE_BODY)
+)
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline and a size limit on each request head.
+
+    uvicorn has neither: its keep-alive timer runs only between requests, and httptools accepts a
+    head of any size, so a client sending one header byte a second (or 64 MiB of headers) held a
+    connection, and its memory, as long as it liked. The deadline starts when the connection opens
+    and again after each response; it ends when the head is complete."""
+
+    head_timeout_seconds = 10.0
+    max_head_bytes = 32 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_received()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_deadline is not None:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._head_deadline is not None and self._head_bytes > self.max_head_bytes:
+            self._head_received()
+            if not self.transport.is_closing():
+                self.transport.write(_TOO_LARGE)
+                self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        self._head_received()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+            self._await_head()
+
+    def _await_head(self) -> None:
+        self._head_received()
+        self._head_bytes = 0
+        self._head_deadline = self.loop.call_later(self.head_timeout_seconds, self._head_too_slow)
+
+    def _head_received(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
+    """Keyword arguments of `uvicorn.run` for these settings."""
+    protocol = type(
+        "ConfiguredHttpProtocol",
+        (GuardedHttpProtocol,),
+        {
+            "head_timeout_seconds": settings.head_timeout_seconds,
+            "max_head_bytes": settings.max_head_bytes,
+        },
+    )
+    proxies = [item.strip() for item in settings.trusted_proxies.split(",") if item.strip()]
+    return {
+        "http": protocol,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.limit_concurrency,
+        "backlog": settings.backlog,
+        "h11_max_incomplete_event_size": settings.max_head_bytes,
+    }

@@ -1,0 +1,131 @@
+"""Reading an order of 100 000 recipients holds no one else up: its answer is built off the event loop
+of a real `orderdesk serve`, so `/health` is answered while four such reads are in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+
+from orderdesk.core.db import Database
+from orderdesk.core.offload import LARGE
+from orderdesk.notifications import queue, service
+from orderdesk.notifications.conditions import SendConditionChecker
+from orderdesk.notifications.expansion import ExpansionRules
+from orderdesk.notifications.models import (
+    Creator,
+    EmailTemplate,
+    NotificationChannel,
+    OrderRequest,
+    Recipient,
+)
+from orderdesk.notifications.processing import process_order
+from tests.integration.notifications.api import API
+from tests.processes import Server, run_orderdesk, serving, wait_until_healthy
+
+RECIPIENTS = 100_000
+READERS = 4
+
+
+async def _register(database: Database, recipients: int, send_at: datetime) -> UUID:
+    """An e-mail order of `ttd` with `recipients` recipients, registered as the intake does."""
+    request = OrderRequest(
+        notification_channel=NotificationChannel.EMAIL,
+        recipients=[Recipient(email_address=f"r{index}@example.com") for index in range(recipients)],
+        requested_send_time=send_at,
+        email_template=EmailTemplate("sender@example.com", "A subject", "A body"),
+    )
+    async with database.transaction() as connection:
+        registration = await service.register_order(
+            connection,
+            Creator("ttd"),
+            request,
+            now=datetime.now(UTC),
+            defaults=service.OrderDefaults("sender@example.com", "sender"),
+        )
+    return registration.order_id
+
+
+async def _register_large_order(url: str) -> UUID:
+    database = Database.from_url(url)
+    try:
+        return await _register(database, RECIPIENTS, datetime.now(UTC) + timedelta(days=1))
+    finally:
+        await database.dispose()
+
+
+async def _timed_get(http: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    response = await http.get(path, headers=headers)
+    assert response.status_code == 200, response.text[:500]
+    return time.perf_counter() - started
+
+
+async def _health_while(server: Server, reads: list[asyncio.Task[float]]) -> list[float]:
+    """Seconds of each `/health` asked one after the other and answered while every read was in flight."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as http:
+        while True:
+            latency = await _timed_get(http, "/health")
+            if any(read.done() for read in reads):
+                return latencies
+            latencies.append(latency)
+
+
+async def test_read_of_a_100k_recipient_order__health_answered_meanwhile(
+    tmp_path: Path, database_env: dict[str, str]
+) -> None:
+    url = database_env.get("ORDERDESK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'orderdesk.db'}")
+    minted = run_orderdesk(tmp_path, "token", "--org", "ttd")
+    assert minted.returncode == 0, minted.stderr
+    auth = {"Authorization": f"Bearer {minted.stdout.strip()}"}
+    with serving(tmp_path, database_env, "--no-worker") as server:
+        await wait_until_healthy(server)  # migrated
+        order = f"{API}/orders/{await _register_large_order(url)}"
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=300) as http:
+            alone = await _timed_get(http, order, auth)
+            reads = [asyncio.create_task(_timed_get(http, order, auth)) for _ in range(READERS)]
+            health = await _health_while(server, reads)
+            together = await asyncio.gather(*reads)
+
+    # While the reads were built on the loop, a /health waited for them (3 s with four reads of a
+    # 100 000-recipient order): now it takes a small part of one read, however many are in flight.
+    assert len(health) >= 3, (health, alone, together)
+    assert statistics.median(health) < alone / 4, (health, alone, together)
+
+
+async def test_notifications_of_an_order_past_the_offload_size__every_one_listed_once(
+    client: httpx.AsyncClient, auth: dict[str, str], database: Database
+) -> None:
+    count = LARGE + LARGE // 2  # the rows beyond the first LARGE are converted in the offload thread
+    now = datetime.now(UTC)
+    order_id = await _register(database, count, now)
+    async with database.transaction() as connection:
+        [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=5))
+    checker = SendConditionChecker(10)
+    try:
+        await process_order(
+            database,
+            claim,
+            now=now,
+            rules=ExpansionRules(),
+            checker=checker,
+            condition_retry_delay=timedelta(0),
+        )
+    finally:
+        await checker.aclose()
+
+    response = await client.get(f"{API}/orders/{order_id}/notifications/email", headers=auth)
+
+    assert response.status_code == 200, response.text[:500]
+    body = response.json()
+    assert (body["generated"], len(body["notifications"])) == (count, count)
+    assert len({item["id"] for item in body["notifications"]}) == count
+    assert {item["recipient"]["emailAddress"] for item in body["notifications"]} == {
+        f"r{index}@example.com" for index in range(count)
+    }
