@@ -109,6 +109,7 @@ def create_app(
     # Read once: the token endpoint signs with it on every request.
     app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
     app.state.purchase_rate_limiter = rate_limiter
+    app.state.outbound_policy = settings.outbound.policy
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

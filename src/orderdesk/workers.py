@@ -27,7 +27,7 @@ class Workers:
         self._database = database
         self._wakeups = wakeups
         self.notifications = NotificationPipeline.build(
-            database, settings.notifications, settings.home, clock, wakeups
+            database, settings.notifications, settings.home, clock, wakeups, outbound=settings.outbound
         )
         self.staging = StagingWorker(
             database,
@@ -48,7 +48,7 @@ class Workers:
             clock,
         )
         expiry_loop = Loop("dataorder-expiry", self.expiry.step)
-        self.purchases = PurchaseWorkers(database, settings.purchases, clock, wakeups)
+        self.purchases = PurchaseWorkers(database, settings.purchases, settings.outbound, clock, wakeups)
         self.runtime = Runtime(
             [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops],
             self.notifications.stopping,

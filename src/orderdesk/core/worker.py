@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from orderdesk.core.inflight import InFlight
+
 _log = structlog.get_logger(__name__)
 
 Step = Callable[[], Awaitable[float]]
@@ -25,8 +27,25 @@ class Loop:
     name: str
     step: Step
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: InFlight | None = None
+    """Work the steps started in tasks of their own: each one that ends wakes the loop (room for
+    more); a stop waits for them, and a stop whose grace ran out cancels them."""
+
+    def __post_init__(self) -> None:
+        if self.in_flight is not None:
+            self.in_flight.on_done = self.wake.set
 
     async def run(self, stopping: asyncio.Event) -> None:
+        try:
+            await self._run(stopping)
+        except asyncio.CancelledError:
+            if self.in_flight is not None:
+                await self.in_flight.cancel()
+            raise
+        if self.in_flight is not None:
+            await self.in_flight.settle()
+
+    async def _run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             self.wake.clear()
             try:

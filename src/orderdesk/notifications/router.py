@@ -32,7 +32,7 @@ from orderdesk.notifications.schemas import (
     SmsNotificationSummaryExt,
 )
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep
+from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep, ServiceOwnerDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
@@ -72,13 +72,14 @@ async def _register(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
     order: OrderRequest,
 ) -> Response:
     # Registering writes one row, which on PostgreSQL also tells other processes' workers: atomic
     # as a statement, so no transaction around it (its BEGIN and COMMIT were round trips of their own).
     async with database.autocommit() as connection:
         registration = await service.register_order(
-            connection, Creator(owner.org), order, now=now, defaults=_defaults(request)
+            connection, Creator(owner.org), order, now=now, defaults=_defaults(request), outbound=outbound
         )
     wakeups: Wakeups = request.app.state.wakeups
     wakeups.notify(topics.ORDERS)
@@ -100,8 +101,9 @@ async def post_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.order_request(body))
 
 
 @router.post(
@@ -117,8 +119,9 @@ async def post_email_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.email_order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.email_order_request(body))
 
 
 @router.post(
@@ -134,8 +137,9 @@ async def post_sms_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.sms_order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.sms_order_request(body))
 
 
 @router.get(

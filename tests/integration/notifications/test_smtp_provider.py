@@ -54,7 +54,9 @@ def smtp_pipeline(
             **overrides,
         }
     )
-    return NotificationPipeline.build(database, notification_settings, home, clock, Wakeups())
+    return NotificationPipeline.build(
+        database, notification_settings, home, clock, Wakeups(), outbound=settings.outbound
+    )
 
 
 @pytest.fixture
