@@ -187,7 +187,9 @@ class NotificationPipeline:
         return channels
 
     async def _order_task(self, claim: queue.ClaimedOrder) -> None:
-        self._ready.update(await self._carry_out(claim))
+        channels = await self._carry_out(claim)
+        # Only now: `_channels_ready` may have replaced the set while the order was carried out.
+        self._ready.update(channels)
 
     async def _carry_out(self, claim: queue.ClaimedOrder) -> frozenset[Channel]:
         """Process one claimed order; a failure hands it back for a later attempt, never loses it, and
