@@ -101,10 +101,12 @@ class AddressPolicy:
         return any(address.version == network.version and address in network for network in self.allowed)
 
     def permits(self, address: IPAddress) -> bool:
-        embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
-        if self._allowed(address) or (embedded is not None and self._allowed(embedded)):
+        if self._allowed(address):
             return True
-        return _public(address) and (embedded is None or _public(embedded))
+        embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
+        if embedded is not None:  # judged by where it leads (NAT64 is how IPv6-only hosts reach IPv4)
+            return self._allowed(embedded) or _public(embedded)
+        return _public(address)
 
     def url_problem(self, url: str) -> str | None:
         """Why a URL that names an address literally may not be called (None: it may, or it names a
