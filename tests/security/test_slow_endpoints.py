@@ -3,6 +3,8 @@
 The endpoint is a real listener that answers `200 OK` at once and then sends one byte a second: a
 timeout per read never fires on it, only an overall deadline does. While it hangs, another
 organisation's order (another client's callback) must go through; the slow call ends at the deadline.
+A stop that cannot wait for such a call hands its order (or callback) back, due at once: nothing is
+lost, and nothing waits out a lease.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import OutboundClient
+from orderdesk.core.wakeup import Wakeups
+from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.settings import Settings
-from tests.conftest import Tokens
+from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order
 from tests.http_stub import http_stub
 from tests.integration.notifications.api import place, status
@@ -112,3 +119,78 @@ async def test_callback_url_that_hangs__another_clients_callback_arrives_meanwhi
 
             await eventually(slow_call_ended, within=DEADLINE + SOON, what="the slow callback given up")
             assert hung_up_at_the_deadline(slow), slow.calls
+
+
+async def test_stop_while_a_condition_endpoint_hangs__order_handed_back_and_taken_up_at_once(
+    settings: Settings, database: Database, client: httpx.AsyncClient, auth: dict[str, str], clock: Clock
+) -> None:
+    def worker() -> NotificationPipeline:
+        return NotificationPipeline.build(
+            database,
+            quick(settings).notifications,
+            settings.home,
+            clock,
+            Wakeups(),
+            outbound=settings.outbound,
+        )
+
+    with slow_listener(byte_every_seconds=1.0) as slow:
+        stopping = worker()
+        order_id = await place(
+            client,
+            auth,
+            "/orders/email",
+            email_order(requestedSendTime=None, conditionEndpoint=f"{slow.base_url}/condition"),
+        )
+        await stopping.schedule()
+
+        async def called(times: int) -> bool:
+            return len(slow.calls) == times
+
+        await eventually(lambda: called(1), within=SOON, what="the slow condition endpoint called")
+        await stopping.aclose()  # a stop that cannot wait for the call
+
+        # Handed back, due at once: not left to wait out its lease, and not counted as a check.
+        assert await processing_status(client, auth, order_id) == "Registered"
+        next_worker = worker()
+        try:
+            await next_worker.schedule()
+            await eventually(lambda: called(2), within=SOON, what="the next worker calling again")
+        finally:
+            await next_worker.aclose()
+        assert not slow.hanging()
+
+
+async def test_stop_while_a_callback_url_hangs__callback_handed_back_and_made_at_once(
+    settings: Settings, database: Database, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    rules = CallbackRules(
+        attempts=3,
+        retry_base_seconds=600,
+        retry_max_seconds=600,
+        lease_seconds=60,
+        timeout_seconds=DEADLINE,
+        poll_seconds=1,
+    )
+    await load_catalog(database)
+    shop = await register_caller(client, database)
+    order_id = await register(client, shop, order_body())
+    with slow_listener(byte_every_seconds=1.0) as slow:
+        await fulfil(client, shop, order_id, f"{slow.base_url}/hook")
+        await FulfilmentWorker(database, Wakeups(), clock, batch=10, poll_seconds=1.0).step()
+        stopping = CallbackWorker(database, rules, clock, OutboundClient(settings.outbound.policy))
+        await stopping.step()
+
+        async def called(times: int) -> bool:
+            return len(slow.calls) == times
+
+        await eventually(lambda: called(1), within=SOON, what="the slow callback URL called")
+        await stopping.aclose()  # a stop that cannot wait for the call
+
+        next_worker = CallbackWorker(database, rules, clock, OutboundClient(settings.outbound.policy))
+        try:
+            assert await next_worker.step() == 0.0  # due at once: not left to wait out its lease
+            await eventually(lambda: called(2), within=SOON, what="the next worker calling again")
+        finally:
+            await next_worker.aclose()
+        assert not slow.hanging()
