@@ -228,8 +228,8 @@ class OutboundClient:
             raise OutboundFailure(f"no complete answer within {deadline_seconds:g} s") from error
         except OutboundFailure:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, httpcore.ConnectError, ValueError) as error:
-            raise OutboundFailure(f"{type(error).__name__}: {error}") from error
+        except Exception as error:  # whatever the endpoint or its URL does, there is no answer
+            raise OutboundFailure(f"{type(error).__name__}: {error}"[:500]) from error
 
     async def _get(self, url: str, deadline_seconds: float, headers: Mapping[str, str]) -> Answer:
         async with self._http.stream("GET", url, headers=headers, timeout=deadline_seconds) as response:
