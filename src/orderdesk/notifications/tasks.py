@@ -196,7 +196,7 @@ class NotificationPipeline:
         so does a stop that cannot wait for it."""
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
         if self.clock() >= claim.lease_ends - lease / 10:
-            return frozenset()  # waited too long for its turn: another worker may have it by now
+            return frozenset()  # its lease nearly ran out before it started: another worker may have it
         keeper = asyncio.create_task(self._keep_order(claim, lease))
         try:
             processed = await process_order(
@@ -267,7 +267,7 @@ class NotificationPipeline:
         raise RuntimeError("the notification pipeline did not settle")
 
     async def aclose(self) -> None:
+        await self.orders.cancel()  # none is left behind: each hands its order back
         await self.email.provider.aclose()
         await self.sms.provider.aclose()
-        await self.orders.cancel()
         await self.checker.aclose()
