@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,6 +202,8 @@ class OutboundClient:
     policy: AddressPolicy
     max_answer_bytes: int = 64 * 1024
     max_connections: int = 100
+    ssl_context: ssl.SSLContext | None = None
+    """Certificates trusted for https (default: the system's); the name in the URL is verified."""
     _http: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
@@ -208,7 +211,7 @@ class OutboundClient:
         # httpx has no public way to choose the network backend of its pool: give it a pool of our own,
         # built the way httpx builds its default one (proxies are not used: trust_env is off).
         transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=self.ssl_context or httpx.create_ssl_context(),
             max_connections=self.max_connections,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
