@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import AddressPolicy, OutboundClient
 from orderdesk.migrations import runner
 from orderdesk.notifications import queue, service
 from orderdesk.notifications.conditions import SendConditionChecker
@@ -56,9 +57,10 @@ async def expanded_email_order(database: Database, recipients: int, org: str = "
             request,
             now=now,
             defaults=service.OrderDefaults("bench@example.com", "bench"),
+            outbound=AddressPolicy(),
         )
         [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=10))
-    checker = SendConditionChecker(10)
+    checker = SendConditionChecker(OutboundClient(AddressPolicy()), 10)
     try:
         await process_order(
             database,

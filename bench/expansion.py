@@ -17,6 +17,7 @@ from bench.common import Comparison, fresh_database, timed
 from orderdesk.contacts import repository as contacts
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database, bulk_insert
+from orderdesk.core.outbound import AddressPolicy, OutboundClient
 from orderdesk.notifications import queue, service
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.expansion import ExpansionRules
@@ -65,6 +66,7 @@ async def register_order(database: Database, half: int) -> None:
             request,
             now=datetime.now(UTC),
             defaults=service.OrderDefaults("bench@example.com", "bench"),
+            outbound=AddressPolicy(),
         )
 
 
@@ -118,7 +120,7 @@ EXPANSION_SHORTFALL = (
 
 async def run(recipients: int = 100_000, rounds: int = 3) -> Comparison:
     _url, database = await fresh_database("expansion")
-    checker = SendConditionChecker(10)
+    checker = SendConditionChecker(OutboundClient(AddressPolicy()), 10)
     ours: list[float] = []
     baseline: list[float] = []
     try:

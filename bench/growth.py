@@ -21,6 +21,7 @@ from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_service_owner_token
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import AddressPolicy, OutboundClient
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.tables import notification_email, notification_order
 from orderdesk.settings import DatabaseSettings, Settings
@@ -127,7 +128,7 @@ def _plot(points: list[Point], path: Path) -> None:
 
 async def run(sizes: tuple[int, ...] = SIZES) -> Growth:
     url, database = await fresh_database("growth")
-    checker = SendConditionChecker(10)
+    checker = SendConditionChecker(OutboundClient(AddressPolicy()), 10)
     points: list[Point] = []
     try:
         await load_register(database, max(sizes) // 2)

@@ -30,11 +30,13 @@ from orderdesk.auth.tokens import (
 )
 from orderdesk.core.db import Database, metadata
 from orderdesk.migrations import runner
-from orderdesk.settings import DatabaseSettings, Settings
+from orderdesk.settings import DatabaseSettings, OutboundSettings, Settings
 
 POSTGRES_URL = os.environ.get("ORDERDESK_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("ORDERDESK_TEST_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+
+TEST_ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
 
 _postgres_passed = 0
 
@@ -64,10 +66,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_settings(home: Path, database_url: str) -> Settings:
+    # The tests' HTTP stubs listen on loopback, which outbound calls refuse unless it is allowed.
     return Settings(
         home=home,
         database=DatabaseSettings(url=database_url, pool_size=5),
         public_base_url="http://testserver",
+        outbound=OutboundSettings(allowed_networks=TEST_ALLOWED_NETWORKS),
     )
 
 

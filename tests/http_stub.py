@@ -30,7 +30,8 @@ class HttpStub:
 
 
 @contextmanager
-def http_stub() -> Iterator[HttpStub]:
+def http_stub(host: str = "127.0.0.1") -> Iterator[HttpStub]:
+    """A stub listening on `host` (any loopback address: 127.0.0.2 stands for a second machine)."""
     stub = HttpStub(base_url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,8 +50,8 @@ def http_stub() -> Iterator[HttpStub]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    stub.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    server = ThreadingHTTPServer((host, 0), Handler)
+    stub.base_url = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -32,9 +32,12 @@ def orderdesk_executable() -> str:
 
 
 def orderdesk_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The current environment without any ORDERDESK_ setting, pointed at `home`."""
+    """The current environment without any ORDERDESK_ setting, pointed at `home` (and loopback allowed
+    to outbound calls)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERDESK_")}
     env["ORDERDESK_HOME"] = str(home)
+    # The tests' HTTP stubs listen on loopback, which outbound calls refuse unless it is allowed.
+    env["ORDERDESK_OUTBOUND_ALLOWED_NETWORKS"] = "127.0.0.0/8,::1/128"
     env.update(extra or {})
     return env
 

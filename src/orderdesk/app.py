@@ -128,6 +128,7 @@ def create_app(
     app.state.purchase_rate_limiter = rate_limiter
     app.state.token_attempts = token_attempts
     app.state.secret_checks = secret_checks
+    app.state.outbound_policy = settings.outbound.policy
     app.state.notification_defaults = OrderDefaults(
         email_from_address=settings.notifications.default_email_from_address,
         sms_sender=settings.notifications.default_sms_sender,

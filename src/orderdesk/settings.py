@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orderdesk.core.outbound import AddressPolicy, parse_networks
 from orderdesk.core.text import has_control_characters
 
 
@@ -110,6 +111,7 @@ class NotificationSettings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     condition_retry_delay_seconds: float = Field(default=60.0, ge=0)
     condition_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Overall deadline of one send-condition check (connecting, the headers and the whole answer)."""
     notification_ttl_hours: float = Field(default=48.0, gt=0)
     ttl_grace_seconds: float = Field(default=300.0, ge=0)
     sms_window_start_hour: int = Field(default=9, ge=0, le=23)
@@ -190,6 +192,7 @@ class PurchaseSettings(BaseSettings):
     """Confirmed orders processed in one transaction."""
     poll_seconds: float = Field(default=1.0, gt=0)
     callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Overall deadline of one callback call (connecting, the headers and the whole answer)."""
     callback_attempts: int = Field(default=8, ge=1)
     """Calls of a callback URL before it is given up (back-off doubles from the base)."""
     callback_retry_base_seconds: float = Field(default=10.0, gt=0)
@@ -237,6 +240,29 @@ class ServerSettings(BaseSettings):
     """Connections the operating system queues before the server accepts them."""
 
 
+class OutboundSettings(BaseSettings):
+    """Calls orderdesk makes for clients (condition endpoints, callbacks): where they may go."""
+
+    model_config = _group("ORDERDESK_OUTBOUND_")
+
+    allowed_networks: str = ""
+    """Comma-separated CIDRs (`10.0.0.0/8,fd12::/16`) that outbound calls may reach besides public
+    addresses. Empty: only public addresses; loopback, private, link-local (cloud metadata), CGNAT,
+    multicast and reserved addresses are refused."""
+    max_answer_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest answer read from a condition endpoint or a callback; a larger one is a failed call."""
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # refuse a typo at start-up rather than at the first call
+        return value
+
+    @property
+    def policy(self) -> AddressPolicy:
+        return AddressPolicy.from_text(self.allowed_networks)
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -260,6 +286,7 @@ class Settings(BaseSettings):
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

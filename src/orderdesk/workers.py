@@ -42,7 +42,13 @@ class Workers:
             releasers=[queue.release_claims_of, staging.release_claims_of],
         )
         self.notifications = NotificationPipeline.build(
-            database, settings.notifications, settings.home, clock, wakeups, heartbeat=self.heartbeat
+            database,
+            settings.notifications,
+            settings.home,
+            clock,
+            wakeups,
+            heartbeat=self.heartbeat,
+            outbound=settings.outbound,
         )
         self.staging = StagingWorker(
             database,
@@ -64,7 +70,7 @@ class Workers:
             clock,
         )
         expiry_loop = Loop("dataorder-expiry", self.expiry.step)
-        self.purchases = PurchaseWorkers(database, settings.purchases, clock, wakeups)
+        self.purchases = PurchaseWorkers(database, settings.purchases, settings.outbound, clock, wakeups)
         self.runtime = Runtime(
             [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops],
             self.notifications.stopping,

@@ -225,7 +225,9 @@ async def test_stored_injected_values__reach_the_outbox_or_relay__without_an_add
     await _store_past_the_import(database)
     notification_settings = settings.notifications if provider == "outbox" else _smtp_settings(settings, sink)
     home = tmp_path / "home"
-    pipeline = NotificationPipeline.build(database, notification_settings, home, clock, Wakeups())
+    pipeline = NotificationPipeline.build(
+        database, notification_settings, home, clock, Wakeups(), outbound=settings.outbound
+    )
     try:
         order_id = await place(
             client,

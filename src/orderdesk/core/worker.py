@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from orderdesk.core.activity import Activity, in_loop, report
+from orderdesk.core.inflight import InFlight
 
 _log = structlog.get_logger(__name__)
 
@@ -28,25 +29,42 @@ class Loop:
     name: str
     step: Step
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: InFlight | None = None
+    """Work the steps started in tasks of their own: each one that ends wakes the loop (room for
+    more); a stop waits for them, and a stop whose grace ran out cancels them."""
+
+    def __post_init__(self) -> None:
+        if self.in_flight is not None:
+            self.in_flight.on_done = self.wake.set
 
     async def run(self, stopping: asyncio.Event, activity: Activity | None = None) -> None:
         with in_loop(activity, self.name) if activity is not None else contextlib.nullcontext():
-            while not stopping.is_set():
-                self.wake.clear()
-                report("working")
-                try:
-                    sleep = await self.step()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    _log.exception("worker_step_failed", loop=self.name)
-                    report(f"failed ({type(error).__name__}), trying again")
-                    sleep = ERROR_PAUSE_SECONDS
-                else:
-                    if sleep > 0:
-                        report("idle")
+            try:
+                await self._run(stopping)
+            except asyncio.CancelledError:
+                if self.in_flight is not None:
+                    await self.in_flight.cancel()
+                raise
+            if self.in_flight is not None:
+                await self.in_flight.settle()
+
+    async def _run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            self.wake.clear()
+            report("working")
+            try:
+                sleep = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                _log.exception("worker_step_failed", loop=self.name)
+                report(f"failed ({type(error).__name__}), trying again")
+                sleep = ERROR_PAUSE_SECONDS
+            else:
                 if sleep > 0:
-                    await _first_of(self.wake, stopping, timeout=sleep)
+                    report("idle")
+            if sleep > 0:
+                await _first_of(self.wake, stopping, timeout=sleep)
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:

@@ -4,40 +4,41 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import structlog
 
+from orderdesk.core.outbound import OutboundClient, OutboundFailure
+
 _log = structlog.get_logger(__name__)
-MAX_ANSWER_BYTES = 64 * 1024
 
 
 class SendConditionChecker:
     """GET the endpoint and read `{"sendNotification": true|false}`.
 
-    Anything else (an error status, a body that does not say, a timeout, no connection) is
-    inconclusive: None.
+    Anything else (an error status, a body that does not say, no answer within the deadline, no
+    connection, an address orderdesk does not call) is inconclusive: None.
     """
 
-    def __init__(self, timeout_seconds: float) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+    def __init__(self, client: OutboundClient, deadline_seconds: float) -> None:
+        self._client = client
+        self._deadline_seconds = deadline_seconds
 
     async def check(self, url: str) -> bool | None:
         try:
-            async with self._client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-                if response.status_code != 200:
-                    _log.info("send_condition_inconclusive", url=url, status=response.status_code)
-                    return None
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_ANSWER_BYTES:
-                        _log.info("send_condition_inconclusive", url=url, error="answer too large")
-                        return None
-            answer = json.loads(body).get("sendNotification")
-        except Exception as error:  # whatever the endpoint or its URL does, the answer is "unknown"
-            _log.info("send_condition_inconclusive", url=url, error=repr(error))
+            answer = await self._client.get(
+                url, deadline_seconds=self._deadline_seconds, headers={"Accept": "application/json"}
+            )
+        except OutboundFailure as failure:
+            _log.info("send_condition_inconclusive", url=url, error=str(failure))
             return None
-        return answer if isinstance(answer, bool) else None
+        if answer.status_code != 200:
+            _log.info("send_condition_inconclusive", url=url, status=answer.status_code)
+            return None
+        try:
+            verdict = json.loads(answer.body).get("sendNotification")
+        except (ValueError, AttributeError, RecursionError):  # not JSON, or not an object
+            _log.info("send_condition_inconclusive", url=url, error="no sendNotification in the answer")
+            return None
+        return verdict if isinstance(verdict, bool) else None
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -121,6 +121,11 @@ async def retry_order(
     )
 
 
+async def release_order(connection: AsyncConnection, claim: ClaimedOrder, *, now: datetime) -> bool:
+    """Hand the order back as Registered, due at once, its counters as they were (a stopping worker)."""
+    return await _release(connection, claim, processing_status=_REGISTERED, status_changed_at=now, due_at=now)
+
+
 async def stop_order(
     connection: AsyncConnection, claim: ClaimedOrder, status: OrderProcessingStatus, *, now: datetime
 ) -> bool:

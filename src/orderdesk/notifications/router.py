@@ -33,7 +33,7 @@ from orderdesk.notifications.schemas import (
     SmsNotificationSummaryExt,
 )
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep, public_base_url
+from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep, ServiceOwnerDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
@@ -84,13 +84,14 @@ async def _register(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
     order: OrderRequest,
 ) -> Response:
     # Registering writes one row, which on PostgreSQL also tells other processes' workers: atomic
     # as a statement, so no transaction around it (its BEGIN and COMMIT were round trips of their own).
     async with database.autocommit() as connection:
         registration = await service.register_order(
-            connection, Creator(owner.org), order, now=now, defaults=_defaults(request)
+            connection, Creator(owner.org), order, now=now, defaults=_defaults(request), outbound=outbound
         )
     wakeups: Wakeups = request.app.state.wakeups
     wakeups.notify(topics.ORDERS)
@@ -112,8 +113,9 @@ async def post_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.order_request(body))
 
 
 @router.post(
@@ -129,8 +131,9 @@ async def post_email_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.email_order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.email_order_request(body))
 
 
 @router.post(
@@ -146,8 +149,9 @@ async def post_sms_order(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
-    return await _register(request, database, now, owner, mapping.sms_order_request(body))
+    return await _register(request, database, now, owner, outbound, mapping.sms_order_request(body))
 
 
 @router.get(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.contacts import repository as contacts
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import AddressPolicy
 from orderdesk.notifications import repository
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
@@ -55,6 +56,7 @@ async def register_order(
     *,
     now: datetime,
     defaults: OrderDefaults,
+    outbound: AddressPolicy,
 ) -> Registration:
     """Validate and store a new order as Registered: it reads, then writes one row, so the caller
     may run it outside a transaction (an order intake does).
@@ -63,7 +65,7 @@ async def register_order(
     contact register at once, so the caller learns about reserved or unknown recipients; the order is
     registered either way (they are looked up again when it is sent).
     """
-    validate_order(request, now)
+    validate_order(request, now, outbound)
     request = _with_defaults(request, defaults)
     recipients, lookup = await _look_up_recipients(connection, request)
     order_id = OrderId(uuid.uuid4())

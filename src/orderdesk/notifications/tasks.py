@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,7 +20,9 @@ import structlog
 from orderdesk.core.activity import report
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
+from orderdesk.core.inflight import InFlight
 from orderdesk.core.leases import LeaseKeeper
+from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
 from orderdesk.notifications import dead_letters, expiry, queue, topics
@@ -33,13 +36,14 @@ from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
 from orderdesk.notifications.sending_window import SendingWindow
-from orderdesk.settings import NotificationSettings
+from orderdesk.settings import NotificationSettings, OutboundSettings
 
 _log = structlog.get_logger(__name__)
 
 CHANNEL_TOPICS = {Channel.EMAIL: topics.EMAIL, Channel.SMS: topics.SMS}
 EXPIRY_INTERVAL_SECONDS = 60.0
 ORDER_CONCURRENCY = 10
+"""Orders worked on at once per worker process (each in its own task, claimed as room frees up)."""
 
 
 def email_provider(
@@ -71,9 +75,12 @@ class NotificationPipeline:
     checker: SendConditionChecker
     rules: ExpansionRules
     stopping: asyncio.Event
+    orders: InFlight
     loops: list[Loop] = field(default_factory=list)
     heartbeat: Heartbeat | None = None
     """This worker process's, named in claims (core.heartbeat); None when none runs (tests)."""
+    _ready: set[Channel] = field(default_factory=set, init=False)
+    """Channels that orders finished since the last announcement got notifications on."""
 
     @classmethod
     def build(
@@ -84,6 +91,7 @@ class NotificationPipeline:
         clock: Callable[[], datetime],
         wakeups: Wakeups,
         *,
+        outbound: OutboundSettings,
         email: Provider[EmailMessage] | None = None,
         sms: Provider[SmsMessage] | None = None,
         stopping: asyncio.Event | None = None,
@@ -127,15 +135,19 @@ class NotificationPipeline:
                 stopping=stopping,
                 heartbeat=heartbeat,
             ),
-            checker=SendConditionChecker(settings.condition_timeout_seconds),
+            checker=SendConditionChecker(
+                OutboundClient(outbound.policy, max_answer_bytes=outbound.max_answer_bytes),
+                settings.condition_timeout_seconds,
+            ),
             rules=ExpansionRules(
                 time_to_live=timedelta(hours=settings.notification_ttl_hours), sms_window=window
             ),
             stopping=stopping,
             heartbeat=heartbeat,
+            orders=InFlight("notification-order", ORDER_CONCURRENCY),
         )
         pipeline.loops = [
-            Loop("notification-scheduler", pipeline.schedule),
+            Loop("notification-scheduler", pipeline.schedule, in_flight=pipeline.orders),
             Loop("notification-email", pipeline.email.step),
             Loop("notification-sms", pipeline.sms.step),
             Loop("notification-expiry", pipeline.expire),
@@ -147,27 +159,28 @@ class NotificationPipeline:
         return pipeline
 
     async def schedule(self) -> float:
-        """Carry out the orders that are due; sleep until the next one is (or the poll interval)."""
+        """Claim due orders for the room there is and start each in a task of its own; sleep until the
+        next one is due (or the poll interval, or until an order in flight ends and makes room).
+
+        Claiming only for free room means every claimed order starts at once (its lease runs only
+        while it is worked on), and one slow send condition holds back only its own order."""
+        await self._announce(self._channels_ready())
+        room = self.orders.room
+        if room == 0:
+            return self.settings.worker_poll_seconds
         now = self.clock()
         async with self.database.transaction() as connection:
             claims = await queue.claim_due_orders(
                 connection,
                 now=now,
-                limit=self.settings.worker_order_batch,
+                limit=min(room, self.settings.worker_order_batch),
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
                 worker=self.heartbeat.id if self.heartbeat is not None else None,
             )
+        for claim in claims:
+            self.orders.start(self._order_task(claim))
         if claims:
             report(f"processing {len(claims)} orders")
-            gate = asyncio.Semaphore(ORDER_CONCURRENCY)
-            channels: set[Channel] = set()
-
-            async def one(claim: queue.ClaimedOrder) -> None:
-                async with gate:
-                    channels.update(await self._carry_out(claim))
-
-            await asyncio.gather(*(one(claim) for claim in claims))
-            await self._announce(channels)
             return 0.0
         async with self.database.transaction() as connection:
             next_due = await queue.next_order_due(connection)
@@ -177,11 +190,26 @@ class NotificationPipeline:
         # Never 0 here: an order that is due but locked by another worker must not make us spin.
         return max(0.05, min((next_due - self.clock()).total_seconds(), poll))
 
+    async def settle(self) -> None:
+        """Wait for the orders in flight, and tell the dispatch loops about what they stored."""
+        await self.orders.settle()
+        await self._announce(self._channels_ready())
+
+    def _channels_ready(self) -> set[Channel]:
+        channels, self._ready = self._ready, set()
+        return channels
+
+    async def _order_task(self, claim: queue.ClaimedOrder) -> None:
+        channels = await self._carry_out(claim)
+        # Only now: `_channels_ready` may have replaced the set while the order was carried out.
+        self._ready.update(channels)
+
     async def _carry_out(self, claim: queue.ClaimedOrder) -> frozenset[Channel]:
-        """Process one claimed order; a failure hands it back for a later attempt, never loses it."""
+        """Process one claimed order; a failure hands it back for a later attempt, never loses it, and
+        so does a stop that cannot wait for it."""
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
         if self.clock() >= claim.lease_ends - lease / 10:
-            return frozenset()  # waited too long for its turn: another worker may have it by now
+            return frozenset()  # its lease nearly ran out before it started: another worker may have it
         keeper = LeaseKeeper(
             self.database,
             lambda connection, until: queue.renew_order_lease(connection, claim, until),
@@ -199,6 +227,11 @@ class NotificationPipeline:
                 checker=self.checker,
                 condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
             )
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                async with self.database.transaction() as connection:
+                    await queue.release_order(connection, claim, now=self.clock())
+            raise
         except Exception:
             delay = min(
                 self.settings.retry_base_seconds * 2**claim.processing_attempts,
@@ -249,14 +282,16 @@ class NotificationPipeline:
     async def run_until_idle(self, max_rounds: int = 1000) -> None:
         """Run every step until none finds work (tests: a deterministic "let the workers work")."""
         for _ in range(max_rounds):
-            busy = False
-            for step in (self.schedule, self.email.step, self.sms.step, self.expire, self.prune_dead_reports):
+            busy = (await self.schedule()) == 0.0
+            await self.settle()
+            for step in (self.email.step, self.sms.step, self.expire, self.prune_dead_reports):
                 busy |= (await step()) == 0.0
             if not busy:
                 return
         raise RuntimeError("the notification pipeline did not settle")
 
     async def aclose(self) -> None:
+        await self.orders.cancel()  # none is left behind: each hands its order back
         await self.email.provider.aclose()
         await self.sms.provider.aclose()
         await self.checker.aclose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.outbound import AddressPolicy, refused_fields
 from orderdesk.notifications.models import NotificationChannel, OrderRequest, Recipient
 
 SEND_TIME_GRACE = timedelta(minutes=5)
@@ -42,9 +43,10 @@ _ANY_MESSAGE = (
 )
 
 
-def validate_order(order: OrderRequest, now: datetime) -> None:
-    """Raise InvalidInput naming every field whose value does not fit the rest of the order."""
-    errors: dict[str, list[str]] = {}
+def validate_order(order: OrderRequest, now: datetime, outbound: AddressPolicy) -> None:
+    """Raise InvalidInput naming every field whose value does not fit the rest of the order, or names
+    an address the send condition check would refuse to call."""
+    errors = refused_fields(outbound, [("conditionEndpoint", order.condition_endpoint)])
 
     if order.requested_send_time is not None and order.requested_send_time < now - SEND_TIME_GRACE:
         errors.setdefault("requestedSendTime", []).append(SEND_TIME_IN_PAST)

@@ -10,22 +10,25 @@ once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import httpx
 import structlog
 
 from orderdesk.core.db import Database
+from orderdesk.core.inflight import InFlight
+from orderdesk.core.outbound import OutboundClient, OutboundFailure
 from orderdesk.purchases import repository
 from orderdesk.purchases.models import CallbackState, OrderStatus
 
 _log = structlog.get_logger(__name__)
 IN_FLIGHT = 10
-"""Callbacks claimed, and made at once, per step: a claimed callback is called at once, so its lease
-only has to outlast one call (none waits its turn while its lease runs out)."""
+"""Callbacks made at once per worker process: one is claimed only when there is room to call it at
+once, so its lease only has to outlast one call (none waits its turn while its lease runs out)."""
+LEASE_MARGIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,31 +55,61 @@ def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
 
 
 class CallbackWorker:
-    def __init__(self, database: Database, rules: CallbackRules, clock: Callable[[], datetime]) -> None:
+    """Claims due callbacks for the room there is and makes each in a task of its own: a client whose
+    URL hangs holds back its own callback only, never another's."""
+
+    def __init__(
+        self,
+        database: Database,
+        rules: CallbackRules,
+        clock: Callable[[], datetime],
+        client: OutboundClient,
+    ) -> None:
         self._database = database
         self._rules = rules
         self._clock = clock
-        self._http = httpx.AsyncClient(timeout=rules.timeout_seconds, follow_redirects=False)
+        self._http = client
+        self.in_flight = InFlight("purchase-callback", IN_FLIGHT)
+        # The lease must outlast the call it covers, whatever the two settings say.
+        self._lease = timedelta(
+            seconds=max(rules.lease_seconds, rules.timeout_seconds + LEASE_MARGIN_SECONDS)
+        )
 
     async def step(self) -> float:
+        room = self.in_flight.room
+        if room == 0:
+            return self._rules.poll_seconds  # a call that ends wakes the loop
         now = self._clock()
         async with self._database.transaction() as connection:
-            claimed = await repository.claim_callbacks(
-                connection, now, now + timedelta(seconds=self._rules.lease_seconds), IN_FLIGHT
-            )
-        if not claimed:
-            return self._rules.poll_seconds
-        await asyncio.gather(*(self._call(*callback) for callback in claimed))
-        return 0.0
+            claimed = await repository.claim_callbacks(connection, now, now + self._lease, room)
+        for callback in claimed:
+            self.in_flight.start(self._call(*callback))
+        return 0.0 if claimed else self._rules.poll_seconds
+
+    async def step_and_settle(self) -> float:
+        """One step, then wait for the calls it started (tests step the worker by hand)."""
+        sleep = await self.step()
+        await self.in_flight.settle()
+        return sleep
 
     async def _call(self, order_id: int, url: str, status: str, lease: str, attempts: int) -> None:
         target = callback_target(url, order_id, OrderStatus(status))
         error: str | None = None
         try:
-            response = await self._http.get(target)
-            if not response.is_success:
-                error = f"HTTP {response.status_code}"
-        except Exception as failure:  # any failure of one call is that call's, never the batch's
+            answer = await self._http.get(target, deadline_seconds=self._rules.timeout_seconds)
+            if not answer.is_success:
+                error = f"HTTP {answer.status_code}"
+        except OutboundFailure as failure:
+            error = f"{type(failure).__name__}: {failure}"[:500]
+        except asyncio.CancelledError:
+            # A stop that could not wait: hand the callback back to be made at once, by us or another.
+            with contextlib.suppress(Exception):
+                async with self._database.transaction() as connection:
+                    await repository.record_callback(
+                        connection, order_id, lease, callback_lease=None, callback_due_at=self._clock()
+                    )
+            raise
+        except Exception as failure:  # any failure of one call is that call's, never the loop's
             error = f"{type(failure).__name__}: {failure}"[:500]
         made = attempts + 1
         now = self._clock()
@@ -96,4 +129,5 @@ class CallbackWorker:
             )
 
     async def aclose(self) -> None:
+        await self.in_flight.cancel()
         await self._http.aclose()

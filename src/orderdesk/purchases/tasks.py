@@ -6,17 +6,23 @@ from collections.abc import Callable
 from datetime import datetime
 
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
 from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.purchases.service import CALLBACK_TOPIC, FULFILMENT_TOPIC
-from orderdesk.settings import PurchaseSettings
+from orderdesk.settings import OutboundSettings, PurchaseSettings
 
 
 class PurchaseWorkers:
     def __init__(
-        self, database: Database, settings: PurchaseSettings, clock: Callable[[], datetime], wakeups: Wakeups
+        self,
+        database: Database,
+        settings: PurchaseSettings,
+        outbound: OutboundSettings,
+        clock: Callable[[], datetime],
+        wakeups: Wakeups,
     ) -> None:
         self.fulfilment = FulfilmentWorker(
             database, wakeups, clock, batch=settings.fulfilment_batch, poll_seconds=settings.poll_seconds
@@ -32,9 +38,10 @@ class PurchaseWorkers:
                 poll_seconds=settings.poll_seconds,
             ),
             clock,
+            OutboundClient(outbound.policy, max_answer_bytes=outbound.max_answer_bytes),
         )
         fulfilment_loop = Loop("purchase-fulfilment", self.fulfilment.step)
-        callback_loop = Loop("purchase-callbacks", self.callbacks.step)
+        callback_loop = Loop("purchase-callbacks", self.callbacks.step, in_flight=self.callbacks.in_flight)
         wakeups.subscribe(FULFILMENT_TOPIC, fulfilment_loop.wake)
         wakeups.subscribe(CALLBACK_TOPIC, callback_loop.wake)
         self.loops = [fulfilment_loop, callback_loop]

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from orderdesk.auth.principals import DataUser, ServiceOwner
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import AddressPolicy
 from orderdesk.web import security
 
 PLATFORM_TOKEN_HEADER = "PlatformAccessToken"
@@ -54,6 +55,12 @@ def public_base_url(request: Request) -> str:
     return base
 
 
+async def get_outbound_policy(request: Request) -> AddressPolicy:
+    """Where calls made for clients may go: URLs a client gives are checked against it at intake."""
+    policy: AddressPolicy = request.app.state.outbound_policy
+    return policy
+
+
 async def get_now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
@@ -82,4 +89,5 @@ async def get_data_user(
 DatabaseDep = Annotated[Database, Depends(get_database)]
 DataUserDep = Annotated[DataUser, Depends(get_data_user)]
 NowDep = Annotated[datetime, Depends(get_now)]
+OutboundPolicyDep = Annotated[AddressPolicy, Depends(get_outbound_policy)]
 ServiceOwnerDep = Annotated[ServiceOwner, Depends(get_service_owner)]

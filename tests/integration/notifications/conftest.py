@@ -32,6 +32,8 @@ def outbox_home(tmp_path: Path) -> Path:
 async def pipeline(
     database: Database, settings: Settings, clock: Clock, outbox_home: Path
 ) -> AsyncIterator[NotificationPipeline]:
-    built = NotificationPipeline.build(database, settings.notifications, outbox_home, clock, Wakeups())
+    built = NotificationPipeline.build(
+        database, settings.notifications, outbox_home, clock, Wakeups(), outbound=settings.outbound
+    )
     yield built
     await built.aclose()

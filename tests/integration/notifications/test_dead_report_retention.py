@@ -59,7 +59,9 @@ async def workers(
         smtp_port=sink.port,
         smtp_bounce_address="bounces@orderdesk.test",
     )
-    built = NotificationPipeline.build(database, notification_settings, settings.home, clock, Wakeups())
+    built = NotificationPipeline.build(
+        database, notification_settings, settings.home, clock, Wakeups(), outbound=settings.outbound
+    )
     yield built
     await built.aclose()
 
@@ -143,7 +145,9 @@ async def test_dead_reports_past_retention__removed_by_the_worker_in_batches__ne
     app = create_app(
         settings.model_copy(update={"notifications": notification_settings}), clock=clock, database=database
     )
-    workers = NotificationPipeline.build(database, notification_settings, settings.home, clock, Wakeups())
+    workers = NotificationPipeline.build(
+        database, notification_settings, settings.home, clock, Wakeups(), outbound=settings.outbound
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
@@ -169,7 +173,9 @@ async def test_more_rows_than_the_cap__the_worker_removes_the_oldest_beyond_it(
     # The cap was lowered, or requests at the same moment each found room: the worker trims.
     await post_unknown(client, reporter, CAP + 4)
     newest = await _ids(database)
-    workers = NotificationPipeline.build(database, limited(settings), settings.home, clock, Wakeups())
+    workers = NotificationPipeline.build(
+        database, limited(settings), settings.home, clock, Wakeups(), outbound=settings.outbound
+    )
 
     await workers.run_until_idle()
     await workers.aclose()

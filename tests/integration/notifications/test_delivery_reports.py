@@ -71,7 +71,9 @@ async def pipeline(
             "smtp_bounce_address": "bounces@orderdesk.test",
         }
     )
-    built = NotificationPipeline.build(database, notification_settings, settings.home, clock, Wakeups())
+    built = NotificationPipeline.build(
+        database, notification_settings, settings.home, clock, Wakeups(), outbound=settings.outbound
+    )
     yield built
     await built.aclose()
 

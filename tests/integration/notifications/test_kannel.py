@@ -115,7 +115,7 @@ async def kannel_service(
             settings.notifications, sendsms_url=gateway.sendsms_url, public_base_url=base_url
         )
         pipeline = NotificationPipeline.build(
-            database, notification_settings, settings.home, clock, Wakeups()
+            database, notification_settings, settings.home, clock, Wakeups(), outbound=settings.outbound
         )
         try:
             async with httpx.AsyncClient(base_url=base_url) as http:
@@ -226,7 +226,9 @@ def build_pipeline(
     notification_settings = kannel_notification_settings(
         settings.notifications, sendsms_url=sendsms_url, public_base_url="https://orderdesk.example"
     )
-    return NotificationPipeline.build(database, notification_settings, settings.home, clock, Wakeups())
+    return NotificationPipeline.build(
+        database, notification_settings, settings.home, clock, Wakeups(), outbound=settings.outbound
+    )
 
 
 @pytest.fixture

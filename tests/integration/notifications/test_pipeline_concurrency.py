@@ -44,7 +44,10 @@ async def test_two_workers_racing__each_sms_sent_exactly_once(
         update={"worker_dispatch_batch": 25, "worker_order_batch": 1}
     )
     workers = [
-        NotificationPipeline.build(database, small_batches, outbox_home, clock, Wakeups()) for _ in range(3)
+        NotificationPipeline.build(
+            database, small_batches, outbox_home, clock, Wakeups(), outbound=settings.outbound
+        )
+        for _ in range(3)
     ]
     order_ids = [
         await place(client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(150)))
@@ -79,6 +82,7 @@ async def test_notifications_claimed_by_a_dead_worker__sent_once_after_the_lease
         client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(5))
     )
     await pipeline.schedule()
+    await pipeline.settle()
     # A worker claims the notifications and dies before sending any of them.
     async with database.transaction() as connection:
         _token, claimed = await queue.claim_notifications(

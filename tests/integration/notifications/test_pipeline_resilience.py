@@ -101,6 +101,7 @@ async def test_batch_outliving_its_first_lease__kept_by_renewal__no_other_worker
             client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=recipients(2))
         )
         await pipeline.schedule()
+        await pipeline.settle()  # the orders it claimed are carried out in tasks of their own
         sending = asyncio.create_task(pipeline.email.step())
         await sink.wait_until(stalled=2)
         await asyncio.sleep(lease.total_seconds() * 2)  # well past the first lease
@@ -138,6 +139,7 @@ async def test_worker_told_to_stop_mid_batch__unstarted_messages_go_back_at_once
             client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=recipients(5))
         )
         await pipeline.schedule()
+        await pipeline.settle()  # the orders it claimed are carried out in tasks of their own
         sending = asyncio.create_task(pipeline.email.step())
         await sink.wait_until(received=1, stalled=1)
         pipeline.stopping.set()

@@ -14,6 +14,7 @@ import httpx
 
 from orderdesk.core.db import Database
 from orderdesk.core.offload import LARGE
+from orderdesk.core.outbound import AddressPolicy, OutboundClient
 from orderdesk.notifications import queue, service
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.expansion import ExpansionRules
@@ -47,6 +48,7 @@ async def _register(database: Database, recipients: int, send_at: datetime) -> U
             request,
             now=datetime.now(UTC),
             defaults=service.OrderDefaults("sender@example.com", "sender"),
+            outbound=AddressPolicy(),
         )
     return registration.order_id
 
@@ -107,7 +109,7 @@ async def test_notifications_of_an_order_past_the_offload_size__every_one_listed
     order_id = await _register(database, count, now)
     async with database.transaction() as connection:
         [claim] = await queue.claim_due_orders(connection, now=now, limit=1, lease=timedelta(minutes=5))
-    checker = SendConditionChecker(10)
+    checker = SendConditionChecker(OutboundClient(AddressPolicy()), 10)
     try:
         await process_order(
             database,

@@ -56,7 +56,9 @@ def smtp_pipeline(
             **overrides,
         }
     )
-    return NotificationPipeline.build(database, notification_settings, home, clock, Wakeups())
+    return NotificationPipeline.build(
+        database, notification_settings, home, clock, Wakeups(), outbound=settings.outbound
+    )
 
 
 @pytest.fixture

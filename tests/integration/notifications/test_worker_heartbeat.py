@@ -200,7 +200,13 @@ async def test_worker_whose_own_heartbeat_lapsed__claims_and_sends_nothing__unti
     own = heartbeat(database, clock)
     await own.beat()
     pipeline = NotificationPipeline.build(
-        database, settings.notifications, outbox_home, clock, Wakeups(), heartbeat=own
+        database,
+        settings.notifications,
+        outbox_home,
+        clock,
+        Wakeups(),
+        heartbeat=own,
+        outbound=settings.outbound,
     )
     try:
         order_id = await place(

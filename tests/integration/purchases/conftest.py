@@ -9,6 +9,7 @@ import pytest
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
@@ -41,7 +42,7 @@ def fulfilment(database: Database, clock: Clock) -> FulfilmentWorker:
 
 
 @pytest.fixture
-async def callbacks(database: Database, clock: Clock) -> AsyncIterator[CallbackWorker]:
+async def callbacks(database: Database, clock: Clock, settings: Settings) -> AsyncIterator[CallbackWorker]:
     worker = CallbackWorker(
         database,
         CallbackRules(
@@ -53,6 +54,7 @@ async def callbacks(database: Database, clock: Clock) -> AsyncIterator[CallbackW
             poll_seconds=1,
         ),
         clock,
+        OutboundClient(settings.outbound.policy),
     )
     yield worker
     await worker.aclose()

@@ -50,7 +50,7 @@ async def test_invoice_order__fulfilled__preliminary_confirmed_processed_and_cal
 
         await fulfilment.step()
         processed = await order_status(client, caller, order_id)
-        await callbacks.step()
+        await callbacks.step_and_settle()
 
     assert processed["orderStatus"] == "processed"
     assert type(processed["orderAmount"]) is int  # 149, as the original writes whole amounts
@@ -70,7 +70,7 @@ async def test_order_of_an_unknown_product__fulfilled__failed_and_called_back_fa
         await fulfil(client, caller, order_id, f"{url}?shop=1")
         await fulfilment.step()
         status = await order_status(client, caller, order_id)
-        await callbacks.step()
+        await callbacks.step_and_settle()
 
     assert status["orderStatus"] == "failed"
     assert status["customerNumber"] is None
@@ -226,15 +226,15 @@ async def test_callback_server_failing__retried_with_back_off_until_it_answers(
         url = stub.answer("/cb", 503)
         await fulfil(client, caller, order_id, url)
         await fulfilment.step()
-        await callbacks.step()
-        await callbacks.step()  # not due yet: the back-off holds it
+        await callbacks.step_and_settle()
+        await callbacks.step_and_settle()  # not due yet: the back-off holds it
         assert len(stub.requests) == 1
 
         stub.answer("/cb", 200)
         clock.advance(timedelta(seconds=11))
-        await callbacks.step()
+        await callbacks.step_and_settle()
         clock.advance(timedelta(hours=1))
-        await callbacks.step()  # delivered: never called again
+        await callbacks.step_and_settle()  # delivered: never called again
 
     assert len(stub.requests) == 2
 
@@ -252,7 +252,7 @@ async def test_callback_server_never_answering__given_up_after_the_attempts(
         await fulfil(client, caller, order_id, url)
         await fulfilment.step()
         for _ in range(6):
-            await callbacks.step()
+            await callbacks.step_and_settle()
             clock.advance(timedelta(minutes=5))
 
     assert len(stub.requests) == 3  # the fixture's worker makes three attempts
@@ -267,6 +267,6 @@ async def test_callback_url_with_a_query_of_its_own__kept_as_sent(
         url = stub.answer("/cb")
         await fulfil(client, caller, order_id, f"{url}?q=%ZZ&flag")
         await fulfilment.step()
-        await callbacks.step()
+        await callbacks.step_and_settle()
 
     assert stub.requests == [f"/cb?q=%ZZ&flag&fulfillmentStatus=success&orderId={order_id}"]

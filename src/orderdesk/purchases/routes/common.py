@@ -104,7 +104,12 @@ def _error_response(error: Exception) -> Response | None:
         for klass in type(error).__mro__:
             if klass in _STATUS_OF:
                 status, exception_type = _STATUS_OF[klass]
-                response = capi_error(status, exception_type, error.message)
+                message = error.message
+                if isinstance(error, InvalidInput) and error.errors:
+                    message = "; ".join(
+                        f"{name}: {text}" for name, texts in error.errors.items() for text in texts
+                    )
+                response = capi_error(status, exception_type, message)
                 if isinstance(error, DatabaseUnavailable):
                     response.headers["Retry-After"] = str(error.retry_after_seconds)
                 return response

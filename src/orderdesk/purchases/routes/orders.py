@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from orderdesk.core.errors import InvalidInput
+from orderdesk.core.outbound import refused_fields
 from orderdesk.purchases import service
 from orderdesk.purchases.fields import MAX_ID
 from orderdesk.purchases.models import NewLine, NewOrder, OrderSummary
@@ -28,7 +30,7 @@ from orderdesk.purchases.schemas import (
     RegisterOrderRequest,
 )
 from orderdesk.purchases.service import FULFILMENT_TOPIC
-from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
 
@@ -127,8 +129,16 @@ retried with back-off until it answers 2xx. Other payment methods need the user 
 Completing an order again answers `OK` and changes nothing.""",
 )
 async def fulfil_order(
-    request: Request, body: FulfillmentRequest, client: ApiClientDep, database: DatabaseDep, now: NowDep
+    request: Request,
+    body: FulfillmentRequest,
+    client: ApiClientDep,
+    database: DatabaseDep,
+    now: NowDep,
+    outbound: OutboundPolicyDep,
 ) -> Response:
+    refused = refused_fields(outbound, [("callbackUrl", body.callback_url)])
+    if refused:
+        raise InvalidInput(refused)
     async with database.transaction() as connection:
         outcome = await service.fulfil_order(
             connection, client.client_id, body.order_id, body.callback_url, now
