@@ -85,6 +85,7 @@ async def test_notifications_claimed_by_a_silent_worker__sent_once_its_heartbeat
         client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(5))
     )
     await pipeline.schedule()
+    await pipeline.settle()  # the claimed orders are carried out in tasks of their own
     dead, survivor = heartbeat(database, clock), heartbeat(database, clock)
     await dead.beat()
     await survivor.beat()
@@ -122,6 +123,7 @@ async def test_notifications_of_a_worker_that_keeps_beating__never_taken_from_it
         client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(3))
     )
     await pipeline.schedule()
+    await pipeline.settle()  # the claimed orders are carried out in tasks of their own
     slow, other = heartbeat(database, clock), heartbeat(database, clock)
     await slow.beat()
     async with database.transaction() as connection:
@@ -213,6 +215,7 @@ async def test_worker_whose_own_heartbeat_lapsed__claims_and_sends_nothing__unti
             client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(3))
         )
         await pipeline.schedule()
+        await pipeline.settle()  # the claimed orders are carried out in tasks of their own
         clock.advance(timedelta(seconds=9))  # beats missed: the others take it for dead at 10 s
         await pipeline.sms.step()
         assert await sms_states(client, auth, order_id) == {"New"}
@@ -239,6 +242,7 @@ async def test_worker_stopped_gracefully__what_it_still_held_is_sent_by_another_
         client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=numbers(4))
     )
     await pipeline.schedule()
+    await pipeline.settle()  # the claimed orders are carried out in tasks of their own
     stopping = heartbeat(database, clock)
     await stopping.start()
     # Claimed, then the grace period of the stop ended before it was sent.
