@@ -29,6 +29,7 @@ from orderdesk.purchases.ratelimit import RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
+from orderdesk.purchases.routes.oauth import TOKEN_PATH
 from orderdesk.settings import Settings
 from orderdesk.web import methods, problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
@@ -144,9 +145,12 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return await problems.handle_http_error(request, error)
 
 
-def _error_body(path: str, status: int) -> dict[str, Any]:
+def _error_body(path: str, status: int) -> dict[str, Any] | None:
     """The body of the errors `_http_error` and the middleware give on `path`: RFC 6750 bodies for
-    the purchase API's 401 and 403, its own `{exceptionType, errorMessage}` for the others."""
+    the purchase API's 401 and 403, its own `{exceptionType, errorMessage}` for the others. The token
+    endpoint documents its 401 itself and has no 403 (a client is authenticated or not)."""
+    if path == TOKEN_PATH and status in (401, 403):
+        return None
     if path.startswith(CAPI_PREFIX):
         name = "OAuthErrorBody" if status in (401, 403) else "CapiError"
         return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}

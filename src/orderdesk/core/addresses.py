@@ -13,6 +13,11 @@ _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
 _IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
 _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+EMAIL_PATTERN = rf"^\s*{_LOCAL}@{_DOMAIN}\s*$"
+"""`is_valid_email` as a JSON Schema pattern, for the OpenAPI document."""
+MOBILE_NUMBER_FORMAT = "mobile-number"
+"""The OpenAPI `format` of a number libphonenumber holds valid (`normalize_mobile_number`): no
+pattern can say which numbers each country assigns."""
 
 # Digits are ASCII only: `\d` alone would also match Arabic-Indic and other Unicode digits.
 _NIN = re.compile(r"[0-9]{11}")

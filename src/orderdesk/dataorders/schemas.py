@@ -6,12 +6,19 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from orderdesk.core import jsonschema
+from orderdesk.dataorders.selection import QUERY_PATTERN
 
 _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 Query = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=_NO_NUL)]
 Pattern = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)]
+ProductQuery = Annotated[
+    Query,
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": QUERY_PATTERN}),
+]
 CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 
 
@@ -19,17 +26,28 @@ class BasketSelectionRequest(BaseModel):
     """A selection of catalogue files: a dataset, optionally some of its products, optionally only
     the files whose whole name matches `filenameRegExp`."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "not": {"allOf": [jsonschema.given("productIds"), jsonschema.given("query")]},
+        },
+    )
 
     dataset: Name = Field(description="Name of the dataset (`orderdesk catalog import … --dataset NAME`).")
     product_ids: list[Name] | None = Field(
         default=None, alias="productIds", min_length=1, max_length=10_000, description="Products to take."
     )
-    query: Query | None = Field(default=None, description="Instead of productIds: `productId:(a OR b)`.")
+    query: ProductQuery | None = Field(
+        default=None,
+        description='Instead of productIds: `productId:a` or `productId:(a OR "b c")`.',
+    )
     filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
-        description="Python regular expression the whole file name must match.",
+        description="Regular expression (RE2 syntax: no look-around or back-references) the whole "
+        "file name must match.",
+        json_schema_extra={"format": "regex"},
     )
 
 
@@ -121,7 +139,9 @@ class ApplyFilters(BaseModel):
     filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
-        description="Python regular expression the whole file name must match.",
+        description="Regular expression (RE2 syntax: no look-around or back-references) the whole "
+        "file name must match.",
+        json_schema_extra={"format": "regex"},
     )
 
 
@@ -130,7 +150,7 @@ class ApplyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    queries: list[Query] = Field(
+    queries: list[ProductQuery] = Field(
         min_length=1,
         max_length=1000,
         description="Each `productId:ID` or `productId:(ID1 OR ID2 …)`, over every dataset.",

@@ -241,14 +241,16 @@ COMMON_RESPONSES: list[CommonResponse] = [
 
 
 def tidy_openapi(
-    document: dict[str, Any], error_body: Callable[[str, int], dict[str, Any]] | None = None
+    document: dict[str, Any], error_body: Callable[[str, int], dict[str, Any] | None] | None = None
 ) -> dict[str, Any]:
     """Make the OpenAPI document say what the handlers above do.
 
-    FastAPI documents a 422 nobody returns (validation errors are 400 problems here), and puts the
+    FastAPI documents a 422 nobody returns (validation errors are 400 problems here; a route's own
+    422 stays), and puts the
     problem schema under `application/json` next to an empty `application/problem+json`. Each
     operation documents the `COMMON_RESPONSES` that concern it, with the body `error_body(path, status)`
-    gives (problem details unless said otherwise), unless its route documents that status itself.
+    gives (problem details unless said otherwise; None: the path never answers that status), unless
+    its route documents that status itself.
     """
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
@@ -257,7 +259,8 @@ def tidy_openapi(
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            responses.pop("422", None)
+            if "HTTPValidationError" in str(responses.get("422")):
+                responses.pop("422")
             for response in responses.values():
                 content = response.get("content", {})
                 if PROBLEM_MEDIA_TYPE in content:
@@ -266,6 +269,8 @@ def tidy_openapi(
             for common in COMMON_RESPONSES:
                 if common.applies(operation) and str(common.status) not in responses:
                     content_of = error_body(path, common.status) if error_body is not None else problem
+                    if content_of is None:
+                        continue
                     response = {"description": common.description, "content": content_of}
                     if common.headers:
                         response["headers"] = common.headers
