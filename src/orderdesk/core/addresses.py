@@ -17,6 +17,14 @@ _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
 _IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
 _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+# White space that `str.strip` removes and JSON Schema's `\s` matches, less the control characters
+# and line separators an address may not hold.
+_SPACE = r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
+EMAIL_PATTERN = rf"^{_SPACE}{_LOCAL}@{_DOMAIN}{_SPACE}$"
+"""`is_valid_email` as a JSON Schema pattern, for the OpenAPI document."""
+MOBILE_NUMBER_FORMAT = "mobile-number"
+"""The OpenAPI `format` of a number libphonenumber holds valid (`normalize_mobile_number`): no
+pattern can say which numbers each country assigns."""
 
 # Digits are ASCII only: `\d` alone would also match Arabic-Indic and other Unicode digits.
 _NIN = re.compile(r"[0-9]{11}")
