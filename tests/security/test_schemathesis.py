@@ -34,10 +34,11 @@ from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
 from orderdesk.core.addresses import MOBILE_NUMBER_FORMAT
 from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
+from orderdesk.core.outbound import AddressPolicy
 from orderdesk.migrations import runner
 from orderdesk.purchases.clients import register_client
 from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
-from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
+from tests.conftest import BACKENDS, POSTGRES_URL, TEST_ALLOWED_NETWORKS, Tokens, make_settings
 from tests.processes import fresh_postgres_database
 
 
@@ -74,7 +75,16 @@ def target(
     database = Database.from_url(url, pool_size=2)
     # Generous rate limits: generated requests come faster than a client's 100 a second.
     app_settings = make_settings(home, url).model_copy(
-        update={"purchases": PurchaseSettings(rate_limit_per_second=100_000, rate_limit_per_minute=100_000)}
+        update={
+            "purchases": PurchaseSettings(
+                rate_limit_per_second=100_000,
+                rate_limit_per_minute=100_000,
+                # The checks send wrong credentials to /oauth/token far more often than a client would;
+                # past the attempt limit they would get 429 (tests/security/test_oauth_token_limits.py).
+                token_failures_per_client=100_000,
+                token_failures_per_address=100_000,
+            )
+        }
     )
     app = create_app(app_settings, database=database, clock=utcnow)
     target = Target(app, client_id, client_secret)
@@ -140,12 +150,43 @@ schemathesis.openapi.format(
 )
 
 
+_CALLED_URLS = ("conditionEndpoint", "callbackUrl")
+_PUBLIC_HOST = "condition.example"
+_PUBLIC_IPV6 = "[2001:4860:4860:0:0:0:0:8888]"
+
+
+def _with_public_host(url: str) -> str:
+    """`url` with its host replaced by a public one (a public IPv6 address for a bracketed one) and
+    every other character kept: a URL generated to break the pattern still breaks it."""
+    start = url.find("//") + 2
+    end = min([found for found in (url.find(stop, start) for stop in "/?#") if found != -1] or [len(url)])
+    host_start = start + url[start:end].rfind("@") + 1
+    rest = url[host_start:end]
+    if rest.startswith("["):
+        host_length, public = rest.find("]") + 1 or len(rest), _PUBLIC_IPV6
+    else:
+        host_length, public = rest.find(":") if ":" in rest else len(rest), _PUBLIC_HOST
+    return url[:host_start] + public + url[host_start + host_length :]
+
+
 @schema.hook
 def map_body(_context: Any, body: Any) -> Any:
-    """A notification order's send time may be at most five minutes in the past, a rule relative to
-    the clock that JSON Schema cannot state (the field's description does): generated times that are
-    well formed but past are moved to tomorrow."""
-    if isinstance(body, dict) and isinstance(body.get("requestedSendTime"), str):
+    """Two rules JSON Schema cannot state (the fields' descriptions do) are kept by the generated data:
+
+    - a notification order's send time may be at most five minutes in the past, a rule relative to the
+      clock: generated times that are well formed but past are moved to tomorrow;
+    - a URL orderdesk will call may not name an address outside the public internet (and the test's
+      allowed networks), which no pattern can list: the host of such a generated URL is replaced by a
+      public name.
+    """
+    if not isinstance(body, dict):
+        return body
+    policy: AddressPolicy = AddressPolicy.from_text(TEST_ALLOWED_NETWORKS)
+    for name in _CALLED_URLS:
+        url = body.get(name)
+        if isinstance(url, str) and policy.url_problem(url) is not None:
+            body = {**body, name: _with_public_host(url)}
+    if isinstance(body.get("requestedSendTime"), str):
         try:
             when = datetime.fromisoformat(body["requestedSendTime"])
         except ValueError:

@@ -12,7 +12,9 @@ _LETTERS = "A-Za-z0-9\u00e6\u00f8\u00e5\u00c6\u00d8\u00c5"
 _ATOM = rf"[{_LETTERS}!#$%&'*+/=?^_`{{|}}~-]+"
 # RFC 5322 quoted string: qtext, or a quoted pair of a printable character or a space; never a
 # control character (a quoted CR would end the header line it is written in).
-_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])+")'
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""What core.text counts as control characters, as the inside of a character class."""
+_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\{_CONTROLS}]|\\[^{_CONTROLS}])+")'
 _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
 _IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"

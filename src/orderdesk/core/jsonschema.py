@@ -4,7 +4,9 @@ could not see)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 JsonSchema = dict[str, Any]
 
@@ -43,6 +45,21 @@ HTTP_URL_PATTERN = (
     rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[!$-.0-9:;=A-Z_a-z~]*@)?{_HOST}(?::{_PORT}?)?(?:[/?#]{_URL_CHAR}*)?$"
 )
 """An absolute http(s) URL: printable ASCII (RFC 3986), a host, and a port in range if any."""
+_HTTP_URL = re.compile(HTTP_URL_PATTERN)
+
+
+def is_http_url(value: str) -> bool:
+    """Whether `value` is an absolute http(s) URL as HTTP_URL_PATTERN states it, and one the standard
+    library can take apart (a host; a port in range): the server takes exactly what the document says."""
+    if _HTTP_URL.fullmatch(value) is None:
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
 
 STORABLE_PATTERN = r"^[^\x00]*$"
 """Text a database can store: no NUL. (Nor a lone surrogate, which is no Unicode text and no pattern

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import (
@@ -92,19 +91,7 @@ def _require_zone(value: datetime | None) -> datetime | None:
 
 
 def _absolute_http_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or any(char.isspace() for char in value)
-    ):
+    if value is not None and not jsonschema.is_http_url(value):
         raise PydanticCustomError(
             "url_invalid", "The condition endpoint must be an absolute http or https URL."
         )

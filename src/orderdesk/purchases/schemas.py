@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -78,28 +77,9 @@ def _unstorable_path(value: Any, path: str, depth: int = 0) -> str | None:
 
 
 def _absolute_http_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or not _has_valid_port(parts)
-        # Control characters (NUL among them) and lone surrogates can be neither stored nor called.
-        or any(char.isspace() or not char.isprintable() for char in value)
-    ):
+    if not jsonschema.is_http_url(value):
         raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
     return value
-
-
-def _has_valid_port(parts: SplitResult) -> bool:
-    try:
-        parts.port  # noqa: B018 - reading it validates it (a ValueError for "abc" or 99999)
-    except ValueError:
-        return False
-    return True
 
 
 def _integral(value: Any) -> Any:
