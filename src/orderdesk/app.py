@@ -31,8 +31,9 @@ from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
+from orderdesk.purchases.routes.oauth import TOKEN_PATH
 from orderdesk.settings import Settings
-from orderdesk.web import problems, security
+from orderdesk.web import methods, problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.workers import Workers
 
@@ -145,17 +146,36 @@ def create_app(
     app.include_router(dataorders_router)
     app.include_router(purchases_router)
 
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(methods.FixedPathMethodsMiddleware, render=_http_error)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=_http_error)
     app.add_middleware(TraceIdMiddleware)
     _tidy_openapi(app)
     return app
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    """An unknown path or a wrong method: the purchase API answers in its own error shape."""
+    """An unknown path or a wrong method: the purchase API answers in its own error shape. A wrong
+    method's `Allow` lists the methods of every route serving the path, not only the first's."""
+    if isinstance(error, StarletteHTTPException) and error.status_code == 405:
+        allowed = methods.route_methods(request.app).allowed(request.url.path)
+        if allowed:
+            error = methods.method_not_allowed(allowed)
     if request.url.path.startswith(CAPI_PREFIX) and isinstance(error, StarletteHTTPException):
         return capi_http_error(error)
     return await problems.handle_http_error(request, error)
+
+
+def _error_body(path: str, status: int) -> dict[str, Any] | None:
+    """The body of the errors `_http_error` and the middleware give on `path`: RFC 6750 bodies for
+    the purchase API's 401 and 403, its own `{exceptionType, errorMessage}` for the others. The token
+    endpoint documents its 401 itself and has no 403 (a client is authenticated or not)."""
+    if path == TOKEN_PATH and status in (401, 403):
+        return None
+    if path.startswith(CAPI_PREFIX):
+        name = "OAuthErrorBody" if status in (401, 403) else "CapiError"
+        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    return {problems.PROBLEM_MEDIA_TYPE: {"schema": schema}}
 
 
 def _tidy_openapi(app: FastAPI) -> None:
@@ -165,7 +185,7 @@ def _tidy_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = security.add_security_to_openapi(app, generate())
-            app.openapi_schema = problems.tidy_openapi(document)
+            app.openapi_schema = problems.tidy_openapi(document, _error_body)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -12,11 +12,21 @@ _LETTERS = "A-Za-z0-9\u00e6\u00f8\u00e5\u00c6\u00d8\u00c5"
 _ATOM = rf"[{_LETTERS}!#$%&'*+/=?^_`{{|}}~-]+"
 # RFC 5322 quoted string: qtext, or a quoted pair of a printable character or a space; never a
 # control character (a quoted CR would end the header line it is written in).
-_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])+")'
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""What core.text counts as control characters, as the inside of a character class."""
+_LOCAL = rf'(?:{_ATOM}(?:\.{_ATOM})*|"(?:[^"\\{_CONTROLS}]|\\[^{_CONTROLS}])+")'
 _LABEL = rf"[{_LETTERS}](?:[{_LETTERS}-]{{0,61}}[{_LETTERS}])?"
 _IPV4 = r"\[(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\]"
 _DOMAIN = rf"(?:(?:{_LABEL}\.)+[A-Za-z]{{2,14}}|{_IPV4})"
 _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+# White space that `str.strip` removes and JSON Schema's `\s` matches, less the control characters
+# and line separators an address may not hold.
+_SPACE = r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
+EMAIL_PATTERN = rf"^{_SPACE}{_LOCAL}@{_DOMAIN}{_SPACE}$"
+"""`is_valid_email` as a JSON Schema pattern, for the OpenAPI document."""
+MOBILE_NUMBER_FORMAT = "mobile-number"
+"""The OpenAPI `format` of a number libphonenumber holds valid (`normalize_mobile_number`): no
+pattern can say which numbers each country assigns."""
 
 # Digits are ASCII only: `\d` alone would also match Arabic-Indic and other Unicode digits.
 _NIN = re.compile(r"[0-9]{11}")

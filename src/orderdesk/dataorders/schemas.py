@@ -6,17 +6,22 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from orderdesk.core import jsonschema
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders.selection import MAX_PRODUCT_IDS, product_ids_of_query
+from orderdesk.dataorders.selection import MAX_PRODUCT_IDS, QUERY_PATTERN, product_ids_of_query
 
 _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 Query = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=_NO_NUL)]
 Pattern = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)]
+ProductQuery = Annotated[
+    Query,
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": QUERY_PATTERN}),
+]
 CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
 
 _MAX_IDS_EXTENSION: JsonDict = {"x-maxProductIds": MAX_PRODUCT_IDS}
@@ -46,7 +51,13 @@ class BasketSelectionRequest(BaseModel):
     """A selection of catalogue files: a dataset, optionally some of its products, optionally only
     the files whose whole name matches `filenameRegExp`."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "not": {"allOf": [jsonschema.given("productIds"), jsonschema.given("query")]},
+        },
+    )
 
     dataset: Name = Field(description="Name of the dataset (`orderdesk catalog import … --dataset NAME`).")
     product_ids: list[Name] | None = Field(
@@ -56,15 +67,18 @@ class BasketSelectionRequest(BaseModel):
         max_length=MAX_PRODUCT_IDS,
         description=f"Products to take (at most {MAX_PRODUCT_IDS:,}).",
     )
-    query: Query | None = Field(
+    query: ProductQuery | None = Field(
         default=None,
-        description=f"Instead of productIds: `productId:(a OR b)`, naming at most {MAX_PRODUCT_IDS:,} ids.",
+        description='Instead of productIds: `productId:a` or `productId:(a OR "b c")`, naming at most '
+        f"{MAX_PRODUCT_IDS:,} ids.",
         json_schema_extra=_MAX_IDS_EXTENSION,
     )
     filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
-        description="Python regular expression the whole file name must match.",
+        description="Regular expression (RE2 syntax: no look-around or back-references) the whole "
+        "file name must match.",
+        json_schema_extra={"format": "regex"},
     )
 
     @field_validator("query")
@@ -163,7 +177,9 @@ class ApplyFilters(BaseModel):
     filename_regexp: Pattern | None = Field(
         default=None,
         alias="filenameRegExp",
-        description="Python regular expression the whole file name must match.",
+        description="Regular expression (RE2 syntax: no look-around or back-references) the whole "
+        "file name must match.",
+        json_schema_extra={"format": "regex"},
     )
 
 
@@ -172,7 +188,7 @@ class ApplyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    queries: list[Query] = Field(
+    queries: list[ProductQuery] = Field(
         min_length=1,
         max_length=1000,
         description="Each `productId:ID` or `productId:(ID1 OR ID2 …)`, over every dataset; at most "

@@ -24,7 +24,11 @@ and a basket may hold: every id is looked up and its files listed, so an unbound
 server time (280,000 ids cost 1.6 s). The original's basket upload stops at 1,000 lines."""
 MAX_BASKET_SELECTIONS = 100
 """Selections a basket may hold (each one is a query when the basket is shown or ordered)."""
-_QUERY = re.compile(r"\s*productId\s*:\s*(?:\((?P<many>[^()]*)\)|(?P<one>\"[^\"]*\"|[^\s()\"]+))\s*")
+_ID = r'(?:"[^"()\x00]+"|[^\s()"\x00]+)'
+QUERY_PATTERN = rf"^\s*productId\s*:\s*(?:{_ID}|\(\s*{_ID}(?:\s+OR\s+{_ID})*\s*\))\s*$"
+"""The query grammar, as the OpenAPI document states it: one id, or ids joined by OR in parentheses;
+an id is quoted (`"a b"`) or has no white space, quotes or parentheses."""
+_QUERY = re.compile(QUERY_PATTERN)
 _OR = re.compile(r"\s+OR\s+")
 
 
@@ -41,13 +45,13 @@ class Selection:
 
 def product_ids_of_query(query: str) -> tuple[str, ...]:
     """`productId:a` or `productId:(a OR "b c" OR d)` -> the ids; InvalidInput naming `query` else."""
-    match = _QUERY.fullmatch(query)
-    if match is None:
+    if _QUERY.match(query) is None:
         raise InvalidInput({"query": ["Expected productId:ID or productId:(ID1 OR ID2 ...)."]})
-    if match["one"] is not None:
-        values = [match["one"]]
+    ids_part = query.split(":", 1)[1].strip()
+    if ids_part.startswith("("):
+        values = [value for value in _OR.split(ids_part[1:-1].strip()) if value]
     else:
-        values = [value for value in _OR.split(match["many"].strip()) if value]
+        values = [ids_part]
     ids = tuple(value.strip().strip('"') for value in values)
     if not ids or any(not value for value in ids):
         raise InvalidInput({"query": ["The query names no product id."]})

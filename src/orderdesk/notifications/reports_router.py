@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
 from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.core import jsonschema
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.notifications import mapping
@@ -204,7 +205,10 @@ for _method in ("GET", "POST"):
     )
 
 
-_EMAIL_ITEM_SCHEMA = EmailDeliveryReportExt.model_json_schema(by_alias=True)
+_EMAIL_ITEM_SCHEMA = {
+    **EmailDeliveryReportExt.model_json_schema(by_alias=True),
+    **jsonschema.any_given("notificationId", "operationId"),
+}
 _EMAIL_BODY_SCHEMA = {
     "oneOf": [
         _EMAIL_ITEM_SCHEMA,

@@ -34,6 +34,7 @@ from orderdesk.notifications.schemas import (
 )
 from orderdesk.notifications.service import OrderDefaults
 from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep, ServiceOwnerDep, public_base_url
+from orderdesk.web.links import links_to
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
@@ -45,6 +46,20 @@ _REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {
         "model": NotificationOrderRequestResponseExt,
         "description": "The order was registered; `Location` points at it.",
+        "links": links_to(
+            "id",
+            "$response.body#/orderId",
+            *(
+                (method, f"{mapping.API_PREFIX}/orders/{{id}}{suffix}")
+                for method, suffix in (
+                    ("GET", ""),
+                    ("GET", "/status"),
+                    ("GET", "/notifications/email"),
+                    ("GET", "/notifications/sms"),
+                    ("PUT", "/cancel"),
+                )
+            ),
+        ),
     },
     **openapi_responses(InvalidInput),
     **_AUTH_ERRORS,

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import (
@@ -24,7 +23,10 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from orderdesk.core import jsonschema
 from orderdesk.core.addresses import (
+    EMAIL_PATTERN,
+    MOBILE_NUMBER_FORMAT,
     is_national_identity_number,
     is_organization_number,
     is_valid_email,
@@ -89,19 +91,7 @@ def _require_zone(value: datetime | None) -> datetime | None:
 
 
 def _absolute_http_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or any(char.isspace() for char in value)
-    ):
+    if value is not None and not jsonschema.is_http_url(value):
         raise PydanticCustomError(
             "url_invalid", "The condition endpoint must be an absolute http or https URL."
         )
@@ -123,15 +113,30 @@ def _storable(value: str) -> str:
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_storable)]
+Text = Annotated[
+    StrictStr, AfterValidator(_storable), Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN})
+]
 """Every string the API accepts: strict (no numbers turned into text) and storable."""
-Reference = Annotated[StrictStr, StringConstraints(max_length=500), AfterValidator(_storable)]
+Reference = Annotated[
+    StrictStr,
+    StringConstraints(max_length=500),
+    AfterValidator(_storable),
+    Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN}),
+]
 """Text kept in a column of at most 500 characters."""
 
 
-NonBlank = Annotated[Text, AfterValidator(_not_blank)]
+NonBlank = Annotated[
+    Text,
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": jsonschema.NON_BLANK_PATTERN, "minLength": 1}),
+]
 ResourceAction = Annotated[
-    StrictStr, StringConstraints(max_length=200), AfterValidator(_storable), AfterValidator(_not_blank)
+    StrictStr,
+    StringConstraints(max_length=200),
+    AfterValidator(_storable),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": jsonschema.NON_BLANK_PATTERN}),
 ]
 
 
@@ -160,13 +165,38 @@ class RecipientExt(WireModel):
     """One recipient: a national identity number, an organisation number, or an e-mail address
     and/or a mobile number."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "anyOf": [
+                    {
+                        "allOf": [
+                            jsonschema.given("nationalIdentityNumber", minLength=1),
+                            jsonschema.any_given(
+                                "emailAddress", "mobileNumber", "organizationNumber", minLength=1
+                            ),
+                        ]
+                    },
+                    {
+                        "allOf": [
+                            jsonschema.given("organizationNumber", minLength=1),
+                            jsonschema.any_given("emailAddress", "mobileNumber", minLength=1),
+                        ]
+                    },
+                ]
+            }
+        }
+    )
+
     email_address: Text | None = Field(
-        default=None, json_schema_extra={"maxLength": 320}, examples=["recipient@domain.com"]
+        default=None,
+        json_schema_extra={"maxLength": 320, "allOf": [{"pattern": EMAIL_PATTERN}]},
+        examples=["recipient@domain.com"],
     )
     mobile_number: Text | None = Field(
         default=None,
         description="E.164, starting with `+` or `00` followed by the country code.",
-        json_schema_extra={"pattern": r"^(\+|00)[0-9]{4,15}$"},
+        json_schema_extra={"pattern": r"^(\+|00)[0-9]{4,15}$", "format": MOBILE_NUMBER_FORMAT},
         examples=["+4799999999"],
     )
     organization_number: Text | None = Field(
@@ -244,12 +274,20 @@ def _single_line(value: str) -> str:
     return single
 
 
-Subject = Annotated[NonBlank, AfterValidator(_single_line)]
+_SUBJECT_PATTERN = r"^[^\x00-\x09\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]*$"
+"""`_single_line` as a pattern: no control character but the line breaks it turns into spaces."""
+Subject = Annotated[
+    NonBlank,
+    AfterValidator(_single_line),
+    Field(json_schema_extra={"allOf": [{"pattern": _SUBJECT_PATTERN}]}),
+]
 
 
 class EmailTemplateExt(WireModel):
     from_address: Text | None = Field(
-        default=None, description="Sender address; the configured default when left out."
+        default=None,
+        description="Sender address; the configured default when left out.",
+        json_schema_extra={"allOf": [{"pattern": EMAIL_PATTERN}]},
     )
     subject: Subject
     body: NonBlank
@@ -270,7 +308,11 @@ def _sender(value: str | None) -> str | None:
     return value
 
 
-SmsSender = Annotated[Text | None, AfterValidator(_sender)]
+SmsSender = Annotated[
+    Text | None,
+    AfterValidator(_sender),
+    Field(json_schema_extra={"pattern": r"^(?:\+?[0-9]{1,15}|[A-Za-z0-9 ._-]{1,11})$"}),
+]
 
 
 class SmsTemplateExt(WireModel):
@@ -278,6 +320,32 @@ class SmsTemplateExt(WireModel):
         default=None, description="Sender name or number; the configured default when left out."
     )
     body: NonBlank
+
+
+_EMAIL_IDS = ("emailAddress", "organizationNumber", "nationalIdentityNumber")
+_SMS_IDS = ("mobileNumber", "organizationNumber", "nationalIdentityNumber")
+_ANY_IDS = ("emailAddress", "mobileNumber", "organizationNumber", "nationalIdentityNumber")
+_RESOURCE_ACTION_NEEDS_ID = {
+    "anyOf": [jsonschema.not_given("resourceAction"), jsonschema.given("resourceId")]
+}
+
+
+def _each_recipient_has_one_of(*names: str) -> dict[str, Any]:
+    return {"properties": {"recipients": {"items": jsonschema.any_given(*names)}}}
+
+
+def _order_rules(*rules: dict[str, Any], examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rules across fields of an order request (validation.validate_order), in JSON Schema."""
+    return {"allOf": [_RESOURCE_ACTION_NEEDS_ID, *rules], "examples": examples}
+
+
+def _channel(
+    channels: tuple[NotificationChannel, ...], templates: tuple[str, ...], ids: tuple[str, ...]
+) -> Any:
+    return {
+        "properties": {"notificationChannel": {"enum": [channel.value for channel in channels]}},
+        "allOf": [*(jsonschema.given(template) for template in templates), _each_recipient_has_one_of(*ids)],
+    }
 
 
 class OrderRequestBase(WireModel):
@@ -297,8 +365,11 @@ class OrderRequestBase(WireModel):
     condition_endpoint: Annotated[Text | None, AfterValidator(_absolute_http_url)] = Field(
         default=None,
         description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
+        json_schema_extra={"pattern": jsonschema.HTTP_URL_PATTERN},
     )
-    recipients: list[RecipientExt] = Field(description="One or more recipients.")
+    recipients: list[RecipientExt] = Field(
+        description="One or more recipients.", json_schema_extra={"minItems": 1}
+    )
     ignore_reservation: StrictBool | None = Field(
         default=None, description="Send to persons even if they have reserved themselves."
     )
@@ -310,8 +381,23 @@ class NotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders`: any channel, with the templates that channel needs."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+        json_schema_extra=_order_rules(
+            {
+                "anyOf": [
+                    _channel((NotificationChannel.EMAIL,), ("emailTemplate",), _EMAIL_IDS),
+                    _channel((NotificationChannel.SMS,), ("smsTemplate",), _SMS_IDS),
+                    _channel(
+                        (
+                            NotificationChannel.EMAIL_PREFERRED,
+                            NotificationChannel.SMS_PREFERRED,
+                            NotificationChannel.EMAIL_AND_SMS,
+                        ),
+                        ("emailTemplate", "smsTemplate"),
+                        _ANY_IDS,
+                    ),
+                ]
+            },
+            examples=[
                 {
                     "sendersReference": "demo-2026-03",
                     "notificationChannel": "EmailPreferred",
@@ -319,8 +405,8 @@ class NotificationOrderRequestExt(OrderRequestBase):
                     "emailTemplate": {"subject": "Notice", "body": "Dear $recipientName$"},
                     "smsTemplate": {"senderNumber": "Altinn", "body": "Notice for $recipientName$"},
                 }
-            ]
-        }
+            ],
+        )
     )
 
     notification_channel: Annotated[NotificationChannel, _case_insensitive(NotificationChannel)] = Field(
@@ -335,8 +421,9 @@ class EmailNotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders/email`: an e-mail from the default sender address."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+        json_schema_extra=_order_rules(
+            _each_recipient_has_one_of(*_EMAIL_IDS),
+            examples=[
                 {
                     "sendersReference": "demo-2026-01",
                     "recipients": [
@@ -347,8 +434,8 @@ class EmailNotificationOrderRequestExt(OrderRequestBase):
                     "body": "A message sent from an application owner.",
                     "contentType": "Plain",
                 }
-            ]
-        }
+            ],
+        )
     )
 
     subject: Subject
@@ -360,16 +447,17 @@ class SmsNotificationOrderRequestExt(OrderRequestBase):
     """`POST /orders/sms`: an SMS, sent in the daytime window."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+        json_schema_extra=_order_rules(
+            _each_recipient_has_one_of(*_SMS_IDS),
+            examples=[
                 {
                     "sendersReference": "demo-2026-02",
                     "recipients": [{"mobileNumber": "+4799999999"}],
                     "senderNumber": "Altinn",
                     "body": "A text message sent by a service owner.",
                 }
-            ]
-        }
+            ],
+        )
     )
 
     sender_number: SmsSender = None

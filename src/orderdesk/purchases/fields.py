@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**31 - 1
@@ -21,5 +21,10 @@ def _a_number(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_a_number), Field(ge=0, max_digits=12, decimal_places=2)]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_a_number),
+    Field(ge=0, max_digits=12, decimal_places=2),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT), "multipleOf": 0.01}),
+]
 """Multiples of 0.01: a third decimal is refused, not rounded."""

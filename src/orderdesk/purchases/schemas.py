@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -20,12 +20,19 @@ from pydantic import (
     StrictInt,
     StrictStr,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from orderdesk.core.addresses import is_valid_email, normalize_register_mobile_number
+from orderdesk.core import jsonschema
+from orderdesk.core.addresses import (
+    EMAIL_PATTERN,
+    MOBILE_NUMBER_FORMAT,
+    is_valid_email,
+    normalize_register_mobile_number,
+)
 from orderdesk.purchases.fields import MAX_ID, Money
 from orderdesk.purchases.models import (
     REQUIRED_LINE_FIELDS,
@@ -70,28 +77,18 @@ def _unstorable_path(value: Any, path: str, depth: int = 0) -> str | None:
 
 
 def _absolute_http_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or not _has_valid_port(parts)
-        # Control characters (NUL among them) and lone surrogates can be neither stored nor called.
-        or any(char.isspace() or not char.isprintable() for char in value)
-    ):
+    if not jsonschema.is_http_url(value):
         raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
     return value
 
 
-def _has_valid_port(parts: SplitResult) -> bool:
-    try:
-        parts.port  # noqa: B018 - reading it validates it (a ValueError for "abc" or 99999)
-    except ValueError:
-        return False
-    return True
+def _integral(value: Any) -> Any:
+    """6600.0 is the integer 6600 in JSON (and in JSON Schema); strings and booleans stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_INTEGRAL = BeforeValidator(_integral)
+"""After the bounds in `Annotated[...]`, so that the document keeps them as minimum and maximum."""
 
 
 def _storable_text(value: str) -> str:
@@ -130,22 +127,79 @@ ExternalOrderId = Annotated[
 ]
 """Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
 WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=int | float)]
-Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
-EpochMillis = Annotated[StrictInt, Field(ge=0, le=MAX_EPOCH_MS)]
-Email = Annotated[StrictStr, StringConstraints(max_length=320), AfterValidator(_email)]
-Phone = Annotated[StrictStr, StringConstraints(max_length=32), AfterValidator(_phone)]
-CallbackUrl = Annotated[StrictStr, StringConstraints(max_length=2000), AfterValidator(_absolute_http_url)]
+Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID), _INTEGRAL]
+EpochMillis = Annotated[StrictInt, Field(ge=0, le=MAX_EPOCH_MS), _INTEGRAL]
+Email = Annotated[
+    StrictStr,
+    StringConstraints(max_length=320),
+    AfterValidator(_email),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 320,
+            "pattern": jsonschema.STORABLE_PATTERN,
+            "allOf": [{"pattern": EMAIL_PATTERN}],
+        }
+    ),
+]
+Phone = Annotated[
+    StrictStr,
+    StringConstraints(max_length=32),
+    AfterValidator(_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 32,
+            "format": MOBILE_NUMBER_FORMAT,
+            "description": "A valid mobile number: +47… (or 00 and a country code), or eight digits "
+            "starting with 4 or 9.",
+        }
+    ),
+]
+CallbackUrl = Annotated[
+    StrictStr,
+    StringConstraints(max_length=2000),
+    AfterValidator(_absolute_http_url),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 2000, "format": "uri", "pattern": jsonschema.HTTP_URL_PATTERN}
+    ),
+]
+
+
+_STORABLE_JSON_REF = "#/components/schemas/RegisterOrderRequest/$defs/StorableJson"
+# Keys the schema does not name are kept with the order, so they and their values must be storable.
+_STORABLE_EXTRAS: dict[str, Any] = {
+    "propertyNames": {"pattern": jsonschema.STORABLE_PATTERN},
+    "additionalProperties": {"$ref": _STORABLE_JSON_REF},
+}
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", json_schema_extra=_STORABLE_EXTRAS
+    )
 
 
 class Party(_Wire):
     """The payer (always) or a line's receiver (when not the payer). A known customer is named by
     `customerNumber`; anyone else needs `lastName` or `companyName`, and `emails` or `phoneNumbers`."""
 
-    customer_number: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_STORABLE_EXTRAS,
+            "anyOf": [
+                jsonschema.given("customerNumber"),
+                {
+                    "allOf": [
+                        jsonschema.any_given("lastName", "companyName", minLength=1),
+                        jsonschema.any_given("emails", "phoneNumbers", minItems=1),
+                    ]
+                },
+            ],
+        }
+    )
+
+    customer_number: Annotated[StrictInt, Field(ge=1, le=MAX_ID), _INTEGRAL] | None = None
     first_name: Name | None = None
     middle_name: Name | None = None
     last_name: Name | None = None
@@ -176,11 +230,24 @@ class ArticleDetail(_Wire):
 class OrderLine(_Wire):
     """One line; which product fields are required depends on `productSpecType`."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_STORABLE_EXTRAS,
+            "anyOf": [
+                {
+                    "properties": {"productSpecType": {"const": kind.value}},
+                    "allOf": [jsonschema.given(name) for name in fields],
+                }
+                for kind, fields in REQUIRED_LINE_FIELDS.items()
+            ],
+        }
+    )
+
     product_spec_type: ProductSpecType
     product_spec_code: Code | None = None
     product_spec_no: Number | None = None
     product: Code | None = None
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000), _INTEGRAL] = 1
     unit_price: Money | None = None
     article_detail: ArticleDetail | None = None
     receiver: Party | None = None
@@ -204,6 +271,14 @@ def _snake(camel: str) -> str:
 
 class RegisterOrderRequest(_Wire):
     """`POST /v1/client/order`: a customer's purchase, registered as `preliminary`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_STORABLE_EXTRAS,
+            **jsonschema.all_or_none_given("marketingCouponCode", "marketingCouponNumber"),
+            "$defs": {"StorableJson": jsonschema.storable_json(_STORABLE_JSON_REF)},
+        }
+    )
 
     external_order_id: ExternalOrderId | None = Field(
         default=None, description="Your id of the order; a repeat returns the order first registered."
@@ -292,9 +367,15 @@ class OrderDetailsList(BaseModel):
 class SearchOrderRequest(BaseModel):
     """`POST /v1/order/status`: one of `orderId` or `externalOrderId`, never both."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra=jsonschema.exactly_one_given("orderId", "externalOrderId"),
+    )
 
-    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(default=None, alias="orderId")
+    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID), _INTEGRAL] | None = Field(
+        default=None, alias="orderId"
+    )
     external_order_id: ExternalOrderId | None = Field(default=None, alias="externalOrderId")
 
     @model_validator(mode="after")
@@ -307,7 +388,7 @@ class SearchOrderRequest(BaseModel):
 class FulfillmentRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
-    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] = Field(alias="orderId")
+    order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID), _INTEGRAL] = Field(alias="orderId")
     callback_url: CallbackUrl | None = Field(
         default=None,
         alias="callbackUrl",

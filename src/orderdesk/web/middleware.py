@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
@@ -28,6 +31,10 @@ class TraceIdMiddleware:
         await self.app(scope, receive, send)
 
 
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
 class _BodyTooLarge(HTTPException):
     """Raised while reading a body; an HTTPException so that FastAPI's body parsing passes it on."""
 
@@ -39,9 +46,16 @@ class BodySizeLimitMiddleware:
     """Refuses bodies over `max_bytes` with 413, by Content-Length or while streaming, before any
     handler has seen them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        render: Callable[[Request, Exception], Awaitable[Response]] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # The app's HTTP error handler, so that each family answers in its own error body.
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +91,11 @@ class BodySizeLimitMiddleware:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        if self.render is not None:
+            response = await self.render(Request(scope), _BodyTooLarge(self.max_bytes))
+            response.headers["Connection"] = "close"
+            await response(scope, _no_body, send)
+            return
         state: dict[str, Any] = scope.get("state") or {}
         body = json.dumps(
             {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -208,32 +209,83 @@ def _errors_detail(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
 
 
-def tidy_openapi(document: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class CommonResponse:
+    """A response any operation that `applies` to may give, whatever its route says: documented here
+    once for all of them. The body is the family's error body (`error_body`)."""
+
+    status: int
+    description: str
+    applies: Callable[[dict[str, Any]], bool]
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+def _always(_operation: dict[str, Any]) -> bool:
+    return True
+
+
+def _takes_input(operation: dict[str, Any]) -> bool:
+    return bool(operation.get("parameters")) or "requestBody" in operation
+
+
+def _takes_body(operation: dict[str, Any]) -> bool:
+    return "requestBody" in operation
+
+
+def _authenticated(operation: dict[str, Any]) -> bool:
+    return any(requirement for requirement in operation.get("security", ()))
+
+
+# Responses given by the app's middleware and handlers rather than by a route. A setting that adds
+# one (a rate limit, a refused database connection) adds a line here, and every operation it
+# concerns documents it.
+COMMON_RESPONSES: list[CommonResponse] = [
+    CommonResponse(400, "The request is not valid; the body names each offending field.", _takes_input),
+    CommonResponse(401, "No valid credentials for this operation.", _authenticated),
+    CommonResponse(403, "The credentials are valid but do not allow this operation.", _authenticated),
+    CommonResponse(
+        405,
+        "The path does not take this method; `Allow` lists those it takes.",
+        _always,
+        headers={"Allow": {"description": "The methods of this path.", "schema": {"type": "string"}}},
+    ),
+    CommonResponse(413, "The request body is larger than the configured limit.", _takes_body),
+]
+
+
+def tidy_openapi(
+    document: dict[str, Any], error_body: Callable[[str, int], dict[str, Any] | None] | None = None
+) -> dict[str, Any]:
     """Make the OpenAPI document say what the handlers above do.
 
-    FastAPI documents a 422 nobody returns (validation errors are 400 problems here), and puts the
-    problem schema under `application/json` next to an empty `application/problem+json`. Bodies over
-    the size limit get a 413 problem on every operation that takes a body.
+    FastAPI documents a 422 nobody returns (validation errors are 400 problems here; a route's own
+    422 stays), and puts the
+    problem schema under `application/json` next to an empty `application/problem+json`. Each
+    operation documents the `COMMON_RESPONSES` that concern it, with the body `error_body(path, status)`
+    gives (problem details unless said otherwise; None: the path never answers that status), unless
+    its route documents that status itself.
     """
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    problem = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
-    for operations in document.get("paths", {}).values():
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
-            responses: dict[str, Any] = operation.get("responses", {})
-            responses.pop("422", None)
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            if "HTTPValidationError" in str(responses.get("422")):
+                responses.pop("422")
             for response in responses.values():
                 content = response.get("content", {})
                 if PROBLEM_MEDIA_TYPE in content:
                     content.pop("application/json", None)
-                    content[PROBLEM_MEDIA_TYPE] = problem
-            if "requestBody" in operation:
-                responses.setdefault(
-                    "413",
-                    {
-                        "description": "The request body is larger than the configured limit.",
-                        "content": {PROBLEM_MEDIA_TYPE: problem},
-                    },
-                )
+                    content.update(problem)
+            for common in COMMON_RESPONSES:
+                if common.applies(operation) and str(common.status) not in responses:
+                    content_of = error_body(path, common.status) if error_body is not None else problem
+                    if content_of is None:
+                        continue
+                    response = {"description": common.description, "content": content_of}
+                    if common.headers:
+                        response["headers"] = common.headers
+                    responses[str(common.status)] = response
     return document

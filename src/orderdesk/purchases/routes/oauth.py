@@ -12,18 +12,21 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from orderdesk.auth.tokens import mint_client_token
+from orderdesk.core import jsonschema
 from orderdesk.core.bounded_executor import BoundedExecutor, Saturated
 from orderdesk.core.db import Database
 from orderdesk.purchases.clients import check_secret, stored_secret_hash
 from orderdesk.purchases.ratelimit import FailedAttempts
 from orderdesk.settings import Settings
+from orderdesk.web import security
 from orderdesk.web.deps import DatabaseDep
 
 TOKEN_SECONDS = 43_200
+TOKEN_PATH = "/oauth/token"
 router = APIRouter(tags=["Purchase orders: OAuth2"])
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OAUTH_ERROR = {
@@ -60,9 +63,44 @@ class OAuthError(Exception):
         return JSONResponse(body, status_code=self.status, headers=headers)
 
 
+@security.documents_security(
+    {
+        "ClientBasic": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The client id and secret of `orderdesk clients add`. They may instead be "
+            "sent as the form parameters `client_id` and `client_secret` (not both ways at once).",
+        }
+    }
+)
+async def _client_basic() -> None:
+    """Documents HTTP Basic for the token endpoint, which reads the credentials itself (FastAPI's
+    HTTPBasic would answer a malformed header with its own 401 body instead of RFC 6749's)."""
+
+
+_FORM = {
+    "type": "object",
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "scope": {
+            "type": "string",
+            "pattern": jsonschema.STORABLE_PATTERN,
+            "description": "Ignored: the token's scope is always `read`.",
+        },
+    },
+    "required": ["grant_type"],
+    # Other parameters are ignored (RFC 6749 §3.2), but each may be given once only, without NUL.
+    "additionalProperties": {"type": "string", "pattern": jsonschema.STORABLE_PATTERN},
+}
+
+
 @router.post(
-    "/oauth/token",
+    TOKEN_PATH,
     summary="An access token for a client (grant_type=client_credentials)",
+    dependencies=[Depends(_client_basic)],
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _FORM}}}
+    },
     responses={
         200: {"description": "`access_token`, `token_type` bearer, `expires_in` 43200, `scope` read"},
         400: {"description": "invalid_request or unsupported_grant_type", **_OAUTH_ERROR},

@@ -31,6 +31,7 @@ from orderdesk.purchases.schemas import (
 )
 from orderdesk.purchases.service import FULFILMENT_TOPIC
 from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
+from orderdesk.web.links import links_to
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
 
@@ -80,7 +81,15 @@ def new_order(body: RegisterOrderRequest, now: datetime) -> NewOrder:
 @router.post(
     "/client/order",
     response_model=RegisteredOrder,
-    responses=ERRORS,
+    responses={
+        **ERRORS,
+        200: {
+            **ERRORS[200],
+            "links": links_to(
+                "orderId", "$response.body#/orderId", ("GET", f"{PREFIX}/client/order/status/{{orderId}}")
+            ),
+        },
+    },
     summary="Register order - client mode",
     description="""Registers a customer's order as `preliminary` and answers its `orderId`, needed to
 complete it by `POST /capi/v1/client/order/fulfillment`. An `externalOrderId` is unique per client: sending
