@@ -103,8 +103,7 @@ def mint_service_owner_token(
     ttl_seconds: int = 3600,
 ) -> str:
     """A bearer token for a service owner: `scope` (space separated) and `urn:altinn:org`."""
-    claims = {"iss": issuer, "sub": org, ORG_CLAIM: org, "scope": " ".join(scopes)}
-    return _sign(key, TokenKind.SERVICE_OWNER, claims, ttl_seconds)
+    return _sign(key, TokenKind.SERVICE_OWNER, _org_claims(issuer, org, scopes), ttl_seconds)
 
 
 def mint_report_sender_token(
@@ -116,8 +115,11 @@ def mint_report_sender_token(
     ttl_seconds: int = 3600,
 ) -> str:
     """A bearer token for a provider that posts delivery reports, and for nothing else."""
-    claims = {"iss": issuer, "sub": org, ORG_CLAIM: org, "scope": " ".join(scopes)}
-    return _sign(key, TokenKind.DELIVERY_REPORT, claims, ttl_seconds)
+    return _sign(key, TokenKind.DELIVERY_REPORT, _org_claims(issuer, org, scopes), ttl_seconds)
+
+
+def _org_claims(issuer: str, org: str, scopes: Sequence[str]) -> dict[str, Any]:
+    return {"iss": issuer, "sub": org, ORG_CLAIM: org, "scope": " ".join(scopes)}
 
 
 def mint_org_token(
