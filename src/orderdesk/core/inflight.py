@@ -23,6 +23,7 @@ class InFlight:
         self._name = name
         self._limit = limit
         self._tasks: set[asyncio.Task[None]] = set()
+        self._keys: dict[asyncio.Task[None], str] = {}
         self.on_done: Callable[[], None] | None = None
 
     @property
@@ -32,13 +33,23 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, work: Coroutine[Any, Any, None]) -> None:
+    def held(self) -> dict[str, int]:
+        """How many tasks each key (an order's owner, say) has running."""
+        counts: dict[str, int] = {}
+        for key in self._keys.values():
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def start(self, work: Coroutine[Any, Any, None], key: str | None = None) -> None:
         task = asyncio.create_task(work, name=f"orderdesk-{self._name}")
         self._tasks.add(task)
+        if key is not None:
+            self._keys[task] = key
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._keys.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             _log.error("in_flight_task_failed", loop=self._name, error=repr(task.exception()))
         if self.on_done is not None:

@@ -13,13 +13,13 @@ and needs nothing more.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, insert_for
@@ -53,17 +53,41 @@ class ClaimedOrder:
 
 
 async def claim_due_orders(
-    connection: AsyncConnection, *, now: datetime, limit: int, lease: timedelta, worker: UUID | None = None
+    connection: AsyncConnection,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    worker: UUID | None = None,
+    per_creator: int | None = None,
+    creator_room: Mapping[str, int] | None = None,
 ) -> list[ClaimedOrder]:
-    """Registered orders whose time has come, and Processing orders whose worker's lease ran out."""
+    """Registered orders whose time has come, and Processing orders whose worker's lease ran out.
+
+    With `per_creator`, no creator gets more than that many in this claim, nor more than its
+    `creator_room` (what it may still add to the orders this worker already works on): one
+    organisation's many due orders, each waiting on a slow send condition, cannot take every place
+    and hold back everybody else's."""
     order = notification_order.c
-    due = (
-        select(order.id)
-        .where(and_(order.processing_status.in_((_REGISTERED, _PROCESSING)), order.due_at <= now))
-        .order_by(order.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    is_due = and_(order.processing_status.in_((_REGISTERED, _PROCESSING)), order.due_at <= now)
+    due = select(order.id).where(is_due)
+    if per_creator is not None:
+        ranked = (
+            select(
+                order.id,
+                order.creator,
+                func.row_number().over(partition_by=order.creator, order_by=order.due_at).label("rank"),
+            )
+            .where(is_due)
+            .subquery()
+        )
+        allowed = (
+            case(dict(creator_room), value=ranked.c.creator, else_=per_creator)
+            if creator_room
+            else literal(per_creator)
+        )
+        due = due.where(order.id.in_(select(ranked.c.id).where(ranked.c.rank <= allowed)))
+    due = due.order_by(order.due_at).limit(limit).with_for_update(skip_locked=True)
     token = uuid.uuid4()
     result = await connection.execute(
         update(notification_order)

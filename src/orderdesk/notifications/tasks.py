@@ -44,6 +44,9 @@ CHANNEL_TOPICS = {Channel.EMAIL: topics.EMAIL, Channel.SMS: topics.SMS}
 EXPIRY_INTERVAL_SECONDS = 60.0
 ORDER_CONCURRENCY = 10
 """Orders worked on at once per worker process (each in its own task, claimed as room frees up)."""
+ORDERS_PER_CREATOR = ORDER_CONCURRENCY // 2
+"""Of those, the most one organisation may have: its orders waiting on slow send conditions (up to
+their deadline each) leave room for everybody else's."""
 
 
 def email_provider(
@@ -176,9 +179,13 @@ class NotificationPipeline:
                 limit=min(room, self.settings.worker_order_batch),
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
                 worker=self.heartbeat.id if self.heartbeat is not None else None,
+                per_creator=ORDERS_PER_CREATOR,
+                creator_room={
+                    creator: max(0, ORDERS_PER_CREATOR - held) for creator, held in self.orders.held().items()
+                },
             )
         for claim in claims:
-            self.orders.start(self._order_task(claim))
+            self.orders.start(self._order_task(claim), key=claim.order.creator)
         if claims:
             report(f"processing {len(claims)} orders")
             return 0.0
