@@ -54,13 +54,14 @@ where the API says a 404 has an empty body.
 
 
 def build_token_verifier(settings: Settings) -> TokenVerifier:
-    local_key = None
-    if settings.auth.trust_local_key:
-        local_key = load_or_create_signing_key(settings.signing_key_path).public_key()
+    # `/oauth/token` signs the purchase API's access tokens with this key whatever trust_local_key
+    # says: they are always verified with it; the setting decides only about the other kinds.
+    own_key = load_or_create_signing_key(settings.signing_key_path).public_key()
     return TokenVerifier(
         trusted_keys={issuer: load_public_key(pem) for issuer, pem in settings.auth.trusted_keys.items()},
-        local_key=local_key,
+        local_key=own_key if settings.auth.trust_local_key else None,
         local_issuer=settings.auth.local_issuer,
+        own_key=own_key,
         platform_issuers=settings.auth.platform_issuers,
         audiences=audiences_with(settings.auth.audiences),
         cache_size=settings.auth.token_cache_size,

@@ -43,7 +43,8 @@ class AuthSettings(BaseSettings):
     local_issuer: str = "orderdesk"
     """Issuer written into tokens minted by `orderdesk token` for service owners and users."""
     trust_local_key: bool = True
-    """Accept tokens signed by the key in the home (turn off in production behind a real issuer)."""
+    """Accept tokens signed by the key in the home (turn off in production behind a real issuer). The
+    purchase API's access tokens, which `/oauth/token` signs with that key, are accepted either way."""
     trusted_keys: dict[str, str] = Field(default_factory=dict)
     """Issuer -> PEM public key (or a path to one) of external issuers; each signs bearer tokens, or
     Platform Access Tokens when it is listed in `platform_issuers`."""

@@ -104,6 +104,24 @@ async def test_token__one_address_locked__every_client_refused_there_but_not_fro
     assert from_elsewhere.status_code == 200, from_elsewhere.text
 
 
+async def test_token__wrong_secrets_from_one_ipv6_network__counted_together_per_64(
+    connect: Connect, database: Database
+) -> None:
+    """An IPv6 host holds a whole /64: a new address per guess must not get a new allowance."""
+    shop = await registered(database)
+    for number in range(PER_ADDRESS):
+        answer = await ask(connect(f"2001:db8:1:2::{number + 1:x}"), f"guess-{number}", "wrong")
+        assert answer.status_code == 401
+
+    same_network = await ask(connect("2001:db8:1:2:ffff::9"), shop.client_id, shop.client_secret)
+    mapped_elsewhere = await ask(connect("::ffff:203.0.113.9"), shop.client_id, shop.client_secret)
+    next_network = await ask(connect("2001:db8:1:3::1"), shop.client_id, shop.client_secret)
+
+    assert_too_many(same_network)
+    assert mapped_elsewhere.status_code == 200, mapped_elsewhere.text
+    assert next_network.status_code == 200, next_network.text
+
+
 async def test_token__right_secrets__never_counted(connect: Connect, database: Database) -> None:
     shop = await registered(database)
     http = connect("198.51.100.4")

@@ -51,6 +51,7 @@ class TokenVerifier:
         trusted_keys: Mapping[str, PublicKeyTypes],
         local_key: PublicKeyTypes | None,
         local_issuer: str,
+        own_key: PublicKeyTypes | None = None,
         platform_issuers: Collection[str] = (),
         audiences: Mapping[TokenKind, tuple[str, ...]] | None = None,
         cache_size: int = 10_000,
@@ -58,6 +59,7 @@ class TokenVerifier:
         self._trusted_keys = dict(trusted_keys)
         self._local_key = local_key
         self._local_issuer = local_issuer
+        self._own_key = own_key
         self._platform_issuers = frozenset(platform_issuers)
         self._audiences = audiences_with({}) if audiences is None else dict(audiences)
         self._cache: TLRUCache[tuple[TokenKind, str], Claims] | None = (
@@ -124,7 +126,12 @@ class TokenVerifier:
         An external issuer's key signs one of the two families: Platform Access Tokens when it is
         listed among the platform issuers, bearer tokens otherwise. The local key signs bearer tokens
         of the local issuer and, since a Platform Access Token's issuer is the calling organisation,
-        platform tokens of any other issuer that no configured key speaks for."""
+        platform tokens of any other issuer that no configured key speaks for.
+
+        The access tokens `/oauth/token` issues are the service's own: the key that signs them
+        (`own_key`) verifies them even when the local key is not trusted for the other kinds."""
+        if kind is TokenKind.PURCHASE_CLIENT and issuer == self._local_issuer and self._own_key is not None:
+            return self._own_key
         if issuer in self._trusted_keys:
             if (issuer in self._platform_issuers) == (kind is TokenKind.PLATFORM):
                 return self._trusted_keys[issuer]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -152,7 +153,7 @@ async def _check_secret(request: Request, database: Database, client_id: str, se
     (without checking), 503 when the pool of secret checks is full, 401 for a wrong secret."""
     attempts: FailedAttempts = request.app.state.token_attempts
     checks: BoundedExecutor = request.app.state.secret_checks
-    address = request.client.host if request.client else "unknown"
+    address = _counted_address(request.client.host if request.client else "unknown")
     wait = await attempts.begin(client_id, address)
     if wait is not None:
         raise OAuthError(
@@ -171,6 +172,20 @@ async def _check_secret(request: Request, database: Database, client_id: str, se
     if not matches:
         raise OAuthError(401, "invalid_client", "Unknown client or wrong secret.")
     await attempts.give_back(client_id, address)
+
+
+def _counted_address(host: str) -> str:
+    """The caller's address as failed attempts are counted: an IPv6 host is given a whole /64, so its
+    /64 counts as one address (an IPv4-mapped one is its IPv4 address)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 async def _parameters(request: Request) -> dict[str, str]:
