@@ -15,23 +15,34 @@ _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE_BODY), _TOO_LARGE_BODY)
 )
+_TOO_SLOW_BODY = b"The request body was not received in time.\n"
+_TOO_SLOW = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_SLOW_BODY), _TOO_SLOW_BODY)
+)
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline and a size limit on each request head.
+    """uvicorn's httptools protocol with a deadline and a size limit on each request head, and a
+    deadline on each request body.
 
-    uvicorn has neither: its keep-alive timer runs only between requests, and httptools accepts a
+    uvicorn has none: its keep-alive timer runs only between requests, and httptools accepts a
     head of any size, so a client sending one header byte a second (or 64 MiB of headers) held a
-    connection, and its memory, as long as it liked. The deadline starts when the connection opens
-    and again after each response; it ends when the head is complete."""
+    connection, and its memory, as long as it liked. The head deadline starts when the connection
+    opens and again after each response; it ends when the head is complete. The body deadline then
+    starts and ends when the body is complete: a body sent one byte a second gets 408 and the
+    connection is closed, else it would hold the connection (and a place under the concurrency
+    limit) for ever."""
 
     head_timeout_seconds = 10.0
     max_head_bytes = 32 * 1024
+    body_timeout_seconds = 60.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0
+        self._body_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -39,6 +50,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_received()
+        self._body_received()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -54,6 +66,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_received()
         super().on_headers_complete()
+        self._body_received()
+        self._body_deadline = self.loop.call_later(self.body_timeout_seconds, self._body_too_slow)
+
+    def on_message_complete(self) -> None:
+        self._body_received()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -70,6 +88,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._head_deadline.cancel()
             self._head_deadline = None
 
+    def _body_received(self) -> None:
+        if self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _body_too_slow(self) -> None:
+        self._body_deadline = None
+        if not self.transport.is_closing():
+            if self.cycle is not None and not self.cycle.response_started:
+                self.transport.write(_TOO_SLOW)
+            self.transport.close()
+
     def _head_too_slow(self) -> None:
         self._head_deadline = None
         if not self.transport.is_closing():
@@ -84,6 +114,7 @@ def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
         {
             "head_timeout_seconds": settings.head_timeout_seconds,
             "max_head_bytes": settings.max_head_bytes,
+            "body_timeout_seconds": settings.body_timeout_seconds,
         },
     )
     proxies = [item.strip() for item in settings.trusted_proxies.split(",") if item.strip()]
