@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from orderdesk.core.errors import DatabaseUnavailable
 from orderdesk.settings import ServerSettings
 
 _TOO_LARGE_BODY = b"The request head is too large.\n"
@@ -22,6 +24,27 @@ _TOO_SLOW = (
 )
 
 
+_BUSY_BODY = b"The service is busy; retry after the time in Retry-After.\n"
+
+
+async def _busy(scope: Any, receive: Any, send: Any) -> None:
+    """uvicorn's answer past `limit_concurrency` with `Retry-After`, as every 503 of ours has (the
+    database's too): without it a client cannot tell when to come back, and some retry at once."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(_BUSY_BODY)).encode()),
+                (b"retry-after", str(DatabaseUnavailable.retry_after_seconds).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BUSY_BODY, "more_body": False})
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline and a size limit on each request head, and a
     deadline on each request body.
@@ -32,7 +55,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     opens and again after each response; it ends when the head is complete. The body deadline then
     starts and ends when the body is complete: a body sent one byte a second gets 408 and the
     connection is closed, else it would hold the connection (and a place under the concurrency
-    limit) for ever."""
+    limit) for ever. Past the concurrency limit the 503 carries `Retry-After`."""
 
     head_timeout_seconds = 10.0
     max_head_bytes = 32 * 1024
@@ -68,6 +91,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         self._body_received()
         self._body_deadline = self.loop.call_later(self.body_timeout_seconds, self._body_too_slow)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        super()._start_asgi_task(cycle, _busy if app is service_unavailable else app)
 
     def on_message_complete(self) -> None:
         self._body_received()
