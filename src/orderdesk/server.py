@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from orderdesk.core.errors import DatabaseUnavailable
 from orderdesk.settings import ServerSettings
 
 _TOO_LARGE_BODY = b"The request head is too large.\n"
@@ -15,23 +17,55 @@ _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE_BODY), _TOO_LARGE_BODY)
 )
+_TOO_SLOW_BODY = b"The request body was not received in time.\n"
+_TOO_SLOW = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_SLOW_BODY), _TOO_SLOW_BODY)
+)
+
+
+_BUSY_BODY = b"The service is busy; retry after the time in Retry-After.\n"
+
+
+async def _busy(scope: Any, receive: Any, send: Any) -> None:
+    """uvicorn's answer past `limit_concurrency` with `Retry-After`, as every 503 of ours has (the
+    database's too): without it a client cannot tell when to come back, and some retry at once."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(_BUSY_BODY)).encode()),
+                (b"retry-after", str(DatabaseUnavailable.retry_after_seconds).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BUSY_BODY, "more_body": False})
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline and a size limit on each request head.
+    """uvicorn's httptools protocol with a deadline and a size limit on each request head, and a
+    deadline on each request body.
 
-    uvicorn has neither: its keep-alive timer runs only between requests, and httptools accepts a
+    uvicorn has none: its keep-alive timer runs only between requests, and httptools accepts a
     head of any size, so a client sending one header byte a second (or 64 MiB of headers) held a
-    connection, and its memory, as long as it liked. The deadline starts when the connection opens
-    and again after each response; it ends when the head is complete."""
+    connection, and its memory, as long as it liked. The head deadline starts when the connection
+    opens and again after each response; it ends when the head is complete. The body deadline then
+    starts and ends when the body is complete: a body sent one byte a second gets 408 and the
+    connection is closed, else it would hold the connection (and a place under the concurrency
+    limit) for ever. Past the concurrency limit the 503 carries `Retry-After`."""
 
     head_timeout_seconds = 10.0
     max_head_bytes = 32 * 1024
+    body_timeout_seconds = 60.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0
+        self._body_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -39,6 +73,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_received()
+        self._body_received()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -54,6 +89,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_received()
         super().on_headers_complete()
+        self._body_received()
+        self._body_deadline = self.loop.call_later(self.body_timeout_seconds, self._body_too_slow)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        super()._start_asgi_task(cycle, _busy if app is service_unavailable else app)
+
+    def on_message_complete(self) -> None:
+        self._body_received()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -70,6 +114,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._head_deadline.cancel()
             self._head_deadline = None
 
+    def _body_received(self) -> None:
+        if self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
+
+    def _body_too_slow(self) -> None:
+        self._body_deadline = None
+        if not self.transport.is_closing():
+            if self.cycle is not None and not self.cycle.response_started:
+                self.transport.write(_TOO_SLOW)
+            self.transport.close()
+
     def _head_too_slow(self) -> None:
         self._head_deadline = None
         if not self.transport.is_closing():
@@ -84,6 +140,7 @@ def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
         {
             "head_timeout_seconds": settings.head_timeout_seconds,
             "max_head_bytes": settings.max_head_bytes,
+            "body_timeout_seconds": settings.body_timeout_seconds,
         },
     )
     proxies = [item.strip() for item in settings.trusted_proxies.split(",") if item.strip()]

@@ -233,6 +233,9 @@ class ServerSettings(BaseSettings):
     connection's opening or its previous response; then the connection is closed (slowloris)."""
     max_head_bytes: int = Field(default=32 * 1024, ge=1024)
     """Largest request head; a bigger one gets 431 and the connection is closed."""
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
+    """Time a client has to send a whole request body, counted from the end of its head; then 408
+    and the connection is closed (a body sent slowly would hold it for ever)."""
     keep_alive_seconds: int = Field(default=5, ge=1)
     """An idle keep-alive connection is closed after this long."""
     limit_concurrency: int = Field(default=1000, ge=1)

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from orderdesk.contacts import repository as contacts
 from orderdesk.core.db import Database
+from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications import queue
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.expansion import ExpansionRules, expand_order
@@ -61,7 +62,12 @@ async def process_order(
         org_numbers = [r.organization_number for r in order.recipients if r.organization_number]
         persons = await contacts.get_persons(connection, nins)
         organizations = await contacts.get_organizations(connection, org_numbers)
-        notifications = expand_order(order, persons, organizations, now=now, rules=rules)
+        # Off the loop when large: in `serve` the workers share the API's loop, and a 100 000-recipient
+        # expansion held every request for a second.
+        notifications = await off_loop_if_large(
+            len(order.recipients),
+            lambda: expand_order(order, persons, organizations, now=now, rules=rules),
+        )
         # A lost claim writes nothing: store_expansion checks it before its first insert.
         if not await queue.store_expansion(connection, claim, notifications, now=now):
             return Processed(Outcome.CLAIM_LOST)

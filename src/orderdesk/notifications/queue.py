@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, insert_for
+from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
@@ -183,8 +184,11 @@ async def store_expansion(
         connection, claim, processing_status=status.value, status_changed_at=now, due_at=now, **counters
     ):
         return False
-    await bulk_insert(connection, TABLES[Channel.EMAIL], [_email_row(claim, n, now) for n in emails])
-    await bulk_insert(connection, TABLES[Channel.SMS], [_sms_row(claim, n, now) for n in sms])
+    # The rows of a large order are built off the loop, which the API shares with in-process workers.
+    email_rows = await off_loop_if_large(len(emails), lambda: [_email_row(claim, n, now) for n in emails])
+    sms_rows = await off_loop_if_large(len(sms), lambda: [_sms_row(claim, n, now) for n in sms])
+    await bulk_insert(connection, TABLES[Channel.EMAIL], email_rows)
+    await bulk_insert(connection, TABLES[Channel.SMS], sms_rows)
     return True
 
 
