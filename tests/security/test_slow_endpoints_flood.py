@@ -5,7 +5,7 @@ one organisation gets at most half of a worker's places."""
 from __future__ import annotations
 
 from orderdesk.core.db import Database
-from orderdesk.notifications.tasks import ORDER_CONCURRENCY
+from orderdesk.notifications.tasks import ORDER_CONCURRENCY, ORDERS_PER_CREATOR
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
@@ -31,7 +31,8 @@ async def test_condition_endpoints_that_hang_fill_every_slot__another_organisati
                 )
 
             async def slow_endpoints_called() -> bool:
-                return len(slow.calls) >= ORDER_CONCURRENCY
+                # Every place the slow organisation may hold is taken (all of them, before the fix).
+                return len(slow.calls) >= ORDERS_PER_CREATOR
 
             await eventually(slow_endpoints_called, within=SOON, what="the slow condition endpoints called")
             other_order = await place(http, other_org, "/orders/email", email_order(requestedSendTime=None))
