@@ -43,7 +43,7 @@ from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_service_owner_token
 from orderdesk.core.db import Database
-from orderdesk.core.heap import freeze_startup_heap
+from orderdesk.core.gc_freeze import freeze_startup_heap
 from orderdesk.core.logging import configure_logging
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings

@@ -25,7 +25,7 @@ from orderdesk.auth.tokens import (
 from orderdesk.contacts.service import import_contacts
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.core.heap import freeze_startup_heap
+from orderdesk.core.gc_freeze import freeze_startup_heap
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 

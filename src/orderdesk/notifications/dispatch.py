@@ -22,6 +22,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 from orderdesk.core.activity import report
+from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import LeaseKeeper
@@ -50,14 +51,16 @@ def clean_text(text: str | None) -> str | None:
     return storable[:MAX_ERROR_LENGTH]
 
 
+_BACKOFF = Backoff(timedelta(seconds=10), timedelta(minutes=15))
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
     batch: int = 500
     concurrency: int = 20
     lease: timedelta = timedelta(minutes=5)
     poll_seconds: float = 1.0
-    retry_base: timedelta = timedelta(seconds=10)
-    retry_max: timedelta = timedelta(minutes=15)
+    backoff: Backoff = _BACKOFF
     rate_limit: float = 0.0
     """Messages per second through this provider from this process; 0 for no limit."""
 
@@ -159,7 +162,7 @@ class Dispatcher(Generic[MessageT]):
                 provider_reference=clean_text(result.reference),
                 error=error,
             )
-        retry_at = resume_at or self._clock() + self._backoff(notification.attempts)
+        retry_at = resume_at or self._clock() + self._settings.backoff.delay(notification.attempts)
         return Change(notification.id, self._new, error=error, due_at=retry_at)
 
     def _alive(self) -> bool:
@@ -171,10 +174,6 @@ class Dispatcher(Generic[MessageT]):
     @property
     def _new(self) -> EmailStatus | SmsStatus:
         return self.channel.new
-
-    def _backoff(self, attempts: int) -> timedelta:
-        delay: timedelta = self._settings.retry_base * (2 ** max(attempts - 1, 0))
-        return min(delay, self._settings.retry_max)
 
     async def _pause(self, until: datetime) -> None:
         _log.warning("provider_paused", provider=self.provider.name, until=until.isoformat())

@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from orderdesk.core.activity import report
+from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.inflight import InFlight
@@ -109,8 +110,7 @@ class NotificationPipeline:
             concurrency=settings.worker_concurrency,
             lease=timedelta(seconds=settings.worker_lease_seconds),
             poll_seconds=settings.worker_poll_seconds,
-            retry_base=timedelta(seconds=settings.retry_base_seconds),
-            retry_max=timedelta(seconds=settings.retry_max_seconds),
+            backoff=Backoff.of_seconds(settings.retry_base_seconds, settings.retry_max_seconds),
         )
         pipeline = cls(
             database=database,
@@ -240,15 +240,13 @@ class NotificationPipeline:
                     await queue.release_order(connection, claim, now=self.clock())
             raise
         except Exception:
-            delay = min(
-                self.settings.retry_base_seconds * 2**claim.processing_attempts,
-                self.settings.retry_max_seconds,
+            backoff = Backoff.of_seconds(self.settings.retry_base_seconds, self.settings.retry_max_seconds)
+            delay = backoff.delay(claim.processing_attempts + 1)
+            _log.exception(
+                "order_processing_failed", order_id=str(claim.order.id), retry_in=delay.total_seconds()
             )
-            _log.exception("order_processing_failed", order_id=str(claim.order.id), retry_in=delay)
             async with self.database.transaction() as connection:
-                await queue.retry_order(
-                    connection, claim, now=self.clock(), until=self.clock() + timedelta(seconds=delay)
-                )
+                await queue.retry_order(connection, claim, now=self.clock(), until=self.clock() + delay)
             return frozenset()
         finally:
             keeper.cancel()

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import structlog
 
+from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
 from orderdesk.core.outbound import OutboundClient, OutboundFailure
@@ -40,9 +41,9 @@ class CallbackRules:
     timeout_seconds: float
     poll_seconds: float
 
-    def delay(self, attempts_made: int) -> timedelta:
-        seconds = min(self.retry_base_seconds * 2 ** (attempts_made - 1), self.retry_max_seconds)
-        return timedelta(seconds=seconds)
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff.of_seconds(self.retry_base_seconds, self.retry_max_seconds)
 
 
 def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
@@ -122,7 +123,7 @@ class CallbackWorker:
             values = {"callback_state": CallbackState.ABANDONED.value, "callback_error": error}
             _log.warning("purchase_callback_abandoned", order_id=order_id, attempts=made, error=error)
         else:
-            values = {"callback_due_at": now + self._rules.delay(made), "callback_error": error}
+            values = {"callback_due_at": now + self._rules.backoff.delay(made), "callback_error": error}
         async with self._database.transaction() as connection:
             await repository.record_callback(
                 connection, order_id, lease, callback_attempts=made, callback_lease=None, **values

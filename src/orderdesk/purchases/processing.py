@@ -92,13 +92,6 @@ def identity_key(payer: dict[str, Any]) -> str:
     return f"phone:{normalize_register_mobile_number(str(phones[0])) or phones[0]}"
 
 
-def _callback(order: Any, now: datetime) -> dict[str, Any]:
-    """What makes the order's callback due now that its outcome is known (nothing without a URL)."""
-    return (
-        {"callback_state": CallbackState.PENDING.value, "callback_due_at": now} if order.callback_url else {}
-    )
-
-
 def _line_outcome(line_id: int, invoice: int | None, checked: CheckedLine | None) -> dict[str, Any]:
     """A line as processing leaves it: invoiced and delivered, or (without a check) not invoiced and
     cancelled."""
