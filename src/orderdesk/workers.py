@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from orderdesk.core import topics
 from orderdesk.core.activity import Activity
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules
@@ -13,7 +14,7 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
 from orderdesk.dataorders import staging
 from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
-from orderdesk.dataorders.staging import STAGING_TOPIC, StagingRules, StagingWorker
+from orderdesk.dataorders.staging import StagingRules, StagingWorker
 from orderdesk.notifications import queue
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
@@ -61,7 +62,8 @@ class Workers:
             worker=self.heartbeat.id,
         )
         staging_loop = Loop("dataorder-staging", self.staging.step)
-        wakeups.subscribe(STAGING_TOPIC, staging_loop.wake)
+        wakeups.attach(database)
+        wakeups.subscribe(topics.DATAORDER_STAGING, staging_loop.wake)
         self.expiry = ExpiryWorker(
             database,
             ExpiryRules(

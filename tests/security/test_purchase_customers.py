@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.processing import FulfilmentWorker
 from tests.conftest import Clock, Tokens
 from tests.integration.purchases.api import (
@@ -29,7 +28,7 @@ OLA = "ola@example.com"
 
 @pytest.fixture
 def fulfilment(database: Database, clock: Clock) -> FulfilmentWorker:
-    return FulfilmentWorker(database, Wakeups(), clock, batch=50, poll_seconds=1.0)
+    return FulfilmentWorker(database, clock, batch=50, poll_seconds=1.0)
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ async def test_stop_while_a_callback_url_hangs__callback_handed_back_and_made_at
     order_id = await register(client, shop, order_body())
     with slow_listener(byte_every_seconds=1.0) as slow:
         await fulfil(client, shop, order_id, f"{slow.base_url}/hook")
-        await FulfilmentWorker(database, Wakeups(), clock, batch=10, poll_seconds=1.0).step()
+        await FulfilmentWorker(database, clock, batch=10, poll_seconds=1.0).step()
         stopping = CallbackWorker(database, rules, clock, OutboundClient(settings.outbound.policy))
         await stopping.step()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -223,7 +223,7 @@ class Database:
 
         Raises DatabaseUnavailable when the database refuses the connection (as read() and
         autocommit() do)."""
-        return _opened(self.engine.begin())
+        return _committing(_opened(self.engine.begin()))
 
     def read(self) -> AsyncContextManager[AsyncConnection]:
         """A connection for a read that is one statement (a status read), outside any transaction:
@@ -267,6 +267,36 @@ class Database:
     async def dispose(self) -> None:
         for engine in self.engines:
             await engine.dispose()
+
+
+_AFTER_COMMIT: dict[AsyncConnection, list[Callable[[], None]]] = {}
+"""What each open `Database.transaction()` is to do once it has committed."""
+
+
+def on_commit(connection: AsyncConnection, callback: Callable[[], None]) -> None:
+    """Call `callback` once the transaction of `connection` has committed, and never if it rolls back.
+
+    Only a `Database.transaction()` defers it; on any other connection (autocommit, where each
+    statement commits on its own) the statements so far have committed, so it is called at once."""
+    owed = _AFTER_COMMIT.get(connection)
+    if owed is None:
+        callback()
+    else:
+        owed.append(callback)
+
+
+@asynccontextmanager
+async def _committing(opening: AsyncContextManager[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
+    """`opening`'s transaction, then what `on_commit` asked for, only once the commit has succeeded."""
+    owed: list[Callable[[], None]] = []
+    async with opening as connection:
+        _AFTER_COMMIT[connection] = owed
+        try:
+            yield connection
+        finally:
+            del _AFTER_COMMIT[connection]
+    for callback in owed:
+        callback()
 
 
 @asynccontextmanager

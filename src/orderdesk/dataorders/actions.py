@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core import topics
+from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders import ordering, repository
 from orderdesk.dataorders.errors import ActionNotAllowed
 from orderdesk.dataorders.models import DataOrder, FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.ordering import OrderingRules
-from orderdesk.dataorders.staging import STAGING_TOPIC, refresh_order
+from orderdesk.dataorders.staging import refresh_order
 from orderdesk.dataorders.tables import data_order, data_order_file, data_suborder
 
 _S = OrderStatus
@@ -40,7 +41,7 @@ async def resume(connection: AsyncConnection, user: str, order_id: int, now: dat
     await _refuse_while_staging(connection, order_id, "resumed")
     await _set_status(connection, order_id, _S.RUNNING, now)
     await refresh_order(connection, order_id, now)
-    await Wakeups.announce(connection, STAGING_TOPIC)
+    await after_commit(connection, topics.DATAORDER_STAGING)
     return await ordering.get_order(connection, user, order_id)
 
 
@@ -88,7 +89,7 @@ async def retry(
         )
     )
     await refresh_order(connection, order_id, now)
-    await Wakeups.announce(connection, STAGING_TOPIC)
+    await after_commit(connection, topics.DATAORDER_STAGING)
     return await ordering.get_order(connection, user, order_id)
 
 
@@ -135,7 +136,7 @@ async def close_orders(
         .where(data_order.c.id.in_(order_ids))
         .values(status=status.value, status_changed_at=now, available_files=0, waiting_for_user=False)
     )
-    await Wakeups.announce(connection, STAGING_TOPIC)  # their slots are free
+    await after_commit(connection, topics.DATAORDER_STAGING)  # their slots are free
 
 
 async def _owned_in(

@@ -13,11 +13,12 @@ from pathlib import Path
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core import topics
+from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
 from orderdesk.dataorders.models import GONE, FileState, SuborderState
-from orderdesk.dataorders.staging import STAGING_TOPIC, lock_order, refresh_order, staged_path
+from orderdesk.dataorders.staging import lock_order, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
 
 _SERVABLE = (FileState.AVAILABLE.value, FileState.DOWNLOADED.value, FileState.DOWNLOAD_ERROR.value)
@@ -114,5 +115,5 @@ async def record_downloads(
     )
     await refresh_order(connection, order_id, now)
     if ended.rowcount > 0:
-        await Wakeups.announce(connection, STAGING_TOPIC)
+        await after_commit(connection, topics.DATAORDER_STAGING)
     return ended.rowcount > 0

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core import topics
 from orderdesk.core.errors import InvalidInput
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
 from orderdesk.dataorders.errors import EmptyBasket, OrderNotFound
@@ -25,7 +26,7 @@ from orderdesk.dataorders.models import (
     SuborderState,
 )
 from orderdesk.dataorders.selection import checked_pattern, filename_matcher, product_ids_of_query
-from orderdesk.dataorders.staging import STAGING_TOPIC, lock_owner
+from orderdesk.dataorders.staging import lock_owner
 
 MAX_LABEL = 50
 USER_SUBORDER_HOURS = 240
@@ -172,7 +173,7 @@ async def create_order(
         )
         rows.extend(_file_row(order_id, suborder_id, item.row, now) for item in suborder)
     await repository.insert_files(connection, rows)
-    await Wakeups.announce(connection, STAGING_TOPIC)
+    await after_commit(connection, topics.DATAORDER_STAGING)
     return await get_order(connection, owner, order_id)
 
 

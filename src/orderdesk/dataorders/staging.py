@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.activity import report
 from orderdesk.core.db import Database, lock_for_update
-from orderdesk.core.leases import LeaseKeeper
+from orderdesk.core.leases import Lease
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.models import GONE, FileState, OrderStatus, SuborderState
 from orderdesk.dataorders.storage import ChecksumMismatch, LocalFolderStore
@@ -36,7 +36,6 @@ from orderdesk.dataorders.tables import (
 )
 
 _log = structlog.get_logger(__name__)
-STAGING_TOPIC = "dataorder_staging"
 PARALLEL_COPIES = 2
 """Files of a sub-order copied at once: hashing holds one core per copy (two measured 1.6x one)."""
 _ACTIVE = (SuborderState.STAGING.value, SuborderState.STAGED.value)
@@ -186,23 +185,32 @@ class StagingWorker:
         await asyncio.to_thread(_remove_partials, folder, {str(file.id) for file in files})
         copies = asyncio.Semaphore(PARALLEL_COPIES)
 
-        async def stage(file: Any) -> tuple[uuid.UUID, FileState, str | None]:
-            async with copies:
-                return await self._stage_file(order_id, file)
-
-        # Renewed while copying: a large sub-order may take longer than one lease.
-        keeper = LeaseKeeper(
+        # Renewed while copying: a large sub-order may take longer than one lease. No file starts in
+        # the lease's last tenth, nor once it is lost: another worker may have the sub-order by then.
+        lease = Lease(
             self._database,
             lambda connection, until: renew_lease(connection, suborder_id, token, until),
-            lease=self._rules.lease,
+            length=self._rules.lease,
             ends=self._clock() + self._rules.lease,
             clock=self._clock,
             name=f"suborder-{suborder_id}",
-        ).start()
-        try:
-            results = list(await asyncio.gather(*(stage(file) for file in files)))
-        finally:
-            keeper.cancel()
+        )
+
+        async def stage(file: Any) -> tuple[uuid.UUID, FileState, str | None] | None:
+            async with copies:
+                if not lease.held(margin=self._rules.lease / 10):
+                    return None
+                return await self._stage_file(order_id, file)
+
+        async with lease:
+            staged = await asyncio.gather(*(stage(file) for file in files))
+        results = [result for result in staged if result is not None]
+        if len(results) < len(staged) and not lease.lost:
+            # Not recorded: the sub-order is taken up again (by any worker) once its lease has run out.
+            _log.warning(
+                "staging_stopped_lease_ending", suborder_id=suborder_id, left=len(staged) - len(results)
+            )
+            return
         if await self._record(suborder_id, order_id, token, results):
             # Deleted or expired while we copied: what we staged has no owner any more.
             await remove_staged_files(self._rules.area, order_id)

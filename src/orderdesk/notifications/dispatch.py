@@ -25,7 +25,7 @@ from orderdesk.core.activity import report
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
-from orderdesk.core.leases import LeaseKeeper
+from orderdesk.core.leases import Lease
 from orderdesk.notifications import queue, transitions
 from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import EmailMessage, Provider, SendResult, SmsMessage
@@ -198,12 +198,12 @@ class _Batch(Generic[MessageT]):
         self.token = token
         self.claimed = claimed
         self.templates = templates
-        self.lease = LeaseKeeper(
+        self.lease = Lease(
             dispatcher._database,
             lambda connection, until: queue.renew_notification_lease(
                 connection, dispatcher.channel, token, until
             ),
-            lease=dispatcher._settings.lease,
+            length=dispatcher._settings.lease,
             ends=lease_ends,
             clock=dispatcher._clock,
             name=f"{dispatcher.channel.value}-batch",
@@ -216,21 +216,14 @@ class _Batch(Generic[MessageT]):
     def lease_ends(self) -> datetime:
         return self.lease.ends
 
-    @property
-    def stop_at(self) -> datetime:
-        """Start nothing in the last tenth of the lease: another worker may take the rows after it."""
-        stop: datetime = self.lease_ends - self.dispatcher._settings.lease / 10
-        return stop
-
     async def run(self) -> None:
         # The lease is kept alive while the batch runs, so a slow provider does not let another
         # worker take over rows still being sent.
-        self.lease.start()
         self.writer.start()
         try:
-            await asyncio.gather(*(self._send_one(notification) for notification in self.claimed))
+            async with self.lease:
+                await asyncio.gather(*(self._send_one(notification) for notification in self.claimed))
         finally:
-            await self.lease.stop()
             await self.writer.close()
 
     async def _send_one(self, notification: ClaimedNotification) -> None:
@@ -265,7 +258,8 @@ class _Batch(Generic[MessageT]):
             or dispatcher.stopping.is_set()
             or not dispatcher._alive()
             or self.writer.failing
-            or dispatcher._clock() >= self.stop_at
+            # Nothing in the lease's last tenth, nor once it is lost: another worker may have the rows.
+            or not self.lease.held(margin=dispatcher._settings.lease / 10)
         )
 
     async def _attempt(self, notification: ClaimedNotification) -> SendResult:

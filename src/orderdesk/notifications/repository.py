@@ -12,10 +12,10 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core import topics
 from orderdesk.core.db import Database
 from orderdesk.core.offload import converted_rows, off_loop_if_large
-from orderdesk.core.wakeup import announced
-from orderdesk.notifications import topics
+from orderdesk.core.wakeup import after_commit, announced
 from orderdesk.notifications.models import (
     ChannelSummary,
     Creator,
@@ -63,7 +63,7 @@ bind parameters it names, not from the keys given at execution as a plain INSERT
 _INSERT_ORDER = notification_order.insert().values({name: bindparam(name) for name in _ORDER_COLUMNS})
 """Built once with the values given at execution: `insert().values(...)` per order was a tenth of an
 order intake's CPU time (building the statement and its cache key)."""
-_INSERT_ORDER_ANNOUNCED = announced(_INSERT_ORDER, topics.ORDERS)
+_INSERT_ORDER_ANNOUNCED = announced(_INSERT_ORDER, topics.NOTIFICATION_ORDERS)
 """The same INSERT on PostgreSQL, telling the workers of every process when it commits."""
 
 
@@ -85,8 +85,8 @@ async def insert_order(
     resource_id: str | None,
     resource_action: str | None,
 ) -> None:
-    """Store the order as Registered; on PostgreSQL the same statement wakes the workers of other
-    processes once it commits (this process's own are woken by the caller)."""
+    """Store the order as Registered and wake the workers once it commits: on PostgreSQL the same
+    statement tells other processes (one round trip)."""
     postgres = connection.dialect.name == "postgresql"
     await connection.execute(
         _INSERT_ORDER_ANNOUNCED if postgres else _INSERT_ORDER,
@@ -110,6 +110,7 @@ async def insert_order(
             "due_at": requested_send_time,
         },
     )
+    await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=postgres)
 
 
 async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creator) -> Order | None:

@@ -16,8 +16,7 @@ from pydantic import BaseModel
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop_if_large
-from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications import mapping, service, topics
+from orderdesk.notifications import mapping, service
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import Creator, OrderRequest
 from orderdesk.notifications.schemas import (
@@ -108,8 +107,6 @@ async def _register(
         registration = await service.register_order(
             connection, Creator(owner.org), order, now=now, defaults=_defaults(request), outbound=outbound
         )
-    wakeups: Wakeups = request.app.state.wakeups
-    wakeups.notify(topics.ORDERS)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(public_base_url(request), registration.order_id)
     return _json(body, 202, headers={"Location": location})

@@ -17,16 +17,17 @@ from pathlib import Path
 
 import structlog
 
+from orderdesk.core import topics
 from orderdesk.core.activity import report
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.inflight import InFlight
-from orderdesk.core.leases import LeaseKeeper
+from orderdesk.core.leases import Lease
 from orderdesk.core.outbound import OutboundClient
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.wakeup import Wakeups, after_commit
 from orderdesk.core.worker import Loop
-from orderdesk.notifications import dead_letters, expiry, queue, topics
+from orderdesk.notifications import dead_letters, expiry, queue
 from orderdesk.notifications.conditions import SendConditionChecker
 from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
 from orderdesk.notifications.expansion import ExpansionRules
@@ -41,7 +42,7 @@ from orderdesk.settings import NotificationSettings, OutboundSettings
 
 _log = structlog.get_logger(__name__)
 
-CHANNEL_TOPICS = {Channel.EMAIL: topics.EMAIL, Channel.SMS: topics.SMS}
+CHANNEL_TOPICS = {Channel.EMAIL: topics.NOTIFICATION_EMAIL, Channel.SMS: topics.NOTIFICATION_SMS}
 EXPIRY_INTERVAL_SECONDS = 60.0
 ORDER_CONCURRENCY = 10
 """Orders worked on at once per worker process (each in its own task, claimed as room frees up)."""
@@ -156,7 +157,8 @@ class NotificationPipeline:
             Loop("notification-expiry", pipeline.expire),
             Loop("notification-dead-reports", pipeline.prune_dead_reports),
         ]
-        wakeups.subscribe(topics.ORDERS, pipeline.loops[0].wake)
+        wakeups.attach(database)
+        wakeups.subscribe(topics.NOTIFICATION_ORDERS, pipeline.loops[0].wake)
         wakeups.subscribe(CHANNEL_TOPICS[Channel.EMAIL], pipeline.loops[1].wake)
         wakeups.subscribe(CHANNEL_TOPICS[Channel.SMS], pipeline.loops[2].wake)
         return pipeline
@@ -217,23 +219,24 @@ class NotificationPipeline:
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
         if self.clock() >= claim.lease_ends - lease / 10:
             return frozenset()  # its lease nearly ran out before it started: another worker may have it
-        keeper = LeaseKeeper(
+        kept = Lease(
             self.database,
             lambda connection, until: queue.renew_order_lease(connection, claim, until),
-            lease=lease,
+            length=lease,
             ends=claim.lease_ends,
             clock=self.clock,
             name=f"order-{claim.order.id}",
-        ).start()
+        )
         try:
-            processed = await process_order(
-                self.database,
-                claim,
-                now=self.clock(),
-                rules=self.rules,
-                checker=self.checker,
-                condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
-            )
+            async with kept:
+                processed = await process_order(
+                    self.database,
+                    claim,
+                    now=self.clock(),
+                    rules=self.rules,
+                    checker=self.checker,
+                    condition_retry_delay=timedelta(seconds=self.settings.condition_retry_delay_seconds),
+                )
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 async with self.database.transaction() as connection:
@@ -248,8 +251,6 @@ class NotificationPipeline:
             async with self.database.transaction() as connection:
                 await queue.retry_order(connection, claim, now=self.clock(), until=self.clock() + delay)
             return frozenset()
-        finally:
-            keeper.cancel()
         _log.info("order_processed", order_id=str(claim.order.id), outcome=processed.outcome)
         return processed.channels
 
@@ -280,9 +281,7 @@ class NotificationPipeline:
             return
         async with self.database.transaction() as connection:
             for channel in channels:
-                await Wakeups.announce(connection, CHANNEL_TOPICS[channel])
-        for channel in channels:
-            self.wakeups.notify(CHANNEL_TOPICS[channel])
+                await after_commit(connection, CHANNEL_TOPICS[channel])
 
     async def run_until_idle(self, max_rounds: int = 1000) -> None:
         """Run every step until none finds work (tests: a deterministic "let the workers work")."""

@@ -17,9 +17,10 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core import topics
 from orderdesk.core.addresses import normalize_register_mobile_number
 from orderdesk.core.db import Database
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core.wakeup import after_commit
 from orderdesk.purchases import repository
 from orderdesk.purchases.catalog import catalog_key
 from orderdesk.purchases.fields import MAX_AMOUNT
@@ -30,7 +31,6 @@ from orderdesk.purchases.models import (
     OrderStatus,
     ProductSpecType,
 )
-from orderdesk.purchases.service import CALLBACK_TOPIC
 
 _log = structlog.get_logger(__name__)
 
@@ -155,14 +155,12 @@ class FulfilmentWorker:
     def __init__(
         self,
         database: Database,
-        wakeups: Wakeups,
         clock: Callable[[], datetime],
         *,
         batch: int,
         poll_seconds: float,
     ) -> None:
         self._database = database
-        self._wakeups = wakeups
         self._batch = batch
         self._clock = clock
         self._poll_seconds = poll_seconds
@@ -190,9 +188,7 @@ class FulfilmentWorker:
                 except SQLAlchemyError as error:
                     await self._set_aside(connection, order, error, now)
             if calls_back:
-                await Wakeups.announce(connection, CALLBACK_TOPIC)
-        if calls_back:
-            self._wakeups.notify(CALLBACK_TOPIC)
+                await after_commit(connection, topics.PURCHASE_CALLBACKS)
         return 0.0 if progressed else self._poll_seconds
 
     async def _set_aside(

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.wakeup import Wakeups
+from orderdesk.core import topics
+from orderdesk.core.wakeup import after_commit
 from orderdesk.purchases import repository
 from orderdesk.purchases.errors import OrderNotFound, UnknownClient
 from orderdesk.purchases.models import (
@@ -26,9 +27,6 @@ from orderdesk.purchases.models import (
     OrderSummary,
     PaymentMethod,
 )
-
-FULFILMENT_TOPIC = "purchase-fulfilment"
-CALLBACK_TOPIC = "purchase-callbacks"
 
 
 async def register_order(connection: AsyncConnection, client_id: str, order: NewOrder, now: datetime) -> int:
@@ -104,14 +102,14 @@ async def fulfil_order(
             fulfilled_at=now,
             callback_url=callback_url,
         )
-        await Wakeups.announce(connection, FULFILMENT_TOPIC)
+        await after_commit(connection, topics.PURCHASE_FULFILMENT)
         return Fulfilment(FulfilmentStatus.OK, order_id)
     if callback_url is not None and order.callback_url is None:
         values: dict[str, Any] = {"callback_url": callback_url}
         if status is OrderStatus.PROCESSED:  # the outcome is known already: call back now
             values.update(callback_state=CallbackState.PENDING.value, callback_due_at=now)
         await repository.update_order(connection, order_id, **values)
-        await Wakeups.announce(connection, CALLBACK_TOPIC)
+        await after_commit(connection, topics.PURCHASE_CALLBACKS)
     return Fulfilment(FulfilmentStatus.OK, order_id)
 
 

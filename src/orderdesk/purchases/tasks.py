@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from orderdesk.core import topics
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
 from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
-from orderdesk.purchases.service import CALLBACK_TOPIC, FULFILMENT_TOPIC
 from orderdesk.settings import OutboundSettings, PurchaseSettings
 
 
@@ -25,7 +25,7 @@ class PurchaseWorkers:
         wakeups: Wakeups,
     ) -> None:
         self.fulfilment = FulfilmentWorker(
-            database, wakeups, clock, batch=settings.fulfilment_batch, poll_seconds=settings.poll_seconds
+            database, clock, batch=settings.fulfilment_batch, poll_seconds=settings.poll_seconds
         )
         self.callbacks = CallbackWorker(
             database,
@@ -42,8 +42,9 @@ class PurchaseWorkers:
         )
         fulfilment_loop = Loop("purchase-fulfilment", self.fulfilment.step)
         callback_loop = Loop("purchase-callbacks", self.callbacks.step, in_flight=self.callbacks.in_flight)
-        wakeups.subscribe(FULFILMENT_TOPIC, fulfilment_loop.wake)
-        wakeups.subscribe(CALLBACK_TOPIC, callback_loop.wake)
+        wakeups.attach(database)
+        wakeups.subscribe(topics.PURCHASE_FULFILMENT, fulfilment_loop.wake)
+        wakeups.subscribe(topics.PURCHASE_CALLBACKS, callback_loop.wake)
         self.loops = [fulfilment_loop, callback_loop]
 
     async def aclose(self) -> None:

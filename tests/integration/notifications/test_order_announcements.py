@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from orderdesk.core import topics
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import CHANNEL
-from orderdesk.notifications import topics
 from tests.factories.notifications import email_order
 from tests.integration.notifications.api import API
 from tests.statements import counting_statements
@@ -43,7 +43,7 @@ async def test_orders_placed_at_once__workers_elsewhere_hear_of_each(
         await listener.close()
 
     assert [answer.status_code for answer in answers] == [202] * 20
-    assert heard == [topics.ORDERS] * 20
+    assert heard == [topics.NOTIFICATION_ORDERS] * 20
 
 
 async def test_order_placed_on_postgres__stored_and_announced_in_one_statement(

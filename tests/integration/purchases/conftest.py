@@ -10,7 +10,6 @@ import pytest
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
-from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.settings import PurchaseSettings, Settings
@@ -38,7 +37,7 @@ async def caller(client: httpx.AsyncClient, database: Database) -> Caller:
 
 @pytest.fixture
 def fulfilment(database: Database, clock: Clock) -> FulfilmentWorker:
-    return FulfilmentWorker(database, Wakeups(), clock, batch=50, poll_seconds=1.0)
+    return FulfilmentWorker(database, clock, batch=50, poll_seconds=1.0)
 
 
 @pytest.fixture

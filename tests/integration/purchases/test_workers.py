@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.purchases.tables import purchase_customer, purchase_invoice, purchase_order
 from tests.conftest import POSTGRES_URL, Clock, make_settings
@@ -95,8 +94,8 @@ async def test_two_fulfilment_workers_racing__each_order_processed_once_each_cus
     # A second engine stands for a second worker process on the same database.
     other = Database.from_url(migrated_database[0], pool_size=2)
     workers = [
-        FulfilmentWorker(database, Wakeups(), clock, batch=10, poll_seconds=1.0),
-        FulfilmentWorker(other, Wakeups(), clock, batch=10, poll_seconds=1.0),
+        FulfilmentWorker(database, clock, batch=10, poll_seconds=1.0),
+        FulfilmentWorker(other, clock, batch=10, poll_seconds=1.0),
     ]
 
     async def drain(worker: FulfilmentWorker) -> None:

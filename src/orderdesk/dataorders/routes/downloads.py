@@ -24,7 +24,6 @@ from orderdesk.dataorders.routes.streaming import (
     file_chunks,
     threaded_chunks,
 )
-from orderdesk.dataorders.staging import STAGING_TOPIC
 from orderdesk.dataorders.zipping import build_zip
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
@@ -122,17 +121,14 @@ def _tracked(
     `cut_fails` become DOWNLOAD_ERROR if it was cut; `failed` are DOWNLOAD_ERROR either way."""
     database = request.app.state.database
     clock = request.app.state.clock
-    wakeups = request.app.state.wakeups
 
     async def record(downloaded: list[uuid.UUID], errors: dict[uuid.UUID, str]) -> None:
         if not downloaded and not errors:
             return
         async with database.transaction() as connection:
-            slot_freed = await downloads.record_downloads(
+            await downloads.record_downloads(
                 connection, order_id, clock(), downloaded=downloaded, failed=errors
             )
-        if slot_freed:
-            wakeups.notify(STAGING_TOPIC)
 
     async def on_sent() -> None:
         await record(sent, dict(failed or {}))

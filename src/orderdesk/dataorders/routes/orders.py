@@ -33,7 +33,7 @@ from orderdesk.dataorders.schemas import (
     OrderRequest,
     OrderResponseExt,
 )
-from orderdesk.dataorders.staging import STAGING_TOPIC, remove_staged_files
+from orderdesk.dataorders.staging import remove_staged_files
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
 from orderdesk.web.problems import openapi_responses
 
@@ -68,7 +68,6 @@ async def place_order(
             )
     except EmptyBasket:
         return Response(status_code=204)
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order), status_code=201)
 
 
@@ -111,7 +110,6 @@ async def apply_order(
         return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
     except EmptyBasket:
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     async with database.transaction() as connection:
         suborders = await repository.suborder_count(connection, order.id)
     base = public_base_url(request)
@@ -208,7 +206,6 @@ async def resume_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await actions.resume(connection, user.email, order_id, now)
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order))
 
 
@@ -226,7 +223,6 @@ async def delete_order(
         await actions.delete(connection, user.email, order_id, now)
         order = await ordering.get_order(connection, user.email, order_id)
     await remove_staged_files(staging_area(request), order_id)
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order))
 
 
@@ -244,7 +240,6 @@ async def retry_order(
         order = await actions.retry(
             connection, user.email, order_id, now, suborder_hours=ordering.USER_SUBORDER_HOURS
         )
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order))
 
 
@@ -278,5 +273,4 @@ async def restart_order(
             )
     except EmptyBasket:
         return Response(status_code=204)
-    request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order), status_code=201)

@@ -29,7 +29,6 @@ from orderdesk.purchases.schemas import (
     RegisteredOrder,
     RegisterOrderRequest,
 )
-from orderdesk.purchases.service import FULFILMENT_TOPIC
 from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
 from orderdesk.web.links import links_to
 
@@ -152,7 +151,6 @@ async def fulfil_order(
         outcome = await service.fulfil_order(
             connection, client.client_id, body.order_id, body.callback_url, now
         )
-    request.app.state.wakeups.notify(FULFILMENT_TOPIC)
     answer = FulfillmentResponse(
         fulfillment_status=outcome.status, order_id=outcome.order_id, error_message=outcome.error_message
     )
