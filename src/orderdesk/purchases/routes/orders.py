@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import refused_fields
@@ -30,7 +30,7 @@ from orderdesk.purchases.schemas import (
     RegisterOrderRequest,
 )
 from orderdesk.purchases.service import FULFILMENT_TOPIC
-from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
+from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep, WakeupsDep
 from orderdesk.web.links import links_to
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
@@ -138,12 +138,12 @@ retried with back-off until it answers 2xx. Other payment methods need the user 
 Completing an order again answers `OK` and changes nothing.""",
 )
 async def fulfil_order(
-    request: Request,
     body: FulfillmentRequest,
     client: ApiClientDep,
     database: DatabaseDep,
     now: NowDep,
     outbound: OutboundPolicyDep,
+    wakeups: WakeupsDep,
 ) -> Response:
     refused = refused_fields(outbound, [("callbackUrl", body.callback_url)])
     if refused:
@@ -152,7 +152,7 @@ async def fulfil_order(
         outcome = await service.fulfil_order(
             connection, client.client_id, body.order_id, body.callback_url, now
         )
-    request.app.state.wakeups.notify(FULFILMENT_TOPIC)
+    wakeups.notify(FULFILMENT_TOPIC)
     answer = FulfillmentResponse(
         fulfillment_status=outcome.status, order_id=outcome.order_id, error_message=outcome.error_message
     )
