@@ -20,22 +20,24 @@ from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
+from orderdesk.dataorders.deps import DataOrderParts
 from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
 from orderdesk.health import router as health_router
+from orderdesk.notifications.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
-from orderdesk.notifications.service import OrderDefaults
+from orderdesk.purchases.deps import PurchaseParts, TokenIssuing
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
 from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.routes.common import http_error_response as capi_http_error
 from orderdesk.purchases.routes.oauth import TOKEN_PATH
 from orderdesk.settings import Settings
-from orderdesk.web import methods, problems, security
+from orderdesk.web import deps, methods, problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
-from orderdesk.workers import Workers
+from orderdesk.worker_runtime import WorkerRuntime
 
 DESCRIPTION = """
 orderdesk takes orders for work that happens later and reports their status.
@@ -97,7 +99,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        workers = Workers(settings, db, clock, wakeups) if run_workers else None
+        workers = WorkerRuntime(settings, db, clock, wakeups) if run_workers else None
         if workers is not None:
             await workers.start()
         try:
@@ -117,23 +119,35 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = db
-    app.state.clock = clock
-    app.state.wakeups = wakeups
-    app.state.token_verifier = build_token_verifier(settings)
-    # Here rather than on the first report: concurrent first requests raced to create the key.
-    app.state.kannel_report_signer = ReportSigner.from_settings(settings.notifications, settings.home)
-    app.state.order_tokens = OrderTokens.from_settings(settings, settings.home)
-    # Read once: the token endpoint signs with it on every request.
-    app.state.signing_key = load_or_create_signing_key(settings.signing_key_path)
-    app.state.purchase_rate_limiter = rate_limiter
-    app.state.token_attempts = token_attempts
-    app.state.secret_checks = secret_checks
-    app.state.outbound_policy = settings.outbound.policy
-    app.state.notification_defaults = OrderDefaults(
-        email_from_address=settings.notifications.default_email_from_address,
-        sms_sender=settings.notifications.default_sms_sender,
+    deps.install(
+        app,
+        deps.Shared(
+            database=db,
+            clock=clock,
+            wakeups=wakeups,
+            token_verifier=build_token_verifier(settings),
+            outbound_policy=settings.outbound.policy,
+            links_base_url=settings.links_base_url,
+        ),
+        # The signer here rather than on the first report: concurrent first requests raced to create the key.
+        NotificationParts.build(
+            settings.notifications, ReportSigner.from_settings(settings.notifications, settings.home)
+        ),
+        DataOrderParts(
+            settings=settings.dataorders,
+            area=settings.dataorder_area,
+            order_tokens=OrderTokens.from_settings(settings.dataorders, settings.home),
+        ),
+        PurchaseParts(
+            rate_limiter=rate_limiter,
+            token_attempts=token_attempts,
+            secret_checks=secret_checks,
+            # Read once: the token endpoint signs with it on every request.
+            issuing=TokenIssuing(
+                signing_key=load_or_create_signing_key(settings.signing_key_path),
+                issuer=settings.auth.local_issuer,
+            ),
+        ),
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from orderdesk.core.db import Database, ping
+from orderdesk.core.db import ping
 from orderdesk.core.errors import DatabaseUnavailable
+from orderdesk.web.deps import DatabaseDep
 
 router = APIRouter(tags=["Health"])
 
 
 @router.get("/health", summary="Is the service up and its database reachable?")
-async def get_health(request: Request) -> JSONResponse:
-    database: Database = request.app.state.database
+async def get_health(database: DatabaseDep) -> JSONResponse:
     try:
         await ping(database)
     except Exception:

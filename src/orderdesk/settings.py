@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderdesk.core.outbound import AddressPolicy, parse_networks
@@ -17,7 +17,14 @@ from orderdesk.core.text import has_control_characters
 
 
 def _group(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+    # populate_by_name: a field with a renamed variable (`_renamed`) is still set by its field name.
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True)
+
+
+def _renamed(name: str) -> AliasChoices:
+    """The variables of a notification worker setting: ORDERDESK_NOTIFICATIONS_<NAME>, which says the
+    family it configures, and ORDERDESK_<NAME>, its name before, still read (the new one wins)."""
+    return AliasChoices(f"ORDERDESK_NOTIFICATIONS_{name}", f"ORDERDESK_{name}")
 
 
 class DatabaseSettings(BaseSettings):
@@ -100,16 +107,17 @@ class NotificationSettings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     """Set from the root setting of the same name (one variable): Kannel's dlr-url starts with it."""
 
-    # The pipeline (worker loops)
-    worker_order_batch: int = Field(default=50, ge=1)
-    worker_dispatch_batch: int = Field(default=500, ge=1)
-    worker_concurrency: int = Field(default=20, ge=1)
+    # The pipeline (worker loops). Their variables name the family (ORDERDESK_NOTIFICATIONS_WORKER_*,
+    # _RETRY_*): the older ORDERDESK_WORKER_*/ORDERDESK_RETRY_* read like settings of every worker.
+    worker_order_batch: int = Field(default=50, ge=1, validation_alias=_renamed("WORKER_ORDER_BATCH"))
+    worker_dispatch_batch: int = Field(default=500, ge=1, validation_alias=_renamed("WORKER_DISPATCH_BATCH"))
+    worker_concurrency: int = Field(default=20, ge=1, validation_alias=_renamed("WORKER_CONCURRENCY"))
     """Messages in flight per channel and worker process."""
-    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_lease_seconds: float = Field(default=60.0, gt=0, validation_alias=_renamed("WORKER_LEASE_SECONDS"))
     """How long a claim on an order or a batch of notifications holds without being renewed; the
     worker renews it every third of this while the work runs. A dead worker's claims are taken over
     sooner, when its heartbeat goes stale (WorkerSettings); the lease is the bound when it cannot be."""
-    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_poll_seconds: float = Field(default=1.0, gt=0, validation_alias=_renamed("WORKER_POLL_SECONDS"))
     condition_retry_delay_seconds: float = Field(default=60.0, ge=0)
     condition_timeout_seconds: float = Field(default=10.0, gt=0)
     """Overall deadline of one send-condition check (connecting, the headers and the whole answer)."""
@@ -118,8 +126,8 @@ class NotificationSettings(BaseSettings):
     sms_window_start_hour: int = Field(default=9, ge=0, le=23)
     sms_window_end_hour: int = Field(default=17, ge=1, le=24)
     sms_window_time_zone: str = "Europe/Oslo"
-    retry_base_seconds: float = Field(default=10.0, gt=0)
-    retry_max_seconds: float = Field(default=900.0, gt=0)
+    retry_base_seconds: float = Field(default=10.0, gt=0, validation_alias=_renamed("RETRY_BASE_SECONDS"))
+    retry_max_seconds: float = Field(default=900.0, gt=0, validation_alias=_renamed("RETRY_MAX_SECONDS"))
     throttle_default_seconds: float = Field(default=60.0, gt=0)
     email_rate_limit: float = Field(default=0.0, ge=0)
     """E-mails per second per worker process; 0 for no limit."""
@@ -160,6 +168,8 @@ class DataOrderSettings(BaseSettings):
     """How long a claim on a sub-order being staged holds without being renewed (renewed every
     third of this while the files are copied); a dead worker's sub-order is taken up sooner, when its
     heartbeat goes stale."""
+    staging_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often an idle staging loop looks for sub-orders it was not woken for."""
     expiry_check_seconds: float = Field(default=60.0, gt=0)
     """How often orders past their expiry date are looked for (and their staged files removed)."""
     token_secret: SecretStr | None = None
@@ -203,7 +213,8 @@ class PurchaseSettings(BaseSettings):
 
 
 class WorkerSettings(BaseSettings):
-    """Worker processes: how often each says it is alive, and when the others take over its work."""
+    """Worker processes, whatever families they run: how often each says it is alive, and when the
+    others take over its work. What a family's loops do is in that family's group."""
 
     model_config = _group("ORDERDESK_WORKER_")
 

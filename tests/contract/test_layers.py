@@ -37,8 +37,9 @@ def test_families__never_import_each_other() -> None:
 
 
 def test_fastapi__only_in_routers_web_app_and_health() -> None:
-    """Web-layer modules: app.py, health.py, `router.py`/`*_router.py`, and packages named `routes`."""
-    allowed = {"app.py", "health.py", "router.py"}
+    """Web-layer modules: app.py, health.py, `router.py`/`*_router.py`, a family's `deps.py` (its
+    FastAPI dependencies), and packages named `routes`."""
+    allowed = {"app.py", "health.py", "router.py", "deps.py"}
     offences = [
         str(path.relative_to(SRC))
         for path, imports in _modules()
@@ -67,4 +68,31 @@ def test_typer__only_in_the_cli() -> None:
         for path, imports in _modules()
         if "typer" in imports and path.relative_to(SRC).parts[0] != "cli"
     ]
+    assert offences == []
+
+
+def test_app_state__read_only_by_the_dependency_functions() -> None:
+    """Routes take typed dependencies; `create_app` stores what they hand out once, in web/deps.py.
+    web/methods.py keeps there the table of the app's own routes it derives on first use."""
+    allowed = {Path("web", "deps.py"), Path("web", "methods.py")}
+    offences = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "app.state" in path.read_text(encoding="utf-8") and path.relative_to(SRC) not in allowed
+    ]
+    assert offences == []
+
+
+def test_families__read_only_their_own_settings_group() -> None:
+    """Only the composition roots (app, cli, worker_runtime) see the whole Settings root."""
+    offences = []
+    for path in SRC.rglob("*.py"):
+        if path.relative_to(SRC).parts[0] not in FAMILIES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "orderdesk.settings":
+                if any(alias.name == "Settings" for alias in node.names):
+                    offences.append(str(path.relative_to(SRC)))
+            elif isinstance(node, ast.Import) and any(a.name == "orderdesk.settings" for a in node.names):
+                offences.append(str(path.relative_to(SRC)))
     assert offences == []

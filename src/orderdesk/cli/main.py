@@ -145,7 +145,7 @@ def worker() -> None:
     from orderdesk.core.clock import utcnow
     from orderdesk.core.logging import configure_logging
     from orderdesk.core.wakeup import Wakeups
-    from orderdesk.workers import Workers
+    from orderdesk.worker_runtime import WorkerRuntime
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -157,7 +157,7 @@ def worker() -> None:
             pool_size=settings.database.pool_size,
             pool_timeout=settings.database.pool_timeout_seconds,
         )
-        workers = Workers(settings, database, utcnow, Wakeups())
+        workers = WorkerRuntime(settings, database, utcnow, Wakeups())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):

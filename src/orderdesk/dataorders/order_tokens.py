@@ -12,7 +12,7 @@ import jwt
 
 from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.keyfile import load_or_create_key
-from orderdesk.settings import Settings
+from orderdesk.settings import DataOrderSettings
 
 KEY_FILE = "dataorder-token.key"
 _AUDIENCE = "orderdesk:dataorder"
@@ -47,8 +47,8 @@ class OrderTokens:
         return OrderGrant(order_id, owner)
 
     @classmethod
-    def from_settings(cls, settings: Settings, home: Path) -> OrderTokens:
-        secret = settings.dataorders.token_secret
+    def from_settings(cls, settings: DataOrderSettings, home: Path) -> OrderTokens:
+        secret = settings.token_secret
         if secret is not None:
             return cls(secret.get_secret_value().encode())
         return cls(load_or_create_key(home / KEY_FILE))

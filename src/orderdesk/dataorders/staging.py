@@ -52,6 +52,8 @@ class StagingRules:
     """Where staged files are kept: AREA/<order id>/<file id>."""
     max_per_user: int
     lease: timedelta = timedelta(minutes=2)
+    poll_seconds: float = 1.0
+    """How long an idle step waits before looking again (unless woken)."""
 
 
 def staged_path(area: Path, order_id: int, file_id: uuid.UUID) -> Path:
@@ -82,7 +84,7 @@ class StagingWorker:
         """Stage one sub-order; 0 when there may be another, else the poll interval."""
         claimed = await self._claim()
         if claimed is None:
-            return 1.0
+            return self._rules.poll_seconds
         suborder_id, order_id, token = claimed
         report(f"staging sub-order {suborder_id} of data order {order_id}")
         await self._stage(suborder_id, order_id, token)

@@ -17,17 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
-from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core import jsonschema
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.notifications import mapping
+from orderdesk.notifications.deps import NotificationSettingsDep, ReportSignerDep
 from orderdesk.notifications.models import Channel, EmailStatus
-from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, ReportSigner, report_status
+from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, report_status
 from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, apply_reports
 from orderdesk.notifications.schemas import Text
-from orderdesk.settings import Settings
-from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
 from orderdesk.web.problems import openapi_responses
 
 _log = structlog.get_logger(__name__)
@@ -102,19 +101,11 @@ class EmailDeliveryReportExt(BaseModel):
 
 
 def _verified_report_sender(
-    request: Request,
+    verifier: TokenVerifierDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_report_bearer)],
 ) -> None:
     """401 without a valid token, 403 without the delivery-reports scope."""
-    verifier: TokenVerifier = request.app.state.token_verifier
     verifier.report_sender(bearer=bearer.credentials if bearer else None)
-
-
-def _report_signer(request: Request) -> ReportSigner:
-    """The key the Kannel provider signs dlr-urls with, loaded (or created) by `create_app`: creating
-    it here, on the first report, raced between concurrent first requests."""
-    signer: ReportSigner = request.app.state.kannel_report_signer
-    return signer
 
 
 def _received(result: ReportsApplied) -> ReportsReceivedExt:
@@ -127,10 +118,8 @@ def _received(result: ReportsApplied) -> ReportsReceivedExt:
 
 
 async def _apply(
-    request: Request, database: Database, now: datetime, channel: Channel, reports: Sequence[DeliveryReport]
+    max_rows: int, database: Database, now: datetime, channel: Channel, reports: Sequence[DeliveryReport]
 ) -> ReportsReceivedExt:
-    settings: Settings = request.app.state.settings
-    max_rows = settings.notifications.dead_report_max_rows
     async with database.transaction() as connection:
         result = await apply_reports(connection, channel, reports, now=now, max_dead_rows=max_rows)
     if result.dead:
@@ -172,10 +161,10 @@ counted (`deadLettersDropped`).
 
 
 async def report_kannel_delivery(
-    request: Request,
     database: DatabaseDep,
     now: NowDep,
-    signer: Annotated[ReportSigner, Depends(_report_signer)],
+    signer: ReportSignerDep,
+    settings: NotificationSettingsDep,
     notification_id: Annotated[UUID, Query(alias="id", description="The SMS notification's id.")],
     signature: Annotated[
         str, Query(alias="sig", min_length=1, max_length=200, description="HMAC of the id.")
@@ -189,7 +178,7 @@ async def report_kannel_delivery(
         raise Forbidden("The signature does not match the notification id.")
     raw = {"provider": "kannel", "type": dlr_type, "answer": answer}
     report = DeliveryReport(status=report_status(dlr_type, answer), raw=raw, notification_id=notification_id)
-    return await _apply(request, database, now, Channel.SMS, [report])
+    return await _apply(settings.dead_report_max_rows, database, now, Channel.SMS, [report])
 
 
 for _method in ("GET", "POST"):
@@ -240,9 +229,11 @@ such a report is a 400 naming the field. Needs the scope `{DELIVERY_REPORTS_WRIT
         "requestBody": {"required": True, "content": {"application/json": {"schema": _EMAIL_BODY_SCHEMA}}}
     },
 )
-async def report_email_deliveries(request: Request, database: DatabaseDep, now: NowDep) -> ReportsReceivedExt:
+async def report_email_deliveries(
+    request: Request, database: DatabaseDep, now: NowDep, settings: NotificationSettingsDep
+) -> ReportsReceivedExt:
     reports = _email_reports(await request.body())
-    return await _apply(request, database, now, Channel.EMAIL, reports)
+    return await _apply(settings.dead_report_max_rows, database, now, Channel.EMAIL, reports)
 
 
 class _NotStorableNumber(ValueError):

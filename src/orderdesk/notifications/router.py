@@ -7,16 +7,22 @@ form kept out of the OpenAPI document.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
+from orderdesk.auth.principals import ServiceOwner
+from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop_if_large
+from orderdesk.core.outbound import AddressPolicy
 from orderdesk.notifications import mapping, service
+from orderdesk.notifications.deps import OrderDefaultsDep
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import Creator, OrderRequest
 from orderdesk.notifications.schemas import (
@@ -32,7 +38,13 @@ from orderdesk.notifications.schemas import (
     SmsNotificationSummaryExt,
 )
 from orderdesk.notifications.service import OrderDefaults
-from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep, ServiceOwnerDep, public_base_url
+from orderdesk.web.deps import (
+    DatabaseDep,
+    NowDep,
+    OutboundPolicyDep,
+    PublicBaseUrlDep,
+    ServiceOwnerDep,
+)
 from orderdesk.web.links import links_to
 from orderdesk.web.problems import openapi_responses
 
@@ -88,27 +100,46 @@ async def _json_of_size(size: int, build: Callable[[], BaseModel]) -> Response:
     return Response(await off_loop_if_large(size, render), media_type="application/json")
 
 
-def _defaults(request: Request) -> OrderDefaults:
-    defaults: OrderDefaults = request.app.state.notification_defaults
-    return defaults
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    """What registering an order needs besides the order, the same for the three intake routes."""
+
+    database: Database
+    now: datetime
+    owner: ServiceOwner
+    outbound: AddressPolicy
+    defaults: OrderDefaults
+    base_url: str
 
 
-async def _register(
-    request: Request,
+async def _intake(
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
     outbound: OutboundPolicyDep,
-    order: OrderRequest,
-) -> Response:
+    defaults: OrderDefaultsDep,
+    base_url: PublicBaseUrlDep,
+) -> _Intake:
+    return _Intake(database, now, owner, outbound, defaults, base_url)
+
+
+IntakeDep = Annotated[_Intake, Depends(_intake)]
+
+
+async def _register(intake: _Intake, order: OrderRequest) -> Response:
     # Registering writes one row, which on PostgreSQL also tells other processes' workers: atomic
     # as a statement, so no transaction around it (its BEGIN and COMMIT were round trips of their own).
-    async with database.autocommit() as connection:
+    async with intake.database.autocommit() as connection:
         registration = await service.register_order(
-            connection, Creator(owner.org), order, now=now, defaults=_defaults(request), outbound=outbound
+            connection,
+            Creator(intake.owner.org),
+            order,
+            now=intake.now,
+            defaults=intake.defaults,
+            outbound=intake.outbound,
         )
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
-    location = mapping.order_url(public_base_url(request), registration.order_id)
+    location = mapping.order_url(intake.base_url, registration.order_id)
     return _json(body, 202, headers={"Location": location})
 
 
@@ -119,15 +150,8 @@ async def _register(
     responses=_REGISTER_RESPONSES,
     summary="Place a notification order on any channel",
 )
-async def post_order(
-    body: NotificationOrderRequestExt,
-    request: Request,
-    database: DatabaseDep,
-    now: NowDep,
-    owner: ServiceOwnerDep,
-    outbound: OutboundPolicyDep,
-) -> Response:
-    return await _register(request, database, now, owner, outbound, mapping.order_request(body))
+async def post_order(body: NotificationOrderRequestExt, intake: IntakeDep) -> Response:
+    return await _register(intake, mapping.order_request(body))
 
 
 @router.post(
@@ -137,15 +161,8 @@ async def post_order(
     responses=_REGISTER_RESPONSES,
     summary="Place an e-mail notification order",
 )
-async def post_email_order(
-    body: EmailNotificationOrderRequestExt,
-    request: Request,
-    database: DatabaseDep,
-    now: NowDep,
-    owner: ServiceOwnerDep,
-    outbound: OutboundPolicyDep,
-) -> Response:
-    return await _register(request, database, now, owner, outbound, mapping.email_order_request(body))
+async def post_email_order(body: EmailNotificationOrderRequestExt, intake: IntakeDep) -> Response:
+    return await _register(intake, mapping.email_order_request(body))
 
 
 @router.post(
@@ -155,15 +172,8 @@ async def post_email_order(
     responses=_REGISTER_RESPONSES,
     summary="Place an SMS notification order",
 )
-async def post_sms_order(
-    body: SmsNotificationOrderRequestExt,
-    request: Request,
-    database: DatabaseDep,
-    now: NowDep,
-    owner: ServiceOwnerDep,
-    outbound: OutboundPolicyDep,
-) -> Response:
-    return await _register(request, database, now, owner, outbound, mapping.sms_order_request(body))
+async def post_sms_order(body: SmsNotificationOrderRequestExt, intake: IntakeDep) -> Response:
+    return await _register(intake, mapping.sms_order_request(body))
 
 
 @router.get(
@@ -180,14 +190,13 @@ async def post_sms_order(
     summary="Find orders by the sender's reference",
 )
 async def get_orders(
-    request: Request,
+    base: PublicBaseUrlDep,
     database: DatabaseDep,
     owner: ServiceOwnerDep,
     senders_reference: Annotated[Reference, Query(alias="sendersReference", min_length=1)],
 ) -> Response:
     async with database.read() as connection:
         orders = await service.find_orders(connection, Creator(owner.org), senders_reference)
-    base = public_base_url(request)
     return await _json_of_size(
         sum(len(order.recipients) for order in orders),
         lambda: NotificationOrderListExt(
@@ -197,29 +206,28 @@ async def get_orders(
 
 
 async def get_order(
-    request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+    base: PublicBaseUrlDep, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
 ) -> Response:
     try:
         async with database.read() as connection:
             order = await service.get_order(connection, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    base = public_base_url(request)
     return await _json_of_size(len(order.recipients), lambda: mapping.order_ext(order, base))
 
 
 async def get_order_status(
-    request: Request, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
+    base: PublicBaseUrlDep, database: DatabaseDep, owner: ServiceOwnerDep, order_id: OrderIdPath
 ) -> Response:
     try:
         order = await service.get_order_state(database, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    return _json(mapping.order_with_status_ext(order, public_base_url(request)))
+    return _json(mapping.order_with_status_ext(order, base))
 
 
 async def cancel_order(
-    request: Request,
+    base: PublicBaseUrlDep,
     database: DatabaseDep,
     now: NowDep,
     owner: ServiceOwnerDep,
@@ -227,7 +235,7 @@ async def cancel_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await service.cancel_order(connection, Creator(owner.org), order_id, now=now)
-    return _json(mapping.order_with_status_ext(order, public_base_url(request)))
+    return _json(mapping.order_with_status_ext(order, base))
 
 
 async def get_email_notifications(

@@ -21,7 +21,7 @@ from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tables import dead_delivery_report
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
-from orderdesk.workers import Workers
+from orderdesk.worker_runtime import WorkerRuntime
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
@@ -144,7 +144,7 @@ async def test_bounce_to_the_verp_address__failed_bounced__counters_drop__order_
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Through the worker runtime: `Workers` runs the intake when a bounce port is set."""
+    """Through the worker runtime: `WorkerRuntime` runs the intake when a bounce port is set."""
     await contacts.load(database)
     order_id = await place(
         client,
@@ -172,7 +172,7 @@ async def test_bounce_to_the_verp_address__failed_bounced__counters_drop__order_
 
     port = free_port()
     with_intake = replace_notifications(settings, bounce_smtp_port=port)
-    workers = Workers(with_intake, database, clock, Wakeups())
+    workers = WorkerRuntime(with_intake, database, clock, Wakeups())
     await workers.start()
     try:
         reply = await deliver(

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import math
 import uuid
-from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.dataorders.models import DataOrder
-from orderdesk.dataorders.order_tokens import OrderTokens
-from orderdesk.dataorders.ordering import OrderingRules
 from orderdesk.dataorders.schemas import (
     DatasetTaskExt,
     OrderExt,
     PageMetadata,
 )
-from orderdesk.settings import Settings
 from orderdesk.web.problems import openapi_responses
 
 PREFIX = "/api/v1/rs-order"
@@ -68,20 +64,5 @@ def order_ext(order: DataOrder) -> OrderExt:
     )
 
 
-def staging_area(request: Request) -> FilePath:
-    settings: Settings = request.app.state.settings
-    return settings.dataorder_area
-
-
 def file_uri(base: str, file_id: uuid.UUID) -> str:
     return f"{base}{PREFIX}/orders/files/{file_id}"
-
-
-def ordering_rules(request: Request) -> OrderingRules:
-    settings: Settings = request.app.state.settings
-    return OrderingRules(bucket_bytes=settings.dataorders.bucket_mb * 1024 * 1024)
-
-
-def order_tokens(request: Request) -> OrderTokens:
-    tokens: OrderTokens = request.app.state.order_tokens
-    return tokens

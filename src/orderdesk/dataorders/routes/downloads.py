@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from orderdesk.auth.errors import Unauthenticated
+from orderdesk.core.clock import Clock
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import downloads, ordering
+from orderdesk.dataorders.deps import OrderTokensDep, StagingAreaDep
 from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
-from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens, staging_area
+from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId
 from orderdesk.dataorders.routes.streaming import (
     TrackedStream,
     content_disposition,
@@ -25,11 +29,27 @@ from orderdesk.dataorders.routes.streaming import (
     threaded_chunks,
 )
 from orderdesk.dataorders.zipping import build_zip
-from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.deps import ClockDep, DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
 _log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Downloads:
+    """What serving a download and recording its outcome needs."""
+
+    database: Database
+    clock: Clock
+    area: Path
+
+
+async def _downloads(database: DatabaseDep, clock: ClockDep, area: StagingAreaDep) -> _Downloads:
+    return _Downloads(database, clock, area)
+
+
+DownloadsDep = Annotated[_Downloads, Depends(_downloads)]
 
 
 @router.get(
@@ -44,9 +64,9 @@ _log = structlog.get_logger(__name__)
     tags=["Data orders"],
 )
 async def download_file(
-    request: Request, file_id: uuid.UUID, database: DatabaseDep, user: DataUserDep, now: NowDep
+    request: Request, file_id: uuid.UUID, context: DownloadsDep, user: DataUserDep, now: NowDep
 ) -> Response:
-    return await _serve_file(request, database, user.email, file_id, now)
+    return await _serve_file(request, context, user.email, file_id, now)
 
 
 @router.get(
@@ -63,17 +83,18 @@ async def download_file(
 async def download_public_file(
     request: Request,
     file_id: uuid.UUID,
-    database: DatabaseDep,
+    context: DownloadsDep,
+    tokens: OrderTokensDep,
     now: NowDep,
     order_token: Annotated[str, Query(alias="orderToken", max_length=4000)],
 ) -> Response:
-    grant = order_tokens(request).verify(order_token)
-    return await _serve_file(request, database, grant.owner, file_id, now, only_order=grant.order_id)
+    grant = tokens.verify(order_token)
+    return await _serve_file(request, context, grant.owner, file_id, now, only_order=grant.order_id)
 
 
 async def _serve_file(
     request: Request,
-    database: Database,
+    context: _Downloads,
     owner: str,
     file_id: uuid.UUID,
     now: datetime,
@@ -82,9 +103,9 @@ async def _serve_file(
 ) -> Response:
     """202 while staging; the file streamed (headers only for HEAD), DOWNLOADED once all was sent."""
     try:
-        async with database.transaction() as connection:
+        async with context.database.transaction() as connection:
             download = await downloads.prepare_download(
-                connection, owner, file_id, staging_area(request), now, only_order=only_order
+                connection, owner, file_id, context.area, now, only_order=only_order
             )
     except FileNotReady:
         return Response(status_code=202)
@@ -96,7 +117,7 @@ async def _serve_file(
     if request.method == "HEAD":
         return Response(headers=headers, media_type=download.mime_type)
     return _tracked(
-        request,
+        context,
         download.order_id,
         file_chunks(download.path, download.size),
         headers=headers,
@@ -107,7 +128,7 @@ async def _serve_file(
 
 
 def _tracked(
-    request: Request,
+    context: _Downloads,
     order_id: int,
     chunks: AsyncIterator[bytes],
     *,
@@ -119,8 +140,7 @@ def _tracked(
 ) -> TrackedStream:
     """A download that records its outcome: `sent` become DOWNLOADED when every byte went out;
     `cut_fails` become DOWNLOAD_ERROR if it was cut; `failed` are DOWNLOAD_ERROR either way."""
-    database = request.app.state.database
-    clock = request.app.state.clock
+    database, clock = context.database, context.clock
 
     async def record(downloaded: list[uuid.UUID], errors: dict[uuid.UUID, str]) -> None:
         if not downloaded and not errors:
@@ -157,20 +177,19 @@ next sub-orders be staged. A zip cut before its end leaves its files AVAILABLE."
     tags=["Data orders"],
 )
 async def download_zip(
-    request: Request,
     order_id: OrderId,
-    database: DatabaseDep,
+    context: DownloadsDep,
     user: DataUserDep,
     now: NowDep,
 ) -> Response:
-    async with database.transaction() as connection:
+    async with context.database.transaction() as connection:
         order, rows, _total = await ordering.available_files(connection, user.email, order_id)
     if not rows or order.expires_at < now:  # past expiry, before the sweep removes the files
         return Response(status_code=204)
-    archive = await asyncio.to_thread(build_zip, rows, staging_area(request))
+    archive = await asyncio.to_thread(build_zip, rows, context.area)
     filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%S.%fZ}.zip"
     return _tracked(
-        request,
+        context,
         order_id,
         threaded_chunks(archive.chunks()),
         headers={"Content-Disposition": content_disposition(filename), "Content-Length": str(len(archive))},

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from orderdesk.core.errors import InvalidInput
@@ -30,7 +30,7 @@ from orderdesk.dataorders.schemas import (
     PageMetadata,
 )
 from orderdesk.dataorders.staging import is_over
-from orderdesk.web.deps import DatabaseDep, DataUserDep, public_base_url
+from orderdesk.web.deps import DatabaseDep, DataUserDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -79,7 +79,7 @@ have downloaded the files of the first ones."""
     include_in_schema=False,
 )
 async def available_files(
-    request: Request,
+    base: PublicBaseUrlDep,
     order_id: OrderId,
     database: DatabaseDep,
     user: DataUserDep,
@@ -96,7 +96,6 @@ async def available_files(
         status_code = 206
     else:
         return Response(status_code=204)
-    base = public_base_url(request)
     body = AvailableFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[AvailableFileExt(**_described(base, row)) for row in rows],
@@ -123,7 +122,7 @@ class OrderFilesPageExt(BaseModel):
     tags=["Data orders"],
 )
 async def order_files(
-    request: Request,
+    base: PublicBaseUrlDep,
     order_id: OrderId,
     database: DatabaseDep,
     user: DataUserDep,
@@ -133,7 +132,6 @@ async def order_files(
     async with database.transaction() as connection:
         await ordering.owned_order(connection, user.email, order_id)
         rows, total = await repository.order_files(connection, order_id, offset=page * size, limit=size)
-    base = public_base_url(request)
     body = OrderFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[

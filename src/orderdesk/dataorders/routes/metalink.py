@@ -6,18 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop_if_large
 from orderdesk.dataorders import metalink, ordering, repository
+from orderdesk.dataorders.deps import OrderTokensDep
 from orderdesk.dataorders.errors import OrderNotFound
 from orderdesk.dataorders.models import GONE, OrderStatus
-from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens
+from orderdesk.dataorders.order_tokens import OrderTokens
+from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId
 from orderdesk.dataorders.routes.streaming import content_disposition
-from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
+from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -34,13 +36,14 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="The metalink file of the order an order token names (no bearer token needed)",
 )
 async def public_metalink(
-    request: Request,
+    tokens: OrderTokensDep,
+    base: PublicBaseUrlDep,
     database: DatabaseDep,
     now: NowDep,
     order_token: Annotated[str, Query(alias="orderToken", max_length=4000)],
 ) -> Response:
-    grant = order_tokens(request).verify(order_token)
-    return await _metalink(request, database, grant.owner, grant.order_id, now)
+    grant = tokens.verify(order_token)
+    return await _metalink(tokens, base, database, grant.owner, grant.order_id, now)
 
 
 @router.get(
@@ -53,21 +56,26 @@ until the order expires; a file still being staged answers 202 (ask again). 404 
 DELETED, EXPIRED or FAILED.""",
 )
 async def user_metalink(
-    request: Request, order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep
+    tokens: OrderTokensDep,
+    base: PublicBaseUrlDep,
+    order_id: OrderId,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
 ) -> Response:
-    return await _metalink(request, database, user.email, order_id, now)
+    return await _metalink(tokens, base, database, user.email, order_id, now)
 
 
 async def _metalink(
-    request: Request, database: Database, owner: str, order_id: int, now: datetime
+    tokens: OrderTokens, base_url: str, database: Database, owner: str, order_id: int, now: datetime
 ) -> Response:
     async with database.transaction() as connection:
         order = await ordering.owned_order(connection, owner, order_id)
         if order.status in _NO_FILES_TO_COME:
             raise OrderNotFound(f"The order is {order.status}: it has no file to download.")
         files, _total = await repository.order_files(connection, order_id)
-    token = order_tokens(request).mint(order.id, order.owner, order.expires_at)
-    base = f"{public_base_url(request)}{PREFIX}/orders/public/files"
+    token = tokens.mint(order.id, order.owner, order.expires_at)
+    base = f"{base_url}{PREFIX}/orders/public/files"
     document = await off_loop_if_large(
         len(files), lambda: metalink.render(files, lambda row: f"{base}/{row.id}?orderToken={token}", now)
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import actions, ordering, repository
+from orderdesk.dataorders.deps import OrderingRulesDep, StagingAreaDep
 from orderdesk.dataorders.errors import (
     ActionNotAllowed,
     EmptyBasket,
@@ -22,9 +23,7 @@ from orderdesk.dataorders.routes.common import (
     PageSize,
     json_response,
     order_ext,
-    ordering_rules,
     page_metadata,
-    staging_area,
 )
 from orderdesk.dataorders.schemas import (
     ApplyRequest,
@@ -34,7 +33,7 @@ from orderdesk.dataorders.schemas import (
     OrderResponseExt,
 )
 from orderdesk.dataorders.staging import remove_staged_files
-from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
+from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
@@ -53,9 +52,12 @@ router = APIRouter(prefix=PREFIX, tags=["Data orders"])
     tags=["Data orders"],
 )
 async def place_order(
-    request: Request, body: OrderRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
+    body: OrderRequest,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+    rules: OrderingRulesDep,
 ) -> Response:
-    rules = ordering_rules(request)
     try:
         async with database.transaction() as connection:
             order = await ordering.place_order(
@@ -91,7 +93,12 @@ A body that is not of this shape is a 400 problem.""",
     tags=["Data orders"],
 )
 async def apply_order(
-    request: Request, body: ApplyRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
+    body: ApplyRequest,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+    rules: OrderingRulesDep,
+    base: PublicBaseUrlDep,
 ) -> Response:
     filters = body.filters
     try:
@@ -104,7 +111,7 @@ async def apply_order(
                 data_types=filters.data_types if filters else None,
                 correlation_id=body.correlation_id,
                 now=now,
-                rules=ordering_rules(request),
+                rules=rules,
             )
     except InvalidInput as error:
         return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
@@ -112,7 +119,6 @@ async def apply_order(
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
     async with database.transaction() as connection:
         suborders = await repository.suborder_count(connection, order.id)
-    base = public_base_url(request)
     granted = OrderResponseExt(
         status="GRANTED",
         order_id=order.id,
@@ -201,9 +207,7 @@ async def pause_order(order_id: OrderId, database: DatabaseDep, user: DataUserDe
     summary="Resume a PAUSED order (once no sub-order of it is still being staged)",
     tags=["Data orders"],
 )
-async def resume_order(
-    request: Request, order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep
-) -> Response:
+async def resume_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
         order = await actions.resume(connection, user.email, order_id, now)
     return json_response(order_ext(order))
@@ -217,12 +221,16 @@ async def resume_order(
     tags=["Data orders"],
 )
 async def delete_order(
-    request: Request, order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep
+    order_id: OrderId,
+    database: DatabaseDep,
+    user: DataUserDep,
+    now: NowDep,
+    area: StagingAreaDep,
 ) -> Response:
     async with database.transaction() as connection:
         await actions.delete(connection, user.email, order_id, now)
         order = await ordering.get_order(connection, user.email, order_id)
-    await remove_staged_files(staging_area(request), order_id)
+    await remove_staged_files(area, order_id)
     return json_response(order_ext(order))
 
 
@@ -233,9 +241,7 @@ async def delete_order(
     summary="Stage again the files of a DONE_WITH_WARNING or FAILED order that failed",
     tags=["Data orders"],
 )
-async def retry_order(
-    request: Request, order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep
-) -> Response:
+async def retry_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
         order = await actions.retry(
             connection, user.email, order_id, now, suborder_hours=ordering.USER_SUBORDER_HOURS
@@ -252,11 +258,11 @@ async def retry_order(
     tags=["Data orders"],
 )
 async def restart_order(
-    request: Request,
     order_id: OrderId,
     database: DatabaseDep,
     user: DataUserDep,
     now: NowDep,
+    rules: OrderingRulesDep,
     body: OrderRequest | None = None,
 ) -> Response:
     body = body or OrderRequest()
@@ -269,7 +275,7 @@ async def restart_order(
                 label=body.label,
                 on_success_url=body.on_success_url,
                 now=now,
-                rules=ordering_rules(request),
+                rules=rules,
             )
     except EmptyBasket:
         return Response(status_code=204)

@@ -18,12 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.principals import ApiClient, DataUser
-from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.db import refused_connection
 from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
+from orderdesk.purchases.deps import get_rate_limiter
 from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
-from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
+from orderdesk.purchases.ratelimit import RateDecision
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
+from orderdesk.web.deps import get_token_verifier
 
 PREFIX = "/capi/v1"
 _log = structlog.get_logger(__name__)
@@ -161,7 +162,7 @@ def rate_limit_headers(decision: RateDecision) -> dict[str, str]:
 async def _identify(request: Request, for_clients: bool) -> None:
     """Who calls (401 without a valid token; 403 for a user path whose token names no user), and one
     more call of theirs counted (429 beyond the limit): clients per client id, users per e-mail."""
-    verifier: TokenVerifier = request.app.state.token_verifier
+    verifier = await get_token_verifier(request)
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     bearer = credentials.strip() if scheme.lower() == "bearer" else None
     caller: ApiClient | DataUser
@@ -172,7 +173,7 @@ async def _identify(request: Request, for_clients: bool) -> None:
         caller = verifier.purchase_user(bearer=bearer)
         key = f"user:{caller.email.lower()}"
     request.state.capi_caller = caller
-    limiter: RateLimiter = request.app.state.purchase_rate_limiter
+    limiter = await get_rate_limiter(request)
     decision = await limiter.hit(key)
     request.state.rate_limit = decision
     if not decision.allowed:

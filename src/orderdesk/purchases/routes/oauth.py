@@ -21,8 +21,8 @@ from orderdesk.core import jsonschema
 from orderdesk.core.bounded_executor import BoundedExecutor, Saturated
 from orderdesk.core.db import Database
 from orderdesk.purchases.clients import check_secret, stored_secret_hash
+from orderdesk.purchases.deps import SecretChecksDep, TokenAttemptsDep, TokenIssuingDep
 from orderdesk.purchases.ratelimit import FailedAttempts
-from orderdesk.settings import Settings
 from orderdesk.web import security
 from orderdesk.web.deps import DatabaseDep
 
@@ -120,7 +120,13 @@ _FORM = {
         },
     },
 )
-async def token(request: Request, database: DatabaseDep) -> JSONResponse:
+async def token(
+    request: Request,
+    database: DatabaseDep,
+    issuing: TokenIssuingDep,
+    attempts: TokenAttemptsDep,
+    checks: SecretChecksDep,
+) -> JSONResponse:
     try:
         parameters = await _parameters(request)
         client_id, secret = _client_credentials(request, parameters)
@@ -129,13 +135,12 @@ async def token(request: Request, database: DatabaseDep) -> JSONResponse:
             raise OAuthError(400, "invalid_request", "grant_type is required.")
         if grant != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "Only client_credentials is supported.")
-        await _check_secret(request, database, client_id, secret)
+        await _check_secret(request, database, attempts, checks, client_id, secret)
     except OAuthError as error:
         return error.response()
-    settings: Settings = request.app.state.settings
     access_token = mint_client_token(
-        request.app.state.signing_key,
-        issuer=settings.auth.local_issuer,
+        issuing.signing_key,
+        issuer=issuing.issuer,
         client_id=client_id,
         ttl_seconds=TOKEN_SECONDS,
     )
@@ -148,11 +153,16 @@ async def token(request: Request, database: DatabaseDep) -> JSONResponse:
     return JSONResponse(body, headers=_NO_STORE)
 
 
-async def _check_secret(request: Request, database: Database, client_id: str, secret: str) -> None:
+async def _check_secret(
+    request: Request,
+    database: Database,
+    attempts: FailedAttempts,
+    checks: BoundedExecutor,
+    client_id: str,
+    secret: str,
+) -> None:
     """Raises OAuthError unless `secret` is `client_id`'s: 429 past the limit of failed attempts
     (without checking), 503 when the pool of secret checks is full, 401 for a wrong secret."""
-    attempts: FailedAttempts = request.app.state.token_attempts
-    checks: BoundedExecutor = request.app.state.secret_checks
     address = _counted_address(request.client.host if request.client else "unknown")
     wait = await attempts.begin(client_id, address)
     if wait is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import refused_fields
@@ -137,7 +137,6 @@ retried with back-off until it answers 2xx. Other payment methods need the user 
 Completing an order again answers `OK` and changes nothing.""",
 )
 async def fulfil_order(
-    request: Request,
     body: FulfillmentRequest,
     client: ApiClientDep,
     database: DatabaseDep,

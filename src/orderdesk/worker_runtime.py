@@ -1,4 +1,6 @@
-"""The worker runtime of every family, built from the settings; run by `serve` and by `worker`."""
+"""The worker runtime of every family, built from the settings; run by `serve` and by `worker`.
+
+Named apart from `core/worker.py` (one loop runner): this module composes every family's loops."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from orderdesk.purchases.tasks import PurchaseWorkers
 from orderdesk.settings import Settings
 
 
-class Workers:
+class WorkerRuntime:
     """The loops, the heartbeat, the PostgreSQL wake-up listener, and the providers to close at the end."""
 
     def __init__(
@@ -57,6 +59,7 @@ class Workers:
                 area=settings.dataorder_area,
                 max_per_user=settings.dataorders.max_suborders_per_user,
                 lease=timedelta(seconds=settings.dataorders.staging_lease_seconds),
+                poll_seconds=settings.dataorders.staging_poll_seconds,
             ),
             clock,
             worker=self.heartbeat.id,
