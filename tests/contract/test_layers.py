@@ -68,3 +68,16 @@ def test_typer__only_in_the_cli() -> None:
         if "typer" in imports and path.relative_to(SRC).parts[0] != "cli"
     ]
     assert offences == []
+
+
+def test_core_and_web__import_no_family() -> None:
+    """The shared layers know no family: errors carry their own problem mapping, so the edge renders
+    any of them without importing it."""
+    offences = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path, imports in _modules()
+        if path.relative_to(SRC).parts[0] in ("core", "web")
+        for name in imports
+        if name.startswith(tuple(f"orderdesk.{family}" for family in FAMILIES))
+    ]
+    assert offences == []

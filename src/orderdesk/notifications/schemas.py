@@ -43,6 +43,7 @@ from orderdesk.notifications.models import (
     OrderProcessingStatus,
     RecipientLookupStatus,
 )
+from orderdesk.web.wire import http_url, storable_text
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -90,12 +91,7 @@ def _require_zone(value: datetime | None) -> datetime | None:
     return value
 
 
-def _absolute_http_url(value: str | None) -> str | None:
-    if value is not None and not jsonschema.is_http_url(value):
-        raise PydanticCustomError(
-            "url_invalid", "The condition endpoint must be an absolute http or https URL."
-        )
-    return value
+_ABSOLUTE_HTTP_URL = http_url("The condition endpoint must be an absolute http or https URL.")
 
 
 def _not_blank(value: str) -> str:
@@ -104,23 +100,15 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _storable(value: str) -> str:
-    """NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): refuse them up front."""
-    if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value):
-        raise PydanticCustomError(
-            "string_unstorable", "The value cannot contain NUL characters or unpaired surrogates."
-        )
-    return value
+_STORABLE = storable_text("The value cannot contain NUL characters or unpaired surrogates.")
 
 
-Text = Annotated[
-    StrictStr, AfterValidator(_storable), Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN})
-]
+Text = Annotated[StrictStr, _STORABLE, Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN})]
 """Every string the API accepts: strict (no numbers turned into text) and storable."""
 Reference = Annotated[
     StrictStr,
     StringConstraints(max_length=500),
-    AfterValidator(_storable),
+    _STORABLE,
     Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN}),
 ]
 """Text kept in a column of at most 500 characters."""
@@ -134,7 +122,7 @@ NonBlank = Annotated[
 ResourceAction = Annotated[
     StrictStr,
     StringConstraints(max_length=200),
-    AfterValidator(_storable),
+    _STORABLE,
     AfterValidator(_not_blank),
     Field(json_schema_extra={"pattern": jsonschema.NON_BLANK_PATTERN}),
 ]
@@ -362,7 +350,7 @@ class OrderRequestBase(WireModel):
         description="When to send, with a time zone; at most five minutes in the past. "
         "Leave out to send now.",
     )
-    condition_endpoint: Annotated[Text | None, AfterValidator(_absolute_http_url)] = Field(
+    condition_endpoint: Annotated[Text | None, _ABSOLUTE_HTTP_URL] = Field(
         default=None,
         description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
         json_schema_extra={"pattern": jsonschema.HTTP_URL_PATTERN},

@@ -16,7 +16,7 @@ from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import downloads, ordering
-from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
+from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId, order_tokens, staging_area
 from orderdesk.dataorders.routes.streaming import (
     TrackedStream,
@@ -82,12 +82,11 @@ async def _serve_file(
     only_order: int | None = None,
 ) -> Response:
     """202 while staging; the file streamed (headers only for HEAD), DOWNLOADED once all was sent."""
-    try:
-        async with database.transaction() as connection:
-            download = await downloads.prepare_download(
-                connection, owner, file_id, staging_area(request), now, only_order=only_order
-            )
-    except FileNotReady:
+    async with database.transaction() as connection:
+        download = await downloads.prepare_download(
+            connection, owner, file_id, staging_area(request), now, only_order=only_order
+        )
+    if isinstance(download, downloads.NotReady):
         return Response(status_code=202)
     headers = {
         "Content-Disposition": content_disposition(download.filename),

@@ -11,7 +11,6 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import actions, ordering, repository
 from orderdesk.dataorders.errors import (
     ActionNotAllowed,
-    EmptyBasket,
     OrderNotFound,
 )
 from orderdesk.dataorders.routes.common import (
@@ -20,7 +19,6 @@ from orderdesk.dataorders.routes.common import (
     OrderId,
     PageNumber,
     PageSize,
-    json_response,
     order_ext,
     ordering_rules,
     page_metadata,
@@ -36,6 +34,7 @@ from orderdesk.dataorders.schemas import (
 from orderdesk.dataorders.staging import STAGING_TOPIC, remove_staged_files
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, public_base_url
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
 
@@ -56,17 +55,16 @@ async def place_order(
     request: Request, body: OrderRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
 ) -> Response:
     rules = ordering_rules(request)
-    try:
-        async with database.transaction() as connection:
-            order = await ordering.place_order(
-                connection,
-                user.email,
-                label=body.label,
-                on_success_url=body.on_success_url,
-                now=now,
-                rules=rules,
-            )
-    except EmptyBasket:
+    async with database.transaction() as connection:
+        order = await ordering.place_order(
+            connection,
+            user.email,
+            label=body.label,
+            on_success_url=body.on_success_url,
+            now=now,
+            rules=rules,
+        )
+    if order is None:
         return Response(status_code=204)
     request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order), status_code=201)
@@ -109,7 +107,7 @@ async def apply_order(
             )
     except InvalidInput as error:
         return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
-    except EmptyBasket:
+    if order is None:
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
     request.app.state.wakeups.notify(STAGING_TOPIC)
     async with database.transaction() as connection:
@@ -265,18 +263,17 @@ async def restart_order(
     body: OrderRequest | None = None,
 ) -> Response:
     body = body or OrderRequest()
-    try:
-        async with database.transaction() as connection:
-            order = await actions.restart(
-                connection,
-                user.email,
-                order_id,
-                label=body.label,
-                on_success_url=body.on_success_url,
-                now=now,
-                rules=ordering_rules(request),
-            )
-    except EmptyBasket:
+    async with database.transaction() as connection:
+        order = await actions.restart(
+            connection,
+            user.email,
+            order_id,
+            label=body.label,
+            on_success_url=body.on_success_url,
+            now=now,
+            rules=ordering_rules(request),
+        )
+    if order is None:
         return Response(status_code=204)
     request.app.state.wakeups.notify(STAGING_TOPIC)
     return json_response(order_ext(order), status_code=201)
