@@ -475,19 +475,21 @@ class OrderResourceLinksExt(WireModel):
     status: str
 
 
-class EmailTemplateOut(WireModel):
+# Every wire model ends in `Ext`, as the seed names them (no docstring: it would enter the OpenAPI
+# document); a template read back is not the request's (`EmailTemplateExt`), so its name says so.
+class EmailTemplateResponseExt(WireModel):
     from_address: str
     subject: str
     body: str
     content_type: EmailContentType
 
 
-class SmsTemplateOut(WireModel):
+class SmsTemplateResponseExt(WireModel):
     sender_number: str
     body: str
 
 
-class NotificationOrderBaseOut(WireModel):
+class NotificationOrderBaseExt(WireModel):
     id: UUID
     creator: str
     senders_reference: str | None = None
@@ -500,10 +502,10 @@ class NotificationOrderBaseOut(WireModel):
     condition_endpoint: str | None = None
 
 
-class NotificationOrderExt(NotificationOrderBaseOut):
+class NotificationOrderExt(NotificationOrderBaseExt):
     recipients: list[RecipientExt]
-    email_template: EmailTemplateOut | None = None
-    sms_template: SmsTemplateOut | None = None
+    email_template: EmailTemplateResponseExt | None = None
+    sms_template: SmsTemplateResponseExt | None = None
     links: OrderResourceLinksExt
 
 
@@ -535,7 +537,7 @@ class NotificationsStatusSummaryExt(WireModel):
     sms: ChannelStatusSummaryExt | None = None
 
 
-class NotificationOrderWithStatusExt(NotificationOrderBaseOut):
+class NotificationOrderWithStatusExt(NotificationOrderBaseExt):
     processing_status: OrderStatusExt
     notifications_status_summary: NotificationsStatusSummaryExt | None = Field(
         default=None, description="Present once notifications have been generated."
