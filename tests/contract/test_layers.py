@@ -96,3 +96,16 @@ def test_families__read_only_their_own_settings_group() -> None:
             elif isinstance(node, ast.Import) and any(a.name == "orderdesk.settings" for a in node.names):
                 offences.append(str(path.relative_to(SRC)))
     assert offences == []
+
+
+def test_core_and_web__import_no_family() -> None:
+    """The shared layers know no family: errors carry their own problem mapping, so the edge renders
+    any of them without importing it."""
+    offences = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path, imports in _modules()
+        if path.relative_to(SRC).parts[0] in ("core", "web")
+        for name in imports
+        if name.startswith(tuple(f"orderdesk.{family}" for family in FAMILIES))
+    ]
+    assert offences == []

@@ -270,3 +270,10 @@ def test_docs__swagger_ui__answers_200(contract_app: FastAPI) -> None:
     response = asyncio.run(fetch())
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+
+
+def test_openapi_document__schema_names__end_in_ext_never_out(contract_app: FastAPI) -> None:
+    """The seed's convention: wire models of the notification API end in `Ext`, read or written."""
+    names = _openapi(contract_app)["components"]["schemas"]
+    assert [name for name in names if name.endswith("Out")] == []
+    assert {"EmailTemplateResponseExt", "SmsTemplateResponseExt"} <= set(names)

@@ -24,7 +24,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.models import EmailContentType, EmailStatus
-from orderdesk.notifications.providers.base import EmailMessage
+from orderdesk.notifications.providers.base import OutgoingEmail
 from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER
 from orderdesk.notifications.providers.outbox import EmailOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
@@ -265,7 +265,7 @@ async def test_stored_injected_values__reach_the_outbox_or_relay__without_an_add
     assert message["Subject"] == f"Hello Kari Bcc: {EVIL}"  # the name's text, on the subject's one line
 
 
-def _message(**overrides: Any) -> EmailMessage:
+def _message(**overrides: Any) -> OutgoingEmail:
     fields: dict[str, Any] = {
         "notification_id": uuid4(),
         "from_address": "noreply@orderdesk.test",
@@ -275,7 +275,7 @@ def _message(**overrides: Any) -> EmailMessage:
         "content_type": EmailContentType.PLAIN,
     }
     fields.update(overrides)
-    return EmailMessage(**fields)
+    return OutgoingEmail(**fields)
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,17 @@ from email.policy import default
 import pytest
 
 from orderdesk.notifications.models import EmailContentType
-from orderdesk.notifications.providers.base import EmailMessage
+from orderdesk.notifications.providers.base import OutgoingEmail
 from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER, UnsafeHeader, render
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def parsed(message: EmailMessage) -> Message:
+def parsed(message: OutgoingEmail) -> Message:
     return email.message_from_bytes(render(message, now=NOW, domain="orderdesk.test"), policy=default)
 
 
-def message(**overrides: object) -> EmailMessage:
+def message(**overrides: object) -> OutgoingEmail:
     fields: dict[str, object] = {
         "notification_id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
         "from_address": "sender@example.com",
@@ -31,7 +31,7 @@ def message(**overrides: object) -> EmailMessage:
         "content_type": EmailContentType.PLAIN,
     }
     fields.update(overrides)
-    return EmailMessage(**fields)  # type: ignore[arg-type]
+    return OutgoingEmail(**fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,22 @@
-"""The base of every domain error; the web layer maps each class to a status and a problem type."""
+"""The base of every domain error. Each error class carries its own problem mapping (HTTP status,
+optional title, stable code), so that the web layer renders any of them without knowing its family."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import ClassVar
+
 
 class DomainError(Exception):
-    """An error a client can cause; its docstring is the default message."""
+    """An error a client can cause; its docstring is the default message.
 
-    code: str = "ORDERDESK-ERROR"
+    Subclasses declare `status` (the HTTP status it is answered with), `code` (stable, spelled in
+    UPPER-KEBAB-CASE in every family, e.g. `ORDER-NOT-FOUND`) and, only where the standard title of
+    the status does not fit, `title`. A class that declares no status is an internal error (500)."""
+
+    status: ClassVar[HTTPStatus] = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: ClassVar[str] = "ORDERDESK-ERROR"
+    title: ClassVar[str | None] = None
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or self.code).strip())
@@ -19,6 +29,7 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """One or more validation errors occurred."""
 
+    status = HTTPStatus.BAD_REQUEST
     code = "INVALID-INPUT"
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
@@ -30,6 +41,7 @@ class DatabaseUnavailable(DomainError):
     """The database refused a connection (too many clients, not reachable, or no pooled connection
     free in time); try again shortly."""
 
+    status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "DATABASE-UNAVAILABLE"
     retry_after_seconds = 5
     """What `Retry-After` tells the client: long enough for a burst to drain or a restart to end."""

@@ -1,4 +1,5 @@
-"""Control characters in text that ends up in a header line (e-mail headers, Content-Disposition).
+"""Control characters in text that ends up in a header line (e-mail headers, Content-Disposition),
+and text no database can store.
 
 C0 and C1 controls (CR, LF, TAB, NUL, ESC, NEL …) and the Unicode line and paragraph separators: each
 can end a header line, or be read as doing so by some program along the way, so a value holding one
@@ -18,3 +19,8 @@ def has_control_characters(value: str) -> bool:
 
 def replace_control_characters(value: str, replacement: str = " ") -> str:
     return _CONTROL.sub(replacement, value)
+
+
+def is_storable(value: str) -> bool:
+    """Neither NUL (PostgreSQL text refuses it) nor a lone surrogate (no UTF-8 encodes it)."""
+    return not any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value)

@@ -102,8 +102,8 @@ async def restart(
     on_success_url: str | None,
     now: datetime,
     rules: OrderingRules,
-) -> DataOrder:
-    """A new order of the same catalogue files (those still catalogued); EmptyBasket if none is."""
+) -> DataOrder | None:
+    """A new order of the same catalogue files (those still catalogued); None if none is."""
     await _owned_in(connection, user, order_id, RESTARTABLE, "restarted")
     files = await repository.catalogue_files_of_order(connection, order_id)
     return await ordering.create_order(

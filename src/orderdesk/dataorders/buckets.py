@@ -4,7 +4,7 @@ limit (a product is never split, so a sub-order can be larger than the limit).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import TypeVar
@@ -38,7 +38,3 @@ def split(files: Sequence[T], *, max_bytes: int, max_files: int = MAX_FILES_PER_
     if current:
         buckets.append(current)
     return buckets
-
-
-def total_size(files: Iterable[Sized]) -> int:
-    return sum(item.size for item in files)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.core import topics
 from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders import repository
-from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
+from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
 from orderdesk.dataorders.models import GONE, FileState, SuborderState
 from orderdesk.dataorders.staging import lock_order, refresh_order, staged_path
 from orderdesk.dataorders.tables import data_order_file, data_suborder
@@ -36,6 +36,11 @@ class Download:
     mime_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class NotReady:
+    """The file is still being staged; ask again later."""
+
+
 async def prepare_download(
     connection: AsyncConnection,
     user: str,
@@ -44,14 +49,14 @@ async def prepare_download(
     now: datetime,
     *,
     only_order: int | None = None,
-) -> Download:
-    """FileNotReady (202) while staging, FileNotAvailable (422) for a file in error; OrderNotFound,
+) -> Download | NotReady:
+    """NotReady while staging, FileNotAvailable (422) for a file in error; OrderNotFound,
     the same, for a missing file, another user's, and one of another order than the order token's."""
     row = await repository.order_file(connection, file_id)
     if row is None or row.owner != user or (only_order is not None and row.order_id != only_order):
         raise OrderNotFound("No ordered file has that id.")
     if row.state == FileState.PENDING.value:
-        raise FileNotReady()
+        return NotReady()
     if row.order_status in GONE:
         raise FileNotAvailable(f"The order is {row.order_status}: its staged files were removed.")
     if row.order_expires_at < now:

@@ -16,7 +16,7 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.buckets import Sized, split
-from orderdesk.dataorders.errors import EmptyBasket, OrderNotFound
+from orderdesk.dataorders.errors import OrderNotFound
 from orderdesk.dataorders.models import (
     GONE,
     DataOrder,
@@ -53,8 +53,9 @@ async def place_order(
     on_success_url: str | None,
     now: datetime,
     rules: OrderingRules,
-) -> DataOrder:
-    """The basket as an order, and the basket emptied. EmptyBasket when it holds nothing orderable."""
+) -> DataOrder | None:
+    """The basket as an order, and the basket emptied; None (the basket left as it is) when it holds
+    nothing orderable."""
     await lock_owner(connection, owner)  # two placements at once must not order one basket twice
     chosen: dict[uuid.UUID, Any] = {}
     for _selection_id, selection in await repository.basket_of(connection, owner):
@@ -71,7 +72,8 @@ async def place_order(
         now=now,
         rules=rules,
     )
-    await repository.empty_basket(connection, owner)
+    if order is not None:
+        await repository.empty_basket(connection, owner)
     return order
 
 
@@ -85,9 +87,9 @@ async def apply_order(
     correlation_id: str | None,
     now: datetime,
     rules: OrderingRules,
-) -> DataOrder:
+) -> DataOrder | None:
     """Order what the queries select, over every dataset, without the basket. InvalidInput naming
-    the query or pattern at fault; EmptyBasket when nothing matches."""
+    the query or pattern at fault; None (nothing ordered) when nothing matches."""
     product_ids: dict[str, None] = {}
     problems: dict[str, list[str]] = {}
     for index, query in enumerate(queries):
@@ -129,13 +131,14 @@ async def create_order(
     suborder_hours: int,
     now: datetime,
     rules: OrderingRules,
-) -> DataOrder:
-    """An order of `files` (catalogue rows), split into WAITING sub-orders; EmptyBasket when none.
+) -> DataOrder | None:
+    """An order of `files` (catalogue rows), split into WAITING sub-orders; None (nothing stored)
+    when there are none.
 
     It lives (sub-orders + 2) x `suborder_hours`, at most a week: the original's rule, with 240 h for
     orders placed from the basket and 2 h for orders applied in one call."""
     if not files:
-        raise EmptyBasket()
+        return None
     await lock_owner(connection, owner)  # the label must stay unique while we choose it
     sized = sorted(
         (_File((row.dataset, row.product_id), row.size, row) for row in files),

@@ -12,7 +12,7 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
 from orderdesk.dataorders import repository
 from orderdesk.dataorders.catalog import CatalogEntry, scan
-from orderdesk.dataorders.errors import DatasetNotFound, EmptySelection
+from orderdesk.dataorders.errors import DatasetNotFound
 from orderdesk.dataorders.models import Basket, ImportSummary, SelectionSummary
 from orderdesk.dataorders.selection import (
     MAX_BASKET_SELECTIONS,
@@ -100,9 +100,9 @@ async def add_to_basket(
     query: str | None,
     filename_pattern: str | None,
     now: datetime,
-) -> Basket:
-    """Add a selection to the user's basket. DatasetNotFound for an unknown dataset; EmptySelection
-    (nothing stored) when no catalogued file matches, e.g. unknown product ids."""
+) -> Basket | None:
+    """Add a selection to the user's basket. DatasetNotFound for an unknown dataset; None (nothing
+    stored) when no catalogued file matches, e.g. unknown product ids."""
     if product_ids is not None and query is not None:
         raise InvalidInput({"query": ["Give productIds or a query, not both."]})
     ids = product_ids_of_query(query) if query is not None else product_ids
@@ -114,7 +114,7 @@ async def add_to_basket(
     if not await repository.dataset_exists(connection, dataset):
         raise DatasetNotFound(f"No dataset named {dataset!r} is in the catalogue.")
     if not await repository.selected_files(connection, selection):
-        raise EmptySelection()
+        return None
     _check_room(await repository.basket_of(connection, owner), selection, "query" if query else "productIds")
     await repository.add_selection(connection, owner, selection, now)
     return await get_basket(connection, owner)

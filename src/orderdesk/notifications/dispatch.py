@@ -28,13 +28,13 @@ from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import Lease
 from orderdesk.notifications import queue, transitions
 from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
-from orderdesk.notifications.providers.base import EmailMessage, Provider, SendResult, SmsMessage
+from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
 from orderdesk.notifications.queue import ClaimedNotification, Templates
 from orderdesk.notifications.sending_window import SendingWindow
 from orderdesk.notifications.transitions import Change
 
 _log = structlog.get_logger(__name__)
-MessageT = TypeVar("MessageT", EmailMessage, SmsMessage)
+MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)
 
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 200
@@ -65,10 +65,10 @@ class DispatchSettings:
     """Messages per second through this provider from this process; 0 for no limit."""
 
 
-def email_message(notification: ClaimedNotification, templates: Templates) -> EmailMessage:
+def email_message(notification: ClaimedNotification, templates: Templates) -> OutgoingEmail:
     template = templates.email
     assert template is not None, "an order with e-mail notifications has an e-mail template"
-    return EmailMessage(
+    return OutgoingEmail(
         notification_id=notification.id,
         from_address=template.from_address,
         to_address=notification.address,

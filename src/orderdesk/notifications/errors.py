@@ -1,6 +1,8 @@
-"""Errors of the notification family; web/problems.py maps each to a status."""
+"""Errors of the notification family, each with its problem mapping (status and code)."""
 
 from __future__ import annotations
+
+from http import HTTPStatus
 
 from orderdesk.core.errors import DomainError
 
@@ -8,6 +10,7 @@ from orderdesk.core.errors import DomainError
 class OrderNotFound(DomainError):
     """No order matching the provided id was found."""
 
+    status = HTTPStatus.NOT_FOUND
     code = "ORDER-NOT-FOUND"
 
 
@@ -15,4 +18,5 @@ class CancellationProhibited(DomainError):
     """The order cannot be cancelled: processing has started or its send time is less than five
     minutes away."""
 
+    status = HTTPStatus.CONFLICT
     code = "CANCELLATION-PROHIBITED"

@@ -24,7 +24,7 @@ from orderdesk.notifications.schemas import (
     EmailNotificationSummaryExt,
     EmailNotificationWithResultExt,
     EmailRecipientExt,
-    EmailTemplateOut,
+    EmailTemplateResponseExt,
     NotificationOrderExt,
     NotificationOrderRequestExt,
     NotificationOrderRequestResponseExt,
@@ -41,7 +41,7 @@ from orderdesk.notifications.schemas import (
     SmsNotificationSummaryExt,
     SmsNotificationWithResultExt,
     SmsRecipientExt,
-    SmsTemplateOut,
+    SmsTemplateResponseExt,
 )
 
 API_PREFIX = "/notifications/api/v1"
@@ -156,7 +156,7 @@ def order_ext(order: Order, base_url: str) -> NotificationOrderExt:
             )
             for r in order.recipients
         ],
-        email_template=EmailTemplateOut(
+        email_template=EmailTemplateResponseExt(
             from_address=email.from_address,
             subject=email.subject,
             body=email.body,
@@ -164,7 +164,7 @@ def order_ext(order: Order, base_url: str) -> NotificationOrderExt:
         )
         if email
         else None,
-        sms_template=SmsTemplateOut(sender_number=sms.sender_number, body=sms.body) if sms else None,
+        sms_template=SmsTemplateResponseExt(sender_number=sms.sender_number, body=sms.body) if sms else None,
         links=OrderResourceLinksExt(self_=url, status=f"{url}/status"),
         **_base_fields(order),
     )

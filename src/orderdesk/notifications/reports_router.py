@@ -28,6 +28,7 @@ from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, appl
 from orderdesk.notifications.schemas import Text
 from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import field_path
 
 _log = structlog.get_logger(__name__)
 
@@ -274,10 +275,10 @@ def _email_reports(body: bytes) -> list[DeliveryReport]:
             parsed = EmailDeliveryReportExt.model_validate(item)
         except ValidationError as error:
             for problem in error.errors():
-                errors.setdefault(_path(prefix, problem["loc"]), []).append(problem["msg"])
+                errors.setdefault(field_path(problem["loc"], prefix), []).append(problem["msg"])
             continue
         if parsed.notification_id is None and parsed.operation_id is None:
-            errors.setdefault(_path(prefix, ("notificationId",)), []).append(
+            errors.setdefault(field_path(("notificationId",), prefix), []).append(
                 "Give notificationId or operationId."
             )
             continue
@@ -292,13 +293,3 @@ def _email_reports(body: bytes) -> list[DeliveryReport]:
     if errors:
         raise InvalidInput(errors)
     return reports
-
-
-def _path(prefix: str, location: Sequence[int | str]) -> str:
-    path = prefix
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path or "$"

@@ -47,6 +47,7 @@ from orderdesk.web.deps import (
 )
 from orderdesk.web.links import links_to
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_response, json_text
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
 
@@ -80,22 +81,13 @@ _EMPTY_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _json(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        model.model_dump_json(by_alias=True, exclude_none=True),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
 async def _json_of_size(size: int, build: Callable[[], BaseModel]) -> Response:
     """A 200 JSON answer of `size` items (recipients, notifications), built and serialised off the
     event loop when they are many: 100 000 of them held the loop, and so every other request, for
-    seconds. The bytes are those _json() writes."""
+    seconds. The bytes are those json_response() writes."""
 
     def render() -> str:
-        return build().model_dump_json(by_alias=True, exclude_none=True)
+        return json_text(build(), exclude_none=True)
 
     return Response(await off_loop_if_large(size, render), media_type="application/json")
 
@@ -140,7 +132,7 @@ async def _register(intake: _Intake, order: OrderRequest) -> Response:
         )
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(intake.base_url, registration.order_id)
-    return _json(body, 202, headers={"Location": location})
+    return json_response(body, 202, headers={"Location": location}, exclude_none=True)
 
 
 @router.post(
@@ -223,7 +215,7 @@ async def get_order_status(
         order = await service.get_order_state(database, Creator(owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    return _json(mapping.order_with_status_ext(order, base))
+    return json_response(mapping.order_with_status_ext(order, base), exclude_none=True)
 
 
 async def cancel_order(
@@ -235,7 +227,7 @@ async def cancel_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await service.cancel_order(connection, Creator(owner.org), order_id, now=now)
-    return _json(mapping.order_with_status_ext(order, base))
+    return json_response(mapping.order_with_status_ext(order, base), exclude_none=True)
 
 
 async def get_email_notifications(

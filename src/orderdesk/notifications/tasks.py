@@ -33,7 +33,7 @@ from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email
 from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import Channel
 from orderdesk.notifications.processing import process_order
-from orderdesk.notifications.providers.base import EmailMessage, Provider, SmsMessage
+from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SmsMessage
 from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
@@ -53,7 +53,7 @@ their deadline each) leave room for everybody else's."""
 
 def email_provider(
     settings: NotificationSettings, home: Path, clock: Callable[[], datetime]
-) -> Provider[EmailMessage]:
+) -> Provider[OutgoingEmail]:
     if settings.email_provider == "smtp":
         return SmtpProvider.from_settings(settings, clock)
     return EmailOutbox(home, clock)
@@ -75,7 +75,7 @@ class NotificationPipeline:
     settings: NotificationSettings
     clock: Callable[[], datetime]
     wakeups: Wakeups
-    email: Dispatcher[EmailMessage]
+    email: Dispatcher[OutgoingEmail]
     sms: Dispatcher[SmsMessage]
     checker: SendConditionChecker
     rules: ExpansionRules
@@ -97,7 +97,7 @@ class NotificationPipeline:
         wakeups: Wakeups,
         *,
         outbound: OutboundSettings,
-        email: Provider[EmailMessage] | None = None,
+        email: Provider[OutgoingEmail] | None = None,
         sms: Provider[SmsMessage] | None = None,
         stopping: asyncio.Event | None = None,
         heartbeat: Heartbeat | None = None,

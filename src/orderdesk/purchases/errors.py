@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from orderdesk.core.errors import DomainError
 
 
 class OrderNotFound(DomainError):
     """No order of this client has that id."""
 
-    code = "OrderNotFoundException"
+    status = HTTPStatus.NOT_FOUND
+    code = "ORDER-NOT-FOUND"
 
 
 class RateLimited(DomainError):
     """Too many calls: the client's rate limit is used up."""
 
-    code = "TooManyRequestsException"
-
-
-class CatalogInvalid(DomainError):
-    """The product file is not valid."""
-
-    code = "CatalogInvalid"
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "RATE-LIMITED"
 
 
 class UnknownClient(DomainError):
     """The access token names a client this database does not know (removed, or another installation's)."""
 
-    code = "invalid_token"
+    status = HTTPStatus.UNAUTHORIZED
+    code = "UNKNOWN-CLIENT"

@@ -33,6 +33,7 @@ from orderdesk.core.addresses import (
     is_valid_email,
     normalize_register_mobile_number,
 )
+from orderdesk.core.text import is_storable
 from orderdesk.purchases.fields import MAX_ID, Money
 from orderdesk.purchases.models import (
     REQUIRED_LINE_FIELDS,
@@ -41,6 +42,7 @@ from orderdesk.purchases.models import (
     PaymentMethod,
     ProductSpecType,
 )
+from orderdesk.web.wire import http_url, storable_text
 
 MAX_EPOCH_MS = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z, the last instant a timestamp column holds."""
@@ -60,7 +62,7 @@ def _unstorable_path(value: Any, path: str, depth: int = 0) -> str | None:
     if depth > MAX_DEPTH:
         raise _TooDeep(path or "$")
     if isinstance(value, str):
-        if any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value):
+        if not is_storable(value):
             return path or "$"
         return None
     children = (
@@ -76,10 +78,7 @@ def _unstorable_path(value: Any, path: str, depth: int = 0) -> str | None:
     return None
 
 
-def _absolute_http_url(value: str) -> str:
-    if not jsonschema.is_http_url(value):
-        raise PydanticCustomError("url_invalid", "The callbackUrl must be an absolute http or https URL.")
-    return value
+_ABSOLUTE_HTTP_URL = http_url("The callbackUrl must be an absolute http or https URL.")
 
 
 def _integral(value: Any) -> Any:
@@ -91,12 +90,7 @@ _INTEGRAL = BeforeValidator(_integral)
 """After the bounds in `Annotated[...]`, so that the document keeps them as minimum and maximum."""
 
 
-def _storable_text(value: str) -> str:
-    if _unstorable_path(value, "") is not None:
-        raise PydanticCustomError(
-            "string_unstorable", "Strings cannot contain NUL characters or unpaired surrogates."
-        )
-    return value
+_STORABLE = storable_text("Strings cannot contain NUL characters or unpaired surrogates.")
 
 
 def _email(value: str) -> str:
@@ -122,9 +116,7 @@ Name = Annotated[StrictStr, StringConstraints(max_length=200)]
 PostalCode = Annotated[StrictStr, StringConstraints(max_length=20)]
 LongText = Annotated[StrictStr, StringConstraints(max_length=500)]
 Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
-ExternalOrderId = Annotated[
-    StrictStr, StringConstraints(min_length=1, max_length=40), AfterValidator(_storable_text)
-]
+ExternalOrderId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=40), _STORABLE]
 """Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
 WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=int | float)]
 Number = Annotated[StrictInt, Field(ge=0, le=MAX_ID), _INTEGRAL]
@@ -159,7 +151,7 @@ Phone = Annotated[
 CallbackUrl = Annotated[
     StrictStr,
     StringConstraints(max_length=2000),
-    AfterValidator(_absolute_http_url),
+    _ABSOLUTE_HTTP_URL,
     WithJsonSchema(
         {"type": "string", "maxLength": 2000, "format": "uri", "pattern": jsonschema.HTTP_URL_PATTERN}
     ),

@@ -1,9 +1,11 @@
-"""RFC 9457 problem details: one table maps each error class to a status, a type URI and a title."""
+"""RFC 9457 problem details: any DomainError rendered by the status (and title) it declares, the
+`type` URI and standard title coming from the status; no family is known here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -13,15 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.db import refused_connection
 from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
-from orderdesk.dataorders.errors import ActionNotAllowed, DatasetNotFound, FileNotAvailable
-from orderdesk.dataorders.errors import OrderNotFound as DataOrderNotFound
-from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
+from orderdesk.web.wire import BODY_NOT_JSON, field_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-_BODY_NOT_JSON = "The request body is not valid JSON."
 _RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
 _log = structlog.get_logger(__name__)
 
@@ -45,18 +43,20 @@ UNSUPPORTED_MEDIA_TYPE = ProblemType(415, _RFC9110 + "15.5.16", "Unsupported Med
 SERVICE_UNAVAILABLE = ProblemType(503, _RFC9110 + "15.6.4", "Service Unavailable")
 INTERNAL_ERROR = ProblemType(500, _RFC9110 + "15.6.1", "An error occurred while processing your request.")
 
-PROBLEMS: dict[type[DomainError], ProblemType] = {
-    InvalidInput: BAD_REQUEST,
-    Unauthenticated: UNAUTHORIZED,
-    Forbidden: FORBIDDEN,
-    OrderNotFound: NOT_FOUND,
-    CancellationProhibited: CONFLICT,
-    DatasetNotFound: NOT_FOUND,
-    DataOrderNotFound: NOT_FOUND,
-    FileNotAvailable: UNPROCESSABLE,
-    ActionNotAllowed: CONFLICT,
-    DatabaseUnavailable: SERVICE_UNAVAILABLE,
+_STANDARD = {
+    problem.status: problem
+    for problem in (
+        BAD_REQUEST,
+        UNAUTHORIZED,
+        FORBIDDEN,
+        NOT_FOUND,
+        CONFLICT,
+        UNPROCESSABLE,
+        SERVICE_UNAVAILABLE,
+        INTERNAL_ERROR,
+    )
 }
+"""The problem types domain errors are answered with, by the status each error class declares."""
 
 _BY_STATUS = {
     problem.status: problem
@@ -87,10 +87,10 @@ class ProblemDetails(BaseModel):
 
 
 def problem_for(error_class: type[DomainError]) -> ProblemType:
-    for klass in error_class.__mro__:
-        if klass in PROBLEMS:
-            return PROBLEMS[klass]
-    return INTERNAL_ERROR
+    """The problem an error class declares: its status's type and title, or its own title."""
+    status = int(error_class.status)
+    problem = _STANDARD.get(status) or ProblemType(status, "about:blank", HTTPStatus(status).phrase)
+    return problem if error_class.title is None else replace(problem, title=error_class.title)
 
 
 def trace_id(request: Request) -> str:
@@ -132,7 +132,7 @@ async def handle_domain_error(request: Request, error: Exception) -> JSONRespons
     problem = problem_for(type(error))
     errors = error.errors if isinstance(error, InvalidInput) else None
     detail = _errors_detail(errors) if errors else error.message
-    headers = {"WWW-Authenticate": "Bearer"} if problem is UNAUTHORIZED else retry_after(error)
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else retry_after(error)
     return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
 
 
@@ -145,9 +145,7 @@ def retry_after(error: Exception) -> dict[str, str] | None:
 
 async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    errors: dict[str, list[str]] = {}
-    for item in error.errors():
-        errors.setdefault(_field_path(item), []).append(_message(item))
+    errors = field_errors(error.errors())
     return problem_response(request, BAD_REQUEST, detail=_errors_detail(errors), errors=errors)
 
 
@@ -161,7 +159,7 @@ async def handle_http_error(request: Request, error: Exception) -> JSONResponse:
     errors = None
     if problem is BAD_REQUEST:
         # FastAPI's own 400: a body it could not parse (invalid UTF-8, nesting too deep, huge numbers).
-        errors = {"$": [_BODY_NOT_JSON]}
+        errors = {"$": [BODY_NOT_JSON]}
         detail = _errors_detail(errors)
     return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
 
@@ -180,29 +178,6 @@ async def handle_unexpected_error(request: Request, error: Exception) -> JSONRes
         exc_info=error,
     )
     return problem_response(request, INTERNAL_ERROR)
-
-
-def _field_path(item: Any) -> str:
-    location = list(item.get("loc", ()))
-    if location and location[0] in ("body", "query", "path", "header"):
-        location = location[1:]
-    if item.get("type") == "json_invalid":
-        return "$"
-    path = ""
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "$"
-
-
-def _message(item: Any) -> str:
-    if item.get("type") == "json_invalid":
-        return _BODY_NOT_JSON
-    if item.get("type") == "missing" and tuple(item.get("loc", ())) == ("body",):
-        return "A JSON request body is required."
-    return str(item.get("msg", "Invalid value."))
 
 
 def _errors_detail(errors: dict[str, list[str]]) -> str:

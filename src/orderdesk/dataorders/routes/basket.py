@@ -8,13 +8,11 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import service
 from orderdesk.dataorders.errors import (
     DatasetNotFound,
-    EmptySelection,
 )
 from orderdesk.dataorders.models import Basket
 from orderdesk.dataorders.routes.common import (
     AUTH,
     PREFIX,
-    json_response,
 )
 from orderdesk.dataorders.schemas import (
     BasketExt,
@@ -23,6 +21,7 @@ from orderdesk.dataorders.schemas import (
 )
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders: basket"])
 
@@ -71,18 +70,17 @@ async def get_basket(database: DatabaseDep, user: DataUserDep) -> Response:
 async def add_selection(
     body: BasketSelectionRequest, database: DatabaseDep, user: DataUserDep, now: NowDep
 ) -> Response:
-    try:
-        async with database.transaction() as connection:
-            basket = await service.add_to_basket(
-                connection,
-                user.email,
-                dataset=body.dataset,
-                product_ids=body.product_ids,
-                query=body.query,
-                filename_pattern=body.filename_regexp,
-                now=now,
-            )
-    except EmptySelection:
+    async with database.transaction() as connection:
+        basket = await service.add_to_basket(
+            connection,
+            user.email,
+            dataset=body.dataset,
+            product_ids=body.product_ids,
+            query=body.query,
+            filename_pattern=body.filename_regexp,
+            now=now,
+        )
+    if basket is None:
         return Response(status_code=204)
     return json_response(_basket_ext(basket))
 

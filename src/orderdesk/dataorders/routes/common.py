@@ -6,8 +6,7 @@ import math
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Response
-from pydantic import BaseModel
+from fastapi import Path, Query
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.dataorders.models import DataOrder
@@ -23,13 +22,6 @@ AUTH = openapi_responses(Unauthenticated, Forbidden)
 OrderId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PageNumber = Annotated[int, Query(ge=0, le=1_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=1000)]
-
-
-def json_response(model: BaseModel, status_code: int = 200) -> Response:
-    """Wire models serialise by their camelCase aliases."""
-    return Response(
-        model.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
-    )
 
 
 def page_metadata(number: int, size: int, total: int) -> PageMetadata:

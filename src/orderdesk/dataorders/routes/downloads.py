@@ -20,7 +20,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders import downloads, ordering
 from orderdesk.dataorders.deps import OrderTokensDep, StagingAreaDep
-from orderdesk.dataorders.errors import FileNotAvailable, FileNotReady, OrderNotFound
+from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
 from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId
 from orderdesk.dataorders.routes.streaming import (
     TrackedStream,
@@ -102,12 +102,11 @@ async def _serve_file(
     only_order: int | None = None,
 ) -> Response:
     """202 while staging; the file streamed (headers only for HEAD), DOWNLOADED once all was sent."""
-    try:
-        async with context.database.transaction() as connection:
-            download = await downloads.prepare_download(
-                connection, owner, file_id, context.area, now, only_order=only_order
-            )
-    except FileNotReady:
+    async with context.database.transaction() as connection:
+        download = await downloads.prepare_download(
+            connection, owner, file_id, context.area, now, only_order=only_order
+        )
+    if isinstance(download, downloads.NotReady):
         return Response(status_code=202)
     headers = {
         "Content-Disposition": content_disposition(download.filename),

@@ -23,7 +23,6 @@ from orderdesk.dataorders.routes.common import (
     PageNumber,
     PageSize,
     file_uri,
-    json_response,
     page_metadata,
 )
 from orderdesk.dataorders.schemas import (
@@ -32,6 +31,7 @@ from orderdesk.dataorders.schemas import (
 from orderdesk.dataorders.staging import is_over
 from orderdesk.web.deps import DatabaseDep, DataUserDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
 

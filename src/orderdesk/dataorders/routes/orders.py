@@ -12,7 +12,6 @@ from orderdesk.dataorders import actions, ordering, repository
 from orderdesk.dataorders.deps import OrderingRulesDep, StagingAreaDep
 from orderdesk.dataorders.errors import (
     ActionNotAllowed,
-    EmptyBasket,
     OrderNotFound,
 )
 from orderdesk.dataorders.routes.common import (
@@ -21,7 +20,6 @@ from orderdesk.dataorders.routes.common import (
     OrderId,
     PageNumber,
     PageSize,
-    json_response,
     order_ext,
     page_metadata,
 )
@@ -35,6 +33,7 @@ from orderdesk.dataorders.schemas import (
 from orderdesk.dataorders.staging import remove_staged_files
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
 
@@ -58,17 +57,16 @@ async def place_order(
     now: NowDep,
     rules: OrderingRulesDep,
 ) -> Response:
-    try:
-        async with database.transaction() as connection:
-            order = await ordering.place_order(
-                connection,
-                user.email,
-                label=body.label,
-                on_success_url=body.on_success_url,
-                now=now,
-                rules=rules,
-            )
-    except EmptyBasket:
+    async with database.transaction() as connection:
+        order = await ordering.place_order(
+            connection,
+            user.email,
+            label=body.label,
+            on_success_url=body.on_success_url,
+            now=now,
+            rules=rules,
+        )
+    if order is None:
         return Response(status_code=204)
     return json_response(order_ext(order), status_code=201)
 
@@ -115,7 +113,7 @@ async def apply_order(
             )
     except InvalidInput as error:
         return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
-    except EmptyBasket:
+    if order is None:
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
     async with database.transaction() as connection:
         suborders = await repository.suborder_count(connection, order.id)
@@ -266,17 +264,16 @@ async def restart_order(
     body: OrderRequest | None = None,
 ) -> Response:
     body = body or OrderRequest()
-    try:
-        async with database.transaction() as connection:
-            order = await actions.restart(
-                connection,
-                user.email,
-                order_id,
-                label=body.label,
-                on_success_url=body.on_success_url,
-                now=now,
-                rules=rules,
-            )
-    except EmptyBasket:
+    async with database.transaction() as connection:
+        order = await actions.restart(
+            connection,
+            user.email,
+            order_id,
+            label=body.label,
+            on_success_url=body.on_success_url,
+            now=now,
+            rules=rules,
+        )
+    if order is None:
         return Response(status_code=204)
     return json_response(order_ext(order), status_code=201)

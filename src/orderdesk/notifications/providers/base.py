@@ -10,7 +10,9 @@ from orderdesk.notifications.models import EmailContentType, NotificationStatus
 
 
 @dataclass(frozen=True, slots=True)
-class EmailMessage:
+class OutgoingEmail:
+    """One e-mail as a provider takes it (mime.py renders it as the standard library's EmailMessage)."""
+
     notification_id: UUID
     from_address: str
     to_address: str
@@ -45,7 +47,7 @@ class SendResult:
         return cls(status=None, error=error, throttle_seconds=throttle_seconds)
 
 
-MessageT_contra = TypeVar("MessageT_contra", EmailMessage, SmsMessage, contravariant=True)
+MessageT_contra = TypeVar("MessageT_contra", OutgoingEmail, SmsMessage, contravariant=True)
 
 
 class Provider(Protocol[MessageT_contra]):

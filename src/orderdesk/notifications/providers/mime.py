@@ -16,7 +16,7 @@ from email.utils import format_datetime
 
 from orderdesk.core.text import has_control_characters, replace_control_characters
 from orderdesk.notifications.models import EmailContentType, EmailStatus
-from orderdesk.notifications.providers.base import EmailMessage, SendResult
+from orderdesk.notifications.providers.base import OutgoingEmail, SendResult
 
 NOTIFICATION_HEADER = "X-Orderdesk-Notification-Id"
 
@@ -36,7 +36,7 @@ def unsafe_result(error: UnsafeHeader) -> SendResult:
     return SendResult(status=status, error=f"cannot render the message: {error}")
 
 
-def _check_addresses(message: EmailMessage, domain: str) -> None:
+def _check_addresses(message: OutgoingEmail, domain: str) -> None:
     for header, value in (("To", message.to_address), ("From", message.from_address), ("Message-ID", domain)):
         if has_control_characters(value):
             raise UnsafeHeader(header)
@@ -47,12 +47,12 @@ def one_line(text: str) -> str:
     return replace_control_characters(" ".join(text.splitlines()))
 
 
-def message_id(message: EmailMessage, domain: str) -> str:
+def message_id(message: OutgoingEmail, domain: str) -> str:
     """Stable per notification, so a resent message can be recognised as the same one."""
     return f"<{message.notification_id}@{domain}>"
 
 
-def to_mime(message: EmailMessage, *, now: datetime, domain: str) -> MimeMessage:
+def to_mime(message: OutgoingEmail, *, now: datetime, domain: str) -> MimeMessage:
     """UnsafeHeader for an address with a control character; see the module's docstring."""
     _check_addresses(message, domain)
     mime = MimeMessage()
@@ -67,7 +67,7 @@ def to_mime(message: EmailMessage, *, now: datetime, domain: str) -> MimeMessage
     return mime
 
 
-def render(message: EmailMessage, *, now: datetime, domain: str) -> bytes:
+def render(message: OutgoingEmail, *, now: datetime, domain: str) -> bytes:
     """The message as bytes ready for SMTP DATA or a .eml file.
 
     The standard library's header classes parse every header they are given, which costs more than

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from orderdesk.notifications.models import EmailStatus, SmsStatus
-from orderdesk.notifications.providers.base import EmailMessage, SendResult, SmsMessage
+from orderdesk.notifications.providers.base import OutgoingEmail, SendResult, SmsMessage
 from orderdesk.notifications.providers.mime import UnsafeHeader, render, unsafe_result
 
 
@@ -29,7 +29,7 @@ class EmailOutbox:
         self._clock = clock
         self._domain = domain
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: OutgoingEmail) -> SendResult:
         try:
             data = render(message, now=self._clock(), domain=self._domain)
         except UnsafeHeader as error:

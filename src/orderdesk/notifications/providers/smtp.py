@@ -27,7 +27,7 @@ import aiosmtplib
 import structlog
 
 from orderdesk.notifications.models import EmailStatus
-from orderdesk.notifications.providers.base import EmailMessage, SendResult
+from orderdesk.notifications.providers.base import OutgoingEmail, SendResult
 from orderdesk.notifications.providers.mime import UnsafeHeader, render, unsafe_result
 from orderdesk.settings import NotificationSettings
 
@@ -84,7 +84,7 @@ def _permanent_status(code: int, text: str, stage: Stage) -> EmailStatus:
     return EmailStatus.FAILED
 
 
-def verp_sender(bounce_address: str, message: EmailMessage) -> str:
+def verp_sender(bounce_address: str, message: OutgoingEmail) -> str:
     """`bounces@example.com` becomes `bounces+<notification id>@example.com`, so that a bounce names
     its notification even when the returned message is cut short."""
     local, _, domain = bounce_address.rpartition("@")
@@ -97,7 +97,7 @@ DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE"
 """No DELAY: a delay changes nothing (see `notifications.bounces`)."""
 
 
-def dsn_mail_options(message: EmailMessage) -> list[str]:
+def dsn_mail_options(message: OutgoingEmail) -> list[str]:
     """ENVID comes back as Original-Envelope-Id, naming the notification even without VERP."""
     return [DSN_RETURN, f"ENVID={message.notification_id}"]
 
@@ -193,14 +193,14 @@ class SmtpProvider:
             throttle_seconds=settings.throttle_default_seconds,
         )
 
-    def _domain(self, message: EmailMessage) -> str:
+    def _domain(self, message: OutgoingEmail) -> str:
         """Message-IDs name our bounce domain, else the sender's: stable for every resend."""
         for address in (self._bounce_address, message.from_address):
             if address and "@" in address:
                 return address.rpartition("@")[2]
         return DEFAULT_DOMAIN
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: OutgoingEmail) -> SendResult:
         if not _ADDRESS.fullmatch(message.to_address):
             return SendResult(
                 status=EmailStatus.FAILED_INVALID_EMAIL_FORMAT,

@@ -21,10 +21,11 @@ from orderdesk.auth.principals import ApiClient, DataUser
 from orderdesk.core.db import refused_connection
 from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
 from orderdesk.purchases.deps import get_rate_limiter
-from orderdesk.purchases.errors import OrderNotFound, RateLimited, UnknownClient
+from orderdesk.purchases.errors import RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
 from orderdesk.web.deps import get_token_verifier
+from orderdesk.web.wire import error_field, error_message
 
 PREFIX = "/capi/v1"
 _log = structlog.get_logger(__name__)
@@ -40,12 +41,14 @@ _customer_bearer = HTTPBearer(
     "(`orderdesk token --user EMAIL --api purchases`).",
 )
 
-_STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
-    InvalidInput: (400, "BadRequestException"),
-    OrderNotFound: (404, "OrderNotFoundException"),
-    RateLimited: (429, "TooManyRequestsException"),
-    DatabaseUnavailable: (503, "ServiceUnavailableException"),
+_EXCEPTION_TYPES: dict[int, str] = {
+    400: "BadRequestException",
+    404: "OrderNotFoundException",
+    429: "TooManyRequestsException",
+    503: "ServiceUnavailableException",
 }
+"""The original's `exceptionType` of the domain errors this API answers with, by the status each
+declares (its only 404 is an unknown order); any other domain error is an internal error here."""
 _BY_HTTP_STATUS = {
     400: "BadRequestException",
     404: "NotFoundException",
@@ -77,19 +80,9 @@ def http_error_response(error: StarletteHTTPException) -> JSONResponse:
 
 def _validation_message(error: RequestValidationError) -> str:
     """`field.path: message` for each error, with the location names of the wire."""
-    messages = []
-    for item in error.errors():
-        location = [part for part in item.get("loc", ()) if part not in ("body", "path", "query")]
-        where = ""
-        for part in location:
-            where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
-        text = str(item.get("msg", "Invalid value.")).removeprefix("Value error, ")
-        if item.get("type") == "json_invalid":
-            where, text = "$", "The request body is not valid JSON."
-        elif item.get("type") == "missing" and not where:
-            where, text = "$", "A JSON request body is required."
-        messages.append(f"{where or '$'}: {text}")
-    return "; ".join(messages)
+    return "; ".join(
+        f"{error_field(item)}: {error_message(item).removeprefix('Value error, ')}" for item in error.errors()
+    )
 
 
 def _error_response(error: Exception) -> Response | None:
@@ -101,19 +94,14 @@ def _error_response(error: Exception) -> Response | None:
         return oauth_error(403, "insufficient_scope", error.message)
     if refused_connection(error) and not isinstance(error, DatabaseUnavailable):
         error = DatabaseUnavailable()
-    if isinstance(error, DomainError):
-        for klass in type(error).__mro__:
-            if klass in _STATUS_OF:
-                status, exception_type = _STATUS_OF[klass]
-                message = error.message
-                if isinstance(error, InvalidInput) and error.errors:
-                    message = "; ".join(
-                        f"{name}: {text}" for name, texts in error.errors.items() for text in texts
-                    )
-                response = capi_error(status, exception_type, message)
-                if isinstance(error, DatabaseUnavailable):
-                    response.headers["Retry-After"] = str(error.retry_after_seconds)
-                return response
+    if isinstance(error, DomainError) and error.status in _EXCEPTION_TYPES:
+        message = error.message
+        if isinstance(error, InvalidInput) and error.errors:
+            message = "; ".join(f"{name}: {text}" for name, texts in error.errors.items() for text in texts)
+        response = capi_error(error.status, _EXCEPTION_TYPES[error.status], message)
+        if isinstance(error, DatabaseUnavailable):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
     if isinstance(error, StarletteHTTPException):
         return http_error_response(error)
     return None
@@ -196,10 +184,6 @@ async def get_customer_user(
     caller = request.state.capi_caller
     assert isinstance(caller, DataUser)
     return caller
-
-
-def json_response(model: BaseModel) -> Response:
-    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
 
 
 ApiClientDep = Annotated[ApiClient, Depends(get_api_client)]

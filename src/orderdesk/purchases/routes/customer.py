@@ -12,7 +12,6 @@ from orderdesk.purchases.routes.common import (
     PREFIX,
     CapiRoute,
     CustomerUserDep,
-    json_response,
 )
 from orderdesk.purchases.routes.orders import epoch_millis, status_item
 from orderdesk.purchases.schemas import (
@@ -23,6 +22,7 @@ from orderdesk.purchases.schemas import (
     SearchOrderRequest,
 )
 from orderdesk.web.deps import DatabaseDep
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: user mode"], route_class=CapiRoute)
 

@@ -19,7 +19,6 @@ from orderdesk.purchases.routes.common import (
     PREFIX,
     ApiClientDep,
     CapiRoute,
-    json_response,
 )
 from orderdesk.purchases.schemas import (
     FulfillmentRequest,
@@ -31,6 +30,7 @@ from orderdesk.purchases.schemas import (
 )
 from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
 from orderdesk.web.links import links_to
+from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
 
