@@ -33,12 +33,12 @@ from orderdesk.notifications.models import (
 )
 from orderdesk.notifications.providers.smtp import SmtpProvider
 from tests.processes import (
-    free_port,
     fresh_postgres_database,
     orderdesk_env,
     orderdesk_executable,
     run_orderdesk,
 )
+from tests.support.workers import free_port
 
 CONNECTIONS = 4
 NOTIFY_JOB_ROWS = 100_000

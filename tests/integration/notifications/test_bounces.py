@@ -33,8 +33,8 @@ from tests.integration.notifications.test_smtp_provider import (
     email_statuses,
     smtp_pipeline,
 )
-from tests.processes import free_port
 from tests.smtp_sink import SmtpSink
+from tests.support.workers import free_port
 
 _DEADLINE_SECONDS = 30.0
 

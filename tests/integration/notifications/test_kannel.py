@@ -33,7 +33,7 @@ from tests.kannel import (
     kannel_notification_settings,
     sendsms_peer,
 )
-from tests.processes import free_port
+from tests.support.workers import free_port
 
 API = "/notifications/api/v1"
 DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
