@@ -34,6 +34,8 @@ from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_ex
 
 CLI_BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 
+pytestmark = pytest.mark.slow  # every test runs `orderdesk` in a subprocess
+
 
 @pytest.fixture
 def cli_home(tmp_path: Path) -> Path:

@@ -137,6 +137,7 @@ async def _connections_of(admin: asyncpg.Connection, database: str) -> int:
     return count
 
 
+@pytest.mark.slow
 async def test_serve_burst__connections_stay_within_the_pool_setting(tmp_path: Path, backend: str) -> None:
     if backend != "postgres":
         pytest.skip("SQLite has no connections to count")

@@ -141,6 +141,7 @@ async def test_catalog_import__control_character_in_a_file_name__refused_naming_
         assert not await repository.dataset_exists(connection, "odd")
 
 
+@pytest.mark.slow
 def test_catalog_import_command__control_character_in_a_file_name__exits_2_naming_it(tmp_path: Path) -> None:
     root = _folder(tmp_path)
 

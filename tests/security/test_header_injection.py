@@ -136,6 +136,7 @@ async def test_contacts_import__control_character_in_a_name_or_address__refused_
         assert await contacts_repository.get_organizations(connection, [contacts.ORGANIZATION]) == {}
 
 
+@pytest.mark.slow
 def test_contacts_import_command__injected_address__exits_2_naming_it(tmp_path: Path) -> None:
     file = tmp_path / "contacts.json"
     document = {"persons": [contacts.person(contacts.PERSON_WITH_EMAIL, email=QUOTED_CR)]}

@@ -87,6 +87,7 @@ def _place_order(base_url: str, home: Path, headers: dict[str, str]) -> httpx.Re
     return httpx.post(f"{base_url}{API}/orders/email", json=email_order(), headers=auth, timeout=30)
 
 
+@pytest.mark.slow
 async def test_serve__forwarded_headers_from_loopback__ignored_without_trusted_proxies(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
@@ -100,6 +101,7 @@ async def test_serve__forwarded_headers_from_loopback__ignored_without_trusted_p
     assert placed.headers["location"] == f"https://orders.example.org/od{API}/orders/{order_id}"
 
 
+@pytest.mark.slow
 async def test_serve__no_public_base_url__links_on_the_address_served(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:

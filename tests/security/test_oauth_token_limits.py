@@ -144,6 +144,7 @@ EXPENSIVE = ScryptCost(log2_n=16, r=8, p=4)
 checks run proves the loop was free, whatever the machine's speed."""
 
 
+@pytest.mark.slow
 async def test_token__eight_wrong_secrets_being_hashed__health_answers_before_any_of_them(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:

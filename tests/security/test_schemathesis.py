@@ -41,6 +41,8 @@ from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings,
 from tests.conftest import BACKENDS, POSTGRES_URL, TEST_ALLOWED_NETWORKS, Tokens, make_settings
 from tests.processes import fresh_postgres_database
 
+pytestmark = pytest.mark.slow  # generated requests by the thousand
+
 
 @dataclass(frozen=True)
 class Target:

@@ -220,6 +220,7 @@ async def test_refused_token__answer__names_the_problem(
     assert "'exp'" in string_exp.json()["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "door", "status"),
     [

@@ -68,6 +68,7 @@ def test_catalog_import__folder_changed__follows_it(tmp_path: Path, folder: Path
     assert (summary["added"], summary["changed"], summary["removed"]) == (1, 1, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

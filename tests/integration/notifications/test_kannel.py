@@ -160,6 +160,7 @@ async def send_through_kannel(
     return order_id, received
 
 
+@pytest.mark.slow
 async def test_sms_order__through_kannel__reaches_the_smsc_and_its_delivery_report_completes_the_order(
     kannel_service: tuple[httpx.AsyncClient, NotificationPipeline],
     gateway: KannelGateway,
@@ -194,6 +195,7 @@ async def test_sms_order__through_kannel__reaches_the_smsc_and_its_delivery_repo
     assert (sms["generated"], sms["succeeded"]) == (1, 1)
 
 
+@pytest.mark.slow
 async def test_sms_order__text_outside_the_gsm_alphabet__reaches_the_smsc_intact_as_ucs2(
     kannel_service: tuple[httpx.AsyncClient, NotificationPipeline],
     gateway: KannelGateway,
