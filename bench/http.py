@@ -47,7 +47,7 @@ from orderdesk.core.heap import freeze_startup_heap
 from orderdesk.core.logging import configure_logging
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
-from tests.processes import orderdesk_env, orderdesk_executable
+from tests.support.processes import orderdesk_env, orderdesk_executable
 from tests.support.workers import free_port
 
 ROUNDS = 3

@@ -32,7 +32,7 @@ from orderdesk.notifications.models import (
     Channel,
 )
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from tests.processes import (
+from tests.support.processes import (
     fresh_postgres_database,
     orderdesk_env,
     orderdesk_executable,

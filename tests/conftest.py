@@ -32,6 +32,7 @@ from orderdesk.auth.tokens import (
 from orderdesk.core.db import Database, metadata
 from orderdesk.migrations import runner
 from orderdesk.settings import DatabaseSettings, OutboundSettings, Settings
+from tests.support.smtp_sink import SmtpSink
 from tests.support.workers import is_xdist_controller, worker_postgres_url
 
 POSTGRES_URL = worker_postgres_url(os.environ.get("ORDERDESK_TEST_POSTGRES_URL", ""))
@@ -221,6 +222,14 @@ class Tokens:
         return {"PlatformAccessToken": mint_platform_access_token(self.key(), org=org)}
 
 
+@pytest.fixture
+async def sink() -> AsyncIterator[SmtpSink]:
+    """A real SMTP server in the test's event loop (see tests/support/smtp_sink.py)."""
+    server = await SmtpSink().start()
+    yield server
+    await server.stop()
+
+
 @pytest.fixture(scope="session")
 def tokens(home: Path) -> Tokens:
     return Tokens(home)
@@ -239,6 +248,6 @@ async def database_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str
     if request.param == "sqlite":
         yield {}
         return
-    from tests.processes import fresh_postgres_database
+    from tests.support.processes import fresh_postgres_database
 
     yield {"ORDERDESK_DATABASE_URL": await fresh_postgres_database(POSTGRES_URL, "serve")}

@@ -22,8 +22,8 @@ from orderdesk.core.db import APPLICATION_NAME, Database
 from orderdesk.settings import DatabaseSettings, Settings
 from tests.conftest import POSTGRES_URL, Tokens
 from tests.factories.notifications import email_order
-from tests.integration.notifications.api import API
-from tests.processes import fresh_postgres_database, run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import fresh_postgres_database, run_orderdesk, serving, wait_until_healthy
 from tests.support.workers import free_port
 
 REFUSING_ROLE = "orderdesk_test_refused"

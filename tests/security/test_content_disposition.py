@@ -31,7 +31,7 @@ from tests.integration.dataorders.conftest import (  # noqa: F401 - fixtures
     worker,
 )
 from tests.integration.dataorders.flow import API, order_all, stage_everything
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 BAD_NAME = 'bad\r\nSet-Cookie: x=1; "q".txt'
 NAMES = [BAD_NAME, "blåbær;\\ ø.txt"]

@@ -18,8 +18,8 @@ from tests.conftest import Tokens
 from tests.factories.notifications import email_order
 from tests.integration.dataorders.flow import API as DATA_API
 from tests.integration.dataorders.flow import order_all
-from tests.integration.notifications.api import API
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
 
 HOSTILE = {"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
 BASE = "http://testserver"  # the public base URL the test settings configure

@@ -20,7 +20,7 @@ from orderdesk.purchases.clients import NewClient, ScryptCost, hash_secret, regi
 from orderdesk.purchases.tables import api_client
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
 
 TOKEN = "/oauth/token"
 PER_CLIENT = 3

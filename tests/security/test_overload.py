@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import Server, serving, wait_until_healthy
+from tests.support.processes import Server, serving, wait_until_healthy
 
 BURST = 50
 

@@ -13,7 +13,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.purchases.processing import FulfilmentWorker
 from tests.conftest import Clock, Tokens
-from tests.integration.purchases.api import (
+from tests.support.purchases_api import (
     CAPI,
     Caller,
     fulfil,

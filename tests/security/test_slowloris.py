@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.processes import Server, serving, wait_until_healthy
+from tests.support.processes import Server, serving, wait_until_healthy
 
 HEAD_TIMEOUT_SECONDS = 2
 BODY_TIMEOUT_SECONDS = 3

@@ -30,7 +30,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.clients import register_client
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 NOTIFICATIONS = "/notifications/api/v1"
 VICTIM = "orderdesk"

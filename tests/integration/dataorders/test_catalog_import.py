@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 
 @pytest.fixture

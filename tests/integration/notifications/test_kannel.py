@@ -26,7 +26,7 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order
-from tests.kannel import (
+from tests.support.kannel import (
     KannelGateway,
     SendsmsPeer,
     kannel_gateway,
@@ -390,7 +390,7 @@ def test_kannel_programs__missing_and_required__fails_instead_of_skipping(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Runs the real lookup with an empty PATH and no fakesmsc: skipped locally, failed in CI.
-    import tests.kannel as kannel
+    import tests.support.kannel as kannel
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(kannel, "FAKESMSC_PLACES", ())

@@ -27,8 +27,8 @@ from orderdesk.notifications.models import (
     Recipient,
 )
 from orderdesk.notifications.processing import process_order
-from tests.integration.notifications.api import API
-from tests.processes import Server, run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import Server, run_orderdesk, serving, wait_until_healthy
 
 RECIPIENTS = 100_000
 READERS = 4

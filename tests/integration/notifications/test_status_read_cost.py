@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_email, notification_order
 from tests.factories.notifications import email_order
-from tests.statements import counting_statements
+from tests.support.statements import counting_statements
 
 API = "/notifications/api/v1"
 
