@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""Set up and run orderdesk with nothing but Python 3.11+: `python3 dev.py run`, `python3 dev.py test`
-or `python3 dev.py bench`.
+"""Set up and run orderdesk with nothing but Python 3.11+: `python3 dev.py run`, `python3 dev.py test`,
+`python3 dev.py bench` or `python3 dev.py lock`.
 
-Makes a virtual environment in .venv, installs the project into it (again whenever pyproject.toml
-changes), then runs the service, the test suite or the benchmarks. Extra arguments go to
-`orderdesk serve`, pytest or `python -m bench` (benchmark names).
+Makes a virtual environment in .venv, installs the versions pinned in requirements.lock into it and the
+project itself (again whenever pyproject.toml or the lock changes), then runs the service, the test
+suite or the benchmarks. Extra arguments go to `orderdesk serve`, pytest or `python -m bench`
+(benchmark names).
+
+`test` runs ruff and mypy first, then the whole suite in parallel (pytest-xdist, `-n 3`); given test
+paths, or `-n`, it leaves the choice of workers to you. `test --fast …` skips ruff and mypy:
+`python3 dev.py test --fast tests/unit/test_mime.py::test_x`.
+`lock` resolves pyproject.toml's dependencies afresh in a scratch environment and writes
+requirements.lock.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -20,42 +28,96 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".orderdesk-installed"
+LOCK = ROOT / "requirements.lock"
+WORKERS = "3"  # measured on 2 cores: the tests wait on I/O (servers, subprocesses) much of the time
+
+LOCK_HEADER = """\
+# The versions orderdesk and its `dev` extra (with the `redis` and `bench` extras) resolve to, for
+# Python 3.11 on Linux. `python3 dev.py` and `.ci/run` install exactly these, then the project itself
+# with `--no-deps`. Refresh after changing dependencies in pyproject.toml: `python3 dev.py lock`.
+"""
+
+
+def _bin(directory: Path) -> Path:
+    return directory / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _pip(environment: Path) -> list[str]:
+    return [str(_bin(environment) / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+
+
+def _create(environment: Path) -> None:
+    try:
+        venv.create(environment, with_pip=True)
+    except Exception as error:  # ensurepip missing on some distributions
+        sys.exit(f"Could not create {environment} ({error}). On Debian/Ubuntu: apt-get install python3-venv")
 
 
 def ensure_environment() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 a newcomer has
         sys.exit(f"orderdesk needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not (BIN / "python").exists():
         print("dev.py: creating the virtual environment in .venv", flush=True)
-        try:
-            venv.create(VENV, with_pip=True)
-        except Exception as error:  # ensurepip missing on some distributions
-            sys.exit(f"Could not create .venv ({error}). On Debian/Ubuntu: apt-get install python3-venv")
-    print("dev.py: installing orderdesk and its dependencies", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+        _create(VENV)
+    print("dev.py: installing orderdesk and its dependencies (requirements.lock)", flush=True)
+    pip = _pip(VENV)
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    subprocess.run([*pip, "install", "-r", str(LOCK)], check=True)
+    subprocess.run([*pip, "install", "--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(wanted)
 
 
+def lock() -> int:
+    """Resolve `.[dev]` afresh in a scratch environment and write what it installed to the lock."""
+    with tempfile.TemporaryDirectory(prefix="orderdesk-lock-") as scratch:
+        environment = Path(scratch) / "venv"
+        print("dev.py: resolving pyproject.toml's dependencies in a scratch environment", flush=True)
+        _create(environment)
+        pip = _pip(environment)
+        subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "install", f"{ROOT}[dev]"], check=True)
+        frozen = subprocess.run(
+            [*pip, "freeze", "--exclude-editable"], check=True, capture_output=True, text=True
+        ).stdout
+    pins = sorted(
+        (line for line in frozen.splitlines() if line and not line.lower().startswith("orderdesk")),
+        key=str.lower,
+    )
+    LOCK.write_text(LOCK_HEADER + "\n".join(pins) + "\n")
+    print(f"dev.py: wrote {len(pins)} pins to {LOCK.name}")
+    return 0
+
+
+def _pytest_arguments(rest: list[str]) -> list[str]:
+    """The whole suite runs on WORKERS processes; a chosen path or worker count is left as given."""
+    chooses_workers = any(arg in ("-n", "--numprocesses", "no:xdist") or arg.startswith("-n") for arg in rest)
+    names_tests = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in rest)
+    return rest if chooses_workers or names_tests else ["-n", WORKERS, *rest]
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "bench"):
+    if not argv or argv[0] not in ("run", "test", "bench", "lock"):
         print(__doc__)
         return 2
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    if command == "lock":
+        return lock()
+    ensure_environment()
     if command == "run":
         return subprocess.call([str(BIN / "orderdesk"), "serve", *rest], cwd=ROOT)
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "-m", "bench", *rest], cwd=ROOT)
-    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+    fast = "--fast" in rest
+    rest = [arg for arg in rest if arg != "--fast"]
+    checks = [] if fast else [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]]
+    for check in checks:
         failed = subprocess.call([str(BIN / check[0]), *check[1:]], cwd=ROOT)
         if failed:
             return failed
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *_pytest_arguments(rest)], cwd=ROOT)
 
 
 if __name__ == "__main__":

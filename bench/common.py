@@ -24,7 +24,7 @@ from orderdesk.notifications.models import (
     Recipient,
 )
 from orderdesk.notifications.processing import process_order
-from tests.processes import fresh_postgres_database
+from tests.support.processes import fresh_postgres_database
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/orderdesk_bench"
 

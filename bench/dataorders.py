@@ -38,7 +38,8 @@ from orderdesk.core.db import Database
 from orderdesk.dataorders.service import import_dataset, read_folder
 from orderdesk.dataorders.staging import StagingRules, StagingWorker
 from orderdesk.settings import DatabaseSettings, Settings
-from tests.processes import free_port, orderdesk_env, orderdesk_executable, run_orderdesk
+from tests.support.processes import orderdesk_env, orderdesk_executable, run_orderdesk
+from tests.support.workers import free_port
 
 API = "/api/v1/rs-order"
 DATASET = "bench"

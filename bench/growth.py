@@ -104,7 +104,13 @@ async def _read_latencies(http: httpx.AsyncClient, order_id: str, headers: dict[
 
 
 def _plot(points: list[Point], path: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as missing:  # an extra: only this plot needs it
+        raise SystemExit(
+            "bench/growth.py draws its plot with matplotlib, which the extra `bench` installs: "
+            "pip install -e '.[bench]' (python3 dev.py installs it with the `dev` extra)"
+        ) from missing
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

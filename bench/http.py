@@ -47,7 +47,8 @@ from orderdesk.core.gc_freeze import freeze_startup_heap
 from orderdesk.core.logging import configure_logging
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
-from tests.processes import free_port, orderdesk_env, orderdesk_executable
+from tests.support.processes import orderdesk_env, orderdesk_executable
+from tests.support.workers import free_port
 
 ROUNDS = 3
 SECONDS = 5

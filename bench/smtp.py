@@ -32,13 +32,13 @@ from orderdesk.notifications.models import (
     Channel,
 )
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from tests.processes import (
-    free_port,
+from tests.support.processes import (
     fresh_postgres_database,
     orderdesk_env,
     orderdesk_executable,
     run_orderdesk,
 )
+from tests.support.workers import free_port
 
 CONNECTIONS = 4
 NOTIFY_JOB_ROWS = 100_000

@@ -20,7 +20,7 @@ import orderdesk.notifications.tables  # noqa: F401  (registers the tables on th
 from orderdesk.core.db import Database, metadata
 from orderdesk.migrations import runner
 from tests.conftest import POSTGRES_URL
-from tests.processes import fresh_postgres_database
+from tests.support.processes import fresh_postgres_database
 
 MIGRATION_BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 

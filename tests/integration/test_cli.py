@@ -30,9 +30,16 @@ from orderdesk.purchases.tables import api_client, purchase_product
 from tests.conftest import POSTGRES_URL
 from tests.contract.test_migrations import head_revision
 from tests.factories import contacts
-from tests.processes import fresh_postgres_database, orderdesk_env, orderdesk_executable, run_orderdesk
+from tests.support.processes import (
+    fresh_postgres_database,
+    orderdesk_env,
+    orderdesk_executable,
+    run_orderdesk,
+)
 
 CLI_BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+
+pytestmark = pytest.mark.slow  # every test runs `orderdesk` in a subprocess
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from orderdesk.core.db import APPLICATION_NAME, Database
 from orderdesk.settings import DatabaseSettings, Settings
 from tests.conftest import POSTGRES_URL, Tokens
 from tests.factories.notifications import email_order
-from tests.integration.notifications.api import API
-from tests.processes import free_port, fresh_postgres_database, run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import fresh_postgres_database, run_orderdesk, serving, wait_until_healthy
+from tests.support.workers import free_port
 
 REFUSING_ROLE = "orderdesk_test_refused"
 
@@ -136,6 +137,7 @@ async def _connections_of(admin: asyncpg.Connection, database: str) -> int:
     return count
 
 
+@pytest.mark.slow
 async def test_serve_burst__connections_stay_within_the_pool_setting(tmp_path: Path, backend: str) -> None:
     if backend != "postgres":
         pytest.skip("SQLite has no connections to count")

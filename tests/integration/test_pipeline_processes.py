@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import POSTGRES_URL
 from tests.factories.notifications import email_order, sms_order
 from tests.integration.test_serve_process import API, mint_token
-from tests.processes import (
+from tests.support.processes import (
     fresh_postgres_database,
     orderdesk_process,
     serving,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.factories.notifications import email_order, in_future
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 

@@ -31,7 +31,7 @@ from tests.integration.dataorders.conftest import (  # noqa: F401 - fixtures
     worker,
 )
 from tests.integration.dataorders.flow import API, order_all, stage_everything
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 BAD_NAME = 'bad\r\nSet-Cookie: x=1; "q".txt'
 NAMES = [BAD_NAME, "blåbær;\\ ø.txt"]
@@ -141,6 +141,7 @@ async def test_catalog_import__control_character_in_a_file_name__refused_naming_
         assert not await repository.dataset_exists(connection, "odd")
 
 
+@pytest.mark.slow
 def test_catalog_import_command__control_character_in_a_file_name__exits_2_naming_it(tmp_path: Path) -> None:
     root = _folder(tmp_path)
 

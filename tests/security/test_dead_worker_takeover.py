@@ -25,9 +25,9 @@ from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.factories.notifications import email_order
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of
 from tests.integration.dataorders.test_staging_workers import catalogue, download_all
-from tests.integration.notifications.api import notifications, place, status
-from tests.processes import orderdesk_process, own_migrated_database
-from tests.smtp_sink import SmtpSink
+from tests.support.notifications_api import notifications, place, status
+from tests.support.processes import orderdesk_process, own_migrated_database
+from tests.support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.slow
 
@@ -53,13 +53,6 @@ async def api(home: Path, own_database: str) -> AsyncIterator[httpx.AsyncClient]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         yield http
     await database.dispose()
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
 
 
 @contextmanager

@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
@@ -33,9 +32,9 @@ from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
-from tests.integration.notifications.api import notifications, place, status
-from tests.processes import run_orderdesk
-from tests.smtp_sink import SmtpSink
+from tests.support.notifications_api import notifications, place, status
+from tests.support.processes import run_orderdesk
+from tests.support.smtp_sink import SmtpSink
 
 API = "/notifications/api/v1"
 EVIL = "evil@attacker.example"
@@ -136,6 +135,7 @@ async def test_contacts_import__control_character_in_a_name_or_address__refused_
         assert await contacts_repository.get_organizations(connection, [contacts.ORGANIZATION]) == {}
 
 
+@pytest.mark.slow
 def test_contacts_import_command__injected_address__exits_2_naming_it(tmp_path: Path) -> None:
     file = tmp_path / "contacts.json"
     document = {"persons": [contacts.person(contacts.PERSON_WITH_EMAIL, email=QUOTED_CR)]}
@@ -178,13 +178,6 @@ def _smtp_settings(settings: Settings, sink: SmtpSink) -> Any:
             "smtp_timeout_seconds": 5.0,
         }
     )
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
 
 
 _HEADERS_WE_WRITE = {

@@ -18,8 +18,8 @@ from tests.conftest import Tokens
 from tests.factories.notifications import email_order
 from tests.integration.dataorders.flow import API as DATA_API
 from tests.integration.dataorders.flow import order_all
-from tests.integration.notifications.api import API
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
 
 HOSTILE = {"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
 BASE = "http://testserver"  # the public base URL the test settings configure
@@ -87,6 +87,7 @@ def _place_order(base_url: str, home: Path, headers: dict[str, str]) -> httpx.Re
     return httpx.post(f"{base_url}{API}/orders/email", json=email_order(), headers=auth, timeout=30)
 
 
+@pytest.mark.slow
 async def test_serve__forwarded_headers_from_loopback__ignored_without_trusted_proxies(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
@@ -100,6 +101,7 @@ async def test_serve__forwarded_headers_from_loopback__ignored_without_trusted_p
     assert placed.headers["location"] == f"https://orders.example.org/od{API}/orders/{order_id}"
 
 
+@pytest.mark.slow
 async def test_serve__no_public_base_url__links_on_the_address_served(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:

@@ -20,7 +20,7 @@ from orderdesk.purchases.clients import NewClient, ScryptCost, hash_secret, regi
 from orderdesk.purchases.tables import api_client
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
 
 TOKEN = "/oauth/token"
 PER_CLIENT = 3
@@ -144,6 +144,7 @@ EXPENSIVE = ScryptCost(log2_n=16, r=8, p=4)
 checks run proves the loop was free, whatever the machine's speed."""
 
 
+@pytest.mark.slow
 async def test_token__eight_wrong_secrets_being_hashed__health_answers_before_any_of_them(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:

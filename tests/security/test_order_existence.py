@@ -23,7 +23,7 @@ from tests.integration.dataorders.conftest import (  # noqa: F401 - fixtures
     worker,
 )
 from tests.integration.dataorders.flow import API, order_all, stage_everything, status_of
-from tests.integration.purchases.api import CAPI, load_catalog, order_body, register, register_caller
+from tests.support.purchases_api import CAPI, load_catalog, order_body, register, register_caller
 
 NOTIFICATIONS = "/notifications/api/v1"
 ORDER_ROUTES = [

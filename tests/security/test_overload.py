@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import Server, serving, wait_until_healthy
+from tests.support.processes import Server, serving, wait_until_healthy
 
 BURST = 50
 
@@ -27,6 +27,7 @@ def server(tmp_path: Path, database_env: dict[str, str]) -> Iterator[Server]:
         yield running
 
 
+@pytest.mark.slow
 async def test_serve_burst_past_the_concurrency_limit__2xx_or_503_with_retry_after(server: Server) -> None:
     await wait_until_healthy(server)
     limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=0)

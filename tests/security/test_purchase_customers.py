@@ -12,7 +12,7 @@ import pytest
 from orderdesk.core.db import Database
 from orderdesk.purchases.processing import FulfilmentWorker
 from tests.conftest import Clock, Tokens
-from tests.integration.purchases.api import (
+from tests.support.purchases_api import (
     CAPI,
     Caller,
     fulfil,

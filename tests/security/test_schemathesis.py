@@ -39,7 +39,9 @@ from orderdesk.migrations import runner
 from orderdesk.purchases.clients import register_client
 from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, TEST_ALLOWED_NETWORKS, Tokens, make_settings
-from tests.processes import fresh_postgres_database
+from tests.support.processes import fresh_postgres_database
+
+pytestmark = pytest.mark.slow  # generated requests by the thousand
 
 
 @dataclass(frozen=True)

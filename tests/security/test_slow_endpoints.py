@@ -22,11 +22,11 @@ from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order
-from tests.http_stub import http_stub
-from tests.integration.notifications.api import place, status
-from tests.integration.purchases.api import fulfil, load_catalog, order_body, register, register_caller
 from tests.security.running import eventually, serving
-from tests.slow_listener import SlowListener, slow_listener
+from tests.support.http_stub import http_stub
+from tests.support.notifications_api import place, processing_status
+from tests.support.purchases_api import fulfil, load_catalog, order_body, register, register_caller
+from tests.support.slow_listener import SlowListener, slow_listener
 
 DEADLINE = 10.0
 """The overall deadline of one outbound call in these tests (the condition and callback setting)."""
@@ -43,11 +43,6 @@ def quick(settings: Settings) -> Settings:
         update={"poll_seconds": 0.2, "callback_timeout_seconds": DEADLINE, "callback_retry_base_seconds": 600}
     )
     return settings.model_copy(update={"notifications": notifications, "purchases": purchases})
-
-
-async def processing_status(http: httpx.AsyncClient, auth: dict[str, str], order_id: str) -> str:
-    value: str = (await status(http, auth, order_id))["processingStatus"]["status"]
-    return value
 
 
 def hung_up_at_the_deadline(slow: SlowListener) -> bool:

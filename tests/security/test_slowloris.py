@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.processes import Server, serving, wait_until_healthy
+from tests.support.processes import Server, serving, wait_until_healthy
 
 HEAD_TIMEOUT_SECONDS = 2
 BODY_TIMEOUT_SECONDS = 3
@@ -87,6 +87,7 @@ async def _dribble_body_until_closed(server: Server) -> tuple[float, bytes]:
         writer.close()
 
 
+@pytest.mark.slow
 async def test_serve__body_sent_one_byte_a_second__closed_and_others_answered(server: Server) -> None:
     await wait_until_healthy(server)
     dribbles = [asyncio.create_task(_dribble_body_until_closed(server)) for _ in range(20)]
@@ -103,6 +104,7 @@ async def test_serve__body_sent_one_byte_a_second__closed_and_others_answered(se
     assert after.status_code == 200
 
 
+@pytest.mark.slow
 async def test_serve__head_sent_one_byte_a_second__closed_and_others_answered(server: Server) -> None:
     await wait_until_healthy(server)
     dribbles = [asyncio.create_task(_dribble_until_closed(server)) for _ in range(20)]
@@ -118,6 +120,7 @@ async def test_serve__head_sent_one_byte_a_second__closed_and_others_answered(se
     assert after.status_code == 200
 
 
+@pytest.mark.slow
 async def test_serve__huge_request_head__refused_and_others_answered(server: Server) -> None:
     await wait_until_healthy(server)
     reader, writer = await _connect(server)

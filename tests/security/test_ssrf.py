@@ -20,9 +20,10 @@ from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.settings import DatabaseSettings, Settings
 from tests.factories.notifications import email_order
-from tests.http_stub import http_stub
-from tests.integration.notifications.api import API, place, status
-from tests.integration.purchases.api import (
+from tests.security.running import eventually, serving
+from tests.support.http_stub import http_stub
+from tests.support.notifications_api import API, place, processing_status
+from tests.support.purchases_api import (
     CAPI,
     fulfil,
     load_catalog,
@@ -31,7 +32,6 @@ from tests.integration.purchases.api import (
     register,
     register_caller,
 )
-from tests.security.running import eventually, serving
 
 INTERNAL_URLS = [
     "http://127.0.0.1:6379/",
@@ -129,11 +129,6 @@ async def test_callback_url_naming_an_internal_address__bad_request_naming_the_f
     assert response.json()["exceptionType"] == "BadRequestException"
     assert "callbackUrl" in response.json()["errorMessage"]
     assert (await order_status(guarded, shop, order_id))["orderStatus"] == "preliminary"
-
-
-async def processing_status(http: httpx.AsyncClient, auth: dict[str, str], order_id: str) -> str:
-    value: str = (await status(http, auth, order_id))["processingStatus"]["status"]
-    return value
 
 
 async def test_condition_endpoint_named_localhost__allow_list_empty__inconclusive_and_nothing_received(

@@ -30,7 +30,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.clients import register_client
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 NOTIFICATIONS = "/notifications/api/v1"
 VICTIM = "orderdesk"
@@ -220,6 +220,7 @@ async def test_refused_token__answer__names_the_problem(
     assert "'exp'" in string_exp.json()["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "door", "status"),
     [

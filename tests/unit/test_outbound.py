@@ -29,8 +29,8 @@ from orderdesk.core.outbound import (
     literal_address,
     parse_networks,
 )
-from tests.http_stub import http_stub
-from tests.slow_listener import slow_listener
+from tests.support.http_stub import http_stub
+from tests.support.slow_listener import slow_listener
 
 
 @pytest.mark.parametrize(

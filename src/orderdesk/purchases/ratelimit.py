@@ -4,6 +4,7 @@ in process memory, in the database or in Redis so that every API process sees th
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import time
 from dataclasses import dataclass
@@ -165,6 +166,8 @@ def _storage_for(setting: str, database: Database) -> Storage:
     if setting == "database":
         return _DatabaseStorage(database)
     if setting.startswith(("redis://", "rediss://")):
+        if importlib.util.find_spec("redis") is None:  # an extra: only this store needs it
+            raise ValueError(f"{_SETTING} redis://… needs the redis package: pip install 'orderdesk[redis]'")
         return RedisStorage(f"async+{setting}", implementation="redispy")
     shown = repr(setting) if "@" not in setting else "a URL with credentials"
     raise ValueError(f"{_SETTING} must be auto, memory, database or redis://host:port/db, not {shown}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.processes import run_orderdesk
+from tests.support.processes import run_orderdesk
 
 
 @pytest.fixture
@@ -68,6 +68,7 @@ def test_catalog_import__folder_changed__follows_it(tmp_path: Path, folder: Path
     assert (summary["added"], summary["changed"], summary["removed"]) == (1, 1, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -22,7 +22,7 @@ from orderdesk.dataorders.service import import_dataset, read_folder
 from orderdesk.settings import DataOrderSettings
 from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of, status_of
-from tests.processes import orderdesk_process, own_migrated_database
+from tests.support.processes import orderdesk_process, own_migrated_database
 
 pytestmark = pytest.mark.slow
 _DEADLINE_SECONDS = 90.0

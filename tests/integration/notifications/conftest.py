@@ -12,15 +12,6 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
-from tests.smtp_sink import SmtpSink
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    """A real SMTP server in the test's event loop (see tests/smtp_sink.py)."""
-    server = await SmtpSink().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

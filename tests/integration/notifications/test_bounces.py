@@ -25,7 +25,6 @@ from orderdesk.worker_runtime import WorkerRuntime
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
-from tests.integration.notifications.api import notifications, place, status
 from tests.integration.notifications.test_smtp_provider import (
     BOUNCES,
     COMPLETED,
@@ -33,8 +32,9 @@ from tests.integration.notifications.test_smtp_provider import (
     email_statuses,
     smtp_pipeline,
 )
-from tests.processes import free_port
-from tests.smtp_sink import SmtpSink
+from tests.support.notifications_api import notifications, place, status
+from tests.support.smtp_sink import SmtpSink
+from tests.support.workers import free_port
 
 _DEADLINE_SECONDS = 30.0
 

@@ -23,8 +23,8 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order
-from tests.integration.notifications.api import API, place
-from tests.smtp_sink import SmtpSink
+from tests.support.notifications_api import API, place
+from tests.support.smtp_sink import SmtpSink
 
 EMAIL_REPORTS = f"{API}/reports/email"
 CAP = 5

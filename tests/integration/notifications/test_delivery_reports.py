@@ -39,9 +39,9 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order, sms_order
-from tests.integration.notifications.api import API, DAYTIME, place
-from tests.kannel import SendsmsPeer, kannel_notification_settings, sendsms_peer
-from tests.smtp_sink import SmtpSink
+from tests.support.kannel import SendsmsPeer, kannel_notification_settings, sendsms_peer
+from tests.support.notifications_api import API, DAYTIME, place
+from tests.support.smtp_sink import SmtpSink
 
 KANNEL_REPORTS = f"{API}/reports/kannel"
 EMAIL_REPORTS = f"{API}/reports/email"

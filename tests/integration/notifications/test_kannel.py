@@ -26,14 +26,14 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order
-from tests.kannel import (
+from tests.support.kannel import (
     KannelGateway,
     SendsmsPeer,
     kannel_gateway,
     kannel_notification_settings,
     sendsms_peer,
 )
-from tests.processes import free_port
+from tests.support.workers import free_port
 
 API = "/notifications/api/v1"
 DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
@@ -160,6 +160,7 @@ async def send_through_kannel(
     return order_id, received
 
 
+@pytest.mark.slow
 async def test_sms_order__through_kannel__reaches_the_smsc_and_its_delivery_report_completes_the_order(
     kannel_service: tuple[httpx.AsyncClient, NotificationPipeline],
     gateway: KannelGateway,
@@ -194,6 +195,7 @@ async def test_sms_order__through_kannel__reaches_the_smsc_and_its_delivery_repo
     assert (sms["generated"], sms["succeeded"]) == (1, 1)
 
 
+@pytest.mark.slow
 async def test_sms_order__text_outside_the_gsm_alphabet__reaches_the_smsc_intact_as_ucs2(
     kannel_service: tuple[httpx.AsyncClient, NotificationPipeline],
     gateway: KannelGateway,
@@ -388,7 +390,7 @@ def test_kannel_programs__missing_and_required__fails_instead_of_skipping(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Runs the real lookup with an empty PATH and no fakesmsc: skipped locally, failed in CI.
-    import tests.kannel as kannel
+    import tests.support.kannel as kannel
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(kannel, "FAKESMSC_PLACES", ())

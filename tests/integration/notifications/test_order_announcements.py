@@ -14,8 +14,8 @@ from orderdesk.core import topics
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import CHANNEL
 from tests.factories.notifications import email_order
-from tests.integration.notifications.api import API
-from tests.statements import counting_statements
+from tests.support.notifications_api import API
+from tests.support.statements import counting_statements
 
 
 async def test_orders_placed_at_once__workers_elsewhere_hear_of_each(

@@ -18,7 +18,7 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order
-from tests.integration.notifications.api import (
+from tests.support.notifications_api import (
     DAYTIME,
     notifications,
     outbox_sms,

@@ -14,7 +14,7 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
-from tests.integration.notifications.api import (
+from tests.support.notifications_api import (
     DAYTIME,
     counts,
     notifications,

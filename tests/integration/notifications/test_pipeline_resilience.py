@@ -18,10 +18,10 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import email_order
-from tests.http_stub import http_stub
-from tests.integration.notifications.api import notifications, outbox_mail, place, status
 from tests.integration.notifications.test_smtp_provider import smtp_pipeline
-from tests.smtp_sink import SmtpSink
+from tests.support.http_stub import http_stub
+from tests.support.notifications_api import notifications, outbox_mail, place, status
+from tests.support.smtp_sink import SmtpSink
 
 
 def recipients(count: int) -> list[dict[str, str]]:

@@ -14,13 +14,14 @@ import pytest
 from orderdesk.notifications.tasks import NotificationPipeline
 from tests.conftest import Clock
 from tests.factories.notifications import email_order, sms_order
-from tests.http_stub import HttpStub, http_stub
-from tests.integration.notifications.api import (
+from tests.support.http_stub import HttpStub, http_stub
+from tests.support.notifications_api import (
     DAYTIME,
     notifications,
     outbox_mail,
     outbox_sms,
     place,
+    processing_status,
     status,
 )
 
@@ -31,11 +32,6 @@ EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 20:00 in Oslo
 def stub() -> Iterator[HttpStub]:
     with http_stub() as running:
         yield running
-
-
-async def processing_status(client: httpx.AsyncClient, auth: dict[str, str], order_id: str) -> str:
-    value: str = (await status(client, auth, order_id))["processingStatus"]["status"]
-    return value
 
 
 async def test_order_in_the_future__waits_for_its_send_time(

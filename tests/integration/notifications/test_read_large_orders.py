@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import pytest
 
 from orderdesk.core.db import Database
 from orderdesk.core.offload import LARGE
@@ -26,8 +27,8 @@ from orderdesk.notifications.models import (
     Recipient,
 )
 from orderdesk.notifications.processing import process_order
-from tests.integration.notifications.api import API
-from tests.processes import Server, run_orderdesk, serving, wait_until_healthy
+from tests.support.notifications_api import API
+from tests.support.processes import Server, run_orderdesk, serving, wait_until_healthy
 
 RECIPIENTS = 100_000
 READERS = 4
@@ -79,6 +80,7 @@ async def _health_while(server: Server, reads: list[asyncio.Task[float]]) -> lis
             latencies.append(latency)
 
 
+@pytest.mark.slow
 async def test_read_of_a_100k_recipient_order__health_answered_meanwhile(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
@@ -149,6 +151,7 @@ async def _health_until_processed(
                 return latencies, time.perf_counter() - started
 
 
+@pytest.mark.slow
 async def test_expansion_of_a_100k_recipient_order__health_answered_meanwhile(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:

@@ -28,9 +28,9 @@ from orderdesk.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order
-from tests.integration.notifications.api import notifications, place, status
-from tests.processes import orderdesk_process, own_migrated_database
-from tests.smtp_sink import SmtpSink
+from tests.support.notifications_api import notifications, place, status
+from tests.support.processes import orderdesk_process, own_migrated_database
+from tests.support.smtp_sink import SmtpSink
 
 BOUNCES = "bounces@orderdesk.test"
 RETRY_BASE = timedelta(seconds=1)

@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_email, notification_order
 from tests.factories.notifications import email_order
-from tests.statements import counting_statements
+from tests.support.statements import counting_statements
 
 API = "/notifications/api/v1"
 
@@ -62,12 +62,13 @@ async def test_get_status__order_with_five_thousand_notifications__one_statement
     assert len(statements) == 1
 
 
-async def test_get_status__on_postgres_with_many_orders__uses_the_primary_key(
+async def test_get_status__with_many_orders__uses_the_primary_key(
     client: httpx.AsyncClient, auth: dict[str, str], database: Database, backend: str
 ) -> None:
-    if backend != "postgres":
-        return
-    order_id = await _order_with_notifications(client, auth, database, 10)
+    """Each backend's own plan: PostgreSQL's EXPLAIN names the primary key's index; SQLite's
+    EXPLAIN QUERY PLAN searches by `id` through an index (its automatic one for the primary key),
+    never a scan of the table."""
+    order_id = uuid.UUID(await _order_with_notifications(client, auth, database, 10))
     async with database.transaction() as connection:
         template = (
             (await connection.execute(notification_order.select().where(notification_order.c.id == order_id)))
@@ -78,12 +79,18 @@ async def test_get_status__on_postgres_with_many_orders__uses_the_primary_key(
             notification_order.insert(), [{**template, "id": uuid.uuid4()} for _ in range(3000)]
         )
         await connection.execute(text("ANALYZE notification_order"))
+        explain = "EXPLAIN" if backend == "postgres" else "EXPLAIN QUERY PLAN"
         plan = await connection.execute(
-            text("EXPLAIN SELECT * FROM notification_order WHERE id = :id AND creator = 'ttd'"),
-            {"id": order_id},
+            text(f"{explain} SELECT * FROM notification_order WHERE id = :id AND creator = 'ttd'"),
+            {"id": order_id if backend == "postgres" else order_id.hex},
         )
-        lines = "\n".join(row[0] for row in plan)
-    assert "pk_notification_order" in lines, lines
+        lines = "\n".join(str(row[-1]) for row in plan)
+    if backend == "postgres":
+        assert "pk_notification_order" in lines, lines
+    else:
+        assert "SEARCH notification_order USING INDEX" in lines, lines
+        assert "(id=?)" in lines, lines
+        assert "SCAN" not in lines, lines
 
 
 async def test_get_status__order_of_two_thousand_recipients__recipient_list_left_unread(

@@ -23,7 +23,7 @@ from orderdesk.notifications.tasks import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order
-from tests.integration.notifications.api import DAYTIME, notifications, outbox_sms, place, status
+from tests.support.notifications_api import DAYTIME, notifications, outbox_sms, place, status
 
 RULES = HeartbeatRules(interval=timedelta(seconds=2), stale_after=timedelta(seconds=10))
 LEASE = timedelta(minutes=5)

@@ -14,7 +14,7 @@ from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
-from tests.integration.purchases.api import Caller, load_catalog, register_caller
+from tests.support.purchases_api import Caller, load_catalog, register_caller
 
 UNLIMITED = PurchaseSettings(rate_limit_per_second=1_000_000, rate_limit_per_minute=1_000_000)
 """For tests that set up more orders than a client may register in a second."""

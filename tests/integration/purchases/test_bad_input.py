@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from orderdesk.core.db import Database
 from orderdesk.purchases.tables import purchase_order, purchase_order_line
 from tests.conftest import Tokens
-from tests.integration.purchases.api import (
+from tests.support.purchases_api import (
     CAPI,
     Caller,
     order_body,

@@ -12,8 +12,8 @@ import httpx
 from orderdesk.purchases.callbacks import CallbackWorker
 from orderdesk.purchases.processing import FulfilmentWorker
 from tests.conftest import Clock
-from tests.http_stub import http_stub
-from tests.integration.purchases.api import (
+from tests.support.http_stub import http_stub
+from tests.support.purchases_api import (
     Caller,
     fulfil,
     order_body,

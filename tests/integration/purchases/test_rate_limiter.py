@@ -16,7 +16,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
 from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
-from tests.windows import within_one_window
+from tests.support.windows import within_one_window
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 REQUIRE_REDIS = os.environ.get("ORDERDESK_TEST_REQUIRE_REDIS") == "1"

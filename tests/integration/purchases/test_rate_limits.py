@@ -14,8 +14,8 @@ from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
-from tests.integration.purchases.api import CAPI, Caller, load_catalog, order_body, register, register_caller
-from tests.windows import within_one_window
+from tests.support.purchases_api import CAPI, Caller, load_catalog, order_body, register, register_caller
+from tests.support.windows import within_one_window
 
 
 async def burst(http: httpx.AsyncClient, caller: Caller, order_id: int, calls: int) -> list[httpx.Response]:

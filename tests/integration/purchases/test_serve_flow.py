@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.http_stub import HttpStub, http_stub
-from tests.integration.purchases.api import CAPI, CATALOG, order_body
-from tests.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.http_stub import HttpStub, http_stub
+from tests.support.processes import run_orderdesk, serving, wait_until_healthy
+from tests.support.purchases_api import CAPI, CATALOG, order_body
 
 pytestmark = pytest.mark.slow
 _DEADLINE_SECONDS = 30.0

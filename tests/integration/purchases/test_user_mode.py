@@ -9,7 +9,7 @@ import httpx
 
 from orderdesk.purchases.processing import FulfilmentWorker
 from tests.conftest import Tokens
-from tests.integration.purchases.api import CAPI, Caller, fulfil, order_body, register
+from tests.support.purchases_api import CAPI, Caller, fulfil, order_body, register
 
 OLA = "ola@example.com"
 

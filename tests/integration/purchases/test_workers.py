@@ -21,8 +21,10 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.purchases.tables import purchase_customer, purchase_invoice, purchase_order
 from tests.conftest import POSTGRES_URL, Clock, make_settings
-from tests.http_stub import http_stub
-from tests.integration.purchases.api import (
+from tests.integration.purchases.conftest import UNLIMITED
+from tests.support.http_stub import http_stub
+from tests.support.processes import orderdesk_process, own_migrated_database
+from tests.support.purchases_api import (
     CAPI,
     Caller,
     fulfil,
@@ -31,8 +33,6 @@ from tests.integration.purchases.api import (
     register,
     register_caller,
 )
-from tests.integration.purchases.conftest import UNLIMITED
-from tests.processes import orderdesk_process, own_migrated_database
 
 _DEADLINE_SECONDS = 60.0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.workers import free_port
 
 _TIMEOUT_SECONDS = 120
 _STARTUP_DEADLINE_SECONDS = 60.0
@@ -56,13 +57,6 @@ def run_orderdesk(
         timeout=_TIMEOUT_SECONDS,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def fresh_postgres_database(base_url: str, suffix: str) -> str:

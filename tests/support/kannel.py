@@ -27,7 +27,7 @@ import pytest
 from pydantic import SecretStr
 
 from orderdesk.settings import NotificationSettings
-from tests.processes import free_port
+from tests.support.workers import free_port
 
 REQUIRE_KANNEL = os.environ.get("ORDERDESK_TEST_REQUIRE_KANNEL") == "1"
 SBIN_PLACES = ("/usr/sbin", "/usr/local/sbin")

@@ -48,6 +48,12 @@ async def status(client: httpx.AsyncClient, auth: dict[str, str], order_id: str)
     return body
 
 
+async def processing_status(client: httpx.AsyncClient, auth: dict[str, str], order_id: str) -> str:
+    """The order's processing status as the API shows it (`Registered`, `Completed`, …)."""
+    value: str = (await status(client, auth, order_id))["processingStatus"]["status"]
+    return value
+
+
 async def notifications(
     client: httpx.AsyncClient, auth: dict[str, str], order_id: str, channel: str
 ) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: one place for what several test files need."""
