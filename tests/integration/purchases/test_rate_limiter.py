@@ -18,6 +18,9 @@ from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
 from tests.support.windows import within_one_window
 
+# Bursts must land in one fixed one-second window: they run alone, after the parallel pass (dev.py).
+pytestmark = pytest.mark.timing
+
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 REQUIRE_REDIS = os.environ.get("ORDERDESK_TEST_REQUIRE_REDIS") == "1"
 

@@ -17,6 +17,9 @@ from tests.conftest import Clock
 from tests.support.purchases_api import CAPI, Caller, load_catalog, order_body, register, register_caller
 from tests.support.windows import within_one_window
 
+# Bursts must land in one fixed one-second window: they run alone, after the parallel pass (dev.py).
+pytestmark = pytest.mark.timing
+
 
 async def burst(http: httpx.AsyncClient, caller: Caller, order_id: int, calls: int) -> list[httpx.Response]:
     """`calls` status reads sent at once, so that they land in the same second."""
