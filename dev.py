@@ -7,8 +7,9 @@ project itself (again whenever pyproject.toml or the lock changes), then runs th
 suite or the benchmarks. Extra arguments go to `orderdesk serve`, pytest or `python -m bench`
 (benchmark names).
 
-`test` runs ruff and mypy first, then the whole suite in parallel (pytest-xdist, `-n 3`); given test
-paths, or `-n`, it leaves the choice of workers to you. `test --fast …` skips ruff and mypy:
+`test` runs ruff, mypy and import-linter (the layer contracts in pyproject.toml) first, then the
+whole suite in parallel (pytest-xdist, `-n 3`); given test paths, or `-n`, it leaves the choice of
+workers to you. `test --fast …` skips those checks:
 `python3 dev.py test --fast tests/unit/test_mime.py::test_x`.
 `lock` resolves pyproject.toml's dependencies afresh in a scratch environment and writes
 requirements.lock.
@@ -112,7 +113,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "python"), "-m", "bench", *rest], cwd=ROOT)
     fast = "--fast" in rest
     rest = [arg for arg in rest if arg != "--fast"]
-    checks = [] if fast else [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]]
+    checks = [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"], ["lint-imports"]]
+    checks = [] if fast else checks
     for check in checks:
         failed = subprocess.call([str(BIN / check[0]), *check[1:]], cwd=ROOT)
         if failed:
