@@ -35,7 +35,7 @@ from orderdesk.notifications.models import (
     ORDER_STATUS_DESCRIPTIONS,
     SMS_STATUS_DESCRIPTIONS,
 )
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.service.clients import register_client
 from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
 from tests.conftest import Tokens, make_settings
 
