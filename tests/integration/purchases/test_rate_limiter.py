@@ -2,7 +2,8 @@
 counted in memory, in the database (shared by every process on it) or in Redis.
 
 Memory and database windows follow a stopped test clock, so a burst lands in one window however long
-it takes; Redis keeps its own time, so its burst is judged only when it was fast (`timing`)."""
+it takes; Redis keeps its own time, so its burst is judged only when it was fast, and sent again when
+it was not."""
 
 from __future__ import annotations
 
@@ -168,7 +169,6 @@ async def test_hit__two_processes_on_one_database__share_the_count(make_limiter:
     assert allowed.count(False) == 1
 
 
-@pytest.mark.timing  # Redis's own clock: run alone, after the parallel pass (dev.py)
 async def test_hit__two_processes_on_one_redis__share_the_count(
     make_limiter: MakeLimiter, redis_url: str
 ) -> None:
