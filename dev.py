@@ -119,17 +119,7 @@ def main(argv: list[str]) -> int:
         failed = subprocess.call([str(BIN / check[0]), *check[1:]], cwd=ROOT)
         if failed:
             return failed
-    pytest = [str(BIN / "python"), "-m", "pytest"]
-    arguments = _pytest_arguments(rest)
-    if arguments is rest:
-        return subprocess.call([*pytest, *rest], cwd=ROOT)
-    # The whole suite: in parallel, then the tests that judge by the wall clock alone, so that the
-    # load of the other workers cannot push their bursts out of one window.
-    parallel = subprocess.call([*pytest, *arguments, "-m", "not timing"], cwd=ROOT)
-    if parallel:
-        return parallel
-    alone = [*rest, "--cov-append"] if any(arg.startswith("--cov") for arg in rest) else rest
-    return subprocess.call([*pytest, *alone, "-m", "timing"], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *_pytest_arguments(rest)], cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -144,18 +144,29 @@ async def database(migrated_database: tuple[str, Database]) -> AsyncIterator[Dat
 
 @dataclass
 class Clock:
-    """A clock tests can move; it follows real time from the moment it was last set."""
+    """A clock tests can move; it follows real time from the moment it was last set, unless stopped."""
 
     offset: timedelta = field(default_factory=timedelta)
+    stopped_at: datetime | None = None
 
     def __call__(self) -> datetime:
+        if self.stopped_at is not None:
+            return self.stopped_at
         return datetime.now(UTC) + self.offset
 
     def advance(self, delta: timedelta) -> None:
+        if self.stopped_at is not None:
+            self.stopped_at += delta
         self.offset += delta
 
     def set(self, moment: datetime) -> None:
+        if self.stopped_at is not None:
+            self.stopped_at = moment
         self.offset = moment - datetime.now(UTC)
+
+    def stop(self) -> None:
+        """Time stands still until moved: a burst of calls, however slow, lands in one window."""
+        self.stopped_at = self()
 
 
 @pytest.fixture

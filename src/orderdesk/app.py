@@ -80,7 +80,8 @@ def create_app(
     """Build the API, with the worker loops running beside it when `run_workers` (`orderdesk serve`).
 
     The database is created from the settings unless one is given (tests share one); migrations are
-    not run here (`orderdesk serve` and `orderdesk migrate` do that)."""
+    not run here (`orderdesk serve` and `orderdesk migrate` do that). An injected `clock` is the time of
+    everything, rate-limit windows included; with the default each rate-limit storage keeps its own."""
     owns_database = database is None
     db = database or Database.from_url(
         settings.database_url,
@@ -89,8 +90,9 @@ def create_app(
         echo=settings.database.echo,
     )
     wakeups = Wakeups()
-    rate_limiter = RateLimiter.from_settings(settings.purchases, db)
-    token_attempts = FailedAttempts.from_settings(settings.purchases, db)
+    window_clock = None if clock is utcnow else clock
+    rate_limiter = RateLimiter.from_settings(settings.purchases, db, window_clock)
+    token_attempts = FailedAttempts.from_settings(settings.purchases, db, window_clock)
     secret_checks = BoundedExecutor(
         threads=settings.purchases.token_hashing_threads,
         waiting=settings.purchases.token_hashing_waiting,

@@ -1,4 +1,6 @@
-"""The API against its own OpenAPI document: schemathesis generates requests in-process, on SQLite.
+"""The API against its own OpenAPI document, on SQLite: an order's whole life validated by schemathesis'
+checks, and the document's own rules. Generated requests against every operation are
+tests/security/test_schemathesis.py's (every check, both backends).
 
 Schemathesis drives the ASGI app from its own event loop thread, so this module has its own database,
 migrated synchronously, instead of the session-loop fixtures of conftest.
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -35,8 +35,7 @@ from orderdesk.notifications.models import (
     ORDER_STATUS_DESCRIPTIONS,
     SMS_STATUS_DESCRIPTIONS,
 )
-from orderdesk.purchases.service.clients import register_client
-from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
+from orderdesk.settings import AuthSettings, DatabaseSettings, Settings
 from tests.conftest import Tokens, make_settings
 
 CHECKS = [
@@ -47,40 +46,22 @@ CHECKS = [
 ]
 
 
-async def _migrate(url: str) -> str:
-    """Migrate, and register the purchase-API client whose id the generated requests use."""
+async def _migrate(url: str) -> None:
     database = Database.from_url(url)
     try:
         await runner.upgrade(database)
-        async with database.transaction() as connection:
-            return (await register_client(connection, "contract", utcnow())).client_id
     finally:
         await database.dispose()
 
 
-@dataclass
-class ContractApp:
-    app: FastAPI
-    client_id: str
-
-
 @pytest.fixture(scope="module")
-def contract(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractApp]:
+def contract_app(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('contract') / 'contract.db'}"
-    client_id = asyncio.run(_migrate(url))
+    asyncio.run(_migrate(url))
     # A fresh engine: its connections are made on schemathesis' loop, not on the one that migrated.
     database = Database.from_url(url)
-    # Generous rate limits: the generated requests of one operation come faster than 100 a second.
-    settings = make_settings(home, url).model_copy(
-        update={"purchases": PurchaseSettings(rate_limit_per_second=100_000, rate_limit_per_minute=100_000)}
-    )
-    yield ContractApp(create_app(settings, database=database, clock=utcnow), client_id)
+    yield create_app(make_settings(home, url), database=database, clock=utcnow)
     asyncio.run(database.dispose())
-
-
-@pytest.fixture(scope="module")
-def contract_app(contract: ContractApp) -> FastAPI:
-    return contract.app
 
 
 def _document_only_app() -> FastAPI:
@@ -94,31 +75,8 @@ def _document_only_app() -> FastAPI:
     )
 
 
-# Loaded at import, as `@schema.parametrize()` needs it; `schemathesis.pytest.from_fixture` fails on
-# pytest 9 (it reads `Function._nodeid`). Each case is sent to the fixture's app with `app=`.
+# The document's operations, whose cases are sent to the fixture's app with `app=`.
 schema = schemathesis.openapi.from_dict(_document_only_app().openapi())
-
-
-@schema.parametrize()
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_every_operation__generated_requests__no_server_error_and_responses_match_the_document(
-    case: schemathesis.Case,  # type: ignore[type-arg]
-    contract: ContractApp,
-    tokens: Tokens,
-) -> None:
-    path = case.operation.path
-    if path.startswith("/capi/v1/client/"):
-        headers = tokens.client(contract.client_id)
-    elif path.startswith("/capi/"):
-        headers = tokens.user("ola@example.com")
-    else:
-        headers = tokens.bearer("ttd")
-    case.call_and_validate(app=contract.app, headers=headers, checks=CHECKS)
 
 
 ORDERS = "/notifications/api/v1/orders"

@@ -32,9 +32,9 @@ from orderdesk.notifications.tables import notification_order
 from orderdesk.settings import AuthSettings, Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order
+from tests.support.wire import assert_problem
 
 API = "/notifications/api/v1"
-PROBLEM = "application/problem+json"
 UNAUTHORIZED_TYPE = "https://tools.ietf.org/html/rfc9110#section-15.5.2"
 FORBIDDEN_TYPE = "https://tools.ietf.org/html/rfc9110#section-15.5.4"
 
@@ -75,16 +75,6 @@ async def stored_orders(database: Database) -> int:
     async with database.transaction() as connection:
         count = (await connection.execute(select(func.count()).select_from(notification_order))).scalar_one()
     return int(count)
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
-    assert problem["type"] == type_
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["traceId"]
 
 
 async def assert_refused(

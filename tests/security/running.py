@@ -1,11 +1,9 @@
 """The service as it runs in production, in the test's event loop: the API with its workers beside it
-(as `orderdesk serve`), on the test's database, and a way to wait for what a client would see."""
+(as `orderdesk serve`), on the test's database."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -24,13 +22,3 @@ async def serving(settings: Settings, database: Database) -> AsyncIterator[httpx
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
     ):
         yield http
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> float:
-    """Wait until `check` holds; the seconds it took. AssertionError naming `what` past `within`."""
-    start = time.monotonic()
-    while time.monotonic() - start < within:
-        if await check():
-            return time.monotonic() - start
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what}: not within {within:g} s")

@@ -7,10 +7,10 @@ import httpx
 import pytest
 
 from tests.conftest import Tokens
+from tests.support.wire import PROBLEM
 
 NOTIFICATIONS = "/notifications/api/v1"
 DATA = "/api/v1/rs-order"
-PROBLEM = "application/problem+json"
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,12 @@ from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order
-from tests.security.running import eventually, serving
+from tests.security.running import serving
 from tests.support.http_stub import http_stub
 from tests.support.notifications_api import place, processing_status
 from tests.support.purchases_api import fulfil, load_catalog, order_body, register, register_caller
 from tests.support.slow_listener import SlowListener, slow_listener
+from tests.support.waiting import eventually
 
 DEADLINE = 10.0
 """The overall deadline of one outbound call in these tests (the condition and callback setting)."""

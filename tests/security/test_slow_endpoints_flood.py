@@ -9,10 +9,11 @@ from orderdesk.notifications.tasks import ORDER_CONCURRENCY, ORDERS_PER_CREATOR
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
-from tests.security.running import eventually, serving
+from tests.security.running import serving
 from tests.security.test_slow_endpoints import SOON, quick
 from tests.support.notifications_api import place, processing_status
 from tests.support.slow_listener import slow_listener
+from tests.support.waiting import eventually
 
 
 async def test_condition_endpoints_that_hang_fill_every_slot__another_organisations_order_completes(

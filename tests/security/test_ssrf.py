@@ -20,7 +20,7 @@ from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.settings import DatabaseSettings, Settings
 from tests.factories.notifications import email_order
-from tests.security.running import eventually, serving
+from tests.security.running import serving
 from tests.support.http_stub import http_stub
 from tests.support.notifications_api import API, place, processing_status
 from tests.support.purchases_api import (
@@ -32,6 +32,7 @@ from tests.support.purchases_api import (
     register,
     register_caller,
 )
+from tests.support.waiting import eventually
 
 INTERNAL_URLS = [
     "http://127.0.0.1:6379/",

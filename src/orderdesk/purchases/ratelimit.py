@@ -1,5 +1,10 @@
 """Per-caller rate limits of the purchase API (calls per second and per minute, fixed windows), counted
-in process memory, in the database or in Redis so that every API process sees the same counts."""
+in process memory, in the database or in Redis so that every API process sees the same counts.
+
+Windows follow a clock: by default each storage's own (the process's, the database's, Redis's); an
+injected `Clock` replaces it for the memory and database storages, so tests decide when a window ends
+instead of racing the wall clock.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,22 @@ import hashlib
 import importlib.util
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.util import WindowStats
-from sqlalchemy import Float, case, delete, select
+from sqlalchemy import Float, case, delete, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import func as sql_func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
+from orderdesk.core.clock import Clock
 from orderdesk.core.db import Database, insert_for
 from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
@@ -34,6 +41,15 @@ _TOKEN_NAMESPACE = "OAUTH-FAILURES"
 _KEY_LENGTH = 250  # purchase_rate_limit.key
 _CLEANUP_SECONDS = 60.0
 _SETTING = "rate_limit_storage (ORDERDESK_PURCHASES_RATE_LIMIT_STORAGE)"
+
+EpochClock = Callable[[], float]
+"""Seconds since the epoch, as `time.time` gives them."""
+
+
+def _epoch_clock(clock: Clock | None) -> EpochClock:
+    if clock is None:
+        return time.time
+    return lambda: clock().timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,31 +70,40 @@ class RateLimiter:
     turned away does not use up the caller's minute.
     """
 
-    def __init__(self, storage: Storage, *, per_second: int, per_minute: int) -> None:
+    def __init__(
+        self, storage: Storage, *, per_second: int, per_minute: int, clock: EpochClock = time.time
+    ) -> None:
         self._storage = storage
+        self._clock = clock
         self._window = _FixedWindow(storage)
         self._second = RateLimitItemPerSecond(per_second, namespace=_NAMESPACE)
         self._minute = RateLimitItemPerMinute(per_minute, namespace=_NAMESPACE)
 
     @classmethod
-    def from_settings(cls, settings: PurchaseSettings, database: Database) -> RateLimiter:
-        """Raises ValueError when `rate_limit_storage` names no known storage."""
+    def from_settings(
+        cls, settings: PurchaseSettings, database: Database, clock: Clock | None = None
+    ) -> RateLimiter:
+        """Raises ValueError when `rate_limit_storage` names no known storage. Without `clock`, every
+        storage keeps its own time."""
         return cls(
-            _storage_for(settings.rate_limit_storage, database),
+            _storage_for(settings.rate_limit_storage, database, clock),
             per_second=settings.rate_limit_per_second,
             per_minute=settings.rate_limit_per_minute,
+            clock=_epoch_clock(clock),
         )
 
     async def hit(self, caller: str) -> RateDecision:
         """Count one call of `caller`; storage errors (database, Redis) are raised as they come."""
         second_allowed, second = await self._window.hit_with_stats(self._second, caller)
         if not second_allowed:
-            return RateDecision(False, 0, _seconds_until(second.reset_time))
+            return RateDecision(False, 0, _seconds_until(second.reset_time, self._clock()))
         minute_allowed, minute = await self._window.hit_with_stats(self._minute, caller)
         # A spent minute binds even when the second is spent too: waiting a second would not help.
         binding = second if second.remaining == 0 and minute.remaining > 0 else minute
         return RateDecision(
-            minute_allowed, min(second.remaining, minute.remaining), _seconds_until(binding.reset_time)
+            minute_allowed,
+            min(second.remaining, minute.remaining),
+            _seconds_until(binding.reset_time, self._clock()),
         )
 
     async def aclose(self) -> None:
@@ -88,8 +113,6 @@ class RateLimiter:
 async def _close_storage(storage: Storage) -> None:
     if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
         await storage.bridge.storage.aclose()
-    elif isinstance(storage, MemoryStorage) and storage.timer is not None:
-        storage.timer.cancel()
 
 
 class FailedAttempts:
@@ -101,20 +124,32 @@ class FailedAttempts:
     one retrying after a 429 uses any of it up.
     """
 
-    def __init__(self, storage: Storage, *, per_client: int, per_address: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_client: int,
+        per_address: int,
+        window_seconds: int,
+        clock: EpochClock = time.time,
+    ) -> None:
         self._storage = storage
+        self._clock = clock
         self._window = FixedWindowRateLimiter(storage)
         self._client = RateLimitItemPerSecond(per_client, window_seconds, namespace=_TOKEN_NAMESPACE)
         self._address = RateLimitItemPerSecond(per_address, window_seconds, namespace=_TOKEN_NAMESPACE)
 
     @classmethod
-    def from_settings(cls, settings: PurchaseSettings, database: Database) -> FailedAttempts:
+    def from_settings(
+        cls, settings: PurchaseSettings, database: Database, clock: Clock | None = None
+    ) -> FailedAttempts:
         """Raises ValueError when `rate_limit_storage` names no known storage."""
         return cls(
-            _storage_for(settings.rate_limit_storage, database),
+            _storage_for(settings.rate_limit_storage, database, clock),
             per_client=settings.token_failures_per_client,
             per_address=settings.token_failures_per_address,
             window_seconds=settings.token_failure_window_seconds,
+            clock=_epoch_clock(clock),
         )
 
     def _limits(self, client_id: str, address: str) -> list[tuple[RateLimitItem, str]]:
@@ -127,7 +162,7 @@ class FailedAttempts:
         for item, key in self._limits(client_id, address):
             if not await self._window.hit(item, key):
                 reset_time = await self._storage.get_expiry(item.key_for(key))
-                refused.append(max(1, _seconds_until(reset_time)))
+                refused.append(max(1, _seconds_until(reset_time, self._clock())))
         if refused:
             await self.give_back(client_id, address)
             return max(refused)
@@ -153,18 +188,18 @@ class _FixedWindow(FixedWindowRateLimiter):
         return hits <= item.amount, WindowStats(reset_time, max(0, item.amount - hits))
 
 
-def _seconds_until(reset_time: float) -> int:
+def _seconds_until(reset_time: float, now: float) -> int:
     # Rounded to the millisecond first: float noise must not turn a full 1 s window into 2 s.
-    return max(0, math.ceil(round(reset_time - time.time(), 3)))
+    return max(0, math.ceil(round(reset_time - now, 3)))
 
 
-def _storage_for(setting: str, database: Database) -> Storage:
+def _storage_for(setting: str, database: Database, clock: Clock | None) -> Storage:
     if setting == "auto":
         setting = "memory" if database.dialect == "sqlite" else "database"
     if setting == "memory":
-        return MemoryStorage()
+        return _MemoryStorage(_epoch_clock(clock))
     if setting == "database":
-        return _DatabaseStorage(database)
+        return _DatabaseStorage(database, clock)
     if setting.startswith(("redis://", "rediss://")):
         if importlib.util.find_spec("redis") is None:  # an extra: only this store needs it
             raise ValueError(f"{_SETTING} redis://… needs the redis package: pip install 'orderdesk[redis]'")
@@ -173,19 +208,72 @@ def _storage_for(setting: str, database: Database) -> Storage:
     raise ValueError(f"{_SETTING} must be auto, memory, database or redis://host:port/db, not {shown}")
 
 
+class _MemoryStorage(Storage):
+    """Fixed-window counters in this process's memory, on an injectable clock (limits' own memory
+    storage reads `time.time` itself). Ended windows are dropped at most once a minute."""
+
+    STORAGE_SCHEME = None
+
+    def __init__(self, clock: EpochClock) -> None:
+        super().__init__()
+        self._clock = clock
+        self._windows: dict[str, tuple[int, float]] = {}
+        """Per key: the hits counted and the epoch time at which their window ends."""
+        self._next_cleanup = 0.0
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ValueError
+
+    def _live(self, key: str, now: float) -> tuple[int, float] | None:
+        window = self._windows.get(key)
+        return window if window is not None and window[1] > now else None
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = self._clock()
+        if now >= self._next_cleanup:
+            self._next_cleanup = now + _CLEANUP_SECONDS
+            self._windows = {known: window for known, window in self._windows.items() if window[1] > now}
+        hits, ends_at = self._live(key, now) or (0, now + expiry)
+        self._windows[key] = (hits + amount, ends_at)
+        return hits + amount
+
+    async def get(self, key: str) -> int:
+        window = self._live(key, self._clock())
+        return window[0] if window else 0
+
+    async def get_expiry(self, key: str) -> float:
+        now = self._clock()
+        window = self._live(key, now)
+        return window[1] if window else now
+
+    async def check(self) -> bool:
+        return True
+
+    async def reset(self) -> int | None:
+        count = len(self._windows)
+        self._windows.clear()
+        return count
+
+    async def clear(self, key: str) -> None:
+        self._windows.pop(key, None)
+
+
 class _DatabaseStorage(Storage):
     """Counters in `purchase_rate_limit`, shared by every process on the database.
 
     Each statement commits on its own (autocommit), apart from any request transaction: a call counts
     even when its request fails, and no row lock is held beyond one statement. Time is the database's
-    clock, so API hosts whose clocks differ still agree on when a window ends.
+    clock unless one is injected, so API hosts whose clocks differ still agree on when a window ends.
     """
 
     STORAGE_SCHEME = None
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock | None = None) -> None:
         super().__init__()
         self._database = database
+        self._clock = clock
+        self._local_time = _epoch_clock(clock)
         # Local epoch time at which each key's window ends, as the last increment here returned it.
         self._expiries: dict[str, float] = {}
         self._next_cleanup = 0.0
@@ -212,7 +300,7 @@ class _DatabaseStorage(Storage):
                 },
             ).returning(table.c.hits, table.c.expires_at - now)
             hits, seconds_left = (await connection.execute(upsert)).one()
-        self._expiries[key] = time.time() + seconds_left
+        self._expiries[key] = self._local_time() + seconds_left
         await self._clean_up()
         return int(hits)
 
@@ -228,14 +316,14 @@ class _DatabaseStorage(Storage):
     async def get_expiry(self, key: str) -> float:
         key = _storage_key(key)
         known = self._expiries.get(key)
-        if known is not None and known > time.time():
+        if known is not None and known > self._local_time():
             return known
         table = purchase_rate_limit
         now = self._now()
         statement = select(table.c.expires_at - now).where(table.c.key == key, table.c.expires_at > now)
         async with self._database.autocommit() as connection:
             seconds_left = (await connection.execute(statement)).scalar()
-        return time.time() + float(seconds_left or 0.0)
+        return self._local_time() + float(seconds_left or 0.0)
 
     async def check(self) -> bool:
         try:
@@ -261,7 +349,7 @@ class _DatabaseStorage(Storage):
         if time.monotonic() < self._next_cleanup:
             return
         self._next_cleanup = time.monotonic() + _CLEANUP_SECONDS
-        local_now = time.time()
+        local_now = self._local_time()
         self._expiries = {key: end for key, end in self._expiries.items() if end > local_now}
         table = purchase_rate_limit
         # SKIP LOCKED: rows an upsert holds are alive anyway, and two processes cleaning at once must
@@ -274,7 +362,10 @@ class _DatabaseStorage(Storage):
             _log.warning("rate_limit_cleanup_failed", error=str(error))
 
     def _now(self) -> ColumnElement[float]:
-        """The database's current epoch time, fixed for the duration of one statement."""
+        """The injected clock's epoch time, else the database's, fixed for the duration of one
+        statement."""
+        if self._clock is not None:
+            return literal(self._clock().timestamp(), Float)
         if self._database.dialect == "sqlite":
             return sql_cast((sql_func.julianday("now") - 2440587.5) * 86400.0, Float)
         return sql_cast(sql_func.extract("epoch", sql_func.statement_timestamp()), Float)

@@ -31,6 +31,7 @@ from tests.integration.dataorders.flow import (
     stage_everything,
     status_of,
 )
+from tests.support.waiting import eventually
 
 
 def catalogue_md5s(root: Path) -> dict[str, str]:
@@ -174,14 +175,6 @@ async def read_part_then_hang_up(url: str, headers: dict[str, str], keep: int) -
     return status, length
 
 
-async def eventually(check: object, timeout: float = 10.0) -> None:
-    assert callable(check)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "the server did not record the outcome"
-        await asyncio.sleep(0.05)
-
-
 async def test_single_download_cut_midway__download_error_not_downloaded(
     http: httpx.AsyncClient,
     live_server: str,
@@ -202,7 +195,7 @@ async def test_single_download_cut_midway__download_error_not_downloaded(
     async def recorded() -> bool:
         return (await files_of(http, user, order_id))["large.bin"] != "AVAILABLE"
 
-    await eventually(recorded)
+    await eventually(recorded, what="the cut download recorded")
     assert (await files_of(http, user, order_id))["large.bin"] == "DOWNLOAD_ERROR"
     listed = await http.get(f"{API}/user/orders/{order_id}/files?size=10", headers=user)
     assert listed.json()["content"][0]["error"].startswith("Download cut")
@@ -215,7 +208,7 @@ async def test_single_download_cut_midway__download_error_not_downloaded(
     async def downloaded() -> bool:
         return (await files_of(http, user, order_id))["large.bin"] == "DOWNLOADED"
 
-    await eventually(downloaded)
+    await eventually(downloaded, what="the whole download recorded")
 
 
 @pytest.mark.parametrize("keep", [100, 4 * MIB])

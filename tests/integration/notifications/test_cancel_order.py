@@ -14,9 +14,9 @@ from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_order
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order, sms_order
+from tests.support.wire import assert_problem, parse_wire_time
 
 API = "/notifications/api/v1"
-PROBLEM = "application/problem+json"
 CANCELLED_DESCRIPTION = "Order processing was stopped due to order being cancelled."
 
 
@@ -31,11 +31,6 @@ def send_time(minutes_from_now: float) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes_from_now)).isoformat()
 
 
-def parse_wire_time(value: str) -> datetime:
-    assert value.endswith("Z"), value
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 async def set_processing_status(database: Database, order_id: str, status: str) -> None:
     async with database.transaction() as connection:
         await connection.execute(
@@ -43,17 +38,6 @@ async def set_processing_status(database: Database, order_id: str, status: str) 
             .where(notification_order.c.id == uuid.UUID(order_id))
             .values(processing_status=status)
         )
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem: dict[str, Any] = response.json()
-    assert problem["type"] == type_
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["traceId"]
-    return problem
 
 
 async def test_cancel_order__registered_and_send_time_far_away__cancelled(

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -33,24 +33,12 @@ from tests.support.kannel import (
     kannel_notification_settings,
     sendsms_peer,
 )
+from tests.support.waiting import eventually
 from tests.support.workers import free_port
 
 API = "/notifications/api/v1"
 DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
 DEADLINE_SECONDS = 30.0
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    """Poll `probe` until it returns something, or fail after the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @asynccontextmanager
@@ -154,7 +142,9 @@ async def send_through_kannel(
         return next((m.text for m in gateway.messages() if m.receiver == number), None)
 
     try:
-        received = await eventually(arrived, f"fakesmsc to receive the SMS to {number}")
+        received = await eventually(
+            arrived, what=f"fakesmsc to receive the SMS to {number}", within=DEADLINE_SECONDS, every=0.1
+        )
     except AssertionError as error:
         raise AssertionError(f"{error}\n{gateway.logs()}") from None
     return order_id, received
@@ -186,7 +176,9 @@ async def test_sms_order__through_kannel__reaches_the_smsc_and_its_delivery_repo
         notification = await sms_notification(http, auth, order_id)
         return notification if notification["sendStatus"]["status"] == "Delivered" else None
 
-    notification = await eventually(delivered, "Kannel's delivery report")
+    notification = await eventually(
+        delivered, what="Kannel's delivery report", within=DEADLINE_SECONDS, every=0.1
+    )
     assert notification["succeeded"] is True
     assert notification["recipient"]["mobileNumber"] == number
     status = await order_status(http, auth, order_id)

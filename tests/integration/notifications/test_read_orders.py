@@ -16,10 +16,10 @@ from orderdesk.notifications.tables import notification_order
 from tests.conftest import Tokens
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
+from tests.support.wire import PROBLEM, parse_wire_time
 
 API = "/notifications/api/v1"
 BASE = "http://testserver"
-PROBLEM = "application/problem+json"
 
 GET_SUFFIXES = ["", "/status", "/notifications/email", "/notifications/sms"]
 
@@ -39,11 +39,6 @@ async def place_id(
     placed = await place(client, headers, body, path)
     order_id: str = placed["orderId"]
     return order_id
-
-
-def parse_wire_time(value: str) -> datetime:
-    assert value.endswith("Z"), value
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # ---- GET /orders/{id} -----------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """The purchase API's rate limiter on real storages: 100 calls a second and 2000 a minute per caller,
-counted in memory, in the database (shared by every process on it) or in Redis."""
+counted in memory, in the database (shared by every process on it) or in Redis.
+
+Memory and database windows follow a stopped test clock, so a burst lands in one window however long
+it takes; Redis keeps its own time, so its burst is judged only when it was fast, and sent again when
+it was not."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,10 +21,8 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.ratelimit import RateDecision, RateLimiter
 from orderdesk.purchases.tables import purchase_rate_limit
 from orderdesk.settings import PurchaseSettings
+from tests.conftest import Clock
 from tests.support.windows import within_one_window
-
-# Bursts must land in one fixed one-second window: they run alone, after the parallel pass (dev.py).
-pytestmark = pytest.mark.timing
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 REQUIRE_REDIS = os.environ.get("ORDERDESK_TEST_REQUIRE_REDIS") == "1"
@@ -28,12 +31,14 @@ MakeLimiter = Callable[[PurchaseSettings], RateLimiter]
 
 
 @pytest.fixture
-async def make_limiter(database: Database) -> AsyncIterator[MakeLimiter]:
-    """Limiters on the test database, each as a separate API process would build it, closed after."""
+async def make_limiter(database: Database, clock: Clock) -> AsyncIterator[MakeLimiter]:
+    """Limiters on the test database and the stopped test clock, each as a separate API process would
+    build it, closed after."""
+    clock.stop()
     made: list[RateLimiter] = []
 
     def make(settings: PurchaseSettings) -> RateLimiter:
-        limiter = RateLimiter.from_settings(settings, database)
+        limiter = RateLimiter.from_settings(settings, database, clock)
         made.append(limiter)
         return limiter
 
@@ -68,7 +73,7 @@ async def burst(limiter: RateLimiter, caller: str, calls: int) -> list[RateDecis
 async def test_hit__100_calls_within_a_second__allowed(make_limiter: MakeLimiter, storage: str) -> None:
     limiter = make_limiter(PurchaseSettings(rate_limit_storage=storage))
 
-    decisions = await within_one_window(lambda: burst(limiter, "shop", 100))
+    decisions = await burst(limiter, "shop", 100)
 
     assert all(decision.allowed for decision in decisions)
     assert sorted(decision.remaining for decision in decisions) == list(range(100))
@@ -77,11 +82,8 @@ async def test_hit__100_calls_within_a_second__allowed(make_limiter: MakeLimiter
 async def test_hit__101st_call_within_a_second__refused(make_limiter: MakeLimiter, storage: str) -> None:
     limiter = make_limiter(PurchaseSettings(rate_limit_storage=storage))
 
-    async def hundred_then_one() -> RateDecision:
-        await burst(limiter, "shop", 100)
-        return await limiter.hit("shop")
-
-    refused = await within_one_window(hundred_then_one)
+    await burst(limiter, "shop", 100)
+    refused = await limiter.hit("shop")
 
     assert refused == RateDecision(allowed=False, remaining=0, reset_seconds=1)
 
@@ -94,7 +96,20 @@ async def test_hit__successive_calls__remaining_counts_down_and_the_minute_reset
     decisions = [await limiter.hit("shop") for _ in range(3)]
 
     assert [decision.remaining for decision in decisions] == [99, 98, 97]
+    assert all(decision.allowed and decision.reset_seconds == 60 for decision in decisions)
+
+
+async def test_hit__storage_keeps_its_own_time__counts_and_resets_within_the_minute(
+    database: Database, storage: str
+) -> None:
+    """Without an injected clock: the process's time in memory, the database's in the database."""
+    limiter = RateLimiter.from_settings(PurchaseSettings(rate_limit_storage=storage), database)
+
+    decisions = [await limiter.hit("shop") for _ in range(3)]
+
+    assert [decision.remaining for decision in decisions] == [99, 98, 97]
     assert all(decision.allowed and 1 <= decision.reset_seconds <= 60 for decision in decisions)
+    await limiter.aclose()
 
 
 async def test_hit__other_caller__has_its_own_count(make_limiter: MakeLimiter, storage: str) -> None:
@@ -120,7 +135,7 @@ async def test_hit__151st_call_within_a_minute__refused(make_limiter: MakeLimite
 
 
 async def test_hit__refused_by_the_second_window__not_counted_in_the_minute(
-    make_limiter: MakeLimiter, storage: str
+    make_limiter: MakeLimiter, storage: str, clock: Clock
 ) -> None:
     limiter = make_limiter(
         PurchaseSettings(rate_limit_storage=storage, rate_limit_per_second=5, rate_limit_per_minute=8)
@@ -128,7 +143,7 @@ async def test_hit__refused_by_the_second_window__not_counted_in_the_minute(
     decisions = await burst(limiter, "shop", 10)
     assert [decision.allowed for decision in decisions].count(True) == 5
     # The next second: had the 5 refused calls counted, the minute (8) would be spent already.
-    await asyncio.sleep(1.05)
+    clock.advance(timedelta(seconds=1))
 
     decision = await limiter.hit("shop")
 
@@ -158,9 +173,12 @@ async def test_hit__two_processes_on_one_redis__share_the_count(
     make_limiter: MakeLimiter, redis_url: str
 ) -> None:
     first, second = (make_limiter(PurchaseSettings(rate_limit_storage=redis_url)) for _ in range(2))
-    caller = f"shop-{uuid.uuid4()}"
 
-    decisions = await asyncio.gather(burst(first, caller, 60), burst(second, caller, 41))
+    async def both_at_once() -> list[list[RateDecision]]:
+        caller = f"shop-{uuid.uuid4()}"
+        return list(await asyncio.gather(burst(first, caller, 60), burst(second, caller, 41)))
+
+    decisions = await within_one_window(both_at_once)
 
     allowed = [decision.allowed for process in decisions for decision in process]
     assert allowed.count(False) == 1

@@ -1,11 +1,14 @@
 """Rate limits of the purchase API through HTTP: 100 calls a second and 2000 a minute per client,
 429 beyond, `X-RateLimit-Remaining` and `X-RateLimit-Reset` on every answer, errors included; one
-client's calls never count against another's."""
+client's calls never count against another's.
+
+The app's windows follow the test clock, stopped where a burst must land in one window."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,10 +18,8 @@ from orderdesk.core.db import Database
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
 from tests.support.purchases_api import CAPI, Caller, load_catalog, order_body, register, register_caller
-from tests.support.windows import within_one_window
 
-# Bursts must land in one fixed one-second window: they run alone, after the parallel pass (dev.py).
-pytestmark = pytest.mark.timing
+A_SECOND = timedelta(seconds=1)
 
 
 async def burst(http: httpx.AsyncClient, caller: Caller, order_id: int, calls: int) -> list[httpx.Response]:
@@ -28,12 +29,13 @@ async def burst(http: httpx.AsyncClient, caller: Caller, order_id: int, calls: i
 
 
 async def test_101_calls_within_a_second__the_101st_throttled(
-    client: httpx.AsyncClient, caller: Caller
+    client: httpx.AsyncClient, caller: Caller, clock: Clock
 ) -> None:
+    clock.stop()
     order_id = await register(client, caller, order_body())
-    await asyncio.sleep(1.0)  # a fresh per-second window: registering counted as a call
+    clock.advance(A_SECOND)  # a fresh per-second window: registering counted as a call
 
-    answers = await within_one_window(lambda: burst(client, caller, order_id, 101))
+    answers = await burst(client, caller, order_id, 101)
 
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [200] * 100 + [429]
@@ -45,10 +47,11 @@ async def test_101_calls_within_a_second__the_101st_throttled(
 
 
 async def test_every_answer__rate_limit_headers_counting_down(
-    client: httpx.AsyncClient, caller: Caller
+    client: httpx.AsyncClient, caller: Caller, clock: Clock
 ) -> None:
+    clock.stop()
     order_id = await register(client, caller, order_body())
-    await asyncio.sleep(1.0)
+    clock.advance(A_SECOND)
 
     found = await client.get(f"{CAPI}/client/order/status/{order_id}", headers=caller.headers)
     missing = await client.get(f"{CAPI}/client/order/status/999999", headers=caller.headers)
@@ -62,12 +65,13 @@ async def test_every_answer__rate_limit_headers_counting_down(
 
 
 async def test_one_client_throttled__another_client_still_served(
-    client: httpx.AsyncClient, database: Database, caller: Caller
+    client: httpx.AsyncClient, database: Database, caller: Caller, clock: Clock
 ) -> None:
+    clock.stop()
     order_id = await register(client, caller, order_body())
     other = await register_caller(client, database, "other shop")
     other_order = await register(client, other, order_body())
-    await asyncio.sleep(1.0)
+    clock.advance(A_SECOND)
 
     await burst(client, caller, order_id, 101)
     answer = await client.get(f"{CAPI}/client/order/status/{other_order}", headers=other.headers)
@@ -110,10 +114,11 @@ async def test_shared_database_storage__two_api_processes__one_count(
 ) -> None:
     """Two apps stand for two API processes: with the database storage their counts are one.
 
-    Counted in a per-minute window of 101 calls, registering the order the first: 101 calls on SQLite,
-    two apps in one event loop on a busy machine, may take longer than a per-second window lasts."""
+    Counted in a per-second window of 101 calls on the stopped clock, registering the order the
+    first."""
+    clock.stop()
     limits = PurchaseSettings(
-        rate_limit_storage="database", rate_limit_per_second=1000, rate_limit_per_minute=101
+        rate_limit_storage="database", rate_limit_per_second=101, rate_limit_per_minute=2000
     )
     shared = settings.model_copy(update={"purchases": limits})
     first, second = (create_app(shared, clock=clock, database=database) for _ in range(2))
