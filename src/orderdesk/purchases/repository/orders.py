@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,7 +58,7 @@ def stored_order(row: Row[Any]) -> StoredOrder:
     )
 
 
-def _summary(row: Row[Unpack[tuple[Any, ...]]]) -> OrderSummary:
+def _summary(row: Row[*tuple[Any, ...]]) -> OrderSummary:
     return OrderSummary(
         order_id=row.order_id,
         external_order_id=row.external_order_id,
