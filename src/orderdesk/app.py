@@ -28,12 +28,12 @@ from orderdesk.notifications.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.reports_router import router as reports_router
 from orderdesk.notifications.router import router as notifications_router
-from orderdesk.purchases.deps import PurchaseParts, TokenIssuing
+from orderdesk.purchases.api import router as purchases_router
+from orderdesk.purchases.api.common import PREFIX as CAPI_PREFIX
+from orderdesk.purchases.api.common import http_error_response as capi_http_error
+from orderdesk.purchases.api.deps import PurchaseParts, TokenIssuing
+from orderdesk.purchases.api.oauth import TOKEN_PATH
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
-from orderdesk.purchases.routes import router as purchases_router
-from orderdesk.purchases.routes.common import PREFIX as CAPI_PREFIX
-from orderdesk.purchases.routes.common import http_error_response as capi_http_error
-from orderdesk.purchases.routes.oauth import TOKEN_PATH
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware

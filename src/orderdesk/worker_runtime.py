@@ -20,7 +20,7 @@ from orderdesk.dataorders.staging import StagingRules, StagingWorker
 from orderdesk.notifications import queue
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline
-from orderdesk.purchases.tasks import PurchaseWorkers
+from orderdesk.purchases.tasks.loops import PurchaseWorkers
 from orderdesk.settings import Settings
 
 

@@ -25,7 +25,7 @@ from orderdesk.auth.tokens import (
 from orderdesk.contacts import repository as contacts_repository
 from orderdesk.contacts.tables import contact_organization, contact_person
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import authenticate
+from orderdesk.purchases.service.clients import check_secret, stored_secret_hash
 from orderdesk.purchases.tables import api_client, purchase_product
 from tests.conftest import POSTGRES_URL
 from tests.contract.test_migrations import head_revision
@@ -448,9 +448,10 @@ async def test_clients_add__prints_id_and_secret__only_the_hash_is_stored(
     assert set(one) == {"client_id", "client_secret"}
     assert one["client_id"] != two["client_id"]
     async with home_database.transaction() as connection:
-        assert await authenticate(connection, one["client_id"], one["client_secret"])
-        assert not await authenticate(connection, one["client_id"], two["client_secret"])
+        one_hash = await stored_secret_hash(connection, one["client_id"])
         stored = (await connection.execute(select(api_client.c.secret_hash))).scalars().all()
+    assert check_secret(one["client_secret"], one_hash)
+    assert not check_secret(two["client_secret"], one_hash)
     assert all(one["client_secret"] not in value for value in stored)
 
 

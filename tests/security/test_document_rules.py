@@ -11,7 +11,7 @@ import pytest
 
 from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.service.clients import register_client
 from tests.conftest import Tokens
 
 SELECTION = "/api/v1/rs-order/order/basket/selection"

@@ -12,7 +12,7 @@ import pytest
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.service.clients import register_client
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 

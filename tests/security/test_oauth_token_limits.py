@@ -16,7 +16,9 @@ from sqlalchemy import update
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import NewClient, ScryptCost, hash_secret, register_client
+from orderdesk.purchases.models import NewClient
+from orderdesk.purchases.rules.secrets import ScryptCost, hash_secret
+from orderdesk.purchases.service.clients import register_client
 from orderdesk.purchases.tables import api_client
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock

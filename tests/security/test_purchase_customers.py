@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import Clock, Tokens
 from tests.support.purchases_api import (
     CAPI,

@@ -36,7 +36,7 @@ from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.migrations import runner
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.service.clients import register_client
 from orderdesk.settings import AuthSettings, DatabaseSettings, PurchaseSettings, Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, TEST_ALLOWED_NETWORKS, Tokens, make_settings
 from tests.support.processes import fresh_postgres_database

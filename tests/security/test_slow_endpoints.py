@@ -17,8 +17,8 @@ from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.tasks import NotificationPipeline
-from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order

@@ -27,7 +27,7 @@ from orderdesk.auth.tokens import (
     TokenKind,
 )
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.service.clients import register_client
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
 from tests.support.processes import run_orderdesk

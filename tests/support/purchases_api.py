@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from orderdesk.core.db import Database
-from orderdesk.purchases.catalog import import_products
-from orderdesk.purchases.clients import register_client
+from orderdesk.purchases.schemas import parse_products
+from orderdesk.purchases.service.catalog import import_products
+from orderdesk.purchases.service.clients import register_client
 
 CAPI = "/capi/v1"
 CATALOG = {
@@ -58,7 +59,7 @@ async def register_caller(http: httpx.AsyncClient, database: Database, name: str
 
 async def load_catalog(database: Database) -> None:
     async with database.transaction() as connection:
-        await import_products(connection, copy.deepcopy(CATALOG), datetime.now(UTC))
+        await import_products(connection, parse_products(copy.deepcopy(CATALOG)), datetime.now(UTC))
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:

@@ -294,7 +294,7 @@ def clients_add(
 ) -> None:
     """Register a client of the purchase API; prints its id and secret as JSON (the secret only now)."""
     from orderdesk.core.clock import utcnow
-    from orderdesk.purchases.clients import register_client
+    from orderdesk.purchases.service.clients import register_client
 
     client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
@@ -307,12 +307,13 @@ def products_import(
     """Load the product catalogue from JSON (`{"products": [...]}`); products already there (same type
     and codes) get the file's price and description. Prints how many products the file holds."""
     from orderdesk.core.clock import utcnow
-    from orderdesk.purchases.catalog import import_products
+    from orderdesk.purchases.schemas import parse_products
+    from orderdesk.purchases.service.catalog import import_products
 
     document = _read_json(file)
     try:
         count = _in_transaction(
-            _settings(), lambda connection: import_products(connection, document, utcnow())
+            _settings(), lambda connection: import_products(connection, parse_products(document), utcnow())
         )
     except InvalidInput as error:
         _refuse(file, error)

@@ -1,4 +1,4 @@
-"""Errors of purchase orders that a client can cause."""
+"""Errors of purchase orders that a client can cause, and the refusal that fails an order in processing."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ class UnknownClient(DomainError):
 
     status = HTTPStatus.UNAUTHORIZED
     code = "UNKNOWN-CLIENT"
+
+
+class OrderRejected(Exception):
+    """Why a confirmed order cannot be processed; the message becomes its failure reason. Not a
+    DomainError: no request sees it, the order fails with it."""

@@ -1,5 +1,6 @@
-"""The purchase-order vocabulary: statuses, product types, payment methods, and the rules of which
-orders the fulfilment API may complete without the user."""
+"""The purchase-order vocabulary: statuses, product types, payment methods, the rules of which
+orders the fulfilment API may complete without the user, and the typed rows the repository reads and
+writes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+MAX_ID = 2**31 - 1
+"""Order, customer and product numbers are 32-bit integers in the database."""
+MAX_AMOUNT = Decimal("9999999999.99")
+"""The largest amount a Numeric(12, 2) column holds."""
+MAX_CLIENT_NAME = 200
+"""The longest client name stored; a longer one is cut."""
 
 
 class OrderStatus(StrEnum):
@@ -149,3 +158,117 @@ class NewOrder:
     payer: dict[str, object]
     request: dict[str, object]
     lines: tuple[NewLine, ...]
+
+
+# Rows as the repository reads and writes them
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """An order as fulfilment and processing read it."""
+
+    order_id: int
+    client_id: str
+    status: OrderStatus
+    payment_method: PaymentMethod
+    amount: Decimal
+    currency: str
+    prepaid: bool
+    payer: dict[str, Any]
+    failure_reason: str | None
+    processing_errors: int
+    callback_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """An order line as the client registered it, to be checked against the catalogue."""
+
+    line_id: int
+    order_id: int
+    spec_type: ProductSpecType
+    product: str | None
+    spec_code: str | None
+    spec_no: int | None
+    quantity: int
+    unit_price: Decimal | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogProduct:
+    """A product of the catalogue, as order lines are checked against it."""
+
+    product_id: int
+    catalog_key: str
+    unit_price: Decimal
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewProduct:
+    """A product of an import file, to be added to the catalogue or to replace the one of its key."""
+
+    catalog_key: str
+    spec_type: ProductSpecType
+    product: str | None
+    spec_code: str | None
+    spec_no: int | None
+    unit_price: Decimal
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineOutcome:
+    """A line as processing leaves it: invoiced and delivered, or not invoiced and cancelled."""
+
+    line_id: int
+    product_id: int | None
+    description: str | None
+    line_amount: Decimal | None
+    invoice_number: int | None
+    invoice_status: InvoiceStatus
+    delivery_status: DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """A customer created for a payer that named no customer number."""
+
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    company_name: str | None
+    details: dict[str, Any]
+    """The payer as the client sent it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCallback:
+    """A callback leased to one worker: the order's outcome to tell and where to tell it."""
+
+    order_id: int
+    url: str
+    status: OrderStatus
+    lease: str
+    attempts: int
+    """Calls made before this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOutcome:
+    """What one callback call leaves: delivered, abandoned, or due again at `due_at`."""
+
+    attempts: int
+    error: str | None
+    state: CallbackState | None = None
+    """None: still pending."""
+    due_at: datetime | None = None
+    """Set only when the callback is to be made again."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+    """Shown once, at registration; only its hash is stored."""

@@ -1,7 +1,9 @@
-"""Wire models of the purchase API (`/capi/v1`), named as the original's JSON (camelCase).
+"""Wire models of the purchase API (`/capi/v1`), named as the original's JSON (camelCase), and the
+format of the product catalogue file.
 
 Requests keep the fields this service does not use (`extra="allow"`): they are stored with the order
-as the client sent them. Every string must be storable, and every number must fit its column.
+as the client sent them. Every string must be storable, and every number must fit its column. Amounts
+are JSON numbers: a string such as "1E+2" is refused, not converted.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     StringConstraints,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
@@ -33,21 +36,40 @@ from orderdesk.core.addresses import (
     is_valid_email,
     normalize_register_mobile_number,
 )
+from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import is_storable
-from orderdesk.purchases.fields import MAX_ID, Money
 from orderdesk.purchases.models import (
+    MAX_AMOUNT,
+    MAX_ID,
     REQUIRED_LINE_FIELDS,
     FulfilmentStatus,
+    NewProduct,
     OrderStatus,
     PaymentMethod,
     ProductSpecType,
 )
+from orderdesk.purchases.rules.lines import catalog_key
 from orderdesk.web.wire import http_url, storable_text
 
 MAX_EPOCH_MS = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z, the last instant a timestamp column holds."""
 MAX_DEPTH = 32
 """How deeply the JSON of an order may nest (the order is stored as JSON and written back)."""
+
+
+def _a_number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("number_type", "Input should be a number.")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_a_number),
+    Field(ge=0, max_digits=12, decimal_places=2),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT), "multipleOf": 0.01}),
+]
+"""Multiples of 0.01: a third decimal is refused, not rounded."""
 
 
 class _TooDeep(Exception):
@@ -404,3 +426,71 @@ class CapiError(BaseModel):
 class OAuthErrorBody(BaseModel):
     error: str
     error_description: str
+
+
+# The product catalogue file (`orderdesk products import FILE`)
+
+CatalogCode = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00|]*$")]
+
+
+class ProductEntry(BaseModel):
+    """One product of the file; `article` entries name the article's product code in `product`."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    product_spec_type: ProductSpecType
+    product: CatalogCode | None = None
+    product_spec_code: CatalogCode | None = None
+    product_spec_no: Annotated[StrictInt, Field(ge=0, le=MAX_ID)] | None = None
+    unit_price: Money
+    description: Annotated[StrictStr, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")] | None = None
+
+    def missing_fields(self) -> list[str]:
+        required = REQUIRED_LINE_FIELDS[self.product_spec_type]
+        # An order's article line carries articleDetail.product; the catalogue holds that code.
+        names = ["product"] if required == ("articleDetail",) else list(required)
+        values = {
+            "product": self.product,
+            "productSpecCode": self.product_spec_code,
+            "productSpecNo": self.product_spec_no,
+        }
+        return [name for name in names if values[name] is None]
+
+    def new_product(self) -> NewProduct:
+        return NewProduct(
+            catalog_key=catalog_key(
+                self.product_spec_type, self.product, self.product_spec_code, self.product_spec_no
+            ),
+            spec_type=self.product_spec_type,
+            product=self.product,
+            spec_code=self.product_spec_code,
+            spec_no=self.product_spec_no,
+            unit_price=self.unit_price,
+            description=self.description,
+        )
+
+
+class ProductFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    products: list[ProductEntry] = Field(max_length=1_000_000)
+
+
+def parse_products(document: Any) -> list[NewProduct]:
+    """The products of an import file, or InvalidInput naming each entry at fault."""
+    try:
+        parsed = ProductFile.model_validate(document)
+    except ValidationError as error:
+        errors: dict[str, list[str]] = {}
+        for item in error.errors():
+            where = ".".join(str(part) for part in item["loc"]) or "$"
+            errors.setdefault(where, []).append(item["msg"])
+        raise InvalidInput(errors) from error
+    problems = {
+        f"products.{index}": [f"{' and '.join(missing)} required for the {entry.product_spec_type} product"]
+        for index, entry in enumerate(parsed.products)
+        if (missing := entry.missing_fields())
+    }
+    if problems:
+        raise InvalidInput(problems)
+    return [entry.new_product() for entry in parsed.products]

@@ -34,7 +34,7 @@ purchase_product = Table(
     "purchase_product",
     metadata,
     Column("id", Integer, primary_key=True),
-    # The identity of a product within its type, e.g. "coupon|DT|3011" (see catalog.catalog_key).
+    # The identity of a product within its type, e.g. "coupon|DT|3011" (see rules.lines.catalog_key).
     Column("catalog_key", String(300), nullable=False, unique=True),
     Column("product_spec_type", String(16), nullable=False),
     Column("product", String(100)),

@@ -10,8 +10,8 @@ import pytest
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
-from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from orderdesk.settings import PurchaseSettings, Settings
 from tests.conftest import Clock
 from tests.support.purchases_api import Caller, load_catalog, register_caller

@@ -12,7 +12,8 @@ import jwt
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import NewClient, register_client
+from orderdesk.purchases.models import NewClient
+from orderdesk.purchases.service.clients import register_client
 
 TOKEN = "/oauth/token"
 

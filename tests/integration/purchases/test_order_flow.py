@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from orderdesk.purchases.callbacks import CallbackWorker
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.callbacks import CallbackWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import Clock
 from tests.support.http_stub import http_stub
 from tests.support.purchases_api import (

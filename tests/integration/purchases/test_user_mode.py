@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import Tokens
 from tests.support.purchases_api import CAPI, Caller, fulfil, order_body, register
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.purchases.processing import FulfilmentWorker
 from orderdesk.purchases.tables import purchase_customer, purchase_invoice, purchase_order
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import POSTGRES_URL, Clock, make_settings
 from tests.integration.purchases.conftest import UNLIMITED
 from tests.support.http_stub import http_stub

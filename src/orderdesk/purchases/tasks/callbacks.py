@@ -14,18 +14,15 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urlsplit, urlunsplit
-
-import structlog
 
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
 from orderdesk.core.outbound import OutboundClient, OutboundFailure
-from orderdesk.purchases import repository
-from orderdesk.purchases.models import CallbackState, OrderStatus
+from orderdesk.purchases.models import ClaimedCallback
+from orderdesk.purchases.rules.callbacks import callback_target
+from orderdesk.purchases.service import callbacks
 
-_log = structlog.get_logger(__name__)
 IN_FLIGHT = 10
 """Callbacks made at once per worker process: one is claimed only when there is room to call it at
 once, so its lease only has to outlast one call (none waits its turn while its lease runs out)."""
@@ -44,15 +41,6 @@ class CallbackRules:
     @property
     def backoff(self) -> Backoff:
         return Backoff.of_seconds(self.retry_base_seconds, self.retry_max_seconds)
-
-
-def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
-    """The URL with `fulfillmentStatus` and `orderId` added after its own query, left as it was."""
-    parts = urlsplit(url)
-    ours = urlencode(
-        {"fulfillmentStatus": "success" if status is OrderStatus.PROCESSED else "failed", "orderId": order_id}
-    )
-    return urlunsplit(parts._replace(query=f"{parts.query}&{ours}" if parts.query else ours))
 
 
 class CallbackWorker:
@@ -82,9 +70,9 @@ class CallbackWorker:
             return self._rules.poll_seconds  # a call that ends wakes the loop
         now = self._clock()
         async with self._database.transaction() as connection:
-            claimed = await repository.claim_callbacks(connection, now, now + self._lease, room)
+            claimed = await callbacks.claim_due(connection, now, now + self._lease, room)
         for callback in claimed:
-            self.in_flight.start(self._call(*callback))
+            self.in_flight.start(self._call(callback))
         return 0.0 if claimed else self._rules.poll_seconds
 
     async def step_and_settle(self) -> float:
@@ -93,8 +81,8 @@ class CallbackWorker:
         await self.in_flight.settle()
         return sleep
 
-    async def _call(self, order_id: int, url: str, status: str, lease: str, attempts: int) -> None:
-        target = callback_target(url, order_id, OrderStatus(status))
+    async def _call(self, callback: ClaimedCallback) -> None:
+        target = callback_target(callback.url, callback.order_id, callback.status)
         error: str | None = None
         try:
             answer = await self._http.get(target, deadline_seconds=self._rules.timeout_seconds)
@@ -106,27 +94,19 @@ class CallbackWorker:
             # A stop that could not wait: hand the callback back to be made at once, by us or another.
             with contextlib.suppress(Exception):
                 async with self._database.transaction() as connection:
-                    await repository.record_callback(
-                        connection, order_id, lease, callback_lease=None, callback_due_at=self._clock()
-                    )
+                    await callbacks.hand_back(connection, callback, self._clock())
             raise
         except Exception as failure:  # any failure of one call is that call's, never the loop's
             error = f"{type(failure).__name__}: {failure}"[:500]
-        made = attempts + 1
         now = self._clock()
-        if error is None:
-            values: dict[str, object] = {
-                "callback_state": CallbackState.DELIVERED.value,
-                "callback_error": None,
-            }
-        elif made >= self._rules.attempts:
-            values = {"callback_state": CallbackState.ABANDONED.value, "callback_error": error}
-            _log.warning("purchase_callback_abandoned", order_id=order_id, attempts=made, error=error)
-        else:
-            values = {"callback_due_at": now + self._rules.backoff.delay(made), "callback_error": error}
         async with self._database.transaction() as connection:
-            await repository.record_callback(
-                connection, order_id, lease, callback_attempts=made, callback_lease=None, **values
+            await callbacks.record_call(
+                connection,
+                callback,
+                error,
+                attempts=self._rules.attempts,
+                backoff=self._rules.backoff,
+                now=now,
             )
 
     async def aclose(self) -> None:

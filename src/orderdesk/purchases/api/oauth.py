@@ -20,9 +20,9 @@ from orderdesk.auth.tokens import mint_client_token
 from orderdesk.core import jsonschema
 from orderdesk.core.bounded_executor import BoundedExecutor, Saturated
 from orderdesk.core.db import Database
-from orderdesk.purchases.clients import check_secret, stored_secret_hash
-from orderdesk.purchases.deps import SecretChecksDep, TokenAttemptsDep, TokenIssuingDep
+from orderdesk.purchases.api.deps import SecretChecksDep, TokenAttemptsDep, TokenIssuingDep
 from orderdesk.purchases.ratelimit import FailedAttempts
+from orderdesk.purchases.service.clients import check_secret, stored_secret_hash
 from orderdesk.web import security
 from orderdesk.web.deps import DatabaseDep
 

@@ -3,7 +3,6 @@ order, completes it through the fulfilment API and reads its status."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -11,19 +10,18 @@ from fastapi import APIRouter, Path, Response
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import refused_fields
 from orderdesk.purchases import service
-from orderdesk.purchases.fields import MAX_ID
-from orderdesk.purchases.models import NewLine, NewOrder, OrderSummary
-from orderdesk.purchases.routes.common import (
+from orderdesk.purchases.api.common import (
     ERRORS,
     NOT_FOUND,
     PREFIX,
     ApiClientDep,
     CapiRoute,
 )
+from orderdesk.purchases.api.mapping import new_order, status_item
+from orderdesk.purchases.models import MAX_ID
 from orderdesk.purchases.schemas import (
     FulfillmentRequest,
     FulfillmentResponse,
-    OrderStatusItem,
     OrderStatusList,
     RegisteredOrder,
     RegisterOrderRequest,
@@ -33,48 +31,6 @@ from orderdesk.web.links import links_to
 from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
-
-
-def epoch_millis(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def status_item(summary: OrderSummary) -> OrderStatusItem:
-    return OrderStatusItem(
-        order_id=summary.order_id,
-        external_order_id=summary.external_order_id,
-        order_time=epoch_millis(summary.order_time),
-        order_status=summary.status,
-        order_amount=summary.amount,
-        customer_number=summary.customer_number,
-    )
-
-
-def new_order(body: RegisterOrderRequest, now: datetime) -> NewOrder:
-    request = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return NewOrder(
-        external_order_id=body.external_order_id,
-        order_time=now if body.order_date is None else datetime.fromtimestamp(body.order_date / 1000, UTC),
-        payment_method=body.payment_method,
-        amount=body.order_amount,
-        currency=body.currency,
-        recurring=body.recurring,
-        prepaid=body.prepaid,
-        payer=request["payer"],
-        request=request,
-        lines=tuple(
-            NewLine(
-                spec_type=line.product_spec_type,
-                product=line.product,
-                spec_code=line.product_spec_code,
-                spec_no=line.product_spec_no,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                details=details,
-            )
-            for line, details in zip(body.order_lines, request["orderLines"], strict=True)
-        ),
-    )
 
 
 @router.post(
@@ -100,7 +56,9 @@ async def register_order(
     body: RegisterOrderRequest, client: ApiClientDep, database: DatabaseDep, now: NowDep
 ) -> Response:
     async with database.transaction() as connection:
-        order_id = await service.register_order(connection, client.client_id, new_order(body, now), now)
+        order_id = await service.ordering.register_order(
+            connection, client.client_id, new_order(body, now), now
+        )
     return json_response(RegisteredOrder(order_id=order_id))
 
 
@@ -120,7 +78,7 @@ async def get_order_status(
     database: DatabaseDep,
 ) -> Response:
     async with database.transaction() as connection:
-        summary = await service.get_order_status(connection, client.client_id, order_id)
+        summary = await service.ordering.get_order_status(connection, client.client_id, order_id)
     return json_response(OrderStatusList(orders=[status_item(summary)]))
 
 
@@ -147,7 +105,7 @@ async def fulfil_order(
     if refused:
         raise InvalidInput(refused)
     async with database.transaction() as connection:
-        outcome = await service.fulfil_order(
+        outcome = await service.ordering.fulfil_order(
             connection, client.client_id, body.order_id, body.callback_url, now
         )
     answer = FulfillmentResponse(

@@ -1,11 +1,9 @@
-"""Use cases of purchase orders: register, read, complete by the fulfilment API, and a customer's
-view of their own orders. Functions take a connection and never commit."""
+"""Use cases of the order API: register, read, complete by the fulfilment API, and a customer's view
+of their own orders."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,17 +13,12 @@ from orderdesk.purchases import repository
 from orderdesk.purchases.errors import OrderNotFound, UnknownClient
 from orderdesk.purchases.models import (
     NO_USER_NEEDED,
-    CallbackState,
-    DeliveryStatus,
     Fulfilment,
     FulfilmentStatus,
-    InvoiceStatus,
-    LineState,
     NewOrder,
     OrderDetails,
     OrderStatus,
     OrderSummary,
-    PaymentMethod,
 )
 
 
@@ -33,7 +26,7 @@ async def register_order(connection: AsyncConnection, client_id: str, order: New
     """Store a `preliminary` order. An externalOrderId the client used before returns the order
     first registered with it and stores nothing (a retry after a lost answer is safe). UnknownClient
     when the token's client is not in this database (tokens are checked by signature alone)."""
-    if not await repository.client_exists(connection, client_id):
+    if not await repository.clients.client_exists(connection, client_id):
         raise UnknownClient()
     # A payer named by the number of one of the client's own customers is that customer from the start,
     # as in the original's examples; anyone else is linked or created when the order is processed.
@@ -41,35 +34,26 @@ async def register_order(connection: AsyncConnection, client_id: str, order: New
     named = order.payer.get("customerNumber")
     customer = (
         named
-        if isinstance(named, int) and await repository.customer_exists(connection, client_id, named)
+        if isinstance(named, int) and await repository.customers.customer_exists(connection, client_id, named)
         else None
     )
-    order_id = await repository.insert_order(connection, client_id, order, customer, now)
+    order_id = await repository.orders.insert_order(connection, client_id, order, customer, now)
     if order_id is not None:
         return order_id
     assert order.external_order_id is not None  # only an external id can collide
-    existing = await repository.get_order_id_by_external(connection, client_id, order.external_order_id)
+    existing = await repository.orders.get_order_id_by_external(
+        connection, client_id, order.external_order_id
+    )
     assert existing is not None
     return existing
 
 
-def _summary(row: Any) -> OrderSummary:
-    return OrderSummary(
-        order_id=row.order_id,
-        external_order_id=row.external_order_id,
-        order_time=row.order_time,
-        status=OrderStatus(row.status),
-        amount=Decimal(row.order_amount),
-        customer_number=row.customer_number,
-    )
-
-
 async def get_order_status(connection: AsyncConnection, client_id: str, order_id: int) -> OrderSummary:
     """Raises OrderNotFound for an unknown order and for another client's."""
-    row = await repository.get_summary(connection, client_id, order_id)
-    if row is None:
+    summary = await repository.orders.get_summary(connection, client_id, order_id)
+    if summary is None:
         raise OrderNotFound(f"No order {order_id} of this client.")
-    return _summary(row)
+    return summary
 
 
 async def fulfil_order(
@@ -79,14 +63,13 @@ async def fulfil_order(
     `confirmed` and the fulfilment worker processes it. Repeating the call for an order already
     completed is OK and changes nothing but a callback URL not given before. Business refusals are an
     ERROR answer; OrderNotFound for an order that is not the client's."""
-    order = await repository.get_order(connection, client_id, order_id, lock=True)
+    order = await repository.orders.get_order(connection, client_id, order_id, lock=True)
     if order is None:
         raise OrderNotFound(f"No order {order_id} of this client.")
-    status = OrderStatus(order.status)
-    if status is OrderStatus.FAILED:
+    if order.status is OrderStatus.FAILED:
         return Fulfilment(FulfilmentStatus.ERROR, order_id, f"The order has failed: {order.failure_reason}")
-    if status is OrderStatus.PRELIMINARY:
-        method = PaymentMethod(order.payment_method)
+    if order.status is OrderStatus.PRELIMINARY:
+        method = order.payment_method
         if not (order.prepaid or method in NO_USER_NEEDED):
             return Fulfilment(
                 FulfilmentStatus.ERROR,
@@ -94,49 +77,28 @@ async def fulfil_order(
                 f"paymentMethod {method} needs the user at a payment provider; only invoice, other, free "
                 "and prepaid orders are completed by the fulfilment API.",
             )
-        await repository.update_order(
-            connection,
-            order_id,
-            status=OrderStatus.CONFIRMED.value,
-            status_changed_at=now,
-            fulfilled_at=now,
-            callback_url=callback_url,
-        )
+        await repository.orders.update_order_confirmed(connection, order_id, callback_url, now)
         await after_commit(connection, topics.PURCHASE_FULFILMENT)
         return Fulfilment(FulfilmentStatus.OK, order_id)
     if callback_url is not None and order.callback_url is None:
-        values: dict[str, Any] = {"callback_url": callback_url}
-        if status is OrderStatus.PROCESSED:  # the outcome is known already: call back now
-            values.update(callback_state=CallbackState.PENDING.value, callback_due_at=now)
-        await repository.update_order(connection, order_id, **values)
+        # A processed order's outcome is known already: call back now.
+        due_at = now if order.status is OrderStatus.PROCESSED else None
+        await repository.orders.update_order_callback_url(connection, order_id, callback_url, due_at)
         await after_commit(connection, topics.PURCHASE_CALLBACKS)
     return Fulfilment(FulfilmentStatus.OK, order_id)
 
 
 async def list_customer_orders(connection: AsyncConnection, email: str) -> list[OrderSummary]:
     """The orders of the customers whose e-mail is the user's, newest first (at most 1000)."""
-    return [_summary(row) for row in await repository.list_user_orders(connection, email)]
+    return await repository.orders.list_user_orders(connection, email)
 
 
 async def search_customer_orders(
     connection: AsyncConnection, email: str, *, order_id: int | None, external_order_id: str | None
 ) -> list[OrderDetails]:
     """One of the user's orders by id or by externalOrderId, with its lines; empty if none matches."""
-    rows = await repository.list_user_orders(
+    summaries = await repository.orders.list_user_orders(
         connection, email, order_id=order_id, external_order_id=external_order_id
     )
-    summaries = [_summary(row) for row in rows]
-    lines: dict[int, list[LineState]] = {summary.order_id: [] for summary in summaries}
-    for line in await repository.lines_of(connection, lines):
-        lines[line.order_id].append(
-            LineState(
-                product_id=line.product or line.product_spec_code,
-                description=line.description,
-                invoice_number=line.invoice_number,
-                invoice_time=line.invoice_time,
-                line_amount=None if line.line_amount is None else Decimal(line.line_amount),
-                invoice_status=InvoiceStatus(line.invoice_status),
-                delivery_status=DeliveryStatus(line.delivery_status),
-            )
-        )
-    return [OrderDetails(summary, tuple(lines[summary.order_id])) for summary in summaries]
+    lines = await repository.orders.list_line_states(connection, [summary.order_id for summary in summaries])
+    return [OrderDetails(summary, tuple(lines.get(summary.order_id, ()))) for summary in summaries]

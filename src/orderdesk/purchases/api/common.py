@@ -20,7 +20,7 @@ from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.auth.principals import ApiClient, DataUser
 from orderdesk.core.db import refused_connection
 from orderdesk.core.errors import DatabaseUnavailable, DomainError, InvalidInput
-from orderdesk.purchases.deps import get_rate_limiter
+from orderdesk.purchases.api.deps import get_rate_limiter
 from orderdesk.purchases.errors import RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody

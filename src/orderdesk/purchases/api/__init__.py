@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from orderdesk.purchases.routes import customer, oauth, orders
+from orderdesk.purchases.api import customer, oauth, orders
 
 router = APIRouter()
 router.include_router(oauth.router)

@@ -1,4 +1,5 @@
-"""The worker loops of purchase orders: fulfilment processing and callbacks, built from settings."""
+"""The worker loops of purchase orders: fulfilment processing and callbacks, built from the family's
+settings group."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop
-from orderdesk.purchases.callbacks import CallbackRules, CallbackWorker
-from orderdesk.purchases.processing import FulfilmentWorker
+from orderdesk.purchases.tasks.callbacks import CallbackRules, CallbackWorker
+from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from orderdesk.settings import OutboundSettings, PurchaseSettings
 
 

@@ -1,24 +1,16 @@
-"""OAuth2 clients of the purchase API: registered once (`orderdesk clients add`), then known by
-their id and a secret of which only a salted scrypt hash is kept."""
+"""Client secrets: only a salted scrypt hash is kept, with its cost written into it; checking a secret
+takes time whether or not the client exists."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from orderdesk.purchases.tables import api_client
 
 _SCHEME = "scrypt"
 _DIGEST_BYTES = 32
-MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,33 +45,6 @@ class ScryptCost:
 DEFAULT_COST = ScryptCost()
 
 
-@dataclass(frozen=True, slots=True)
-class NewClient:
-    client_id: str
-    client_secret: str
-    """Shown once, at registration; only its hash is stored."""
-
-
-async def register_client(connection: AsyncConnection, name: str, now: datetime) -> NewClient:
-    client = NewClient(client_id=secrets.token_hex(16), client_secret=secrets.token_urlsafe(32))
-    await connection.execute(
-        api_client.insert().values(
-            client_id=client.client_id,
-            name=name[:MAX_NAME],
-            secret_hash=hash_secret(client.client_secret),
-            created_at=now,
-        )
-    )
-    return client
-
-
-async def stored_secret_hash(connection: AsyncConnection, client_id: str) -> str | None:
-    """The hash of `client_id`'s secret; None when no such client is registered."""
-    statement = select(api_client.c.secret_hash).where(api_client.c.client_id == client_id)
-    row = (await connection.execute(statement)).first()
-    return None if row is None else str(row.secret_hash)
-
-
 def check_secret(secret: str, stored: str | None) -> bool:
     """Whether `secret` matches the `stored` hash (None: an unknown client, never a match).
 
@@ -89,13 +54,6 @@ def check_secret(secret: str, stored: str | None) -> bool:
         hash_secret(secret)
         return False
     return secret_matches(secret, stored)
-
-
-async def authenticate(connection: AsyncConnection, client_id: str, secret: str) -> bool:
-    """Whether `client_id` is registered and `secret` is its secret (time-safe comparison); the hash
-    runs in a worker thread. `/oauth/token` uses its own bounded pool instead (see oauth.py)."""
-    stored = await stored_secret_hash(connection, client_id)
-    return await asyncio.to_thread(check_secret, secret, stored)
 
 
 def hash_secret(secret: str, cost: ScryptCost = DEFAULT_COST) -> str:

@@ -1,0 +1,87 @@
+"""The queries of callbacks: the claim of due ones under a lease, and their outcome written only by
+the lease's holder."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.db import lock_for_update
+from orderdesk.purchases.models import CallbackOutcome, CallbackState, ClaimedCallback, OrderStatus
+from orderdesk.purchases.tables import purchase_order
+
+_order = purchase_order.c
+
+
+async def claim_callbacks(
+    connection: AsyncConnection, now: datetime, until: datetime, limit: int
+) -> list[ClaimedCallback]:
+    """Due callbacks, each leased to this worker until `until`. A worker that dies mid-call loses its
+    lease and the callback is made again."""
+    await lock_for_update(connection)
+    query = (
+        select(_order.order_id, _order.callback_url, _order.status, _order.callback_attempts)
+        .where(_order.callback_state == CallbackState.PENDING.value, _order.callback_due_at <= now)
+        .order_by(_order.callback_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await connection.execute(query)).all()
+    if not rows:
+        return []
+    lease = str(uuid.uuid4())  # one lease for the claim: written in one statement
+    await connection.execute(
+        update(purchase_order)
+        .where(
+            _order.order_id.in_([row.order_id for row in rows]),
+            _order.callback_state == CallbackState.PENDING.value,
+        )
+        .values(callback_lease=lease, callback_due_at=until)
+    )
+    return [
+        ClaimedCallback(row.order_id, row.callback_url, OrderStatus(row.status), lease, row.callback_attempts)
+        for row in rows
+    ]
+
+
+async def _update_leased(
+    connection: AsyncConnection, order_id: int, lease: str, values: dict[str, Any]
+) -> bool:
+    result = await connection.execute(
+        update(purchase_order)
+        .where(
+            _order.order_id == order_id,
+            _order.callback_lease == lease,
+            _order.callback_state == CallbackState.PENDING.value,
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+async def update_callback(
+    connection: AsyncConnection, order_id: int, lease: str, outcome: CallbackOutcome
+) -> bool:
+    """Write a call's outcome and give up the lease, unless the lease was lost to another worker
+    meanwhile (False then)."""
+    values: dict[str, Any] = {
+        "callback_attempts": outcome.attempts,
+        "callback_lease": None,
+        "callback_error": outcome.error,
+    }
+    if outcome.state is not None:
+        values["callback_state"] = outcome.state.value
+    if outcome.due_at is not None:
+        values["callback_due_at"] = outcome.due_at
+    return await _update_leased(connection, order_id, lease, values)
+
+
+async def release_callback(connection: AsyncConnection, order_id: int, lease: str, due_at: datetime) -> bool:
+    """Give up the lease without a call made: the callback is due again at `due_at`."""
+    return await _update_leased(
+        connection, order_id, lease, {"callback_lease": None, "callback_due_at": due_at}
+    )

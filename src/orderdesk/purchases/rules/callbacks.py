@@ -1,0 +1,30 @@
+"""The rules of callbacks: the URL a client is called at, and what one call's result leaves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from orderdesk.core.backoff import Backoff
+from orderdesk.purchases.models import CallbackOutcome, CallbackState, OrderStatus
+
+
+def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
+    """The URL with `fulfillmentStatus` and `orderId` added after its own query, left as it was."""
+    parts = urlsplit(url)
+    ours = urlencode(
+        {"fulfillmentStatus": "success" if status is OrderStatus.PROCESSED else "failed", "orderId": order_id}
+    )
+    return urlunsplit(parts._replace(query=f"{parts.query}&{ours}" if parts.query else ours))
+
+
+def callback_outcome(
+    error: str | None, made: int, allowed: int, backoff: Backoff, now: datetime
+) -> CallbackOutcome:
+    """After the `made`-th call (1 for the first): delivered without an error; abandoned once `allowed`
+    calls failed; otherwise due again after the back-off."""
+    if error is None:
+        return CallbackOutcome(attempts=made, error=None, state=CallbackState.DELIVERED)
+    if made >= allowed:
+        return CallbackOutcome(attempts=made, error=error, state=CallbackState.ABANDONED)
+    return CallbackOutcome(attempts=made, error=error, due_at=now + backoff.delay(made))

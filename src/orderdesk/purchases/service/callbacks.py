@@ -1,0 +1,47 @@
+"""Callbacks as the callback worker makes them: claimed under a lease, and each call's outcome
+recorded (delivered, abandoned, or due again after the back-off) by the lease's holder only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.backoff import Backoff
+from orderdesk.purchases import repository
+from orderdesk.purchases.models import CallbackState, ClaimedCallback
+from orderdesk.purchases.rules.callbacks import callback_outcome
+
+_log = structlog.get_logger(__name__)
+
+
+async def claim_due(
+    connection: AsyncConnection, now: datetime, until: datetime, limit: int
+) -> list[ClaimedCallback]:
+    """Up to `limit` callbacks due at `now`, leased until `until`."""
+    return await repository.callbacks.claim_callbacks(connection, now, until, limit)
+
+
+async def record_call(
+    connection: AsyncConnection,
+    callback: ClaimedCallback,
+    error: str | None,
+    *,
+    attempts: int,
+    backoff: Backoff,
+    now: datetime,
+) -> None:
+    """Record one call (failed with `error`, or answered 2xx) of `attempts` allowed; nothing is written
+    when the lease was lost to another worker meanwhile."""
+    outcome = callback_outcome(error, callback.attempts + 1, attempts, backoff, now)
+    if outcome.state is CallbackState.ABANDONED:
+        _log.warning(
+            "purchase_callback_abandoned", order_id=callback.order_id, attempts=outcome.attempts, error=error
+        )
+    await repository.callbacks.update_callback(connection, callback.order_id, callback.lease, outcome)
+
+
+async def hand_back(connection: AsyncConnection, callback: ClaimedCallback, now: datetime) -> None:
+    """Give the callback back uncalled, due at once, for this worker or another."""
+    await repository.callbacks.release_callback(connection, callback.order_id, callback.lease, now)

@@ -1,0 +1,1 @@
+"""The workers of purchase orders: fulfilment processing, callbacks, and their loops."""
