@@ -19,11 +19,11 @@ import pytest
 
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import repository
-from orderdesk.dataorders.catalog import scan
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingWorker
-from orderdesk.dataorders.storage import LocalFolderStore
+from orderdesk.dataorders.repository import catalogue
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
+from orderdesk.dataorders.storage.scan import scan
+from orderdesk.dataorders.storage.store import LocalFolderStore
+from orderdesk.dataorders.tasks import StagingWorker
 from tests.conftest import Tokens
 from tests.integration.dataorders.conftest import (  # noqa: F401 - fixtures
     live_server,
@@ -53,8 +53,8 @@ async def odd_catalog(database: Database, tmp_path: Path) -> Path:
     entries = await scan(LocalFolderStore(root))
     now = datetime.now(UTC)
     async with database.transaction() as connection:
-        await repository.save_dataset(connection, "odd", str(root.resolve()), now)
-        await repository.save_files(connection, "odd", entries, now)
+        await catalogue.save_dataset(connection, "odd", str(root.resolve()), now)
+        await catalogue.save_files(connection, "odd", entries, now)
     return root
 
 
@@ -138,7 +138,7 @@ async def test_catalog_import__control_character_in_a_file_name__refused_naming_
 
     assert list(refused.value.errors) == [ascii(f"A/{BAD_NAME}")]
     async with database.transaction() as connection:
-        assert not await repository.dataset_exists(connection, "odd")
+        assert not await catalogue.dataset_exists(connection, "odd")
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import pytest
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
 from orderdesk.settings import DataOrderSettings
 from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of, status_of

@@ -3,20 +3,12 @@ state, and downloads (one file, or a zip of all available ones) that record whet
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import ordering, repository
-from orderdesk.dataorders.errors import (
-    OrderNotFound,
-)
-from orderdesk.dataorders.models import OrderStatus
-from orderdesk.dataorders.routes.common import (
+from orderdesk.dataorders.api.common import (
     AUTH,
     PREFIX,
     OrderId,
@@ -25,32 +17,20 @@ from orderdesk.dataorders.routes.common import (
     file_uri,
     page_metadata,
 )
+from orderdesk.dataorders.errors import OrderNotFound
+from orderdesk.dataorders.models import OrderFile
 from orderdesk.dataorders.schemas import (
-    PageMetadata,
+    AvailableFileExt,
+    AvailableFilesPageExt,
+    OrderFileExt,
+    OrderFilesPageExt,
 )
-from orderdesk.dataorders.staging import is_over
+from orderdesk.dataorders.service import ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Data orders"])
-
-
-_log = structlog.get_logger(__name__)
-
-
-class AvailableFileExt(BaseModel):
-    product_id: str = Field(serialization_alias="productId")
-    checksum: str = Field(description="MD5 of the file, hex.")
-    file_size: int = Field(serialization_alias="fileSize")
-    filename: str
-    mime_type: str = Field(serialization_alias="mimeType")
-    uri: str = Field(description="Downloads the file (with the same bearer token).")
-
-
-class AvailableFilesPageExt(BaseModel):
-    metadata: PageMetadata
-    content: list[AvailableFileExt]
 
 
 _STATUS_DESCRIPTION = """The order's status told by the HTTP status, and a page of the files that can be
@@ -87,31 +67,20 @@ async def available_files(
     size: PageSize = 50,
 ) -> Response:
     async with database.transaction() as connection:
-        order, rows, total = await ordering.available_files(
+        available = await ordering.available_files(
             connection, user.email, order_id, offset=page * size, limit=size
         )
-    if is_over(OrderStatus(order.status)):
+    if available.over:
         status_code = 200
-    elif total > 0:
+    elif available.total > 0:
         status_code = 206
     else:
         return Response(status_code=204)
     body = AvailableFilesPageExt(
-        metadata=page_metadata(page, size, total),
-        content=[AvailableFileExt(**_described(base, row)) for row in rows],
+        metadata=page_metadata(page, size, available.total),
+        content=[AvailableFileExt(**_described(base, file)) for file in available.files],
     )
     return json_response(body, status_code=status_code)
-
-
-class OrderFileExt(AvailableFileExt):
-    id: uuid.UUID
-    state: str = Field(description="PENDING, AVAILABLE, DOWNLOADED, DOWNLOAD_ERROR or ERROR.")
-    error: str | None = Field(description="Why the file is in ERROR or DOWNLOAD_ERROR.")
-
-
-class OrderFilesPageExt(BaseModel):
-    metadata: PageMetadata
-    content: list[OrderFileExt]
 
 
 @router.get(
@@ -130,24 +99,26 @@ async def order_files(
     size: PageSize = 50,
 ) -> Response:
     async with database.transaction() as connection:
-        await ordering.owned_order(connection, user.email, order_id)
-        rows, total = await repository.order_files(connection, order_id, offset=page * size, limit=size)
+        listed, total = await ordering.order_files(
+            connection, user.email, order_id, offset=page * size, limit=size
+        )
     body = OrderFilesPageExt(
         metadata=page_metadata(page, size, total),
         content=[
-            OrderFileExt(**_described(base, row), id=row.id, state=row.state, error=row.error) for row in rows
+            OrderFileExt(**_described(base, file), id=file.id, state=file.state.value, error=file.error)
+            for file in listed
         ],
     )
     return json_response(body)
 
 
-def _described(base: str, row: Any) -> dict[str, Any]:
-    """What the seed tells of a file (a row of data_order_file)."""
+def _described(base: str, file: OrderFile) -> dict[str, Any]:
+    """What the seed tells of a file."""
     return {
-        "product_id": row.product_id,
-        "checksum": row.md5,
-        "file_size": row.size,
-        "filename": row.filename,
-        "mime_type": row.mime_type,
-        "uri": file_uri(base, row.id),
+        "product_id": file.product_id,
+        "checksum": file.md5,
+        "file_size": file.size,
+        "filename": file.filename,
+        "mime_type": file.mime_type,
+        "uri": file_uri(base, file.id),
     }

@@ -8,13 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import actions, ordering, repository
-from orderdesk.dataorders.deps import OrderingRulesDep, StagingAreaDep
-from orderdesk.dataorders.errors import (
-    ActionNotAllowed,
-    OrderNotFound,
-)
-from orderdesk.dataorders.routes.common import (
+from orderdesk.dataorders.api.common import (
     AUTH,
     PREFIX,
     OrderId,
@@ -23,6 +17,9 @@ from orderdesk.dataorders.routes.common import (
     order_ext,
     page_metadata,
 )
+from orderdesk.dataorders.api.deps import OrderingRulesDep, StagingAreaDep
+from orderdesk.dataorders.errors import ActionNotAllowed, OrderNotFound
+from orderdesk.dataorders.rules.ordering import USER_SUBORDER_HOURS
 from orderdesk.dataorders.schemas import (
     ApplyRequest,
     OrderExt,
@@ -30,7 +27,7 @@ from orderdesk.dataorders.schemas import (
     OrderRequest,
     OrderResponseExt,
 )
-from orderdesk.dataorders.staging import remove_staged_files
+from orderdesk.dataorders.service import actions, ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
@@ -116,7 +113,7 @@ async def apply_order(
     if order is None:
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
     async with database.transaction() as connection:
-        suborders = await repository.suborder_count(connection, order.id)
+        suborders = await ordering.suborder_count(connection, order.id)
     granted = OrderResponseExt(
         status="GRANTED",
         order_id=order.id,
@@ -226,9 +223,8 @@ async def delete_order(
     area: StagingAreaDep,
 ) -> Response:
     async with database.transaction() as connection:
-        await actions.delete(connection, user.email, order_id, now)
-        order = await ordering.get_order(connection, user.email, order_id)
-    await remove_staged_files(area, order_id)
+        order = await actions.delete(connection, user.email, order_id, now)
+    await actions.remove_files(area, order_id)
     return json_response(order_ext(order))
 
 
@@ -241,9 +237,7 @@ async def delete_order(
 )
 async def retry_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
-        order = await actions.retry(
-            connection, user.email, order_id, now, suborder_hours=ordering.USER_SUBORDER_HOURS
-        )
+        order = await actions.retry(connection, user.email, order_id, now, suborder_hours=USER_SUBORDER_HOURS)
     return json_response(order_ext(order))
 
 

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from orderdesk.dataorders.order_tokens import OrderTokens
-from orderdesk.dataorders.ordering import OrderingRules
+from orderdesk.dataorders.api.order_tokens import OrderTokens
+from orderdesk.dataorders.rules.ordering import OrderingRules
 from orderdesk.settings import DataOrderSettings
 from orderdesk.web.deps import part_of
 

@@ -8,14 +8,14 @@ the server. RE2 has no look-around or back-references; such a pattern is refused
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import re2
 
 from orderdesk.core.errors import InvalidInput
+from orderdesk.dataorders.models import BasketSelection, Selection
 
 MAX_PATTERN_LENGTH = 500
 MAX_PRODUCT_IDS = 10_000
@@ -32,15 +32,57 @@ _QUERY = re.compile(QUERY_PATTERN)
 _OR = re.compile(r"\s+OR\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
-    dataset: str
-    product_ids: tuple[str, ...] | None
-    """None: every product of the dataset."""
-    filename_pattern: str | None
+def matches_filename(selection: Selection, filename: str) -> bool:
+    return selection.filename_pattern is None or filename_matcher(selection.filename_pattern)(filename)
 
-    def matches_filename(self, filename: str) -> bool:
-        return self.filename_pattern is None or filename_matcher(self.filename_pattern)(filename)
+
+def selection_of(
+    dataset: str, product_ids: list[str] | None, query: str | None, filename_pattern: str | None
+) -> Selection:
+    """The selection a basket request stands for: product ids given or named by the query (not
+    both), the pattern checked; InvalidInput naming the field at fault."""
+    if product_ids is not None and query is not None:
+        raise InvalidInput({"query": ["Give productIds or a query, not both."]})
+    ids = product_ids_of_query(query) if query is not None else product_ids
+    return Selection(
+        dataset=dataset,
+        product_ids=tuple(dict.fromkeys(ids)) if ids is not None else None,
+        filename_pattern=checked_pattern(filename_pattern),
+    )
+
+
+def check_room(basket: list[BasketSelection], selection: Selection, field: str) -> None:
+    """InvalidInput when the selection would take the basket past its caps (MAX_BASKET_SELECTIONS,
+    MAX_PRODUCT_IDS)."""
+    if len(basket) >= MAX_BASKET_SELECTIONS:
+        message = f"A basket holds at most {MAX_BASKET_SELECTIONS} selections; order or empty it first."
+        raise InvalidInput({"selections": [message]})
+    held = sum(len(kept.selection.product_ids or ()) for kept in basket)
+    adding = len(selection.product_ids or ())
+    if held + adding > MAX_PRODUCT_IDS:
+        raise InvalidInput(
+            {
+                field: [
+                    f"A basket holds at most {MAX_PRODUCT_IDS} product ids: it holds {held} and this "
+                    f"selection names {adding}; order or empty it first."
+                ]
+            }
+        )
+
+
+def product_ids_of_queries(queries: Sequence[str]) -> list[str]:
+    """Every product id the queries name, once, in order; InvalidInput naming each query at fault
+    (`queries[i]`)."""
+    product_ids: dict[str, None] = {}
+    problems: dict[str, list[str]] = {}
+    for index, query in enumerate(queries):
+        try:
+            product_ids.update(dict.fromkeys(product_ids_of_query(query)))
+        except InvalidInput as error:
+            problems[f"queries[{index}]"] = error.errors["query"]
+    if problems:
+        raise InvalidInput(problems)
+    return list(product_ids)
 
 
 def product_ids_of_query(query: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orderdesk.dataorders.storage import ChecksumMismatch, LocalFolderStore
+from orderdesk.dataorders.storage.store import ChecksumMismatch, LocalFolderStore
 
 
 def md5(data: bytes) -> str:

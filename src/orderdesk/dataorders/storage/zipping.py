@@ -8,15 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 from zipstream import ZIP_STORED, ZipStream
 
-from orderdesk.core.text import replace_control_characters
-from orderdesk.dataorders.staging import staged_path
+from orderdesk.dataorders.models import OrderFile
+from orderdesk.dataorders.rules.names import NOTICE_NAME, unique_name
+from orderdesk.dataorders.storage.area import staged_path
 
-NOTICE_NAME = "NOTICE.txt"
 CHUNK_BYTES = 1024 * 1024
 
 
@@ -45,8 +44,8 @@ class OrderZip:
             yield b"".join(pending)
 
 
-def build_zip(files: Sequence[Any], area: Path) -> OrderZip:
-    """Plan the archive of `files` (rows of data_order_file) from their staged copies."""
+def build_zip(files: Sequence[OrderFile], area: Path) -> OrderZip:
+    """Plan the archive of `files` from their staged copies (it stats every file: run it off the loop)."""
     archive = OrderZip(ZipStream(compress_type=ZIP_STORED, sized=True))
     written: dict[tuple[str, str], str] = {}
     names: set[str] = set()
@@ -78,20 +77,3 @@ def _problem_with(path: Path, size: int) -> str | None:
     if actual != size:
         return f"the staged copy holds {actual} bytes instead of {size}"
     return None
-
-
-def unique_name(filename: str, taken: set[str]) -> str:
-    """`name.ext`, or `name (2).ext`, `name (3).ext` … when that name is in the archive already.
-
-    Control characters (from a catalogue imported before they were refused) become `_`: a line break
-    is not valid in a metalink's XML and no safe file name for an unzip tool to create."""
-    filename = replace_control_characters(filename, "_")
-    if filename not in taken:
-        return filename
-    pure = PurePosixPath(filename)
-    number = 2
-    while True:
-        candidate = f"{pure.stem} ({number}){pure.suffix}"
-        if candidate not in taken:
-            return candidate
-        number += 1

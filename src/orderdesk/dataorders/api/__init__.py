@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from orderdesk.dataorders.routes import basket, downloads, files, metalink, orders
+from orderdesk.dataorders.api import basket, downloads, files, metalink, orders
 
 router = APIRouter()
 router.include_router(basket.router)

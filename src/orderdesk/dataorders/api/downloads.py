@@ -3,7 +3,6 @@ or with the order token of a metalink link) and the zip of every available file.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,17 +17,17 @@ from orderdesk.auth.errors import Unauthenticated
 from orderdesk.core.clock import Clock
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import downloads, ordering
-from orderdesk.dataorders.deps import OrderTokensDep, StagingAreaDep
-from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
-from orderdesk.dataorders.routes.common import AUTH, PREFIX, OrderId
-from orderdesk.dataorders.routes.streaming import (
+from orderdesk.dataorders.api.common import AUTH, PREFIX, OrderId
+from orderdesk.dataorders.api.deps import OrderTokensDep, StagingAreaDep
+from orderdesk.dataorders.api.streaming import (
     TrackedStream,
     content_disposition,
     file_chunks,
     threaded_chunks,
 )
-from orderdesk.dataorders.zipping import build_zip
+from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
+from orderdesk.dataorders.rules.names import zip_filename
+from orderdesk.dataorders.service import downloads
 from orderdesk.web.deps import ClockDep, DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 
@@ -182,11 +181,11 @@ async def download_zip(
     now: NowDep,
 ) -> Response:
     async with context.database.transaction() as connection:
-        order, rows, _total = await ordering.available_files(connection, user.email, order_id)
-    if not rows or order.expires_at < now:  # past expiry, before the sweep removes the files
+        zipped = await downloads.zip_files(connection, user.email, order_id, now)
+    if not zipped:
         return Response(status_code=204)
-    archive = await asyncio.to_thread(build_zip, rows, context.area)
-    filename = f"order_{order_id}_{now:%Y-%m-%dT%H_%M_%S.%fZ}.zip"
+    archive = await downloads.plan_zip(zipped, context.area)
+    filename = zip_filename(order_id, now)
     return _tracked(
         context,
         order_id,

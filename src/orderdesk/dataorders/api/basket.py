@@ -5,20 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders import service
+from orderdesk.dataorders.api.common import (
+    AUTH,
+    PREFIX,
+)
 from orderdesk.dataorders.errors import (
     DatasetNotFound,
 )
 from orderdesk.dataorders.models import Basket
-from orderdesk.dataorders.routes.common import (
-    AUTH,
-    PREFIX,
-)
 from orderdesk.dataorders.schemas import (
     BasketExt,
     BasketSelectionExt,
     BasketSelectionRequest,
 )
+from orderdesk.dataorders.service import basket as service
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response

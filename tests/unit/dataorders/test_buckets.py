@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orderdesk.dataorders.buckets import Sized, split
+from orderdesk.dataorders.rules.buckets import Sized, split
 
 
 def files(*products: tuple[str, list[int]]) -> list[Sized]:
