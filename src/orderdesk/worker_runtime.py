@@ -14,7 +14,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
-from orderdesk.dataorders import tasks as dataorder_tasks
+from orderdesk.dataorders.service import staging
 from orderdesk.dataorders.tasks import ExpiryRules, ExpiryWorker, StagingRules, StagingWorker
 from orderdesk.notifications import queue
 from orderdesk.notifications.bounces import BounceIntake
@@ -41,7 +41,7 @@ class WorkerRuntime:
             ),
             clock,
             self.activity,
-            releasers=[queue.release_claims_of, dataorder_tasks.release_claims_of],
+            releasers=[queue.release_claims_of, staging.release_claims_of],
         )
         self.notifications = NotificationPipeline.build(
             database,

@@ -16,7 +16,7 @@ from orderdesk.core.activity import Activity, in_loop, report
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules, worker_process
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.dataorders import tasks as dataorder_tasks
+from orderdesk.dataorders.service import staging
 from orderdesk.notifications import queue
 from orderdesk.notifications.models import Channel
 from orderdesk.notifications.tasks import NotificationPipeline
@@ -31,7 +31,7 @@ LEASE = timedelta(minutes=5)
 
 def heartbeat(database: Database, clock: Clock) -> Heartbeat:
     return Heartbeat(
-        database, RULES, clock, Activity(clock), [queue.release_claims_of, dataorder_tasks.release_claims_of]
+        database, RULES, clock, Activity(clock), [queue.release_claims_of, staging.release_claims_of]
     )
 
 
