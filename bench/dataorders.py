@@ -35,8 +35,8 @@ from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_user_token
 from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
+from orderdesk.dataorders.tasks import StagingRules, StagingWorker
 from orderdesk.settings import DatabaseSettings, Settings
 from tests.support.processes import orderdesk_env, orderdesk_executable, run_orderdesk
 from tests.support.workers import free_port

@@ -20,9 +20,9 @@ from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.dataorders.deps import DataOrderParts
-from orderdesk.dataorders.order_tokens import OrderTokens
-from orderdesk.dataorders.routes import router as dataorders_router
+from orderdesk.dataorders.api import router as dataorders_router
+from orderdesk.dataorders.api.deps import DataOrderParts
+from orderdesk.dataorders.api.order_tokens import OrderTokens
 from orderdesk.health import router as health_router
 from orderdesk.notifications.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner

@@ -14,9 +14,8 @@ from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
-from orderdesk.dataorders import staging
-from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
-from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.dataorders.service import staging
+from orderdesk.dataorders.tasks import ExpiryRules, ExpiryWorker, StagingRules, StagingWorker
 from orderdesk.notifications import queue
 from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tasks import NotificationPipeline

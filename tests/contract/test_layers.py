@@ -52,16 +52,21 @@ def test_fastapi__only_in_routers_web_app_and_health() -> None:
     assert offences == []
 
 
-_BELOW_THE_EDGE = {"service", "models", "repository", "rules", "tables", "errors"}
-"""Layers below the web edge, as modules (`service.py`) or as packages of them (`service/ordering.py`)."""
+_BELOW_THE_WEB = ("service", "models", "repository", "rules", "storage", "tables", "errors")
+"""Modules of a family below the web layer, or packages of them (`service/ordering.py`)."""
+
+
+def _below_the_web(path: Path) -> bool:
+    parts = path.relative_to(SRC).parts
+    return path.stem in _BELOW_THE_WEB or (len(parts) > 2 and parts[1] in _BELOW_THE_WEB)
 
 
 def test_services_and_models__never_import_the_web_layer() -> None:
     offences = [
         str(path.relative_to(SRC))
         for path, imports in _modules()
-        if ({path.stem, *path.relative_to(SRC).parts[:-1]} & _BELOW_THE_EDGE)
-        and any(name.startswith(("orderdesk.web", "fastapi", "typer")) for name in imports)
+        if _below_the_web(path)
+        and any(name.startswith(("orderdesk.web", "fastapi", "starlette", "typer")) for name in imports)
     ]
     assert offences == []
 

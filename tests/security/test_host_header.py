@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
 from tests.integration.dataorders.flow import API as DATA_API

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order
 from tests.integration.dataorders.conftest import (  # noqa: F401 - fixtures

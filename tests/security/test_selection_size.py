@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders import repository
-from orderdesk.dataorders.selection import MAX_BASKET_SELECTIONS, MAX_PRODUCT_IDS, Selection
+from orderdesk.dataorders.models import Selection
+from orderdesk.dataorders.repository import basket as baskets
+from orderdesk.dataorders.rules.selection import MAX_BASKET_SELECTIONS, MAX_PRODUCT_IDS
 from tests.integration.dataorders.conftest import catalog, http, small_suborders, user  # noqa: F401
 from tests.integration.dataorders.flow import API
 
@@ -117,7 +118,7 @@ async def test_basket__selections_past_the_caps__400_naming_the_field_and_the_li
     _assert_refused(over, "productIds")
     async with database.transaction() as connection:  # as that many requests would
         for _ in range(MAX_BASKET_SELECTIONS - 1):
-            await repository.add_selection(connection, "ola@example.com", Selection("ds1", None, None), now)
+            await baskets.add_selection(connection, "ola@example.com", Selection("ds1", None, None), now)
     full = await http.post(selection, json={"dataset": "ds1"}, headers=user)
     assert full.status_code == 400
     assert f"{MAX_BASKET_SELECTIONS}" in full.json()["errors"]["selections"][0]

@@ -264,7 +264,7 @@ def catalog_import(
     """Register the files under DIR as a dataset: each sub-folder is a product, each file directly in
     DIR a product of its own. Running it again updates the dataset to what the folder holds now."""
     from orderdesk.core.clock import utcnow
-    from orderdesk.dataorders.service import dataset_name, import_dataset, read_folder
+    from orderdesk.dataorders.service.catalogue import dataset_name, import_dataset, read_folder
 
     settings = _settings()
 

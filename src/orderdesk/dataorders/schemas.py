@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from orderdesk.core import jsonschema
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders.selection import MAX_PRODUCT_IDS, QUERY_PATTERN, product_ids_of_query
+from orderdesk.dataorders.rules.selection import MAX_PRODUCT_IDS, QUERY_PATTERN, product_ids_of_query
 
 _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_NUL)]
@@ -221,3 +221,28 @@ class OrderResponseExt(BaseModel):
     error_type: Literal["INVALID_CONTENT", "EMPTY_ORDER"] | None = Field(serialization_alias="errorType")
     errors: dict[str, list[str]] | None = None
     total_sub_orders: int | None = Field(serialization_alias="totalSubOrders")
+
+
+class AvailableFileExt(BaseModel):
+    product_id: str = Field(serialization_alias="productId")
+    checksum: str = Field(description="MD5 of the file, hex.")
+    file_size: int = Field(serialization_alias="fileSize")
+    filename: str
+    mime_type: str = Field(serialization_alias="mimeType")
+    uri: str = Field(description="Downloads the file (with the same bearer token).")
+
+
+class AvailableFilesPageExt(BaseModel):
+    metadata: PageMetadata
+    content: list[AvailableFileExt]
+
+
+class OrderFileExt(AvailableFileExt):
+    id: UUID
+    state: str = Field(description="PENDING, AVAILABLE, DOWNLOADED, DOWNLOAD_ERROR or ERROR.")
+    error: str | None = Field(description="Why the file is in ERROR or DOWNLOAD_ERROR.")
+
+
+class OrderFilesPageExt(BaseModel):
+    metadata: PageMetadata
+    content: list[OrderFileExt]

@@ -16,8 +16,8 @@ import uvicorn
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
+from orderdesk.dataorders.tasks import StagingRules, StagingWorker
 from orderdesk.settings import DataOrderSettings, Settings
 from tests.conftest import Clock, Tokens
 from tests.integration.dataorders.flow import MIB

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 
 API = "/api/v1/rs-order"
 MIB = 1024 * 1024

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 from tests.conftest import Clock
 from tests.integration.dataorders.flow import API, files_of, order_of, status_of
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
 from tests.conftest import Tokens
 
 BASKET = "/api/v1/rs-order/order/basket"

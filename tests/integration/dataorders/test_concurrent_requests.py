@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 from tests.integration.dataorders.flow import API, order_all, order_of, stage_everything, status_of
 
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
+from orderdesk.dataorders.tasks import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
 from tests.integration.dataorders.flow import (

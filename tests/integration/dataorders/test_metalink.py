@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 from tests.conftest import Tokens
 from tests.integration.dataorders.flow import API, files_of, order_all, stage_everything
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import ExpiryRules, ExpiryWorker, StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.integration.dataorders.flow import API, files_of, order_all, order_of, stage_everything, status_of

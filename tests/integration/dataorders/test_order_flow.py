@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orderdesk.dataorders.staging import StagingWorker
+from orderdesk.dataorders.tasks import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
 from tests.integration.dataorders.flow import API, download, order_all, stage_everything, status_of

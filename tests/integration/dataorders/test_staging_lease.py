@@ -13,9 +13,9 @@ import httpx
 from sqlalchemy import select, update
 
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
-from orderdesk.dataorders.staging import StagingRules, StagingWorker
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
 from orderdesk.dataorders.tables import data_suborder
+from orderdesk.dataorders.tasks import StagingRules, StagingWorker
 from tests.conftest import Clock
 from tests.integration.dataorders.flow import MIB, order_all
 

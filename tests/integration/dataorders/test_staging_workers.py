@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +19,7 @@ import pytest
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
-from orderdesk.dataorders.service import import_dataset, read_folder
+from orderdesk.dataorders.service.catalogue import import_dataset, read_folder
 from orderdesk.settings import DataOrderSettings
 from tests.conftest import BACKENDS, POSTGRES_URL, Tokens, make_settings
 from tests.integration.dataorders.flow import MIB, files_of, order_all, order_of, status_of
@@ -81,6 +82,7 @@ def worker(home: Path, database_url: str, log: Path, **extra: str) -> Iterator[s
         "ORDERDESK_DATABASE_URL": database_url,
         "ORDERDESK_DATAORDER_STAGING_LEASE_SECONDS": "2",
         "ORDERDESK_LOG_FORMAT": "json",
+        "ORDERDESK_LOG_LEVEL": "DEBUG",  # the staging worker logs each pass (`staging_pass`) at DEBUG
         **extra,
     }
     with orderdesk_process(home, ["worker"], env, log, graceful=False) as process:
@@ -96,6 +98,21 @@ async def until(condition: object, *logs: Path) -> None:
             tails = "\n".join(log.read_text()[-3000:] for log in logs if log.exists())
             pytest.fail(f"not reached before the deadline\n{tails}")
         await asyncio.sleep(0.05)
+
+
+def passes(log: Path) -> int:
+    """The staging passes a worker has finished (its `staging_pass` events)."""
+    if not log.exists():
+        return 0
+    count = 0
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") == "staging_pass":
+            count += 1
+    return count
 
 
 async def download_all(api: httpx.AsyncClient, user: dict[str, str], order_id: int) -> dict[str, str]:
@@ -164,7 +181,14 @@ async def test_two_workers_at_once__limit_per_user_holds__each_file_staged_once(
                 return bool((await order_of(api, user, order_id))["availableFilesCount"] == 2)
 
             await until(two_staged, *logs)
-            await asyncio.sleep(1.5)  # both workers have looked again: still only two
+            # Two more passes each: the second of them began after two were staged, so both workers
+            # have looked again since, and still only two are.
+            wanted = [passes(log) + 2 for log in logs]
+
+            async def looked_again(wanted: list[int] = wanted) -> bool:
+                return all(passes(log) >= count for log, count in zip(logs, wanted, strict=True))
+
+            await until(looked_again, *logs)
             order = await order_of(api, user, order_id)
             assert order["availableFilesCount"] == 2
             received |= await download_all(api, user, order_id)

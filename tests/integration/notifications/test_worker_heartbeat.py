@@ -16,7 +16,7 @@ from orderdesk.core.activity import Activity, in_loop, report
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules, worker_process
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.dataorders import staging
+from orderdesk.dataorders.service import staging
 from orderdesk.notifications import queue
 from orderdesk.notifications.models import Channel
 from orderdesk.notifications.tasks import NotificationPipeline

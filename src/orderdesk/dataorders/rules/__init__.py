@@ -1,0 +1,1 @@
+"""Pure rules of data orders: no I/O."""

@@ -1,0 +1,1 @@
+"""Use cases of data orders: what routes and tasks call; each takes a connection and never commits."""
