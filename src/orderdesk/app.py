@@ -24,10 +24,9 @@ from orderdesk.dataorders.deps import DataOrderParts
 from orderdesk.dataorders.order_tokens import OrderTokens
 from orderdesk.dataorders.routes import router as dataorders_router
 from orderdesk.health import router as health_router
-from orderdesk.notifications.deps import NotificationParts
+from orderdesk.notifications.api import router as notifications_router
+from orderdesk.notifications.api.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
-from orderdesk.notifications.reports_router import router as reports_router
-from orderdesk.notifications.router import router as notifications_router
 from orderdesk.purchases.deps import PurchaseParts, TokenIssuing
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.purchases.routes import router as purchases_router
@@ -157,7 +156,6 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(notifications_router)
-    app.include_router(reports_router)
     app.include_router(dataorders_router)
     app.include_router(purchases_router)
 

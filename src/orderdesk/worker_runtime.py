@@ -17,9 +17,9 @@ from orderdesk.core.worker import Loop, Runtime
 from orderdesk.dataorders import staging
 from orderdesk.dataorders.expiry import ExpiryRules, ExpiryWorker
 from orderdesk.dataorders.staging import StagingRules, StagingWorker
-from orderdesk.notifications import queue
-from orderdesk.notifications.bounces import BounceIntake
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.tasks.bounces import BounceIntake
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.purchases.tasks import PurchaseWorkers
 from orderdesk.settings import Settings
 

@@ -27,7 +27,7 @@ from orderdesk.notifications.providers.base import OutgoingEmail
 from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER
 from orderdesk.notifications.providers.outbox import EmailOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock
 from tests.factories import contacts

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from orderdesk.core.db import Database
-from orderdesk.notifications import transitions
 from orderdesk.notifications.models import Channel
-from orderdesk.notifications.transitions import TABLES, Change
+from orderdesk.notifications.repository import transitions
+from orderdesk.notifications.repository.transitions import TABLES, Change
 
 
 async def expire(

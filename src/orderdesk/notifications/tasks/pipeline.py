@@ -27,17 +27,17 @@ from orderdesk.core.leases import Lease
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups, after_commit
 from orderdesk.core.worker import Loop
-from orderdesk.notifications import dead_letters, expiry, queue
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
-from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import Channel
-from orderdesk.notifications.processing import process_order
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SmsMessage
+from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from orderdesk.notifications.sending_window import SendingWindow
+from orderdesk.notifications.repository import dead_letters, expiry, queue
+from orderdesk.notifications.rules.expansion import ExpansionRules
+from orderdesk.notifications.rules.sending_window import SendingWindow
+from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
+from orderdesk.notifications.tasks.processing import process_order
 from orderdesk.settings import NotificationSettings, OutboundSettings
 
 _log = structlog.get_logger(__name__)

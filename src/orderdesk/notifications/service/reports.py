@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.notifications import dead_letters, transitions
 from orderdesk.notifications.models import Channel, NotificationStatus
-from orderdesk.notifications.transitions import TABLES, Change
+from orderdesk.notifications.repository import dead_letters, transitions
+from orderdesk.notifications.repository.transitions import TABLES, Change
 
 
 class DeadReason(StrEnum):

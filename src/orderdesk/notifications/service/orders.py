@@ -13,7 +13,6 @@ from orderdesk.contacts import repository as contacts
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
-from orderdesk.notifications import repository
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
     Creator,
@@ -30,7 +29,8 @@ from orderdesk.notifications.models import (
     RecipientLookupStatus,
     SendingTimePolicy,
 )
-from orderdesk.notifications.validation import validate_order
+from orderdesk.notifications.repository import orders as repository
+from orderdesk.notifications.rules.validation import validate_order
 
 CANCELLATION_DEADLINE = timedelta(minutes=5)
 

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, insert_for
 from orderdesk.core.offload import off_loop_if_large
-from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
     EmailTemplate,
@@ -32,13 +31,14 @@ from orderdesk.notifications.models import (
     OrderProcessingStatus,
     SmsTemplate,
 )
-from orderdesk.notifications.repository import (
+from orderdesk.notifications.repository.orders import (
     email_template_from_json,
     order_from_row,
     sms_template_from_json,
 )
+from orderdesk.notifications.repository.transitions import TABLES
+from orderdesk.notifications.rules.expansion import NewNotification
 from orderdesk.notifications.tables import notification_order, provider_pause
-from orderdesk.notifications.transitions import TABLES
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
 _PROCESSING = OrderProcessingStatus.PROCESSING.value

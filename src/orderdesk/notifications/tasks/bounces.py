@@ -31,7 +31,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from orderdesk.core.db import Database
 from orderdesk.notifications.models import Channel, EmailStatus
 from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER
-from orderdesk.notifications.reports import DeliveryReport, apply_reports
+from orderdesk.notifications.service.reports import DeliveryReport, apply_reports
 from orderdesk.settings import NotificationSettings
 
 _log = structlog.get_logger(__name__)

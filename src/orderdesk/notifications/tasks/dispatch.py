@@ -26,12 +26,12 @@ from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import Lease
-from orderdesk.notifications import queue, transitions
 from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
-from orderdesk.notifications.queue import ClaimedNotification, Templates
-from orderdesk.notifications.sending_window import SendingWindow
-from orderdesk.notifications.transitions import Change
+from orderdesk.notifications.repository import queue, transitions
+from orderdesk.notifications.repository.queue import ClaimedNotification, Templates
+from orderdesk.notifications.repository.transitions import Change
+from orderdesk.notifications.rules.sending_window import SendingWindow
 
 _log = structlog.get_logger(__name__)
 MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)

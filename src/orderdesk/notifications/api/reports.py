@@ -20,12 +20,12 @@ from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
 from orderdesk.core import jsonschema
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.notifications import mapping
-from orderdesk.notifications.deps import NotificationSettingsDep, ReportSignerDep
+from orderdesk.notifications.api import mapping
+from orderdesk.notifications.api.deps import NotificationSettingsDep, ReportSignerDep
 from orderdesk.notifications.models import Channel, EmailStatus
 from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, report_status
-from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, apply_reports
 from orderdesk.notifications.schemas import Text
+from orderdesk.notifications.service.reports import DeliveryReport, ReportsApplied, apply_reports
 from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import field_path
