@@ -52,11 +52,15 @@ def test_fastapi__only_in_routers_web_app_and_health() -> None:
     assert offences == []
 
 
+_BELOW_THE_WEB = ("service", "models", "repository", "rules", "tables", "errors")
+"""Modules (`service.py`) and packages (`service/orders.py`) of a family below the web layer."""
+
+
 def test_services_and_models__never_import_the_web_layer() -> None:
     offences = [
         str(path.relative_to(SRC))
         for path, imports in _modules()
-        if path.name in ("service.py", "models.py", "repository.py", "tables.py", "errors.py")
+        if (path.stem in _BELOW_THE_WEB or set(_BELOW_THE_WEB) & set(path.relative_to(SRC).parts[1:-1]))
         and any(name.startswith(("orderdesk.web", "fastapi", "typer")) for name in imports)
     ]
     assert offences == []

@@ -26,11 +26,16 @@ from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import Lease
-from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
+from orderdesk.notifications.models import (
+    Change,
+    Channel,
+    ClaimedNotification,
+    EmailStatus,
+    SmsStatus,
+    Templates,
+)
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
 from orderdesk.notifications.repository import queue, transitions
-from orderdesk.notifications.repository.queue import ClaimedNotification, Templates
-from orderdesk.notifications.repository.transitions import Change
 from orderdesk.notifications.rules.sending_window import SendingWindow
 
 _log = structlog.get_logger(__name__)
@@ -373,7 +378,7 @@ class _ResultWriter:
                 "result_refused",
                 notification_id=str(change.id),
                 status=change.status.value,
-                current=row.status if row is not None else None,
+                current=row.status.value if row is not None else None,
                 reason="lease lost or status final",
             )
         return True

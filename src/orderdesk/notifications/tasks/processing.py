@@ -10,10 +10,9 @@ from enum import StrEnum
 from orderdesk.contacts import repository as contacts
 from orderdesk.core.db import Database
 from orderdesk.core.offload import off_loop_if_large
-from orderdesk.notifications.models import Channel, OrderProcessingStatus
+from orderdesk.notifications.models import Channel, ClaimedOrder, OrderProcessingStatus
 from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.repository import queue
-from orderdesk.notifications.repository.queue import ClaimedOrder
 from orderdesk.notifications.rules.expansion import ExpansionRules, expand_order
 
 
