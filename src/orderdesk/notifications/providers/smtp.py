@@ -1,14 +1,14 @@
 """E-mail through an SMTP relay, over a small pool of persistent connections.
 
-The relay's reply decides the status. When the relay advertises DSN (RFC 3461) and a bounce address
-is set, each message asks for a delivery status notification on success and on failure, so 250 is
-Succeeded and the report, sent to the bounce intake, makes it Delivered or Failed_Bounced later (see
-`notifications.bounces`). Otherwise no success report will ever reach us, so the relay's 250 is the
-last word we will get: Delivered at once (a bounce that still comes then finds the status final and
-is kept as a dead letter). A
-permanent 5xx fails the notification with the status that fits, and anything temporary (4xx, a
-refused or dropped connection, a timeout) sends it back to the queue. Nothing the relay did not accept
-is ever written down as sent; a message that cannot even be rendered fails at once.
+The relay's reply decides the status (what each reply means: `notifications.rules.smtp_replies`).
+When the relay advertises DSN (RFC 3461) and a bounce address is set, each message asks for a
+delivery status notification on success and on failure, so 250 is Succeeded and the report, sent to
+the bounce intake, makes it Delivered or Failed_Bounced later (see `notifications.rules.bounces`).
+Otherwise no success report will ever reach us, so the relay's 250 is the last word we will get:
+Delivered at once (a bounce that still comes then finds the status final and is kept as a dead
+letter). A permanent 5xx fails the notification with the status that fits, and anything temporary
+(4xx, a refused or dropped connection, a timeout) sends it back to the queue. Nothing the relay did
+not accept is ever written down as sent; a message that cannot even be rendered fails at once.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def verp_sender(bounce_address: str, message: OutgoingEmail) -> str:
 DSN_RETURN = "RET=HDRS"
 """Reports need only our headers back (they name the notification), not the whole message."""
 DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE"
-"""No DELAY: a delay changes nothing (see `notifications.bounces`)."""
+"""No DELAY: a delay changes nothing (see `notifications.rules.bounces`)."""
 
 
 def dsn_mail_options(message: OutgoingEmail) -> list[str]:
