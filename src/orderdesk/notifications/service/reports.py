@@ -9,7 +9,7 @@ notification already has a final status (a late or repeated report changes nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -120,3 +120,11 @@ def _refusal_reason(row: LockedNotification | None) -> DeadReason:
     if row.status.is_final:
         return DeadReason.ALREADY_FINAL
     return DeadReason.NOTIFICATION_EXPIRED
+
+
+async def prune_dead_reports(
+    connection: AsyncConnection, *, now: datetime, retention: timedelta, max_rows: int
+) -> int:
+    """Delete a batch of dead letters past `retention` and beyond the newest `max_rows`; returns how
+    many went (a full batch: there may be more)."""
+    return await dead_letters.prune(connection, now=now, retention=retention, max_rows=max_rows)

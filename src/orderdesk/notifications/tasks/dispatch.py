@@ -35,8 +35,9 @@ from orderdesk.notifications.models import (
     Templates,
 )
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
-from orderdesk.notifications.repository import queue, transitions
+from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.sending_window import SendingWindow
+from orderdesk.notifications.service.results import record_results
 
 _log = structlog.get_logger(__name__)
 MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)
@@ -363,12 +364,8 @@ class _ResultWriter:
         token = self._token
         try:
             async with self._database.transaction() as connection:
-                result = await transitions.apply(
-                    connection,
-                    self._channel,
-                    changes,
-                    now=self._clock(),
-                    guard=lambda row, _change: row.lease_token == token,
+                result = await record_results(
+                    connection, self._channel, changes, lease_token=token, now=self._clock()
                 )
         except Exception:
             _log.exception("result_write_failed", results=len(changes))

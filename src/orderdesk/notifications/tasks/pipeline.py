@@ -33,10 +33,10 @@ from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from orderdesk.notifications.repository import dead_letters, queue
+from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.expansion import ExpansionRules
 from orderdesk.notifications.rules.sending_window import SendingWindow
-from orderdesk.notifications.service import expiry
+from orderdesk.notifications.service import expiry, reports
 from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
 from orderdesk.notifications.tasks.processing import process_order
 from orderdesk.settings import NotificationSettings, OutboundSettings
@@ -268,7 +268,7 @@ class NotificationPipeline:
         """Delete a batch of dead delivery reports that are past retention or beyond the cap; at once
         again while there are more, else in a minute."""
         async with self.database.transaction() as connection:
-            removed = await dead_letters.prune(
+            removed = await reports.prune_dead_reports(
                 connection,
                 now=self.clock(),
                 retention=timedelta(hours=self.settings.dead_report_retention_hours),
