@@ -12,9 +12,6 @@ from datetime import UTC, datetime, timedelta
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy, OutboundClient
 from orderdesk.migrations import runner
-from orderdesk.notifications import queue, service
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import (
     Creator,
     EmailTemplate,
@@ -23,7 +20,11 @@ from orderdesk.notifications.models import (
     OrderRequest,
     Recipient,
 )
-from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.providers.conditions import SendConditionChecker
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.expansion import ExpansionRules
+from orderdesk.notifications.service import orders as service
+from orderdesk.notifications.tasks.processing import process_order
 from tests.support.processes import fresh_postgres_database
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/orderdesk_bench"

@@ -18,9 +18,6 @@ from orderdesk.contacts import repository as contacts
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database, bulk_insert
 from orderdesk.core.outbound import AddressPolicy, OutboundClient
-from orderdesk.notifications import queue, service
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import (
     Creator,
     EmailTemplate,
@@ -28,8 +25,12 @@ from orderdesk.notifications.models import (
     OrderRequest,
     Recipient,
 )
-from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.providers.conditions import SendConditionChecker
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.expansion import ExpansionRules
+from orderdesk.notifications.service import orders as service
 from orderdesk.notifications.tables import notification_email, notification_order
+from orderdesk.notifications.tasks.processing import process_order
 
 
 def _nin(index: int) -> str:

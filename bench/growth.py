@@ -22,7 +22,7 @@ from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_service_owner_token
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy, OutboundClient
-from orderdesk.notifications.conditions import SendConditionChecker
+from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.tables import notification_email, notification_order
 from orderdesk.settings import DatabaseSettings, Settings
 

@@ -27,11 +27,11 @@ import httpx
 
 from bench.common import Baseline, Comparison, expanded_email_order, fresh_database, postgres_url
 from orderdesk.core.db import Database
-from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message
 from orderdesk.notifications.models import (
     Channel,
 )
 from orderdesk.notifications.providers.smtp import SmtpProvider
+from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message
 from tests.support.processes import (
     fresh_postgres_database,
     orderdesk_env,

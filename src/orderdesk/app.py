@@ -24,10 +24,9 @@ from orderdesk.dataorders.api import router as dataorders_router
 from orderdesk.dataorders.api.deps import DataOrderParts
 from orderdesk.dataorders.api.order_tokens import OrderTokens
 from orderdesk.health import router as health_router
-from orderdesk.notifications.deps import NotificationParts
+from orderdesk.notifications.api import router as notifications_router
+from orderdesk.notifications.api.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
-from orderdesk.notifications.reports_router import router as reports_router
-from orderdesk.notifications.router import router as notifications_router
 from orderdesk.purchases.api import router as purchases_router
 from orderdesk.purchases.api.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.api.common import http_error_response as capi_http_error
@@ -159,7 +158,6 @@ def create_app(
 
     app.include_router(health_router)
     app.include_router(notifications_router)
-    app.include_router(reports_router)
     app.include_router(dataorders_router)
     app.include_router(purchases_router)
 

@@ -16,9 +16,9 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.core.worker import Loop, Runtime
 from orderdesk.dataorders.service import staging
 from orderdesk.dataorders.tasks import ExpiryRules, ExpiryWorker, StagingRules, StagingWorker
-from orderdesk.notifications import queue
-from orderdesk.notifications.bounces import BounceIntake
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.tasks.bounces import BounceIntake
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.purchases.tasks.loops import PurchaseWorkers
 from orderdesk.settings import Settings
 

@@ -22,12 +22,11 @@ from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.models import EmailContentType, EmailStatus
+from orderdesk.notifications.models import NOTIFICATION_HEADER, EmailContentType, EmailStatus
 from orderdesk.notifications.providers.base import OutgoingEmail
-from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER
 from orderdesk.notifications.providers.outbox import EmailOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock
 from tests.factories import contacts

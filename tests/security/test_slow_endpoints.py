@@ -16,7 +16,7 @@ import httpx
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.purchases.tasks.callbacks import CallbackRules, CallbackWorker
 from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from orderdesk.settings import Settings

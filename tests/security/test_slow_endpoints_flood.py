@@ -5,7 +5,7 @@ one organisation gets at most half of a worker's places."""
 from __future__ import annotations
 
 from orderdesk.core.db import Database
-from orderdesk.notifications.tasks import ORDER_CONCURRENCY, ORDERS_PER_CREATOR
+from orderdesk.notifications.tasks.pipeline import ORDER_CONCURRENCY, ORDERS_PER_CREATOR
 from orderdesk.settings import Settings
 from tests.conftest import Tokens
 from tests.factories.notifications import email_order

@@ -11,6 +11,10 @@ from uuid import UUID
 OrderId = NewType("OrderId", UUID)
 Creator = NewType("Creator", str)
 
+NOTIFICATION_HEADER = "X-Orderdesk-Notification-Id"
+"""The header every e-mail we send carries, naming its notification: a bounce that returns the
+message's headers names it too."""
+
 
 class NotificationChannel(StrEnum):
     EMAIL = "Email"
@@ -363,3 +367,102 @@ class NotificationSummary:
     generated: int
     succeeded: int
     notifications: list[NotificationResult]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedOrder:
+    """An order a worker claimed: its lease is named by `lease_token` and runs out at `lease_ends`."""
+
+    order: Order
+    lease_token: UUID
+    condition_checks: int
+    processing_attempts: int
+    lease_ends: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedNotification:
+    """A notification a dispatch loop claimed, with what it needs to build the message."""
+
+    id: UUID
+    order_id: UUID
+    address: str
+    customized_subject: str | None
+    customized_body: str | None
+    attempts: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """What a dispatch loop needs of an order: its texts and senders (not its recipient list)."""
+
+    email: EmailTemplate | None
+    sms: SmsTemplate | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A wanted change of one notification. `due_at` is set when it goes back to New for a retry;
+    `delivery_report` is the provider's report as it came, kept with the notification."""
+
+    id: UUID
+    status: NotificationStatus
+    provider_reference: str | None = None
+    error: str | None = None
+    delivery_report: dict[str, Any] | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedNotification:
+    """A notification as it was when a status change locked it: what guards decide by."""
+
+    id: UUID
+    order_id: UUID
+    status: NotificationStatus
+    lease_token: UUID | None
+    due_at: datetime
+    expires_at: datetime
+    provider_reference: str | None
+
+
+class DeadReason(StrEnum):
+    """Why a delivery report was not applied but kept as a dead letter."""
+
+    INVALID_NOTIFICATION_IDENTIFIER = "INVALID_NOTIFICATION_IDENTIFIER"
+    NOTIFICATION_EXPIRED = "NOTIFICATION_EXPIRED"
+    UNRECOGNIZED_SEND_RESULT = "UNRECOGNIZED_SEND_RESULT"
+    ALREADY_FINAL = "ALREADY_FINAL"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A provider's report on one notification, named by our id or by the provider's reference.
+    `status` None: the provider said something we do not recognise."""
+
+    status: NotificationStatus | None
+    raw: dict[str, Any]
+    notification_id: UUID | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsApplied:
+    """`dead` counts every report not applied, per reason; `dropped` those of them that were not kept
+    because the dead-letter table was full."""
+
+    applied: int
+    dead: dict[DeadReason, int]
+    dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A delivery report kept because it could not be applied."""
+
+    channel: Channel
+    report: dict[str, Any]
+    reason: DeadReason
+    detail: str | None
+    received_at: datetime

@@ -9,7 +9,7 @@ import pytest
 
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.bounces import BounceIntake
 from orderdesk.notifications.tables import dead_delivery_report
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.bounces import BounceIntake
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from orderdesk.worker_runtime import WorkerRuntime
 from tests.conftest import Clock

@@ -19,7 +19,7 @@ from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.tables import dead_delivery_report
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import NotificationSettings, Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order

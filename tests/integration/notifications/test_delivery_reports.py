@@ -31,11 +31,11 @@ from orderdesk.auth.tokens import (
 from orderdesk.core.db import Database
 from orderdesk.core.keyfile import load_or_create_key
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.models import Channel, SmsStatus
+from orderdesk.notifications.models import Channel, DeadReason, DeliveryReport, SmsStatus
 from orderdesk.notifications.providers.kannel import DLR_KEY_FILE, ReportSigner
-from orderdesk.notifications.reports import DeadReason, DeliveryReport, apply_reports
+from orderdesk.notifications.service.reports import apply_reports
 from orderdesk.notifications.tables import dead_delivery_report, notification_sms
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories.notifications import email_order, sms_order

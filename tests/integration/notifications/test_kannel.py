@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order

@@ -12,9 +12,9 @@ import httpx
 
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
-from orderdesk.notifications import queue
 from orderdesk.notifications.models import Channel
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from orderdesk.core.db import Database
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from tests.conftest import Clock
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order

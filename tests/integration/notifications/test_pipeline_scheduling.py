@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from tests.conftest import Clock
 from tests.factories.notifications import email_order, sms_order
 from tests.support.http_stub import HttpStub, http_stub

@@ -16,9 +16,6 @@ import pytest
 from orderdesk.core.db import Database
 from orderdesk.core.offload import LARGE
 from orderdesk.core.outbound import AddressPolicy, OutboundClient
-from orderdesk.notifications import queue, service
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.expansion import ExpansionRules
 from orderdesk.notifications.models import (
     Creator,
     EmailTemplate,
@@ -26,7 +23,11 @@ from orderdesk.notifications.models import (
     OrderRequest,
     Recipient,
 )
-from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.providers.conditions import SendConditionChecker
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.expansion import ExpansionRules
+from orderdesk.notifications.service import orders as service
+from orderdesk.notifications.tasks.processing import process_order
 from tests.support.notifications_api import API
 from tests.support.processes import Server, run_orderdesk, serving, wait_until_healthy
 

@@ -23,7 +23,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.models import EmailStatus
 from orderdesk.notifications.tables import notification_email
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import BACKENDS, POSTGRES_URL, Clock, make_settings
 from tests.factories import contacts

@@ -17,9 +17,9 @@ from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat, HeartbeatRules, worker_process
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.service import staging
-from orderdesk.notifications import queue
 from orderdesk.notifications.models import Channel
-from orderdesk.notifications.tasks import NotificationPipeline
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock
 from tests.factories.notifications import sms_order

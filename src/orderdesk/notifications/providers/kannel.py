@@ -22,16 +22,12 @@ import structlog
 from orderdesk.core.keyfile import load_or_create_key
 from orderdesk.notifications.models import SmsStatus
 from orderdesk.notifications.providers.base import SendResult, SmsMessage
+from orderdesk.notifications.rules.delivery_reports import DLR_MASK, REPORT_PATH
 from orderdesk.settings import NotificationSettings
 
 _log = structlog.get_logger(__name__)
 
-REPORT_PATH = "/notifications/api/v1/reports/kannel"
-"""Where Kannel sends delivery reports; the reports router serves this path."""
 DLR_KEY_FILE = "kannel-dlr.key"
-DLR_MASK = 31
-"""Every report Kannel knows: delivered (1), failed (2), buffered (4), SMSC accepted (8) and
-rejected (16)."""
 
 # GSM 03.38: the default alphabet, then the characters of its extension table (two septets each).
 _GSM_ALPHABET = frozenset(
@@ -40,47 +36,11 @@ _GSM_ALPHABET = frozenset(
 )
 _NUMBER_REFUSED = re.compile(r"receiver|number", re.IGNORECASE)
 _AUTHORIZATION_FAILED = re.compile(r"authori[sz]ation failed", re.IGNORECASE)
-_SMSC_STAT = re.compile(r"\bstat:\s*([A-Za-z]+)", re.IGNORECASE)
-
-# Kannel's DLR types (%d).
-DLR_DELIVERED = 1
-DLR_UNDELIVERED = 2
-DLR_BUFFERED = 4
-DLR_SMSC_ACCEPTED = 8
-DLR_SMSC_REJECTED = 16
-
-_FAILED_BY_SMSC_STAT = {
-    "EXPIRED": SmsStatus.FAILED_EXPIRED,
-    "DELETED": SmsStatus.FAILED_DELETED,
-    "REJECTD": SmsStatus.FAILED_REJECTED,
-    "UNDELIV": SmsStatus.FAILED_UNDELIVERED,
-    "UNKNOWN": SmsStatus.FAILED,
-    "BARRED": SmsStatus.FAILED_BARRED_RECEIVER,
-}
 
 
 def is_gsm_text(text: str) -> bool:
     """Whether the text fits the GSM 7-bit alphabet; anything else must travel as UCS-2."""
     return all(character in _GSM_ALPHABET for character in text)
-
-
-def report_status(dlr_type: int, answer: str | None) -> SmsStatus | None:
-    """The status a Kannel delivery report means; None for a type we do not know.
-
-    Buffered (4) and accepted by the SMSC (8) are on the way, so they keep the SMS Accepted. A
-    failure (2) is told apart by the `stat:` of the SMSC's answer (SMPP receipts) when there is one.
-    """
-    if dlr_type == DLR_DELIVERED:
-        return SmsStatus.DELIVERED
-    if dlr_type == DLR_UNDELIVERED:
-        match = _SMSC_STAT.search(answer or "")
-        stat = match.group(1).upper() if match else ""
-        return _FAILED_BY_SMSC_STAT.get(stat, SmsStatus.FAILED_UNDELIVERED)
-    if dlr_type == DLR_SMSC_REJECTED:
-        return SmsStatus.FAILED_REJECTED
-    if dlr_type in (DLR_BUFFERED, DLR_SMSC_ACCEPTED):
-        return SmsStatus.ACCEPTED
-    return None
 
 
 @dataclass(frozen=True)

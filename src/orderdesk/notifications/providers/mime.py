@@ -15,10 +15,8 @@ from email.policy import SMTPUTF8
 from email.utils import format_datetime
 
 from orderdesk.core.text import has_control_characters, replace_control_characters
-from orderdesk.notifications.models import EmailContentType, EmailStatus
+from orderdesk.notifications.models import NOTIFICATION_HEADER, EmailContentType, EmailStatus
 from orderdesk.notifications.providers.base import OutgoingEmail, SendResult
-
-NOTIFICATION_HEADER = "X-Orderdesk-Notification-Id"
 
 
 class UnsafeHeader(ValueError):

@@ -1,14 +1,14 @@
 """E-mail through an SMTP relay, over a small pool of persistent connections.
 
-The relay's reply decides the status. When the relay advertises DSN (RFC 3461) and a bounce address
-is set, each message asks for a delivery status notification on success and on failure, so 250 is
-Succeeded and the report, sent to the bounce intake, makes it Delivered or Failed_Bounced later (see
-`notifications.bounces`). Otherwise no success report will ever reach us, so the relay's 250 is the
-last word we will get: Delivered at once (a bounce that still comes then finds the status final and
-is kept as a dead letter). A
-permanent 5xx fails the notification with the status that fits, and anything temporary (4xx, a
-refused or dropped connection, a timeout) sends it back to the queue. Nothing the relay did not accept
-is ever written down as sent; a message that cannot even be rendered fails at once.
+The relay's reply decides the status (what each reply means: `notifications.rules.smtp_replies`).
+When the relay advertises DSN (RFC 3461) and a bounce address is set, each message asks for a
+delivery status notification on success and on failure, so 250 is Succeeded and the report, sent to
+the bounce intake, makes it Delivered or Failed_Bounced later (see `notifications.rules.bounces`).
+Otherwise no success report will ever reach us, so the relay's 250 is the last word we will get:
+Delivered at once (a bounce that still comes then finds the status final and is kept as a dead
+letter). A permanent 5xx fails the notification with the status that fits, and anything temporary
+(4xx, a refused or dropped connection, a timeout) sends it back to the queue. Nothing the relay did
+not accept is ever written down as sent; a message that cannot even be rendered fails at once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from typing import Literal
 
 import aiosmtplib
@@ -29,6 +28,7 @@ import structlog
 from orderdesk.notifications.models import EmailStatus
 from orderdesk.notifications.providers.base import OutgoingEmail, SendResult
 from orderdesk.notifications.providers.mime import UnsafeHeader, render, unsafe_result
+from orderdesk.notifications.rules.smtp_replies import Stage, reply_meaning
 from orderdesk.settings import NotificationSettings
 
 _log = structlog.get_logger(__name__)
@@ -38,50 +38,17 @@ IDLE_CHECK_SECONDS = 5.0
 """A pooled connection idle longer than this is checked with NOOP first: relays drop idle clients,
 and finding out during MAIL FROM would cost the message a retry."""
 
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_THROTTLED = re.compile(r"too many|rate|limit|throttl|slow down|try again later", re.IGNORECASE)
-_SPAM = re.compile(r"spam|blocked|blacklist|blocklist|reputation", re.IGNORECASE)
 # Used with fullmatch: a pattern ending in `$` would let a final LF through.
 _ADDRESS = re.compile(r"[^\s<>@,;:\\\"]+@[^\s<>@,;:\\\"]+")
 
 
-class Stage(Enum):
-    """Where in the SMTP exchange a reply came: it decides whose fault a permanent failure is."""
-
-    CONNECT = "connect"
-    SENDER = "sender"
-    RECIPIENT = "recipient"
-    DATA = "data"
-
-
 def result_for_reply(code: int, text: str, stage: Stage, *, throttle_seconds: float) -> SendResult:
-    """Turn a refusing SMTP reply into a send result.
-
-    4xx is always temporary; 421, 452 and replies that speak of rate limits also pause the provider.
-    A permanent refusal of the connection, greeting or login is ours to fix, not the recipient's, so
-    it is retried (with a pause) rather than failing every notification in the queue.
-    """
+    """Turn a refusing SMTP reply into a send result (what it means: rules.smtp_replies)."""
     error = f"{code} {text}".strip()
-    if code < 500 or stage is Stage.CONNECT:
-        throttled = code in (421, 452) or stage is Stage.CONNECT or bool(_THROTTLED.search(text))
-        return SendResult.retry(error, throttle_seconds=throttle_seconds if throttled else None)
-    return SendResult(status=_permanent_status(code, text, stage), error=error)
-
-
-def _permanent_status(code: int, text: str, stage: Stage) -> EmailStatus:
-    if stage is Stage.SENDER:
-        return EmailStatus.FAILED  # our envelope sender was refused: nothing wrong with the recipient
-    enhanced = _ENHANCED.search(text)
-    detail = (int(enhanced[2]), int(enhanced[3])) if enhanced else None
-    if code in (501, 553) or detail == (1, 3):
-        return EmailStatus.FAILED_INVALID_EMAIL_FORMAT
-    if code in (550, 551, 552, 554):
-        if _SPAM.search(text) or (detail is not None and detail[0] == 7 and stage is Stage.DATA):
-            return EmailStatus.FAILED_FILTERED_SPAM
-        if detail is not None and detail[0] == 3:
-            return EmailStatus.FAILED  # the relay's own limits (e.g. 5.3.4 message too big)
-        return EmailStatus.FAILED_BOUNCED
-    return EmailStatus.FAILED
+    meaning = reply_meaning(code, text, stage)
+    if meaning.status is None:
+        return SendResult.retry(error, throttle_seconds=throttle_seconds if meaning.throttled else None)
+    return SendResult(status=meaning.status, error=error)
 
 
 def verp_sender(bounce_address: str, message: OutgoingEmail) -> str:
@@ -94,7 +61,7 @@ def verp_sender(bounce_address: str, message: OutgoingEmail) -> str:
 DSN_RETURN = "RET=HDRS"
 """Reports need only our headers back (they name the notification), not the whole message."""
 DSN_NOTIFY = "NOTIFY=SUCCESS,FAILURE"
-"""No DELAY: a delay changes nothing (see `notifications.bounces`)."""
+"""No DELAY: a delay changes nothing (see `notifications.rules.bounces`)."""
 
 
 def dsn_mail_options(message: OutgoingEmail) -> list[str]:

@@ -27,17 +27,18 @@ from orderdesk.core.leases import Lease
 from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups, after_commit
 from orderdesk.core.worker import Loop
-from orderdesk.notifications import dead_letters, expiry, queue
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
-from orderdesk.notifications.expansion import ExpansionRules
-from orderdesk.notifications.models import Channel
-from orderdesk.notifications.processing import process_order
+from orderdesk.notifications.models import Channel, ClaimedOrder
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SmsMessage
+from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
 from orderdesk.notifications.providers.smtp import SmtpProvider
-from orderdesk.notifications.sending_window import SendingWindow
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.expansion import ExpansionRules
+from orderdesk.notifications.rules.sending_window import SendingWindow
+from orderdesk.notifications.service import expiry, reports
+from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
+from orderdesk.notifications.tasks.processing import process_order
 from orderdesk.settings import NotificationSettings, OutboundSettings
 
 _log = structlog.get_logger(__name__)
@@ -208,12 +209,12 @@ class NotificationPipeline:
         channels, self._ready = self._ready, set()
         return channels
 
-    async def _order_task(self, claim: queue.ClaimedOrder) -> None:
+    async def _order_task(self, claim: ClaimedOrder) -> None:
         channels = await self._carry_out(claim)
         # Only now: `_channels_ready` may have replaced the set while the order was carried out.
         self._ready.update(channels)
 
-    async def _carry_out(self, claim: queue.ClaimedOrder) -> frozenset[Channel]:
+    async def _carry_out(self, claim: ClaimedOrder) -> frozenset[Channel]:
         """Process one claimed order; a failure hands it back for a later attempt, never loses it, and
         so does a stop that cannot wait for it."""
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
@@ -259,18 +260,20 @@ class NotificationPipeline:
         grace = timedelta(seconds=self.settings.ttl_grace_seconds)
         done = 0
         for channel in Channel:
-            done += await expiry.expire(self.database, channel, now=now, grace=grace)
+            async with self.database.transaction() as connection:
+                done += await expiry.expire(connection, channel, now=now, grace=grace)
         return 0.0 if done else EXPIRY_INTERVAL_SECONDS
 
     async def prune_dead_reports(self) -> float:
         """Delete a batch of dead delivery reports that are past retention or beyond the cap; at once
         again while there are more, else in a minute."""
-        removed = await dead_letters.prune(
-            self.database,
-            now=self.clock(),
-            retention=timedelta(hours=self.settings.dead_report_retention_hours),
-            max_rows=self.settings.dead_report_max_rows,
-        )
+        async with self.database.transaction() as connection:
+            removed = await reports.prune_dead_reports(
+                connection,
+                now=self.clock(),
+                retention=timedelta(hours=self.settings.dead_report_retention_hours),
+                max_rows=self.settings.dead_report_max_rows,
+            )
         if removed:
             _log.info("dead_reports_pruned", removed=removed)
             return 0.0

@@ -26,12 +26,18 @@ from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import Lease
-from orderdesk.notifications import queue, transitions
-from orderdesk.notifications.models import Channel, EmailStatus, SmsStatus
+from orderdesk.notifications.models import (
+    Change,
+    Channel,
+    ClaimedNotification,
+    EmailStatus,
+    SmsStatus,
+    Templates,
+)
 from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
-from orderdesk.notifications.queue import ClaimedNotification, Templates
-from orderdesk.notifications.sending_window import SendingWindow
-from orderdesk.notifications.transitions import Change
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.sending_window import SendingWindow
+from orderdesk.notifications.service.results import record_results
 
 _log = structlog.get_logger(__name__)
 MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)
@@ -358,12 +364,8 @@ class _ResultWriter:
         token = self._token
         try:
             async with self._database.transaction() as connection:
-                result = await transitions.apply(
-                    connection,
-                    self._channel,
-                    changes,
-                    now=self._clock(),
-                    guard=lambda row, _change: row.lease_token == token,
+                result = await record_results(
+                    connection, self._channel, changes, lease_token=token, now=self._clock()
                 )
         except Exception:
             _log.exception("result_write_failed", results=len(changes))
@@ -373,7 +375,7 @@ class _ResultWriter:
                 "result_refused",
                 notification_id=str(change.id),
                 status=change.status.value,
-                current=row.status if row is not None else None,
+                current=row.status.value if row is not None else None,
                 reason="lease lost or status final",
             )
         return True

@@ -21,8 +21,8 @@ from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop_if_large
 from orderdesk.core.outbound import AddressPolicy
-from orderdesk.notifications import mapping, service
-from orderdesk.notifications.deps import OrderDefaultsDep
+from orderdesk.notifications.api import mapping
+from orderdesk.notifications.api.deps import OrderDefaultsDep
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import Creator, OrderRequest
 from orderdesk.notifications.schemas import (
@@ -37,7 +37,8 @@ from orderdesk.notifications.schemas import (
     SmsNotificationOrderRequestExt,
     SmsNotificationSummaryExt,
 )
-from orderdesk.notifications.service import OrderDefaults
+from orderdesk.notifications.service import orders as service
+from orderdesk.notifications.service.orders import OrderDefaults
 from orderdesk.web.deps import (
     DatabaseDep,
     NowDep,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,33 +23,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, insert_for
 from orderdesk.core.offload import off_loop_if_large
-from orderdesk.notifications.expansion import NewNotification
 from orderdesk.notifications.models import (
     Channel,
-    EmailTemplate,
-    Order,
+    ClaimedNotification,
+    ClaimedOrder,
     OrderProcessingStatus,
-    SmsTemplate,
+    Templates,
 )
-from orderdesk.notifications.repository import (
+from orderdesk.notifications.repository.orders import (
     email_template_from_json,
     order_from_row,
     sms_template_from_json,
 )
+from orderdesk.notifications.repository.transitions import TABLES
+from orderdesk.notifications.rules.expansion import NewNotification
 from orderdesk.notifications.tables import notification_order, provider_pause
-from orderdesk.notifications.transitions import TABLES
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
 _PROCESSING = OrderProcessingStatus.PROCESSING.value
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedOrder:
-    order: Order
-    lease_token: UUID
-    condition_checks: int
-    processing_attempts: int
-    lease_ends: datetime
 
 
 async def claim_due_orders(
@@ -235,17 +225,6 @@ def _sms_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) 
     return {**_common_row(claim, notification, now), "mobile_number": notification.address}
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedNotification:
-    id: UUID
-    order_id: UUID
-    address: str
-    customized_subject: str | None
-    customized_body: str | None
-    attempts: int
-    expires_at: datetime
-
-
 async def claim_notifications(
     connection: AsyncConnection,
     channel: Channel,
@@ -307,14 +286,6 @@ async def claim_notifications(
         for row in result
     ]
     return token, claimed
-
-
-@dataclass(frozen=True, slots=True)
-class Templates:
-    """What a dispatch loop needs of an order: its texts and senders (not its recipient list)."""
-
-    email: EmailTemplate | None
-    sms: SmsTemplate | None
 
 
 async def load_templates(connection: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, Templates]:

@@ -10,9 +10,9 @@ from email.policy import default
 
 import pytest
 
-from orderdesk.notifications.models import EmailContentType
+from orderdesk.notifications.models import NOTIFICATION_HEADER, EmailContentType
 from orderdesk.notifications.providers.base import OutgoingEmail
-from orderdesk.notifications.providers.mime import NOTIFICATION_HEADER, UnsafeHeader, render
+from orderdesk.notifications.providers.mime import UnsafeHeader, render
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -10,14 +10,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.contacts import repository as contacts
-from orderdesk.contacts.models import Organization, Person
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
-from orderdesk.notifications import repository
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
     Creator,
-    NotificationChannel,
     NotificationResult,
     NotificationSummary,
     Order,
@@ -27,10 +24,11 @@ from orderdesk.notifications.models import (
     OrderState,
     Recipient,
     RecipientLookup,
-    RecipientLookupStatus,
     SendingTimePolicy,
 )
-from orderdesk.notifications.validation import validate_order
+from orderdesk.notifications.repository import orders as repository
+from orderdesk.notifications.rules.recipients import look_up_recipients
+from orderdesk.notifications.rules.validation import validate_order
 
 CANCELLATION_DEADLINE = timedelta(minutes=5)
 
@@ -169,55 +167,6 @@ async def _look_up_recipients(
     org_numbers = [r.organization_number for r in request.recipients if r.organization_number]
     if not nins and not org_numbers:
         return list(request.recipients), None
-
     persons = await contacts.get_persons(connection, nins)
     organizations = await contacts.get_organizations(connection, org_numbers)
-    channel = request.notification_channel
-    reserved: list[str] = []
-    missing: list[str] = []
-    recipients: list[Recipient] = []
-    for recipient in request.recipients:
-        nin = recipient.national_identity_number
-        org_number = recipient.organization_number
-        if nin:
-            person = persons.get(nin)
-            if person is not None and person.reserved and not request.ignore_reservation:
-                reserved.append(nin)
-            elif not _person_reachable(person, channel):
-                missing.append(nin)
-            is_reserved = person.reserved if person is not None else None
-            recipients.append(replace(recipient, is_reserved=is_reserved))
-            continue
-        if org_number and not _organization_reachable(organizations.get(org_number), channel):
-            missing.append(org_number)
-        recipients.append(recipient)
-
-    looked_up = len(nins) + len(org_numbers)
-    unreachable = len(reserved) + len(missing)
-    if unreachable == 0:
-        status = RecipientLookupStatus.SUCCESS
-    elif unreachable >= looked_up:
-        status = RecipientLookupStatus.FAILED
-    else:
-        status = RecipientLookupStatus.PARTIAL_SUCCESS
-    return recipients, RecipientLookup(status=status, is_reserved=reserved, missing_contact=missing)
-
-
-def _person_reachable(person: Person | None, channel: NotificationChannel) -> bool:
-    if person is None:
-        return False
-    return _reachable(bool(person.email), bool(person.mobile_number), channel)
-
-
-def _organization_reachable(organization: Organization | None, channel: NotificationChannel) -> bool:
-    if organization is None:
-        return False
-    return _reachable(bool(organization.emails), bool(organization.mobile_numbers), channel)
-
-
-def _reachable(has_email: bool, has_mobile: bool, channel: NotificationChannel) -> bool:
-    if channel is NotificationChannel.EMAIL:
-        return has_email
-    if channel is NotificationChannel.SMS:
-        return has_mobile
-    return has_email or has_mobile
+    return look_up_recipients(request, persons, organizations)

@@ -25,7 +25,7 @@ from orderdesk.notifications.models import (
     SendingTimePolicy,
     SmsStatus,
 )
-from orderdesk.notifications.sending_window import SendingWindow
+from orderdesk.notifications.rules.sending_window import SendingWindow
 
 RECIPIENT_NAME = "$recipientName$"
 RECIPIENT_NUMBER = "$recipientNumber$"

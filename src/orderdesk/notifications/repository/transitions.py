@@ -13,42 +13,34 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Table, Text, Uuid, and_, bindparam, case, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import UTCDateTime, lock_for_update
-from orderdesk.notifications.models import Channel, NotificationStatus, OrderProcessingStatus
+from orderdesk.notifications.models import (
+    Change,
+    Channel,
+    LockedNotification,
+    NotificationStatus,
+    OrderProcessingStatus,
+)
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
 
 TABLES: dict[Channel, Table] = {Channel.EMAIL: notification_email, Channel.SMS: notification_sms}
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A wanted change of one notification. `due_at` is set when it goes back to New for a retry."""
-
-    id: UUID
-    status: NotificationStatus
-    provider_reference: str | None = None
-    error: str | None = None
-    delivery_report: Any = None
-    due_at: datetime | None = None
-
-
-Guard = Callable[[Row[Any], Change], bool]
+Guard = Callable[[LockedNotification, Change], bool]
 """Decides, with the row locked, whether a change still applies."""
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     applied: list[Change]
-    refused: list[tuple[Change, Row[Any] | None]]
-    """Changes the guard refused, with the row as it was (None: no such notification)."""
+    refused: list[tuple[Change, LockedNotification | None]]
+    """Changes the guard refused, with the notification as it was (None: no such notification)."""
 
 
 @dataclass
@@ -85,9 +77,20 @@ async def apply(
         .order_by(table.c.id)
         .with_for_update()
     )
-    rows: dict[UUID, Any] = {row.id: row for row in locked}
+    rows = {
+        row.id: LockedNotification(
+            id=row.id,
+            order_id=row.notification_order_id,
+            status=channel.status(row.status),
+            lease_token=row.lease_token,
+            due_at=row.due_at,
+            expires_at=row.expires_at,
+            provider_reference=row.provider_reference,
+        )
+        for row in locked
+    }
     applied: list[Change] = []
-    refused: list[tuple[Change, Row[Any] | None]] = []
+    refused: list[tuple[Change, LockedNotification | None]] = []
     deltas: dict[UUID, _Delta] = defaultdict(_Delta)
     current: dict[UUID, NotificationStatus] = {}
     for change in changes:
@@ -95,12 +98,12 @@ async def apply(
         if row is None:
             refused.append((change, None))
             continue
-        old = current.get(change.id, channel.status(row.status))
+        old = current.get(change.id, row.status)
         if not guard(row, change) or old.is_final:
             refused.append((change, row))
             continue
         current[change.id] = change.status
-        _count(deltas[row.notification_order_id], old, change.status)
+        _count(deltas[row.order_id], old, change.status)
         applied.append(change)
 
     if applied:

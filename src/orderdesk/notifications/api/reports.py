@@ -20,12 +20,12 @@ from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
 from orderdesk.core import jsonschema
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.notifications import mapping
-from orderdesk.notifications.deps import NotificationSettingsDep, ReportSignerDep
-from orderdesk.notifications.models import Channel, EmailStatus
-from orderdesk.notifications.providers.kannel import DLR_MASK, REPORT_PATH, report_status
-from orderdesk.notifications.reports import DeliveryReport, ReportsApplied, apply_reports
+from orderdesk.notifications.api import mapping
+from orderdesk.notifications.api.deps import NotificationSettingsDep, ReportSignerDep
+from orderdesk.notifications.models import Channel, DeliveryReport, ReportsApplied
+from orderdesk.notifications.rules.delivery_reports import DLR_MASK, REPORT_PATH
 from orderdesk.notifications.schemas import Text
+from orderdesk.notifications.service import reports as service
 from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import field_path
@@ -36,17 +36,6 @@ router = APIRouter(tags=["Delivery reports"])
 
 EMAIL_REPORTS_PATH = f"{mapping.API_PREFIX}/reports/email"
 MAX_REPORTS_PER_REQUEST = 1000
-
-# The delivery states of Azure Communication Services e-mail, as the original maps them.
-EMAIL_STATES: dict[str, EmailStatus] = {
-    "delivered": EmailStatus.DELIVERED,
-    "bounced": EmailStatus.FAILED_BOUNCED,
-    "failed": EmailStatus.FAILED,
-    "expanded": EmailStatus.FAILED,
-    "filteredspam": EmailStatus.FAILED_FILTERED_SPAM,
-    "quarantined": EmailStatus.FAILED_QUARANTINED,
-    "suppressed": EmailStatus.FAILED_SUPPRESSED_RECIPIENT,
-}
 
 _report_bearer = HTTPBearer(
     auto_error=False,
@@ -122,7 +111,7 @@ async def _apply(
     max_rows: int, database: Database, now: datetime, channel: Channel, reports: Sequence[DeliveryReport]
 ) -> ReportsReceivedExt:
     async with database.transaction() as connection:
-        result = await apply_reports(connection, channel, reports, now=now, max_dead_rows=max_rows)
+        result = await service.apply_reports(connection, channel, reports, now=now, max_dead_rows=max_rows)
     if result.dead:
         _log.info(
             "delivery_reports_dead_lettered",
@@ -177,8 +166,7 @@ async def report_kannel_delivery(
 ) -> ReportsReceivedExt:
     if not signer.verify(notification_id, signature):
         raise Forbidden("The signature does not match the notification id.")
-    raw = {"provider": "kannel", "type": dlr_type, "answer": answer}
-    report = DeliveryReport(status=report_status(dlr_type, answer), raw=raw, notification_id=notification_id)
+    report = service.kannel_report(notification_id, dlr_type, answer)
     return await _apply(settings.dead_report_max_rows, database, now, Channel.SMS, [report])
 
 
@@ -283,11 +271,8 @@ def _email_reports(body: bytes) -> list[DeliveryReport]:
             )
             continue
         reports.append(
-            DeliveryReport(
-                status=EMAIL_STATES.get(parsed.status.lower()),
-                raw=item,
-                notification_id=parsed.notification_id,
-                reference=parsed.operation_id if parsed.notification_id is None else None,
+            service.email_report(
+                parsed.status, item, notification_id=parsed.notification_id, reference=parsed.operation_id
             )
         )
     if errors:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from orderdesk.notifications.providers.kannel import ReportSigner
-from orderdesk.notifications.service import OrderDefaults
+from orderdesk.notifications.service.orders import OrderDefaults
 from orderdesk.settings import NotificationSettings
 from orderdesk.web.deps import part_of
 

@@ -10,11 +10,10 @@ from enum import StrEnum
 from orderdesk.contacts import repository as contacts
 from orderdesk.core.db import Database
 from orderdesk.core.offload import off_loop_if_large
-from orderdesk.notifications import queue
-from orderdesk.notifications.conditions import SendConditionChecker
-from orderdesk.notifications.expansion import ExpansionRules, expand_order
-from orderdesk.notifications.models import Channel, OrderProcessingStatus
-from orderdesk.notifications.queue import ClaimedOrder
+from orderdesk.notifications.models import Channel, ClaimedOrder, OrderProcessingStatus
+from orderdesk.notifications.providers.conditions import SendConditionChecker
+from orderdesk.notifications.repository import queue
+from orderdesk.notifications.rules.expansion import ExpansionRules, expand_order
 
 
 class Outcome(StrEnum):

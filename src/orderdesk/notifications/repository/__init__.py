@@ -1,0 +1,1 @@
+"""Every SQL statement of the notification family; the caller owns the transaction."""

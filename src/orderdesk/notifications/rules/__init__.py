@@ -1,0 +1,1 @@
+"""Pure rules of the notification family: no I/O, no database."""

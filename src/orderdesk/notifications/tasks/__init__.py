@@ -1,0 +1,1 @@
+"""The worker loops of the notification family and the bounce intake."""
