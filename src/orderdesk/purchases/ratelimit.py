@@ -21,15 +21,11 @@ from limits.aio.storage import RedisStorage, Storage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.util import WindowStats
-from sqlalchemy import Float, case, delete, literal, select
-from sqlalchemy import cast as sql_cast
-from sqlalchemy import func as sql_func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.elements import ColumnElement
 
 from orderdesk.core.clock import Clock
-from orderdesk.core.db import Database, insert_for
-from orderdesk.purchases.tables import purchase_rate_limit
+from orderdesk.core.db import Database
+from orderdesk.purchases.repository import rate_limits
 from orderdesk.settings import PurchaseSettings
 
 __all__ = ["FailedAttempts", "RateDecision", "RateLimiter"]
@@ -283,52 +279,31 @@ class _DatabaseStorage(Storage):
         return SQLAlchemyError
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        """Add `amount` in one atomic upsert, starting the window again when the stored one has ended."""
+        """Add `amount`, starting the window again when the stored one has ended."""
         key = _storage_key(key)
-        table = purchase_rate_limit
-        now = self._now()
         async with self._database.autocommit() as connection:
-            statement = insert_for(connection, table).values(key=key, hits=amount, expires_at=now + expiry)
-            ended = table.c.expires_at <= now
-            upsert = statement.on_conflict_do_update(
-                index_elements=[table.c.key],
-                set_={
-                    "hits": case(
-                        (ended, statement.excluded.hits), else_=table.c.hits + statement.excluded.hits
-                    ),
-                    "expires_at": case((ended, statement.excluded.expires_at), else_=table.c.expires_at),
-                },
-            ).returning(table.c.hits, table.c.expires_at - now)
-            hits, seconds_left = (await connection.execute(upsert)).one()
+            hits, seconds_left = await rate_limits.add_hits(connection, key, amount, expiry, self._now())
         self._expiries[key] = self._local_time() + seconds_left
         await self._clean_up()
-        return int(hits)
+        return hits
 
     async def get(self, key: str) -> int:
-        table = purchase_rate_limit
-        statement = select(table.c.hits).where(
-            table.c.key == _storage_key(key), table.c.expires_at > self._now()
-        )
         async with self._database.autocommit() as connection:
-            hits = (await connection.execute(statement)).scalar()
-        return int(hits or 0)
+            return await rate_limits.get_hits(connection, _storage_key(key), self._now())
 
     async def get_expiry(self, key: str) -> float:
         key = _storage_key(key)
         known = self._expiries.get(key)
         if known is not None and known > self._local_time():
             return known
-        table = purchase_rate_limit
-        now = self._now()
-        statement = select(table.c.expires_at - now).where(table.c.key == key, table.c.expires_at > now)
         async with self._database.autocommit() as connection:
-            seconds_left = (await connection.execute(statement)).scalar()
-        return self._local_time() + float(seconds_left or 0.0)
+            seconds_left = await rate_limits.get_seconds_left(connection, key, self._now())
+        return self._local_time() + seconds_left
 
     async def check(self) -> bool:
         try:
             async with self._database.autocommit() as connection:
-                await connection.execute(select(1))
+                await rate_limits.ping(connection)
         except SQLAlchemyError:
             return False
         return True
@@ -336,13 +311,13 @@ class _DatabaseStorage(Storage):
     async def reset(self) -> int | None:
         self._expiries.clear()
         async with self._database.autocommit() as connection:
-            return (await connection.execute(delete(purchase_rate_limit))).rowcount
+            return await rate_limits.delete_all(connection)
 
     async def clear(self, key: str) -> None:
         key = _storage_key(key)
         self._expiries.pop(key, None)
         async with self._database.autocommit() as connection:
-            await connection.execute(delete(purchase_rate_limit).where(purchase_rate_limit.c.key == key))
+            await rate_limits.delete_key(connection, key)
 
     async def _clean_up(self) -> None:
         """Delete ended windows, at most once a minute per process; a failure only postpones it."""
@@ -351,24 +326,17 @@ class _DatabaseStorage(Storage):
         self._next_cleanup = time.monotonic() + _CLEANUP_SECONDS
         local_now = self._local_time()
         self._expiries = {key: end for key, end in self._expiries.items() if end > local_now}
-        table = purchase_rate_limit
-        # SKIP LOCKED: rows an upsert holds are alive anyway, and two processes cleaning at once must
-        # not wait on (or deadlock with) each other. SQLite has one writer and needs no such clause.
-        ended = select(table.c.key).where(table.c.expires_at <= self._now()).with_for_update(skip_locked=True)
         try:
             async with self._database.autocommit() as connection:
-                await connection.execute(delete(table).where(table.c.key.in_(ended)))
+                await rate_limits.delete_ended(connection, self._now())
         except SQLAlchemyError as error:
             _log.warning("rate_limit_cleanup_failed", error=str(error))
 
-    def _now(self) -> ColumnElement[float]:
-        """The injected clock's epoch time, else the database's, fixed for the duration of one
-        statement."""
+    def _now(self) -> rate_limits.Now:
+        """The injected clock's epoch time, else the database's."""
         if self._clock is not None:
-            return literal(self._clock().timestamp(), Float)
-        if self._database.dialect == "sqlite":
-            return sql_cast((sql_func.julianday("now") - 2440587.5) * 86400.0, Float)
-        return sql_cast(sql_func.extract("epoch", sql_func.statement_timestamp()), Float)
+            return rate_limits.fixed_now(self._clock().timestamp())
+        return rate_limits.database_now(self._database.dialect)
 
 
 def _storage_key(key: str) -> str:
