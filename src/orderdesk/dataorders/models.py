@@ -85,27 +85,6 @@ class DatasetPart:
 
 
 @dataclass(frozen=True, slots=True)
-class DataOrder:
-    id: int
-    owner: str
-    label: str
-    status: OrderStatus
-    status_changed_at: datetime
-    created_at: datetime
-    expires_at: datetime
-    files_count: int
-    files_size: int
-    percent_completed: int
-    files_in_error: int
-    available_files: int
-    waiting_for_user: bool
-    correlation_id: str
-    on_success_url: str | None
-    message: str | None
-    datasets: list[DatasetPart]
-
-
-@dataclass(frozen=True, slots=True)
 class CatalogueFile:
     """A catalogue file as an order copies it."""
 
@@ -165,6 +144,13 @@ class OrderRow:
     correlation_id: str
     on_success_url: str | None
     message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataOrder(OrderRow):
+    """A data order with its per-dataset counts, as the order pages show it."""
+
+    datasets: list[DatasetPart]
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,22 +253,5 @@ async def list_orders(
 
 
 def _with_parts(order: OrderRow, parts: list[DatasetPart]) -> DataOrder:
-    return DataOrder(
-        id=order.id,
-        owner=order.owner,
-        label=order.label,
-        status=order.status,
-        status_changed_at=order.status_changed_at,
-        created_at=order.created_at,
-        expires_at=order.expires_at,
-        files_count=order.files_count,
-        files_size=order.files_size,
-        percent_completed=order.percent_completed,
-        files_in_error=order.files_in_error,
-        available_files=order.available_files,
-        waiting_for_user=order.waiting_for_user,
-        correlation_id=order.correlation_id,
-        on_success_url=order.on_success_url,
-        message=order.message,
-        datasets=parts,
-    )
+    stored = {name: getattr(order, name) for name in OrderRow.__dataclass_fields__}
+    return DataOrder(**stored, datasets=parts)
