@@ -14,11 +14,11 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI, routing
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -85,15 +85,23 @@ class FixedPathMethodsMiddleware:
         await self.app(scope, receive, send)
 
 
-def _routes(routes: list[BaseRoute]) -> Iterator[tuple[str, re.Pattern[str], frozenset[str], bool]]:
-    """Each route's path, regex, methods and whether it has parameters; recent FastAPI releases keep
-    included routers whole and tell where their routes end up through route contexts."""
-    iter_route_contexts = getattr(routing, "iter_route_contexts", None)
-    found = iter_route_contexts(routes) if iter_route_contexts is not None else routes
-    for route in found:
-        regex = getattr(route, "path_regex", None)
-        methods = getattr(route, "methods", None)
-        path_format = getattr(route, "path_format", None)
-        if regex is None or not methods or path_format is None:
+def _routes(
+    routes: list[BaseRoute], prefix: str = ""
+) -> Iterator[tuple[str, re.Pattern[str], frozenset[str], bool]]:
+    """Each route's path, regex, methods and whether it has parameters.
+
+    Recent FastAPI releases keep an included router whole (its `original_router` under the
+    `include_context` prefix) and build each route's full state, dependencies and models included,
+    only when asked; the paths and methods are read from the routers themselves here, so that the
+    table costs no such build (it made each new app's first request take a few tenths of a second)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
             continue
-        yield path_format, regex, frozenset(methods), bool(getattr(route, "param_convertors", None))
+        methods = getattr(route, "methods", None)
+        path = getattr(route, "path", None)
+        if not methods or path is None:
+            continue
+        regex, path_format, convertors = compile_path(prefix + path)
+        yield path_format, regex, frozenset(methods), bool(convertors)
