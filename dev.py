@@ -93,10 +93,12 @@ def lock() -> int:
 
 
 def _pytest_arguments(rest: list[str]) -> list[str]:
-    """The whole suite runs on WORKERS processes; a chosen path or worker count is left as given."""
+    """The whole suite runs on WORKERS processes, an idle one taking tests queued for a busy one (the
+    long schemathesis and process tests otherwise made a tail of one busy worker); a chosen path or
+    worker count is left as given."""
     chooses_workers = any(arg in ("-n", "--numprocesses", "no:xdist") or arg.startswith("-n") for arg in rest)
     names_tests = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in rest)
-    return rest if chooses_workers or names_tests else ["-n", WORKERS, *rest]
+    return rest if chooses_workers or names_tests else ["-n", WORKERS, "--dist", "worksteal", *rest]
 
 
 def main(argv: list[str]) -> int:
