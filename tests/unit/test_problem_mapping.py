@@ -13,7 +13,7 @@ import orderdesk
 from orderdesk.core.errors import DomainError
 from orderdesk.web.problems import problem_for
 
-_CODE = re.compile(r"^[A-Z]+(?:-[A-Z]+)*$")
+_CODE = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)*$")  # ORDER-NOT-FOUND, NOT-00001
 
 
 def _domain_errors() -> list[type[DomainError]]:

@@ -11,12 +11,16 @@ class DomainError(Exception):
     """An error a client can cause; its docstring is the default message.
 
     Subclasses declare `status` (the HTTP status it is answered with), `code` (stable, spelled in
-    UPPER-KEBAB-CASE in every family, e.g. `ORDER-NOT-FOUND`) and, only where the standard title of
-    the status does not fit, `title`. A class that declares no status is an internal error (500)."""
+    UPPER-KEBAB-CASE in every family, e.g. `ORDER-NOT-FOUND`, or the original's `NOT-00001`) and,
+    only where the standard title of the status does not fit, `title`. A class that declares no
+    status is an internal error (500)."""
 
     status: ClassVar[HTTPStatus] = HTTPStatus.INTERNAL_SERVER_ERROR
     code: ClassVar[str] = "ORDERDESK-ERROR"
     title: ClassVar[str | None] = None
+    code_on_wire: ClassVar[bool] = False
+    """Whether the problem body names the error by `code`: the current notification API generation
+    does (`NOT-00001` …), the older APIs have no such field."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or self.code).strip())

@@ -58,6 +58,24 @@ class OrderProcessingStatus(StrEnum):
         return OrderProcessingStatus.COMPLETED if self is OrderProcessingStatus.PROCESSED else self
 
 
+class OrderType(StrEnum):
+    """What an order is to its chain: v1 orders and a chain's main order are Notification."""
+
+    NOTIFICATION = "Notification"
+    REMINDER = "Reminder"
+    INSTANT = "Instant"
+    COMPOSED = "Composed"
+
+
+class ChainKind(StrEnum):
+    """The idempotency namespaces of the current API generation: the same idempotency id may name
+    one chain, one instant order and one composed e-mail of the same creator."""
+
+    NOTIFICATION = "Notification"
+    INSTANT = "Instant"
+    COMPOSED = "Composed"
+
+
 ORDER_STATUS_DESCRIPTIONS: dict[OrderProcessingStatus, str] = {
     OrderProcessingStatus.REGISTERED: (
         "Order has been registered and is awaiting requested send time before processing."
@@ -90,6 +108,8 @@ class EmailStatus(StrEnum):
     FAILED_FILTERED_SPAM = "Failed_FilteredSpam"
     FAILED_QUARANTINED = "Failed_Quarantined"
     FAILED_TTL = "Failed_TTL"
+    FAILED_INVALID_SAS_URL = "Failed_InvalidSasUrl"
+    FAILED_PAYLOAD_TOO_LARGE = "Failed_PayloadTooLarge"
 
     @property
     def counts_as_succeeded(self) -> bool:
@@ -129,6 +149,13 @@ EMAIL_STATUS_DESCRIPTIONS: dict[EmailStatus, str] = {
     EmailStatus.FAILED_QUARANTINED: ("The email was quarantined (as spam, bulk mail or phishing)."),
     EmailStatus.FAILED_TTL: (
         "The email was accepted, but no delivery report arrived before it expired (TTL)."
+    ),
+    EmailStatus.FAILED_INVALID_SAS_URL: (
+        "The email was not sent because an attachment could not be fetched from its URL (refused, "
+        "expired or not found)."
+    ),
+    EmailStatus.FAILED_PAYLOAD_TOO_LARGE: (
+        "The email was not sent because it is too large with its attachments."
     ),
 }
 
@@ -190,6 +217,21 @@ SMS_STATUS_DESCRIPTIONS: dict[SmsStatus, str] = {
 
 
 NotificationStatus = EmailStatus | SmsStatus
+
+_LIFECYCLE_RENAMES = {
+    EmailStatus.FAILED_INVALID_EMAIL_FORMAT: "Email_Failed_InvalidFormat",
+    EmailStatus.FAILED_SUPPRESSED_RECIPIENT: "Email_Failed_SuppressedRecipient",
+}
+
+
+def lifecycle_status(status: OrderProcessingStatus | NotificationStatus) -> str:
+    """The name the current API generation gives a status, one list for orders and both channels:
+    `Order_Processed`, `Email_Delivered`, `SMS_Accepted` (two e-mail failures are spelt anew there)."""
+    if isinstance(status, OrderProcessingStatus):
+        return f"Order_{status.value}"
+    if isinstance(status, EmailStatus):
+        return _LIFECYCLE_RENAMES.get(status, f"Email_{status.value}")
+    return f"SMS_{status.value}"
 
 
 class Channel(StrEnum):

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 
@@ -41,6 +43,36 @@ def _delivery_columns() -> list[Column[Any]]:
         Column("delivery_report", JSON(none_as_null=True), nullable=True),
     ]
 
+
+def _recipient_indexes(table: str, address: str) -> list[Index]:
+    """Every notification to one person, organisation or address, across orders and creators (the
+    support look-up), found without a scan."""
+    return [
+        Index(f"ix_{table}_recipient_national_identity_number", "recipient_national_identity_number"),
+        Index(f"ix_{table}_recipient_organization_number", "recipient_organization_number"),
+        Index(f"ix_{table}_{address}", address),
+    ]
+
+
+notification_order_chain = Table(
+    "notification_order_chain",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("creator", String(100), nullable=False),
+    # The idempotency namespace: chains, instant orders and composed e-mails each have their own.
+    Column("kind", String(16), nullable=False),
+    Column("idempotency_id", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The answer the chain was registered with: a repeated request gets it again, whatever its body.
+    Column("receipt", JSON, nullable=False),
+    Column("dialog_id", String(500), nullable=True),
+    Column("transmission_id", String(500), nullable=True),
+    UniqueConstraint("creator", "kind", "idempotency_id", name="uq_notification_order_chain_idempotency"),
+    Index("ix_notification_order_chain_dialog_id", "dialog_id"),
+    Index("ix_notification_order_chain_transmission_id", "transmission_id"),
+)
+"""Orders registered together under one idempotency id (the current API generation): a main
+notification and its reminders, or one instant or composed order."""
 
 notification_order = Table(
     "notification_order",
@@ -74,7 +106,11 @@ notification_order = Table(
     # `generated` on both channels.
     *_channel_counters("email"),
     *_channel_counters("sms"),
+    # Notification (v1 and a chain's main order), Reminder, Instant or Composed.
+    Column("order_type", String(16), nullable=False, server_default="Notification"),
+    Column("chain_id", Uuid, ForeignKey("notification_order_chain.id", ondelete="CASCADE"), nullable=True),
     Index("ix_notification_order_creator_senders_reference", "creator", "senders_reference"),
+    Index("ix_notification_order_chain_id", "chain_id"),
     Index("ix_notification_order_status_due_at", "processing_status", "due_at"),
     Index("ix_notification_order_claimed_by", "claimed_by", "processing_status"),
 )
@@ -98,7 +134,9 @@ notification_email = Table(
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     *_delivery_columns(),
+    Column("attachment_bytes", BigInteger, nullable=True),  # composed e-mail: the attachments sent
     Index("ix_notification_email_order_id", "notification_order_id"),
+    *_recipient_indexes("notification_email", "to_address"),
     Index("ix_notification_email_status_due_at", "status", "due_at"),
     Index("ix_notification_email_status_expires_at", "status", "expires_at"),
     Index("ix_notification_email_claimed_by", "claimed_by", "status"),
@@ -122,11 +160,40 @@ notification_sms = Table(
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     *_delivery_columns(),
+    Column("segments", Integer, nullable=True),  # the SMS parts the message is billed as
     Index("ix_notification_sms_order_id", "notification_order_id"),
+    *_recipient_indexes("notification_sms", "mobile_number"),
     Index("ix_notification_sms_status_due_at", "status", "due_at"),
     Index("ix_notification_sms_status_expires_at", "status", "expires_at"),
     Index("ix_notification_sms_claimed_by", "claimed_by", "status"),
 )
+
+notification_status_feed = Table(
+    "notification_status_feed",
+    metadata,
+    # The feed's cursor: increasing in the order entries were written.
+    Column(
+        "sequence_number",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column(
+        "notification_order_id",
+        Uuid,
+        # Named here: the conventional name is longer than PostgreSQL's 63 characters.
+        ForeignKey("notification_order.id", ondelete="CASCADE", name="fk_notification_status_feed_order"),
+        nullable=False,
+        unique=True,  # one entry per order, however often its completion is recorded
+    ),
+    Column("creator", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("entry", JSON, nullable=False),
+    Index("ix_notification_status_feed_creator_sequence_number", "creator", "sequence_number"),
+    Index("ix_notification_status_feed_created_at", "created_at"),
+)
+"""One entry per order that reached a final status (Completed, SendConditionNotMet), with its
+shipment as it was then: what the status feed pages through."""
 
 dead_delivery_report = Table(
     "dead_delivery_report",

@@ -84,6 +84,9 @@ class ProblemDetails(BaseModel):
     detail: str | None = None
     trace_id: str = Field(alias="traceId")
     errors: dict[str, list[str]] | None = None
+    code: str | None = Field(
+        default=None, description="The error's code, where the API names one (`NOT-00001` …)."
+    )
 
 
 def problem_for(error_class: type[DomainError]) -> ProblemType:
@@ -104,12 +107,15 @@ def problem_response(
     detail: str | None = None,
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
     if detail:
         body["detail"] = detail
     if errors:
         body["errors"] = errors
+    if code:
+        body["code"] = code
     body["traceId"] = trace_id(request)
     return JSONResponse(body, status_code=problem.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -133,13 +139,15 @@ async def handle_domain_error(request: Request, error: Exception) -> JSONRespons
     errors = error.errors if isinstance(error, InvalidInput) else None
     detail = _errors_detail(errors) if errors else error.message
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else retry_after(error)
-    return problem_response(request, problem, detail=detail, errors=errors, headers=headers)
+    code = error.code if error.code_on_wire else None
+    return problem_response(request, problem, detail=detail, errors=errors, headers=headers, code=code)
 
 
 def retry_after(error: Exception) -> dict[str, str] | None:
-    """`Retry-After` for an error that passes (the database out of reach), else None."""
-    if isinstance(error, DatabaseUnavailable):
-        return {"Retry-After": str(error.retry_after_seconds)}
+    """`Retry-After` for an error that passes (the database or a provider out of reach), else None."""
+    seconds = getattr(error, "retry_after_seconds", None)
+    if isinstance(error, DomainError) and isinstance(seconds, int):
+        return {"Retry-After": str(seconds)}
     return None
 
 

@@ -18,7 +18,7 @@ from orderdesk.notifications.models import (
     SmsStatus,
     SmsTemplate,
 )
-from orderdesk.notifications.schemas import (
+from orderdesk.notifications.schemas.v1 import (
     ChannelStatusSummaryExt,
     EmailNotificationOrderRequestExt,
     EmailNotificationSummaryExt,

@@ -25,7 +25,8 @@ from orderdesk.notifications.api import mapping
 from orderdesk.notifications.api.deps import OrderDefaultsDep
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import Creator, OrderRequest
-from orderdesk.notifications.schemas import (
+from orderdesk.notifications.schemas.fields import Reference
+from orderdesk.notifications.schemas.v1 import (
     EmailNotificationOrderRequestExt,
     EmailNotificationSummaryExt,
     NotificationOrderExt,
@@ -33,7 +34,6 @@ from orderdesk.notifications.schemas import (
     NotificationOrderRequestExt,
     NotificationOrderRequestResponseExt,
     NotificationOrderWithStatusExt,
-    Reference,
     SmsNotificationOrderRequestExt,
     SmsNotificationSummaryExt,
 )

@@ -24,7 +24,7 @@ from orderdesk.notifications.api import mapping
 from orderdesk.notifications.api.deps import NotificationSettingsDep, ReportSignerDep
 from orderdesk.notifications.models import Channel, DeliveryReport, ReportsApplied
 from orderdesk.notifications.rules.delivery_reports import DLR_MASK, REPORT_PATH
-from orderdesk.notifications.schemas import Text
+from orderdesk.notifications.schemas.fields import Text
 from orderdesk.notifications.service import reports as service
 from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
 from orderdesk.web.problems import openapi_responses

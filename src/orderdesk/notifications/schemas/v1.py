@@ -1,26 +1,20 @@
-"""Wire models of the notification API v1: camelCase on the wire, field formats checked here."""
+"""Wire models of the notification API v1: camelCase on the wire, the field formats of `fields`."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
-    StrictStr,
-    StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from orderdesk.core import jsonschema
@@ -29,11 +23,8 @@ from orderdesk.core.addresses import (
     MOBILE_NUMBER_FORMAT,
     is_national_identity_number,
     is_organization_number,
-    is_valid_email,
-    is_valid_sms_sender,
     normalize_mobile_number,
 )
-from orderdesk.core.text import has_control_characters
 from orderdesk.notifications.models import (
     EMAIL_STATUS_DESCRIPTIONS,
     ORDER_STATUS_DESCRIPTIONS,
@@ -43,110 +34,21 @@ from orderdesk.notifications.models import (
     OrderProcessingStatus,
     RecipientLookupStatus,
 )
-from orderdesk.web.wire import http_url, storable_text
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _case_insensitive(enum: type[E]) -> BeforeValidator:
-    """Enum names are accepted in any case on input, as the original service does."""
-    by_lower = {member.value.lower(): member.value for member in enum}
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            return by_lower.get(value.lower(), value)
-        return value
-
-    return BeforeValidator(convert)
-
-
-def _status_table(descriptions: dict[Any, str]) -> str:
-    rows = "\n".join(f"| {status} | {text} |" for status, text in descriptions.items())
-    return f"| Status | Description |\n|---|---|\n{rows}"
-
-
-_ISO_DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _iso_date_time(value: Any) -> Any:
-    """Only ISO 8601 text is a date-time here: pydantic alone would take 1900000000 as a Unix time."""
-    if value is not None and (not isinstance(value, str) or not _ISO_DATE_PREFIX.match(value)):
-        raise PydanticCustomError("datetime_format", "The value must be an ISO 8601 date and time.")
-    return value
-
-
-def _require_zone(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise PydanticCustomError(
-            "time_zone_missing", "The requested send time value must have specified a time zone."
-        )
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise PydanticCustomError(
-            "datetime_out_of_range", "The requested send time is out of range in UTC."
-        ) from None
-    return value
-
-
-_ABSOLUTE_HTTP_URL = http_url("The condition endpoint must be an absolute http or https URL.")
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank", "The value cannot be empty or whitespace.")
-    return value
-
-
-_STORABLE = storable_text("The value cannot contain NUL characters or unpaired surrogates.")
-
-
-Text = Annotated[StrictStr, _STORABLE, Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN})]
-"""Every string the API accepts: strict (no numbers turned into text) and storable."""
-Reference = Annotated[
-    StrictStr,
-    StringConstraints(max_length=500),
-    _STORABLE,
-    Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN}),
-]
-"""Text kept in a column of at most 500 characters."""
-
-
-NonBlank = Annotated[
+from orderdesk.notifications.schemas.fields import (
+    ABSOLUTE_HTTP_URL,
+    NonBlank,
+    Reference,
+    ResourceAction,
+    SmsSender,
+    Subject,
     Text,
-    AfterValidator(_not_blank),
-    Field(json_schema_extra={"pattern": jsonschema.NON_BLANK_PATTERN, "minLength": 1}),
-]
-ResourceAction = Annotated[
-    StrictStr,
-    StringConstraints(max_length=200),
-    _STORABLE,
-    AfterValidator(_not_blank),
-    Field(json_schema_extra={"pattern": jsonschema.NON_BLANK_PATTERN}),
-]
-
-
-class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-_CONTROL_CODE = "control_characters"
-
-
-def _email_address(value: str | None) -> str | None:
-    """An address that becomes a header (To, From): a control character anywhere, even quoted as
-    `"a\\<CR>Bcc: …"@example.com`, could add a header of its own, so it is refused by name."""
-    if value is None:
-        return None
-    if has_control_characters(value):
-        raise PydanticCustomError(
-            _CONTROL_CODE, "The email address cannot contain control characters such as CR or LF."
-        )
-    if not is_valid_email(value):
-        raise PydanticCustomError("email_invalid", "Invalid email address format.")
-    return value.strip()
+    WireModel,
+    case_insensitive,
+    email_address_value,
+    iso_date_time,
+    require_zone,
+    status_table,
+)
 
 
 class RecipientExt(WireModel):
@@ -201,7 +103,7 @@ class RecipientExt(WireModel):
     @field_validator("email_address")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        return _email_address(value)
+        return email_address_value(value)
 
     @field_validator("mobile_number")
     @classmethod
@@ -252,25 +154,6 @@ class RecipientExt(WireModel):
         return self
 
 
-def _single_line(value: str) -> str:
-    """A subject is one header line: every line break the e-mail library refuses in a header (CR, LF,
-    and also VT, FF, NEL, U+2028 and the like) becomes a space, as the original service does. Any other
-    control character (TAB, ESC, DEL …) has no place in a header and is refused."""
-    single = " ".join(value.splitlines())
-    if has_control_characters(single):
-        raise PydanticCustomError(_CONTROL_CODE, "The subject cannot contain control characters.")
-    return single
-
-
-_SUBJECT_PATTERN = r"^[^\x00-\x09\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]*$"
-"""`_single_line` as a pattern: no control character but the line breaks it turns into spaces."""
-Subject = Annotated[
-    NonBlank,
-    AfterValidator(_single_line),
-    Field(json_schema_extra={"allOf": [{"pattern": _SUBJECT_PATTERN}]}),
-]
-
-
 class EmailTemplateExt(WireModel):
     from_address: Text | None = Field(
         default=None,
@@ -279,28 +162,12 @@ class EmailTemplateExt(WireModel):
     )
     subject: Subject
     body: NonBlank
-    content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
+    content_type: Annotated[EmailContentType, case_insensitive(EmailContentType)] = EmailContentType.PLAIN
 
     @field_validator("from_address")
     @classmethod
     def _from(cls, value: str | None) -> str | None:
-        return _email_address(value) or None
-
-
-def _sender(value: str | None) -> str | None:
-    if value is not None and not is_valid_sms_sender(value):
-        raise PydanticCustomError(
-            "sender_invalid",
-            "The sender must be a phone number or at most 11 letters, digits, spaces, '.', '_' or '-'.",
-        )
-    return value
-
-
-SmsSender = Annotated[
-    Text | None,
-    AfterValidator(_sender),
-    Field(json_schema_extra={"pattern": r"^(?:\+?[0-9]{1,15}|[A-Za-z0-9 ._-]{1,11})$"}),
-]
+        return email_address_value(value) or None
 
 
 class SmsTemplateExt(WireModel):
@@ -344,13 +211,13 @@ class OrderRequestBase(WireModel):
         description="The creator's own reference; searchable with `GET /orders`.",
     )
     requested_send_time: Annotated[
-        datetime | None, BeforeValidator(_iso_date_time), AfterValidator(_require_zone)
+        datetime | None, BeforeValidator(iso_date_time), AfterValidator(require_zone)
     ] = Field(
         default=None,
         description="When to send, with a time zone; at most five minutes in the past. "
         "Leave out to send now.",
     )
-    condition_endpoint: Annotated[Text | None, _ABSOLUTE_HTTP_URL] = Field(
+    condition_endpoint: Annotated[Text | None, ABSOLUTE_HTTP_URL] = Field(
         default=None,
         description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
         json_schema_extra={"pattern": jsonschema.HTTP_URL_PATTERN},
@@ -397,7 +264,7 @@ class NotificationOrderRequestExt(OrderRequestBase):
         )
     )
 
-    notification_channel: Annotated[NotificationChannel, _case_insensitive(NotificationChannel)] = Field(
+    notification_channel: Annotated[NotificationChannel, case_insensitive(NotificationChannel)] = Field(
         description="Email and Sms need their template; EmailPreferred, SmsPreferred and "
         "EmailAndSms need both."
     )
@@ -428,7 +295,7 @@ class EmailNotificationOrderRequestExt(OrderRequestBase):
 
     subject: Subject
     body: NonBlank
-    content_type: Annotated[EmailContentType, _case_insensitive(EmailContentType)] = EmailContentType.PLAIN
+    content_type: Annotated[EmailContentType, case_insensitive(EmailContentType)] = EmailContentType.PLAIN
 
 
 class SmsNotificationOrderRequestExt(OrderRequestBase):
@@ -516,7 +383,7 @@ class NotificationOrderListExt(WireModel):
 
 class OrderStatusExt(WireModel):
     status: OrderProcessingStatus = Field(
-        description="v1 shows `Processed` as `Completed`.\n\n" + _status_table(ORDER_STATUS_DESCRIPTIONS)
+        description="v1 shows `Processed` as `Completed`.\n\n" + status_table(ORDER_STATUS_DESCRIPTIONS)
     )
     description: str
     last_update: datetime
@@ -567,7 +434,7 @@ class EmailNotificationWithResultExt(WireModel):
     succeeded: bool
     recipient: EmailRecipientExt
     send_status: SendStatusExt = Field(
-        description="Email statuses:\n\n" + _status_table(EMAIL_STATUS_DESCRIPTIONS)
+        description="Email statuses:\n\n" + status_table(EMAIL_STATUS_DESCRIPTIONS)
     )
 
 
@@ -576,7 +443,7 @@ class SmsNotificationWithResultExt(WireModel):
     succeeded: bool
     recipient: SmsRecipientExt
     send_status: SendStatusExt = Field(
-        description="SMS statuses:\n\n" + _status_table(SMS_STATUS_DESCRIPTIONS)
+        description="SMS statuses:\n\n" + status_table(SMS_STATUS_DESCRIPTIONS)
     )
 
 
