@@ -24,6 +24,8 @@ _EMAIL = re.compile(rf"{_LOCAL}@{_DOMAIN}")
 _SPACE = r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
 EMAIL_PATTERN = rf"^{_SPACE}{_LOCAL}@{_DOMAIN}{_SPACE}$"
 """`is_valid_email` as a JSON Schema pattern, for the OpenAPI document."""
+BARE_EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
+"""An address without white space around it, to be part of a larger pattern (a URN holding one)."""
 MOBILE_NUMBER_FORMAT = "mobile-number"
 """The OpenAPI `format` of a number libphonenumber holds valid (`normalize_mobile_number`): no
 pattern can say which numbers each country assigns."""

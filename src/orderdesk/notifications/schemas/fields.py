@@ -4,6 +4,7 @@ subjects, SMS senders, zoned send times, http(s) URLs, and enums accepted in any
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -22,8 +23,13 @@ from pydantic_core import PydanticCustomError
 
 from orderdesk.core import jsonschema
 from orderdesk.core.addresses import (
+    EMAIL_PATTERN,
+    MOBILE_NUMBER_FORMAT,
+    is_national_identity_number,
+    is_organization_number,
     is_valid_email,
     is_valid_sms_sender,
+    normalize_mobile_number,
 )
 from orderdesk.core.text import has_control_characters
 from orderdesk.web.wire import http_url, storable_text
@@ -164,4 +170,61 @@ SmsSender = Annotated[
     Text | None,
     AfterValidator(sms_sender),
     Field(json_schema_extra={"pattern": r"^(?:\+?[0-9]{1,15}|[A-Za-z0-9 ._-]{1,11})$"}),
+]
+
+
+def _mobile_number(value: str) -> str:
+    normalized = normalize_mobile_number(value)
+    if normalized is None:
+        raise PydanticCustomError(
+            "mobile_invalid",
+            "Mobile number can contain only '+' and numeric characters, and it must be a valid E.164 "
+            "number with country code.",
+        )
+    return normalized
+
+
+def _checked(is_valid: Callable[[str], bool], code: str, message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not is_valid(value):
+            raise PydanticCustomError(code, message)
+        return value
+
+    return AfterValidator(check)
+
+
+EmailAddress = Annotated[
+    Text,
+    AfterValidator(email_address_value),
+    Field(json_schema_extra={"maxLength": 320, "allOf": [{"pattern": EMAIL_PATTERN}]}),
+]
+MobileNumber = Annotated[
+    Text,
+    AfterValidator(_mobile_number),
+    Field(
+        description="E.164, starting with `+` or `00` followed by the country code.",
+        json_schema_extra={"pattern": r"^(\+|00)[0-9]{4,15}$", "format": MOBILE_NUMBER_FORMAT},
+    ),
+]
+NationalIdentityNumber = Annotated[
+    Text,
+    _checked(is_national_identity_number, "nin_invalid", "National identity number must be 11 digits long."),
+    Field(json_schema_extra={"pattern": "^[0-9]{11}$"}),
+]
+OrganizationNumber = Annotated[
+    Text,
+    _checked(
+        is_organization_number, "organization_number_invalid", "Organization number must be 9 digits long."
+    ),
+    Field(json_schema_extra={"pattern": "^[0-9]{9}$"}),
+]
+ZonedTime = Annotated[datetime, BeforeValidator(iso_date_time), AfterValidator(require_zone)]
+"""An ISO 8601 date and time with a time zone."""
+ConditionEndpoint = Annotated[
+    Text,
+    ABSOLUTE_HTTP_URL,
+    Field(
+        description='An absolute http(s) URL answering `{"sendNotification": bool}` at send time.',
+        json_schema_extra={"pattern": jsonschema.HTTP_URL_PATTERN},
+    ),
 ]
