@@ -28,6 +28,7 @@ from orderdesk.notifications.models import (
     OrderId,
     OrderProcessingStatus,
     OrderState,
+    OrderType,
     Recipient,
     SendingTimePolicy,
     SmsStatus,
@@ -57,6 +58,8 @@ _ORDER_COLUMNS = (
     "processing_status",
     "status_changed_at",
     "due_at",
+    "order_type",
+    "chain_id",
 )
 """The columns an intake writes, bound by name: an INSERT inside a CTE gets its values only from
 bind parameters it names, not from the keys given at execution as a plain INSERT does."""
@@ -84,6 +87,8 @@ async def insert_order(
     ignore_reservation: bool | None,
     resource_id: str | None,
     resource_action: str | None,
+    order_type: OrderType = OrderType.NOTIFICATION,
+    chain_id: UUID | None = None,
 ) -> None:
     """Store the order as Registered and wake the workers once it commits: on PostgreSQL the same
     statement tells other processes (one round trip)."""
@@ -108,6 +113,8 @@ async def insert_order(
             "processing_status": OrderProcessingStatus.REGISTERED.value,
             "status_changed_at": created,
             "due_at": requested_send_time,
+            "order_type": order_type.value,
+            "chain_id": chain_id,
         },
     )
     await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=postgres)
