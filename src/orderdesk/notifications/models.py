@@ -508,3 +508,67 @@ class DeadLetter:
     reason: DeadReason
     detail: str | None
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChainOrder:
+    """One order of a chain, main or reminder, validated and ready to be registered. A reminder's send
+    time is either its own (in `request`) or `delay_days` after the main order's."""
+
+    order_type: OrderType
+    request: OrderRequest
+    sending_time_policy: SendingTimePolicy
+    delay_days: int | None = None
+    unreachable: str | None = None
+    """An identity orderdesk has no register for (a username URN): no contact point can be found."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRequest:
+    idempotency_id: str
+    main: ChainOrder
+    reminders: list[ChainOrder]
+    dialog_id: str | None = None
+    transmission_id: str | None = None
+
+    @property
+    def orders(self) -> list[ChainOrder]:
+        return [self.main, *self.reminders]
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One order of a chain as its receipt names it."""
+
+    order_id: OrderId
+    senders_reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReceipt:
+    """What a chain was registered as: the answer to its request, and to every repeat of it."""
+
+    chain_id: UUID
+    main: Shipment
+    reminders: list[Shipment]
+
+    def to_json(self) -> dict[str, Any]:
+        def shipment(s: Shipment) -> dict[str, Any]:
+            return {"orderId": str(s.order_id), "sendersReference": s.senders_reference}
+
+        return {
+            "chainId": str(self.chain_id),
+            "main": shipment(self.main),
+            "reminders": [shipment(r) for r in self.reminders],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChainReceipt:
+        def shipment(s: dict[str, Any]) -> Shipment:
+            return Shipment(OrderId(UUID(s["orderId"])), s.get("sendersReference"))
+
+        return cls(
+            chain_id=UUID(data["chainId"]),
+            main=shipment(data["main"]),
+            reminders=[shipment(r) for r in data["reminders"]],
+        )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 
 from orderdesk.core.db import UTCDateTime, metadata
@@ -161,7 +162,10 @@ notification_sms = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     *_delivery_columns(),
     Column("segments", Integer, nullable=True),  # the SMS parts the message is billed as
+    # Its order's sending time policy is Anytime: sent outside the daytime window too.
+    Column("anytime", Boolean, nullable=False, server_default=false()),
     Index("ix_notification_sms_order_id", "notification_order_id"),
+    Index("ix_notification_sms_anytime_status_due_at", "anytime", "status", "due_at"),
     *_recipient_indexes("notification_sms", "mobile_number"),
     Index("ix_notification_sms_status_due_at", "status", "due_at"),
     Index("ix_notification_sms_status_expires_at", "status", "expires_at"),

@@ -1,6 +1,6 @@
 """The current notification API generation: order chains (a main order and its reminders, instant and
-composed orders) under an idempotency id, the status feed, SMS segments and attachment sizes, and the
-indexes of the support look-up by recipient.
+composed orders) under an idempotency id, the status feed, SMS segments and attachment sizes, SMS that
+may go out at any time of day, and the indexes of the support look-up by recipient.
 
 Revision ID: 0009
 Revises: 0008
@@ -70,6 +70,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("attachment_bytes", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("notification_sms") as batch:
         batch.add_column(sa.Column("segments", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("anytime", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.create_index("ix_notification_sms_anytime_status_due_at", ["anytime", "status", "due_at"])
     for table, columns in _RECIPIENT_COLUMNS.items():
         for column in columns:
             op.create_index(f"ix_{table}_{column}", table, [column])
@@ -114,6 +116,8 @@ def downgrade() -> None:
         for column in reversed(columns):
             op.drop_index(f"ix_{table}_{column}", table_name=table)
     with op.batch_alter_table("notification_sms") as batch:
+        batch.drop_index("ix_notification_sms_anytime_status_due_at")
+        batch.drop_column("anytime")
         batch.drop_column("segments")
     with op.batch_alter_table("notification_email") as batch:
         batch.drop_column("attachment_bytes")

@@ -28,6 +28,7 @@ from orderdesk.notifications.models import (
     ClaimedNotification,
     ClaimedOrder,
     OrderProcessingStatus,
+    SendingTimePolicy,
     Templates,
 )
 from orderdesk.notifications.repository.orders import (
@@ -222,7 +223,11 @@ def _email_row(claim: ClaimedOrder, notification: NewNotification, now: datetime
 
 
 def _sms_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) -> dict[str, Any]:
-    return {**_common_row(claim, notification, now), "mobile_number": notification.address}
+    return {
+        **_common_row(claim, notification, now),
+        "mobile_number": notification.address,
+        "anytime": claim.order.sending_time_policy is SendingTimePolicy.ANYTIME,
+    }
 
 
 async def claim_notifications(
@@ -233,8 +238,10 @@ async def claim_notifications(
     limit: int,
     lease: timedelta,
     worker: UUID | None = None,
+    anytime_only: bool = False,
 ) -> tuple[UUID, list[ClaimedNotification]]:
-    """New notifications that are due and unexpired, and Sending ones whose lease ran out."""
+    """New notifications that are due and unexpired, and Sending ones whose lease ran out;
+    `anytime_only`: only SMS whose order may send them outside the daytime window."""
     table = TABLES[channel]
     new, sending = channel.new, channel.sending
     conditions = [
@@ -242,6 +249,8 @@ async def claim_notifications(
         table.c.due_at <= now,
         table.c.expires_at >= now,
     ]
+    if anytime_only:
+        conditions.append(table.c.anytime.is_(True))
     due = (
         select(table.c.id)
         .where(and_(*conditions))

@@ -64,8 +64,8 @@ async def register_order(
     registered either way (they are looked up again when it is sent).
     """
     validate_order(request, now, outbound)
-    request = _with_defaults(request, defaults)
-    recipients, lookup = await _look_up_recipients(connection, request)
+    request = with_defaults(request, defaults)
+    recipients, lookup = await look_up(connection, request)
     order_id = OrderId(uuid.uuid4())
     await repository.insert_order(
         connection,
@@ -150,7 +150,8 @@ def _summary(order: Order, notifications: list[NotificationResult]) -> Notificat
     )
 
 
-def _with_defaults(request: OrderRequest, defaults: OrderDefaults) -> OrderRequest:
+def with_defaults(request: OrderRequest, defaults: OrderDefaults) -> OrderRequest:
+    """The request with the configured sender address and SMS sender where it left them out."""
     email_template = request.email_template
     if email_template is not None and not email_template.from_address:
         email_template = replace(email_template, from_address=defaults.email_from_address)
@@ -160,9 +161,11 @@ def _with_defaults(request: OrderRequest, defaults: OrderDefaults) -> OrderReque
     return replace(request, email_template=email_template, sms_template=sms_template)
 
 
-async def _look_up_recipients(
+async def look_up(
     connection: AsyncConnection, request: OrderRequest
 ) -> tuple[list[Recipient], RecipientLookup | None]:
+    """The recipients as the contact register knows them, and who is reserved or unreachable; None
+    when the order names nobody the register is asked about."""
     nins = [r.national_identity_number for r in request.recipients if r.national_identity_number]
     org_numbers = [r.organization_number for r in request.recipients if r.organization_number]
     if not nins and not org_numbers:

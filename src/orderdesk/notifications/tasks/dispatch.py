@@ -44,7 +44,6 @@ MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)
 
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 200
-WINDOW_POLL_SECONDS = 60.0
 MAX_ERROR_LENGTH = 2000
 
 
@@ -133,10 +132,8 @@ class Dispatcher(Generic[MessageT]):
         now = self._clock()
         if self.stopping.is_set() or not self._alive():
             return self._settings.poll_seconds
-        if self._sms_window is not None and not self._sms_window.is_open(now):
-            # Every v1 SMS keeps to the window: nothing to claim until it opens.
-            report("waiting for the SMS sending window")
-            return min((self._sms_window.next_opening(now) - now).total_seconds(), WINDOW_POLL_SECONDS)
+        # Outside the daytime window only SMS whose order says Anytime may go.
+        window_closed = self._sms_window is not None and not self._sms_window.is_open(now)
         async with self._database.transaction() as connection:
             paused = await queue.paused_until(connection, self.provider.name, now)
             if paused is not None:
@@ -149,9 +146,12 @@ class Dispatcher(Generic[MessageT]):
                 limit=self._settings.batch,
                 lease=self._settings.lease,
                 worker=self.heartbeat.id if self.heartbeat is not None else None,
+                anytime_only=window_closed,
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
+            if window_closed:
+                report("outside the SMS sending window: only SMS ordered for any time go")
             return self._settings.poll_seconds
         report(f"sending {len(claimed)} {self.channel.value} notifications through {self.provider.name}")
         await _Batch(self, token, claimed, templates, lease_ends=now + self._settings.lease).run()

@@ -1,0 +1,141 @@
+"""Use case of the current generation's order chains: register a main notification and its reminders
+under an idempotency id, each reminder an order of its own carried out by the same pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.outbound import AddressPolicy
+from orderdesk.notifications.errors import MissingContactInformation
+from orderdesk.notifications.models import (
+    ChainKind,
+    ChainOrder,
+    ChainReceipt,
+    ChainRequest,
+    Creator,
+    OrderId,
+    Recipient,
+    Shipment,
+)
+from orderdesk.notifications.repository import chains as repository
+from orderdesk.notifications.repository import orders as order_repository
+from orderdesk.notifications.rules.chains import send_times, validate_chain
+from orderdesk.notifications.service.orders import OrderDefaults, look_up, with_defaults
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRegistration:
+    receipt: ChainReceipt
+    created: bool
+    """False: the idempotency id was used before, and `receipt` is that first registration's."""
+
+
+async def register_chain(
+    connection: AsyncConnection,
+    creator: Creator,
+    chain: ChainRequest,
+    *,
+    now: datetime,
+    defaults: OrderDefaults,
+    outbound: AddressPolicy,
+) -> ChainRegistration:
+    """Store the chain and its orders as Registered, in the caller's transaction, or find the chain the
+    creator registered under the same idempotency id before (whatever this request says).
+
+    Raises InvalidInput for times or endpoints that do not hold, and MissingContactInformation
+    (storing nothing) when a person or organisation has no contact point on the order's channel;
+    reserved persons are not missing: they are told apart when the order is sent. Concurrent
+    requests with one id store one chain: the unique key decides which, and the others get its receipt.
+    """
+    validate_chain(chain, now, outbound)
+    earlier = await repository.get_receipt(connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id)
+    if earlier is not None:
+        return ChainRegistration(ChainReceipt.from_json(earlier), created=False)
+
+    orders = [_with_defaults(order, defaults) for order in chain.orders]
+    recipients = await _reachable_recipients(connection, orders)
+    chain_id = uuid.uuid4()
+    order_ids = [OrderId(uuid.uuid4()) for _ in orders]
+    shipments = [
+        Shipment(order_id, order.request.senders_reference)
+        for order_id, order in zip(order_ids, orders, strict=True)
+    ]
+    receipt = ChainReceipt(chain_id=chain_id, main=shipments[0], reminders=shipments[1:])
+    claimed = await repository.insert_chain(
+        connection,
+        chain_id=chain_id,
+        creator=creator,
+        kind=ChainKind.NOTIFICATION,
+        idempotency_id=chain.idempotency_id,
+        created=now,
+        receipt=receipt.to_json(),
+        dialog_id=chain.dialog_id,
+        transmission_id=chain.transmission_id,
+    )
+    if not claimed:
+        # A concurrent request with the same id committed its chain first.
+        first = await repository.get_receipt(
+            connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id
+        )
+        assert first is not None, "the idempotency id was claimed but its chain cannot be read"
+        return ChainRegistration(ChainReceipt.from_json(first), created=False)
+
+    for order_id, order, send_time, order_recipients in zip(
+        order_ids, orders, send_times(chain, now), recipients, strict=True
+    ):
+        request = order.request
+        await order_repository.insert_order(
+            connection,
+            order_id=order_id,
+            creator=creator,
+            created=now,
+            requested_send_time=send_time,
+            channel=request.notification_channel,
+            sending_time_policy=order.sending_time_policy,
+            recipients=order_recipients,
+            email_template=request.email_template,
+            sms_template=request.sms_template,
+            senders_reference=request.senders_reference,
+            condition_endpoint=request.condition_endpoint,
+            ignore_reservation=request.ignore_reservation,
+            resource_id=request.resource_id,
+            resource_action=request.resource_action,
+            order_type=order.order_type,
+            chain_id=chain_id,
+        )
+    return ChainRegistration(receipt, created=True)
+
+
+def _with_defaults(order: ChainOrder, defaults: OrderDefaults) -> ChainOrder:
+    return ChainOrder(
+        order_type=order.order_type,
+        request=with_defaults(order.request, defaults),
+        sending_time_policy=order.sending_time_policy,
+        delay_days=order.delay_days,
+        unreachable=order.unreachable,
+    )
+
+
+async def _reachable_recipients(
+    connection: AsyncConnection, orders: list[ChainOrder]
+) -> list[list[Recipient]]:
+    """Each order's recipients as the register knows them; MissingContactInformation naming every
+    recipient of the chain that cannot be reached on its order's channel."""
+    missing: list[str] = []
+    recipients: list[list[Recipient]] = []
+    for order in orders:
+        if order.unreachable is not None:
+            missing.append(order.unreachable)
+        found, lookup = await look_up(connection, order.request)
+        if lookup is not None:
+            missing.extend(lookup.missing_contact)
+        recipients.append(found)
+    if missing:
+        raise MissingContactInformation(
+            "Missing contact information for recipient(s): " + ", ".join(dict.fromkeys(missing)) + "."
+        )
+    return recipients
