@@ -259,6 +259,12 @@ class Database:
             self._driver_sql[statement] = compiled
         return compiled
 
+    def atomic_write(self) -> AsyncContextManager[AsyncConnection]:
+        """A connection for a write its repository makes atomic: on PostgreSQL in one statement
+        (data-modifying CTEs), so autocommit, without BEGIN and COMMIT round trips; SQLite has no
+        such statements, so there a transaction holds the repository's several."""
+        return self.autocommit() if self.dialect == "postgresql" else self.transaction()
+
     def autocommit(self) -> AsyncContextManager[AsyncConnection]:
         """A connection whose every statement commits on its own, also a write (a rate-limit count
         that must stand whatever becomes of the request)."""

@@ -3,16 +3,22 @@ the answer a chain was registered with."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, cast, exists, func, insert, literal_column, select, union_all
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core import topics
 from orderdesk.core.db import insert_for
+from orderdesk.core.wakeup import CHANNEL, after_commit
 from orderdesk.notifications.models import ChainKind, Creator
-from orderdesk.notifications.tables import notification_order_chain
+from orderdesk.notifications.repository.orders import ORDER_COLUMNS, NewOrder, insert_orders
+from orderdesk.notifications.tables import notification_order, notification_order_chain
 
 
 async def insert_chain(
@@ -26,27 +32,94 @@ async def insert_chain(
     receipt: dict[str, Any],
     dialog_id: str | None = None,
     transmission_id: str | None = None,
+    orders: Sequence[NewOrder] = (),
 ) -> bool:
-    """Store the chain under its idempotency id; False, storing nothing, if the creator already has a
-    chain of this kind under that id. The unique key decides, not a read before the write: on
-    PostgreSQL a concurrent insert of the same id waits for the first to commit or roll back."""
-    statement = (
+    """Store the chain under its idempotency id, with its `orders`; False, storing nothing, if the
+    creator already has a chain of this kind under that id. The unique key decides, not a read before
+    the write: on PostgreSQL a concurrent insert of the same id waits for the first to commit or roll
+    back.
+
+    On PostgreSQL this is one statement, atomic on a connection in autocommit too (no BEGIN and
+    COMMIT round trips: a third of a chain's CPU time); on SQLite it is one per table, and the caller's
+    transaction makes them one."""
+    chain = {
+        "id": chain_id,
+        "creator": creator,
+        "kind": kind.value,
+        "idempotency_id": idempotency_id,
+        "created_at": created,
+        "receipt": receipt,
+        "dialog_id": dialog_id,
+        "transmission_id": transmission_id,
+    }
+    if connection.dialect.name == "postgresql" and orders:
+        params = {**chain}
+        for index, order in enumerate(orders):
+            params.update({f"o{index}_{name}": value for name, value in order.row().items()})
+        result = await connection.execute(_chain_with_orders(len(orders)), params)
+        claimed = result.first() is not None
+        if claimed:
+            await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=True)
+        return claimed
+    claim = (
         insert_for(connection, notification_order_chain)
-        .values(
-            id=chain_id,
-            creator=creator,
-            kind=kind.value,
-            idempotency_id=idempotency_id,
-            created_at=created,
-            receipt=receipt,
-            dialog_id=dialog_id,
-            transmission_id=transmission_id,
-        )
-        .on_conflict_do_nothing(index_elements=["creator", "kind", "idempotency_id"])
+        .values(chain)
+        .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
         .returning(notification_order_chain.c.id)
     )
-    result = await connection.execute(statement)
-    return result.first() is not None
+    if (await connection.execute(claim)).first() is None:
+        return False
+    if orders:
+        await insert_orders(connection, orders)
+    return True
+
+
+_IDEMPOTENCY_KEY = ["creator", "kind", "idempotency_id"]
+_CHAIN_COLUMNS = (
+    "id",
+    "creator",
+    "kind",
+    "idempotency_id",
+    "created_at",
+    "receipt",
+    "dialog_id",
+    "transmission_id",
+)
+
+
+@cache
+def _chain_with_orders(count: int) -> Select[Any]:
+    """The chain and its `count` orders in one statement (PostgreSQL): the orders are inserted only if
+    the chain claimed the id, and tell the workers of every process when they commit. Data-modifying
+    CTEs each run once, whatever the outer query reads. Built once per count with named parameters
+    (`o0_id` …): building it per request was a quarter of a chain's CPU time."""
+    claimed = (
+        postgresql_insert(notification_order_chain)
+        .values({name: bindparam(name) for name in _CHAIN_COLUMNS})
+        .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
+        .returning(notification_order_chain.c.id)
+        .cte("claimed")
+    )
+    # Each value cast to its column's type: an untyped NULL would be text.
+    given = union_all(
+        *(
+            select(
+                *(
+                    cast(bindparam(f"o{index}_{name}", type_=column.type), column.type)
+                    for name, column in ((name, notification_order.c[name]) for name in ORDER_COLUMNS)
+                )
+            ).where(exists(select(claimed.c.id)))
+            for index in range(count)
+        )
+    )
+    placed = (
+        insert(notification_order)
+        .from_select(list(ORDER_COLUMNS), given)
+        .returning(literal_column("1"))
+        .cte("placed")
+    )
+    announced = select(func.count(func.pg_notify(CHANNEL, topics.NOTIFICATION_ORDERS))).select_from(placed)
+    return select(claimed.c.id, announced.scalar_subquery())
 
 
 async def get_receipt(

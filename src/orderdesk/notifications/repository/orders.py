@@ -3,7 +3,8 @@ read, which runs outside any (Database.fetch_one)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,7 +41,7 @@ from orderdesk.notifications.tables import (
     notification_sms,
 )
 
-_ORDER_COLUMNS = (
+ORDER_COLUMNS = (
     "id",
     "creator",
     "senders_reference",
@@ -63,59 +64,65 @@ _ORDER_COLUMNS = (
 )
 """The columns an intake writes, bound by name: an INSERT inside a CTE gets its values only from
 bind parameters it names, not from the keys given at execution as a plain INSERT does."""
-_INSERT_ORDER = notification_order.insert().values({name: bindparam(name) for name in _ORDER_COLUMNS})
+_INSERT_ORDER = notification_order.insert().values({name: bindparam(name) for name in ORDER_COLUMNS})
 """Built once with the values given at execution: `insert().values(...)` per order was a tenth of an
 order intake's CPU time (building the statement and its cache key)."""
 _INSERT_ORDER_ANNOUNCED = announced(_INSERT_ORDER, topics.NOTIFICATION_ORDERS)
 """The same INSERT on PostgreSQL, telling the workers of every process when it commits."""
 
 
-async def insert_order(
-    connection: AsyncConnection,
-    *,
-    order_id: OrderId,
-    creator: Creator,
-    created: datetime,
-    requested_send_time: datetime,
-    channel: NotificationChannel,
-    sending_time_policy: SendingTimePolicy,
-    recipients: list[Recipient],
-    email_template: EmailTemplate | None,
-    sms_template: SmsTemplate | None,
-    senders_reference: str | None,
-    condition_endpoint: str | None,
-    ignore_reservation: bool | None,
-    resource_id: str | None,
-    resource_action: str | None,
-    order_type: OrderType = OrderType.NOTIFICATION,
-    chain_id: UUID | None = None,
-) -> None:
-    """Store the order as Registered and wake the workers once it commits: on PostgreSQL the same
-    statement tells other processes (one round trip)."""
-    postgres = connection.dialect.name == "postgresql"
-    await connection.execute(
-        _INSERT_ORDER_ANNOUNCED if postgres else _INSERT_ORDER,
-        {
-            "id": order_id,
-            "creator": creator,
-            "senders_reference": senders_reference,
-            "requested_send_at": requested_send_time,
-            "created_at": created,
-            "notification_channel": channel.value,
-            "sending_time_policy": sending_time_policy.value,
-            "ignore_reservation": ignore_reservation,
-            "resource_id": resource_id,
-            "resource_action": resource_action,
-            "condition_endpoint": condition_endpoint,
-            "recipients": [recipient.to_json() for recipient in recipients],
-            "email_template": _email_template_json(email_template),
-            "sms_template": _sms_template_json(sms_template),
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order to be stored as Registered."""
+
+    order_id: OrderId
+    creator: Creator
+    created: datetime
+    requested_send_time: datetime
+    channel: NotificationChannel
+    sending_time_policy: SendingTimePolicy
+    recipients: list[Recipient]
+    email_template: EmailTemplate | None
+    sms_template: SmsTemplate | None
+    senders_reference: str | None
+    condition_endpoint: str | None
+    ignore_reservation: bool | None
+    resource_id: str | None
+    resource_action: str | None
+    order_type: OrderType = OrderType.NOTIFICATION
+    chain_id: UUID | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.order_id,
+            "creator": self.creator,
+            "senders_reference": self.senders_reference,
+            "requested_send_at": self.requested_send_time,
+            "created_at": self.created,
+            "notification_channel": self.channel.value,
+            "sending_time_policy": self.sending_time_policy.value,
+            "ignore_reservation": self.ignore_reservation,
+            "resource_id": self.resource_id,
+            "resource_action": self.resource_action,
+            "condition_endpoint": self.condition_endpoint,
+            "recipients": [recipient.to_json() for recipient in self.recipients],
+            "email_template": _email_template_json(self.email_template),
+            "sms_template": _sms_template_json(self.sms_template),
             "processing_status": OrderProcessingStatus.REGISTERED.value,
-            "status_changed_at": created,
-            "due_at": requested_send_time,
-            "order_type": order_type.value,
-            "chain_id": chain_id,
-        },
+            "status_changed_at": self.created,
+            "due_at": self.requested_send_time,
+            "order_type": self.order_type.value,
+            "chain_id": self.chain_id,
+        }
+
+
+async def insert_orders(connection: AsyncConnection, orders: Sequence[NewOrder]) -> None:
+    """Store the orders as Registered, in one statement, and wake the workers once they commit: on
+    PostgreSQL the same statement tells other processes (one round trip)."""
+    postgres = connection.dialect.name == "postgresql"
+    rows = [order.row() for order in orders]
+    await connection.execute(
+        _INSERT_ORDER_ANNOUNCED if postgres else _INSERT_ORDER, rows[0] if len(rows) == 1 else rows
     )
     await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=postgres)
 

@@ -43,8 +43,9 @@ async def register_chain(
     defaults: OrderDefaults,
     outbound: AddressPolicy,
 ) -> ChainRegistration:
-    """Store the chain and its orders as Registered, in the caller's transaction, or find the chain the
-    creator registered under the same idempotency id before (whatever this request says).
+    """Store the chain and its orders as Registered, or find the chain the creator registered under the
+    same idempotency id before (whatever this request says). The connection may be
+    `Database.atomic_write()`'s: the chain and its orders are written by one repository call.
 
     Raises InvalidInput for times or endpoints that do not hold, and MissingContactInformation
     (storing nothing) when a person or organisation has no contact point on the order's channel;
@@ -52,12 +53,15 @@ async def register_chain(
     requests with one id store one chain: the unique key decides which, and the others get its receipt.
     """
     validate_chain(chain, now, outbound)
-    earlier = await repository.get_receipt(connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id)
-    if earlier is not None:
-        return ChainRegistration(ChainReceipt.from_json(earlier), created=False)
-
     orders = [_with_defaults(order, defaults) for order in chain.orders]
-    recipients = await _reachable_recipients(connection, orders)
+    try:
+        recipients = await _reachable_recipients(connection, orders)
+    except MissingContactInformation:
+        # A repeat is answered as the first request was, whatever the register says now.
+        earlier = await _earlier(connection, creator, chain)
+        if earlier is None:
+            raise
+        return earlier
     chain_id = uuid.uuid4()
     order_ids = [OrderId(uuid.uuid4()) for _ in orders]
     shipments = [
@@ -65,6 +69,29 @@ async def register_chain(
         for order_id, order in zip(order_ids, orders, strict=True)
     ]
     receipt = ChainReceipt(chain_id=chain_id, main=shipments[0], reminders=shipments[1:])
+    new_orders = [
+        order_repository.NewOrder(
+            order_id=order_id,
+            creator=creator,
+            created=now,
+            requested_send_time=send_time,
+            channel=order.request.notification_channel,
+            sending_time_policy=order.sending_time_policy,
+            recipients=order_recipients,
+            email_template=order.request.email_template,
+            sms_template=order.request.sms_template,
+            senders_reference=order.request.senders_reference,
+            condition_endpoint=order.request.condition_endpoint,
+            ignore_reservation=order.request.ignore_reservation,
+            resource_id=order.request.resource_id,
+            resource_action=order.request.resource_action,
+            order_type=order.order_type,
+            chain_id=chain_id,
+        )
+        for order_id, order, send_time, order_recipients in zip(
+            order_ids, orders, send_times(chain, now), recipients, strict=True
+        )
+    ]
     claimed = await repository.insert_chain(
         connection,
         chain_id=chain_id,
@@ -75,39 +102,20 @@ async def register_chain(
         receipt=receipt.to_json(),
         dialog_id=chain.dialog_id,
         transmission_id=chain.transmission_id,
+        orders=new_orders,
     )
     if not claimed:
-        # A concurrent request with the same id committed its chain first.
-        first = await repository.get_receipt(
-            connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id
-        )
-        assert first is not None, "the idempotency id was claimed but its chain cannot be read"
-        return ChainRegistration(ChainReceipt.from_json(first), created=False)
-
-    for order_id, order, send_time, order_recipients in zip(
-        order_ids, orders, send_times(chain, now), recipients, strict=True
-    ):
-        request = order.request
-        await order_repository.insert_order(
-            connection,
-            order_id=order_id,
-            creator=creator,
-            created=now,
-            requested_send_time=send_time,
-            channel=request.notification_channel,
-            sending_time_policy=order.sending_time_policy,
-            recipients=order_recipients,
-            email_template=request.email_template,
-            sms_template=request.sms_template,
-            senders_reference=request.senders_reference,
-            condition_endpoint=request.condition_endpoint,
-            ignore_reservation=request.ignore_reservation,
-            resource_id=request.resource_id,
-            resource_action=request.resource_action,
-            order_type=order.order_type,
-            chain_id=chain_id,
-        )
+        earlier = await _earlier(connection, creator, chain)
+        assert earlier is not None, "the idempotency id is taken but its chain cannot be read"
+        return earlier
     return ChainRegistration(receipt, created=True)
+
+
+async def _earlier(
+    connection: AsyncConnection, creator: Creator, chain: ChainRequest
+) -> ChainRegistration | None:
+    receipt = await repository.get_receipt(connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id)
+    return None if receipt is None else ChainRegistration(ChainReceipt.from_json(receipt), created=False)
 
 
 def _with_defaults(order: ChainOrder, defaults: OrderDefaults) -> ChainOrder:

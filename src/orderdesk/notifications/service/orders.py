@@ -67,8 +67,7 @@ async def register_order(
     request = with_defaults(request, defaults)
     recipients, lookup = await look_up(connection, request)
     order_id = OrderId(uuid.uuid4())
-    await repository.insert_order(
-        connection,
+    order = repository.NewOrder(
         order_id=order_id,
         creator=creator,
         created=now,
@@ -84,6 +83,7 @@ async def register_order(
         resource_id=request.resource_id,
         resource_action=request.resource_action,
     )
+    await repository.insert_orders(connection, [order])
     return Registration(order_id=order_id, recipient_lookup=lookup)
 
 

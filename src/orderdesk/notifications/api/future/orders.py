@@ -60,7 +60,7 @@ def shipment_url(base_url: str, shipment_id: object) -> str:
 )
 async def post_order_chain(body: NotificationOrderChainRequestExt, intake: IntakeDep) -> Response:
     chain = chain_mapping.chain_request(body)
-    async with intake.database.transaction() as connection:
+    async with intake.database.atomic_write() as connection:
         registration = await service.register_chain(
             connection,
             Creator(intake.owner.org),
