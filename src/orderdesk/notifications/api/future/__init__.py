@@ -4,4 +4,9 @@ dialog log. Same authentication as v1; problems carry the original's `code` (`NO
 
 from fastapi import APIRouter
 
+from orderdesk.notifications.api.future import dashboard, shipments
+
 router = APIRouter()
+# The feed's path is declared before `/shipment/{id}` in `shipments`, which would otherwise take it.
+router.include_router(shipments.router)
+router.include_router(dashboard.router)
