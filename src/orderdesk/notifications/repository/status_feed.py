@@ -13,7 +13,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Select, Text, Uuid, and_, bindparam, cast, delete, exists, select
+from sqlalchemy import (
+    JSON,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -92,16 +105,21 @@ def feed_page_statement(
     """The statement of one page of the creator's feed: a range of the (creator, sequence_number)
     index, read from `seq` (exclusive) onwards, so a page costs the same however long the feed is.
     `descending` with `seq` 0 starts from the newest entry. Entries written after `visible_until` are
-    left out."""
+    left out.
+
+    The cursor is compared as the pair (creator, sequence_number), which only that index can bound:
+    compared alone, the primary key offered a range too, and the planner sometimes walked it through
+    every other creator's entries to fill a page of a creator with few."""
+    key = tuple_(_feed.creator, _feed.sequence_number)
     statement = select(_feed.sequence_number, _feed.entry).where(
         and_(_feed.creator == creator, _feed.created_at <= visible_until)
     )
     if descending:
         if seq > 0:
-            statement = statement.where(_feed.sequence_number < seq)
+            statement = statement.where(key < tuple_(literal(creator), literal(seq)))
         statement = statement.order_by(_feed.creator.desc(), _feed.sequence_number.desc())
     else:
-        statement = statement.where(_feed.sequence_number > seq).order_by(
+        statement = statement.where(key > tuple_(literal(creator), literal(seq))).order_by(
             _feed.creator, _feed.sequence_number
         )
     return statement.limit(page_size)
