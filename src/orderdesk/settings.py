@@ -138,6 +138,10 @@ class NotificationSettings(BaseSettings):
     dead_report_max_rows: int = Field(default=100_000, ge=0)
     """The most dead delivery reports kept; further ones are counted (`deadLettersDropped`, a log
     warning) and not stored until retention makes room."""
+    status_feed_retention_days: int = Field(
+        default=90, ge=1, validation_alias=AliasChoices("ORDERDESK_NOTIFICATIONS_STATUS_FEED_RETENTION_DAYS")
+    )
+    """Status feed entries are deleted by a worker loop this many days after they were written."""
 
     @model_validator(mode="after")
     def _window_opens(self) -> NotificationSettings:

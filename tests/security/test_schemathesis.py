@@ -30,7 +30,7 @@ from schemathesis.config._checks import (
 from starlette.types import Receive, Scope, Send
 
 from orderdesk.app import create_app
-from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE
+from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_SUPPORT_SCOPE
 from orderdesk.core.addresses import MOBILE_NUMBER_FORMAT
 from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
@@ -220,6 +220,8 @@ def credentials(path: str, tokens: Tokens, target: Target) -> dict[str, str]:
         return tokens.user("ola@example.com")
     if path.startswith("/notifications/api/v1/reports/"):
         return tokens.bearer("ttd", scopes=(DELIVERY_REPORTS_WRITE_SCOPE,))
+    if path.startswith("/notifications/api/v1/future/dashboard/"):
+        return tokens.bearer("digdir", scopes=(NOTIFICATIONS_SUPPORT_SCOPE,))
     if path.startswith("/notifications/"):
         return tokens.bearer("ttd")
     if path == "/oauth/token":

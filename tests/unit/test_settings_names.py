@@ -60,3 +60,12 @@ def test_staging_poll__defaults_to_one_second() -> None:
 def test_staging_poll__from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORDERDESK_DATAORDER_STAGING_POLL_SECONDS", "4.5")
     assert Settings().dataorders.staging_poll_seconds == 4.5
+
+
+def test_status_feed_retention__ninety_days_unless_the_family_variable_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert NotificationSettings().status_feed_retention_days == 90
+    monkeypatch.setenv("ORDERDESK_NOTIFICATIONS_STATUS_FEED_RETENTION_DAYS", "30")
+    assert Settings().notifications.status_feed_retention_days == 30
+    assert NotificationSettings(status_feed_retention_days=7).status_feed_retention_days == 7

@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from orderdesk.core.clock import utcnow
 
 NOTIFICATIONS_CREATE_SCOPE = "altinn:serviceowner/notifications.create"
+NOTIFICATIONS_SUPPORT_SCOPE = "altinn:notifications.support.admin"
+"""Granted to support staff: the look-up of every creator's notifications to one person or
+organisation (`orderdesk token --org ORG --scope altinn:notifications.support.admin`)."""
 DELIVERY_REPORTS_WRITE_SCOPE = "orderdesk:notifications/deliveryreports.write"
 """Granted to providers that post delivery reports (`orderdesk token --org X --scope ...`)."""
 ORG_CLAIM = "urn:altinn:org"

@@ -27,6 +27,7 @@ from orderdesk.auth.tokens import (
     DELIVERY_REPORTS_WRITE_SCOPE,
     KIND_CLAIM,
     NOTIFICATIONS_CREATE_SCOPE,
+    NOTIFICATIONS_SUPPORT_SCOPE,
     ORG_CLAIM,
     TokenKind,
     audiences_with,
@@ -162,6 +163,19 @@ class TokenVerifier:
         if not _is_org_name(org):
             raise Forbidden(f"The token has no '{ORG_CLAIM}' claim naming the organisation.")
         return ServiceOwner(org=org, via="bearer")
+
+    def support_admin(self, *, bearer: str | None) -> Claims:
+        """The claims of a member of support staff looking across creators.
+
+        Raises Unauthenticated (401) without a valid service-owner bearer token and Forbidden (403)
+        when it lacks the support scope. A Platform Access Token does not grant it: it names an
+        organisation, not a person of support."""
+        if not bearer:
+            raise Unauthenticated("An Authorization bearer token is required.")
+        claims = self.verify(TokenKind.SERVICE_OWNER, bearer)
+        if NOTIFICATIONS_SUPPORT_SCOPE not in _scopes(claims.get("scope")):
+            raise Forbidden(f"The token lacks the scope '{NOTIFICATIONS_SUPPORT_SCOPE}'.")
+        return claims
 
     def report_sender(self, *, bearer: str | None) -> Claims:
         """The claims of a provider posting delivery reports.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,6 +39,12 @@ _SERVICE_OWNER_SCHEMES = {
     ),
 }
 
+_SUPPORT_SCHEMES = {
+    "SupportBearer": security.bearer_scheme(
+        "A JWT with the scope `altinn:notifications.support.admin` and the audience "
+        "`orderdesk:notifications` (`orderdesk token --org ORG --scope altinn:notifications.support.admin`)."
+    ),
+}
 
 user_bearer = HTTPBearer(
     auto_error=False,
@@ -125,6 +131,13 @@ async def get_service_owner(request: Request) -> ServiceOwner:
     )
 
 
+@security.documents_security(_SUPPORT_SCHEMES)
+async def get_support_admin(request: Request) -> dict[str, Any]:
+    """401 without a valid bearer token, 403 without the support scope; the token's claims."""
+    verifier = part_of(request, Shared).token_verifier
+    return verifier.support_admin(bearer=security.bearer_token(request))
+
+
 async def get_data_user(
     request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
 ) -> DataUser:
@@ -140,5 +153,6 @@ NowDep = Annotated[datetime, Depends(get_now)]
 OutboundPolicyDep = Annotated[AddressPolicy, Depends(get_outbound_policy)]
 PublicBaseUrlDep = Annotated[str, Depends(get_public_base_url)]
 ServiceOwnerDep = Annotated[ServiceOwner, Depends(get_service_owner)]
+SupportAdminDep = Annotated[dict[str, Any], Depends(get_support_admin)]
 TokenVerifierDep = Annotated[TokenVerifier, Depends(get_token_verifier)]
 WakeupsDep = Annotated[Wakeups, Depends(get_wakeups)]

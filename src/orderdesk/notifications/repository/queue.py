@@ -31,6 +31,7 @@ from orderdesk.notifications.models import (
     SendingTimePolicy,
     Templates,
 )
+from orderdesk.notifications.repository import status_feed
 from orderdesk.notifications.repository.orders import (
     email_template_from_json,
     order_from_row,
@@ -145,9 +146,14 @@ async def release_order(connection: AsyncConnection, claim: ClaimedOrder, *, now
 async def stop_order(
     connection: AsyncConnection, claim: ClaimedOrder, status: OrderProcessingStatus, *, now: datetime
 ) -> bool:
-    return await _release(
+    """End the claimed order in `status` (SendConditionNotMet gets its status feed entry with it);
+    False, and nothing written, when the claim was lost."""
+    if not await _release(
         connection, claim, processing_status=status.value, status_changed_at=now, due_at=now
-    )
+    ):
+        return False
+    await status_feed.record_final_orders(connection, [claim.order.id], now)
+    return True
 
 
 async def store_expansion(
@@ -180,6 +186,8 @@ async def store_expansion(
     sms_rows = await off_loop_if_large(len(sms), lambda: [_sms_row(claim, n, now) for n in sms])
     await bulk_insert(connection, TABLES[Channel.EMAIL], email_rows)
     await bulk_insert(connection, TABLES[Channel.SMS], sms_rows)
+    if all_final:  # completed at birth (every recipient reserved or unknown): its feed entry now
+        await status_feed.record_final_orders(connection, [claim.order.id], now)
     return True
 
 

@@ -27,6 +27,7 @@ from orderdesk.notifications.models import (
     NotificationStatus,
     OrderProcessingStatus,
 )
+from orderdesk.notifications.repository import status_feed
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
 
 TABLES: dict[Channel, Table] = {Channel.EMAIL: notification_email, Channel.SMS: notification_sms}
@@ -222,7 +223,8 @@ async def _adjust_orders(
     connection: AsyncConnection, channel: Channel, deltas: dict[UUID, _Delta], now: datetime
 ) -> None:
     """Add the deltas to the orders' counters and, in the same statement, complete the Processed
-    orders whose notifications have now all reached a final status."""
+    orders whose notifications have now all reached a final status; then write the status feed entries
+    of those that did."""
     changed = {order_id: delta for order_id, delta in deltas.items() if delta != _Delta()}
     if not changed:
         return
@@ -259,4 +261,8 @@ async def _adjust_orders(
             }
             for order_id, d in sorted(changed.items())
         ],
+    )
+    # Only an order that gained a final notification can have completed here.
+    await status_feed.record_final_orders(
+        connection, [order_id for order_id, d in changed.items() if d.finished > 0], now
     )

@@ -3,7 +3,9 @@
 - scheduler: claims due orders and carries them out (send condition, recipients, notifications);
 - email / sms: dispatch loops, one per channel, each with its provider;
 - expiry: fails what ran out of time, every minute;
-- dead reports: deletes dead delivery reports past their retention or beyond the cap, every minute.
+- dead reports: deletes dead delivery reports past their retention or beyond the cap, every minute;
+- status feed retention: deletes status feed entries past their retention, in batches, every ten
+  minutes (at once again while a batch was full).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from orderdesk.notifications.providers.smtp import SmtpProvider
 from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.expansion import ExpansionRules
 from orderdesk.notifications.rules.sending_window import SendingWindow
-from orderdesk.notifications.service import expiry, reports
+from orderdesk.notifications.service import expiry, reports, shipments
 from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
 from orderdesk.notifications.tasks.processing import process_order
 from orderdesk.settings import NotificationSettings, OutboundSettings
@@ -45,6 +47,7 @@ _log = structlog.get_logger(__name__)
 
 CHANNEL_TOPICS = {Channel.EMAIL: topics.NOTIFICATION_EMAIL, Channel.SMS: topics.NOTIFICATION_SMS}
 EXPIRY_INTERVAL_SECONDS = 60.0
+STATUS_FEED_RETENTION_INTERVAL_SECONDS = 600.0
 ORDER_CONCURRENCY = 10
 """Orders worked on at once per worker process (each in its own task, claimed as room frees up)."""
 ORDERS_PER_CREATOR = ORDER_CONCURRENCY // 2
@@ -157,6 +160,7 @@ class NotificationPipeline:
             Loop("notification-sms", pipeline.sms.step),
             Loop("notification-expiry", pipeline.expire),
             Loop("notification-dead-reports", pipeline.prune_dead_reports),
+            Loop("notification-status-feed-retention", pipeline.prune_status_feed),
         ]
         wakeups.attach(database)
         wakeups.subscribe(topics.NOTIFICATION_ORDERS, pipeline.loops[0].wake)
@@ -279,6 +283,21 @@ class NotificationPipeline:
             return 0.0
         return EXPIRY_INTERVAL_SECONDS
 
+    async def prune_status_feed(self) -> float:
+        """Delete a batch of status feed entries past their retention, each batch in a transaction of
+        its own; at once again while a batch was full, else in ten minutes."""
+        async with self.database.transaction() as connection:
+            removed = await shipments.prune_status_feed(
+                connection,
+                now=self.clock(),
+                retention=timedelta(days=self.settings.status_feed_retention_days),
+            )
+        if removed:
+            _log.info("status_feed_pruned", removed=removed)
+        if removed >= shipments.STATUS_FEED_RETENTION_BATCH:
+            return 0.0
+        return STATUS_FEED_RETENTION_INTERVAL_SECONDS
+
     async def _announce(self, channels: set[Channel]) -> None:
         if not channels:
             return
@@ -291,7 +310,13 @@ class NotificationPipeline:
         for _ in range(max_rounds):
             busy = (await self.schedule()) == 0.0
             await self.settle()
-            for step in (self.email.step, self.sms.step, self.expire, self.prune_dead_reports):
+            for step in (
+                self.email.step,
+                self.sms.step,
+                self.expire,
+                self.prune_dead_reports,
+                self.prune_status_feed,
+            ):
                 busy |= (await step()) == 0.0
             if not busy:
                 return

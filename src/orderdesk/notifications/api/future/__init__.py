@@ -4,7 +4,10 @@ dialog log. Same authentication as v1; problems carry the original's `code` (`NO
 
 from fastapi import APIRouter
 
-from orderdesk.notifications.api.future import orders
+from orderdesk.notifications.api.future import dashboard, orders, shipments
 
 router = APIRouter()
 router.include_router(orders.router)
+# The feed's path is declared before `/shipment/{id}` in `shipments`, which would otherwise take it.
+router.include_router(shipments.router)
+router.include_router(dashboard.router)

@@ -1,0 +1,177 @@
+"""Reading shipments: an order of any type with its notifications (the tracking endpoint and the status
+feed's entries), and every notification to one person or organisation across orders and creators (the
+support look-up)."""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, and_, literal, select, union_all
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderdesk.core.offload import converted_rows
+from orderdesk.notifications.models import Channel, Creator, OrderId, OrderProcessingStatus, OrderType
+from orderdesk.notifications.rules.shipments import (
+    RecipientNotification,
+    Shipment,
+    ShipmentRecipient,
+    last_update,
+)
+from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
+
+_CHANNELS: tuple[tuple[Channel, Table, str], ...] = (
+    (Channel.EMAIL, notification_email, "to_address"),
+    (Channel.SMS, notification_sms, "mobile_number"),
+)
+_order = notification_order.c
+
+
+def shipment_columns() -> tuple[Any, ...]:
+    """What a shipment needs of its order row (`shipment_of` reads them)."""
+    return (
+        _order.id,
+        _order.creator,
+        _order.senders_reference,
+        _order.order_type,
+        _order.processing_status,
+        _order.created_at,
+        _order.status_changed_at,
+    )
+
+
+def shipment_of(row: Row[Any], recipients: list[ShipmentRecipient]) -> Shipment:
+    """A shipment from a row of `shipment_columns()` and its notifications."""
+    return Shipment(
+        id=OrderId(row.id),
+        creator=Creator(row.creator),
+        senders_reference=row.senders_reference,
+        order_type=OrderType(row.order_type),
+        status=OrderProcessingStatus(row.processing_status),
+        last_update=last_update(row.created_at, row.status_changed_at),
+        recipients=recipients,
+    )
+
+
+async def get_shipment(connection: AsyncConnection, order_id: UUID, creator: Creator) -> Shipment | None:
+    """The creator's order with its notifications; None when there is no such order or it is someone
+    else's. The notifications of a large order are converted off the event loop."""
+    result = await connection.execute(
+        select(*shipment_columns()).where(and_(_order.id == order_id, _order.creator == creator))
+    )
+    row = result.first()
+    if row is None:
+        return None
+    recipients = await recipients_of(connection, [order_id])
+    return shipment_of(row, recipients.get(order_id, []))
+
+
+async def recipients_of(
+    connection: AsyncConnection, order_ids: Sequence[UUID]
+) -> dict[UUID, list[ShipmentRecipient]]:
+    """The notifications of the orders, both channels in one query: e-mail first, each channel in the
+    order of its notification ids."""
+    if not order_ids:
+        return {}
+    ids = sorted(set(order_ids))
+    parts = [
+        select(
+            table.c.notification_order_id.label("order_id"),
+            literal(channel.value).label("channel"),
+            table.c[address].label("destination"),
+            table.c.status,
+            table.c.status_changed_at,
+            table.c.id,
+        ).where(table.c.notification_order_id.in_(ids))
+        for channel, table, address in _CHANNELS
+    ]
+    both = union_all(*parts).subquery()
+    result = await connection.execute(select(both).order_by(both.c.order_id, both.c.channel, both.c.id))
+    rows = await converted_rows(result, _recipient_of)
+    grouped: dict[UUID, list[ShipmentRecipient]] = defaultdict(list)
+    for order_id, recipient in rows:
+        grouped[order_id].append(recipient)
+    return grouped
+
+
+def _recipient_of(row: Row[Any]) -> tuple[UUID, ShipmentRecipient]:
+    channel = Channel(row.channel)
+    return row.order_id, ShipmentRecipient(
+        channel=channel,
+        destination=row.destination,
+        status=channel.status(row.status),
+        last_update=row.status_changed_at,
+    )
+
+
+async def list_recipient_notifications(
+    connection: AsyncConnection,
+    *,
+    national_identity_number: str | None = None,
+    organization_number: str | None = None,
+    start: datetime,
+    end: datetime,
+    limit: int,
+) -> list[RecipientNotification]:
+    """The newest `limit` notifications, of every creator, to the person or the organisation (give one)
+    whose order was to be sent in [start, end), newest send time first. Each channel is found through
+    its index on the recipient column."""
+    found: list[RecipientNotification] = []
+    for channel, table, address in _CHANNELS:
+        recipient_column = (
+            table.c.recipient_national_identity_number
+            if national_identity_number is not None
+            else table.c.recipient_organization_number
+        )
+        value = national_identity_number if national_identity_number is not None else organization_number
+        result = await connection.execute(
+            select(
+                table.c.id.label("notification_id"),
+                table.c[address].label("destination"),
+                table.c.status,
+                table.c.status_changed_at,
+                _order.id.label("shipment_id"),
+                _order.chain_id,
+                _order.creator,
+                _order.senders_reference,
+                _order.order_type,
+                _order.requested_send_at,
+                _order.created_at,
+            )
+            .join(notification_order, _order.id == table.c.notification_order_id)
+            .where(
+                and_(
+                    recipient_column == value,
+                    _order.requested_send_at >= start,
+                    _order.requested_send_at < end,
+                )
+            )
+            .order_by(_order.requested_send_at.desc(), table.c.id)
+            .limit(limit)
+        )
+        found.extend(await converted_rows(result, functools.partial(_found, channel)))
+    found.sort(key=lambda item: (item.requested_send_time, item.last_update), reverse=True)
+    return found[:limit]
+
+
+def _found(channel: Channel, row: Row[Any]) -> RecipientNotification:
+    return RecipientNotification(
+        notification_id=row.notification_id,
+        # A v1 order is an order of its own; an order of the current generation belongs to its chain.
+        order_id=row.chain_id or row.shipment_id,
+        shipment_id=OrderId(row.shipment_id),
+        creator=Creator(row.creator),
+        senders_reference=row.senders_reference,
+        order_type=OrderType(row.order_type),
+        channel=channel,
+        destination=row.destination,
+        status=channel.status(row.status),
+        requested_send_time=row.requested_send_at,
+        created=row.created_at,
+        last_update=row.status_changed_at,
+    )
