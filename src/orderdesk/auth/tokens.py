@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from orderdesk.core.clock import utcnow
 
 NOTIFICATIONS_CREATE_SCOPE = "altinn:serviceowner/notifications.create"
+COMPOSED_EMAIL_CREATE_SCOPE = "altinn:serviceowner/notifications.composedemail.create"
+"""The only door to composed e-mail (attachments fetched from the client's storage): the create scope
+alone does not open it, as in the original service."""
 DELIVERY_REPORTS_WRITE_SCOPE = "orderdesk:notifications/deliveryreports.write"
 """Granted to providers that post delivery reports (`orderdesk token --org X --scope ...`)."""
 ORG_CLAIM = "urn:altinn:org"

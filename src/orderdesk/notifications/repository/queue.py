@@ -28,6 +28,7 @@ from orderdesk.notifications.models import (
     ClaimedNotification,
     ClaimedOrder,
     OrderProcessingStatus,
+    OrderType,
     Templates,
 )
 from orderdesk.notifications.repository.orders import (
@@ -41,6 +42,7 @@ from orderdesk.notifications.tables import notification_order, provider_pause
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
 _PROCESSING = OrderProcessingStatus.PROCESSING.value
+_COMPOSED = OrderType.COMPOSED.value
 
 
 async def claim_due_orders(
@@ -233,8 +235,12 @@ async def claim_notifications(
     limit: int,
     lease: timedelta,
     worker: UUID | None = None,
+    composed: bool | None = None,
 ) -> tuple[UUID, list[ClaimedNotification]]:
-    """New notifications that are due and unexpired, and Sending ones whose lease ran out."""
+    """New notifications that are due and unexpired, and Sending ones whose lease ran out.
+
+    `composed` (e-mail): True claims only the notifications of composed orders, False only the others;
+    each has its own dispatch lane, so that slow attachment downloads hold back no other e-mail."""
     table = TABLES[channel]
     new, sending = channel.new, channel.sending
     conditions = [
@@ -242,6 +248,14 @@ async def claim_notifications(
         table.c.due_at <= now,
         table.c.expires_at >= now,
     ]
+    if composed is not None:
+        order = notification_order.c
+        of_composed = (
+            select(order.id)
+            .where(and_(order.id == table.c.notification_order_id, order.order_type == _COMPOSED))
+            .exists()
+        )
+        conditions.append(of_composed if composed else ~of_composed)
     due = (
         select(table.c.id)
         .where(and_(*conditions))
