@@ -146,7 +146,8 @@ async def test_composed_email__two_attachments__arrive_intact_at_the_relay(
     assert isinstance(message, EmailMessage)
     assert message["Subject"] == "Your invoice"
     text = message.get_body(("plain",))
-    assert text is not None and str(text.get_content()).strip() == "Your invoice is attached."
+    assert text is not None
+    assert str(text.get_content()).strip() == "Your invoice is attached."
     assert _parts(message) == [
         ("invoice.pdf", "application/pdf", PDF),
         ("Årsrapport graf.png", "image/png", PNG),
