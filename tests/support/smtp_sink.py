@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, Envelope, Session
 
 _DEADLINE_SECONDS = 30.0
 _DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
@@ -158,8 +158,12 @@ class _Session(SMTP):
     that advertises DSN takes RET and ENVID with MAIL, NOTIFY and ORCPT with RCPT."""
 
     def __init__(self, sink: SmtpSink) -> None:
-        limits = {} if sink.data_size_limit is None else {"data_size_limit": sink.data_size_limit}
-        super().__init__(sink, hostname="sink.test", ident="orderdesk test sink", **limits)
+        super().__init__(
+            sink,
+            hostname="sink.test",
+            ident="orderdesk test sink",
+            data_size_limit=sink.data_size_limit or DATA_SIZE_DEFAULT,
+        )
         self._sink = sink
 
     def _getparams(self, params: Sequence[str]) -> dict[str, str | bool] | None:
