@@ -16,6 +16,11 @@ from orderdesk.core.outbound import AddressPolicy, parse_networks
 from orderdesk.core.text import has_control_characters
 
 
+def _new(name: str) -> AliasChoices:
+    """A notification setting that only ever had its family's name: ORDERDESK_NOTIFICATIONS_<NAME>."""
+    return AliasChoices(f"ORDERDESK_NOTIFICATIONS_{name}")
+
+
 def _group(prefix: str) -> SettingsConfigDict:
     # populate_by_name: a field with a renamed variable (`_renamed`) is still set by its field name.
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True)
@@ -142,6 +147,32 @@ class NotificationSettings(BaseSettings):
         default=90, ge=1, validation_alias=AliasChoices("ORDERDESK_NOTIFICATIONS_STATUS_FEED_RETENTION_DAYS")
     )
     """Status feed entries are deleted by a worker loop this many days after they were written."""
+
+    # Composed e-mail (attachments fetched at send time); variables ORDERDESK_NOTIFICATIONS_ATTACHMENT_*.
+    attachment_hosts: str = Field(
+        default="*.blob.core.windows.net", validation_alias=_new("ATTACHMENT_HOSTS")
+    )
+    """Comma-separated hosts an attachment's `sasUrl` may name: `files.example.com` names one host,
+    `*.example.com` any host below it. https only, except a literal IP address inside
+    ORDERDESK_OUTBOUND_ALLOWED_NETWORKS (a storage emulator, tests), which may also be plain http."""
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, validation_alias=_new("ATTACHMENT_MAX_BYTES")
+    )
+    """Largest attachment fetched; a larger one fails its e-mail as Failed_PayloadTooLarge."""
+    attachment_message_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, validation_alias=_new("ATTACHMENT_MESSAGE_MAX_BYTES")
+    )
+    """Largest sum of one e-mail's attachments; more fails it as Failed_PayloadTooLarge."""
+    attachment_timeout_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=_new("ATTACHMENT_TIMEOUT_SECONDS")
+    )
+    """Overall deadline of one attachment download (connecting, headers and the whole body)."""
+    attachment_max_attempts: int = Field(default=3, ge=1, validation_alias=_new("ATTACHMENT_MAX_ATTEMPTS"))
+    """Attempts at an e-mail whose attachment answered 5xx or not in time; then Failed_InvalidSasUrl."""
+    composed_concurrency: int = Field(default=5, ge=1, validation_alias=_new("COMPOSED_CONCURRENCY"))
+    """Composed e-mails in flight per worker process, in their own dispatch lane: however slow their
+    attachments, plain e-mails keep their own lane."""
+    composed_batch: int = Field(default=50, ge=1, validation_alias=_new("COMPOSED_BATCH"))
 
     @model_validator(mode="after")
     def _window_opens(self) -> NotificationSettings:

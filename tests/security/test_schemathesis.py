@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,11 @@ from schemathesis.config._checks import (
 from starlette.types import Receive, Scope, Send
 
 from orderdesk.app import create_app
-from orderdesk.auth.tokens import DELIVERY_REPORTS_WRITE_SCOPE, NOTIFICATIONS_SUPPORT_SCOPE
+from orderdesk.auth.tokens import (
+    COMPOSED_EMAIL_CREATE_SCOPE,
+    DELIVERY_REPORTS_WRITE_SCOPE,
+    NOTIFICATIONS_SUPPORT_SCOPE,
+)
 from orderdesk.core.addresses import MOBILE_NUMBER_FORMAT
 from orderdesk.core.clock import utcnow
 from orderdesk.core.db import Database
@@ -188,6 +193,7 @@ def map_body(_context: Any, body: Any) -> Any:
         url = body.get(name)
         if isinstance(url, str) and policy.url_problem(url) is not None:
             body = {**body, name: _with_public_host(url)}
+    body = _with_late_signatures(body)
     if isinstance(body.get("requestedSendTime"), str):
         try:
             when = datetime.fromisoformat(body["requestedSendTime"])
@@ -195,6 +201,24 @@ def map_body(_context: Any, body: Any) -> Any:
             return body
         if when.tzinfo is not None and when < datetime.now(UTC):
             return {**body, "requestedSendTime": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    return body
+
+
+_SAS_EXPIRY = re.compile(r"(?<=[?&])se=[^&#]+")
+
+
+def _with_late_signatures(body: dict[str, Any]) -> dict[str, Any]:
+    """A composed e-mail's attachment signature must stay valid 15 minutes past the send time, a rule
+    relative to the clock: each generated `se` becomes a time well after any send time generated."""
+    recipient = body.get("recipient")
+    settings_ = recipient.get("emailSettings") if isinstance(recipient, dict) else None
+    attachments = settings_.get("attachments") if isinstance(settings_, dict) else None
+    if not isinstance(attachments, list):
+        return body
+    late = (datetime.now(UTC) + timedelta(days=3)).strftime("se=%Y-%m-%dT%H:%M:%SZ")
+    for item in attachments:
+        if isinstance(item, dict) and isinstance(item.get("sasUrl"), str):
+            item["sasUrl"] = _SAS_EXPIRY.sub(late, item["sasUrl"])
     return body
 
 
@@ -218,6 +242,8 @@ def credentials(path: str, tokens: Tokens, target: Target) -> dict[str, str]:
         return tokens.client(target.client_id)
     if path.startswith(("/capi/", "/api/v1/rs-order/")):
         return tokens.user("ola@example.com")
+    if path == "/notifications/api/v1/future/orders/composed-email":
+        return tokens.bearer("ttd", scopes=(COMPOSED_EMAIL_CREATE_SCOPE,))
     if path.startswith("/notifications/api/v1/reports/"):
         return tokens.bearer("ttd", scopes=(DELIVERY_REPORTS_WRITE_SCOPE,))
     if path.startswith("/notifications/api/v1/future/dashboard/"):

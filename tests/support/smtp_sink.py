@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, Envelope, Session
 
 _DEADLINE_SECONDS = 30.0
 _DSN_PARAMETERS = ("RET", "ENVID", "NOTIFY", "ORCPT")
@@ -55,6 +55,8 @@ class SmtpSink:
     stalled: int = 0
     dsn: bool = True
     """Advertise DSN in the EHLO reply and take its MAIL and RCPT parameters (else they get 555)."""
+    data_size_limit: int | None = None
+    """Largest message taken: a larger one gets 552 "Too much mail data" (None: aiosmtpd's 32 MiB)."""
     _server: asyncio.Server | None = None
     _sessions: weakref.WeakSet[SMTP] = field(default_factory=weakref.WeakSet)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
@@ -156,7 +158,12 @@ class _Session(SMTP):
     that advertises DSN takes RET and ENVID with MAIL, NOTIFY and ORCPT with RCPT."""
 
     def __init__(self, sink: SmtpSink) -> None:
-        super().__init__(sink, hostname="sink.test", ident="orderdesk test sink")
+        super().__init__(
+            sink,
+            hostname="sink.test",
+            ident="orderdesk test sink",
+            data_size_limit=sink.data_size_limit or DATA_SIZE_DEFAULT,
+        )
         self._sink = sink
 
     def _getparams(self, params: Sequence[str]) -> dict[str, str | bool] | None:

@@ -19,6 +19,10 @@ NOTIFICATIONS_CREATE_SCOPE = "altinn:serviceowner/notifications.create"
 NOTIFICATIONS_SUPPORT_SCOPE = "altinn:notifications.support.admin"
 """Granted to support staff: the look-up of every creator's notifications to one person or
 organisation (`orderdesk token --org ORG --scope altinn:notifications.support.admin`)."""
+
+COMPOSED_EMAIL_CREATE_SCOPE = "altinn:serviceowner/notifications.composedemail.create"
+"""The only door to composed e-mail (attachments fetched from the client's storage): the create scope
+alone does not open it, as in the original service."""
 DELIVERY_REPORTS_WRITE_SCOPE = "orderdesk:notifications/deliveryreports.write"
 """Granted to providers that post delivery reports (`orderdesk token --org X --scope ...`)."""
 ORG_CLAIM = "urn:altinn:org"

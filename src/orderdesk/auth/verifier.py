@@ -141,14 +141,16 @@ class TokenVerifier:
             return self._local_key if issuer != self._local_issuer else None
         return self._local_key if issuer == self._local_issuer else None
 
-    def service_owner(self, *, bearer: str | None, platform: str | None) -> ServiceOwner:
+    def service_owner(
+        self, *, bearer: str | None, platform: str | None, scope: str = NOTIFICATIONS_CREATE_SCOPE
+    ) -> ServiceOwner:
         """Who is ordering: the Platform Access Token's issuer, else the bearer token's org claim.
 
         Raises Unauthenticated (401) when no valid token of the notification API is given and
-        Forbidden (403) when a valid bearer token lacks the notifications scope or names no
-        organisation.
+        Forbidden (403) when a valid bearer token lacks `scope` or names no organisation. A door of
+        another scope than the create scope takes bearer tokens only (`platform` is None there).
         """
-        if platform:
+        if platform and scope == NOTIFICATIONS_CREATE_SCOPE:
             claims = self.verify(TokenKind.PLATFORM, platform)
             issuer = claims["iss"]
             if not _is_org_name(issuer):
@@ -157,8 +159,8 @@ class TokenVerifier:
         if not bearer:
             raise Unauthenticated("An Authorization bearer token or a PlatformAccessToken is required.")
         claims = self.verify(TokenKind.SERVICE_OWNER, bearer)
-        if NOTIFICATIONS_CREATE_SCOPE not in _scopes(claims.get("scope")):
-            raise Forbidden(f"The token lacks the scope '{NOTIFICATIONS_CREATE_SCOPE}'.")
+        if scope not in _scopes(claims.get("scope")):
+            raise Forbidden(f"The token lacks the scope '{scope}'.")
         org = claims.get(ORG_CLAIM)
         if not _is_org_name(org):
             raise Forbidden(f"The token has no '{ORG_CLAIM}' claim naming the organisation.")

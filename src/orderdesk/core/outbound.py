@@ -39,6 +39,10 @@ class TargetRefused(OutboundFailure):
     """The target's address is not one orderdesk calls for a client."""
 
 
+class AnswerTooLarge(OutboundFailure):
+    """The answer grew past the client's `max_answer_bytes`: reading stopped there."""
+
+
 def parse_networks(text: str) -> tuple[IPNetwork, ...]:
     """Comma-separated CIDRs (a bare address is a network of one); ValueError names a bad entry."""
     networks: list[IPNetwork] = []
@@ -241,7 +245,7 @@ class OutboundClient:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_answer_bytes:
-                    raise OutboundFailure(f"the answer is larger than {self.max_answer_bytes} bytes")
+                    raise AnswerTooLarge(f"the answer is larger than {self.max_answer_bytes} bytes")
                 chunks.append(chunk)
             return Answer(response.status_code, b"".join(chunks))
 

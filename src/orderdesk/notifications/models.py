@@ -304,11 +304,22 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a composed e-mail carries, as ordered: fetched from `url` when the e-mail is sent."""
+
+    filename: str
+    mime_type: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class EmailTemplate:
     from_address: str
     subject: str
     body: str
     content_type: EmailContentType = EmailContentType.PLAIN
+    attachments: tuple[Attachment, ...] = ()
+    """Only a composed e-mail's template has any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +465,8 @@ class Change:
     error: str | None = None
     delivery_report: dict[str, Any] | None = None
     due_at: datetime | None = None
+    attachment_bytes: int | None = None
+    """A composed e-mail's attachments as fetched for this attempt, in bytes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orderdesk.auth.principals import DataUser, ServiceOwner
+from orderdesk.auth.tokens import COMPOSED_EMAIL_CREATE_SCOPE
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.clock import Clock
 from orderdesk.core.db import Database
@@ -138,6 +139,17 @@ async def get_support_admin(request: Request) -> dict[str, Any]:
     return verifier.support_admin(bearer=security.bearer_token(request))
 
 
+@security.documents_security({"HTTPBearer": _SERVICE_OWNER_SCHEMES["HTTPBearer"]})
+async def get_composed_email_owner(request: Request) -> ServiceOwner:
+    """The composed e-mail door: a bearer token with the composed e-mail scope (the create scope alone
+    is 403); a Platform Access Token is not taken there, as the original takes none (401 without a
+    bearer token)."""
+    verifier = part_of(request, Shared).token_verifier
+    return verifier.service_owner(
+        bearer=security.bearer_token(request), platform=None, scope=COMPOSED_EMAIL_CREATE_SCOPE
+    )
+
+
 async def get_data_user(
     request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(user_bearer)]
 ) -> DataUser:
@@ -154,5 +166,8 @@ OutboundPolicyDep = Annotated[AddressPolicy, Depends(get_outbound_policy)]
 PublicBaseUrlDep = Annotated[str, Depends(get_public_base_url)]
 ServiceOwnerDep = Annotated[ServiceOwner, Depends(get_service_owner)]
 SupportAdminDep = Annotated[dict[str, Any], Depends(get_support_admin)]
+
+
+ComposedEmailOwnerDep = Annotated[ServiceOwner, Depends(get_composed_email_owner)]
 TokenVerifierDep = Annotated[TokenVerifier, Depends(get_token_verifier)]
 WakeupsDep = Annotated[Wakeups, Depends(get_wakeups)]

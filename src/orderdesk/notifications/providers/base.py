@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from orderdesk.notifications.models import EmailContentType, NotificationStatus
+from orderdesk.notifications.models import Attachment, EmailContentType, NotificationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentFile:
+    """An attachment as fetched, ready to be written into the message."""
+
+    filename: str
+    mime_type: str
+    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +28,17 @@ class OutgoingEmail:
     subject: str
     body: str
     content_type: EmailContentType
+    attachments: tuple[AttachmentFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedEmail:
+    """A composed e-mail before its attachments are fetched: what its own dispatch lane sends.
+    `attempt` counts this one (1 for the first), since a failing download is retried only so often."""
+
+    email: OutgoingEmail
+    attachments: tuple[Attachment, ...]
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +61,15 @@ class SendResult:
     reference: str | None = None
     error: str | None = None
     throttle_seconds: float | None = None
+    attachment_bytes: int | None = None
+    """A composed e-mail's attachments as fetched, whatever became of the message."""
 
     @classmethod
     def retry(cls, error: str, *, throttle_seconds: float | None = None) -> SendResult:
         return cls(status=None, error=error, throttle_seconds=throttle_seconds)
 
 
-MessageT_contra = TypeVar("MessageT_contra", OutgoingEmail, SmsMessage, contravariant=True)
+MessageT_contra = TypeVar("MessageT_contra", OutgoingEmail, SmsMessage, ComposedEmail, contravariant=True)
 
 
 class Provider(Protocol[MessageT_contra]):

@@ -11,7 +11,7 @@ import base64
 from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage as MimeMessage
-from email.policy import SMTPUTF8
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 
 from orderdesk.core.text import has_control_characters, replace_control_characters
@@ -62,6 +62,11 @@ def to_mime(message: OutgoingEmail, *, now: datetime, domain: str) -> MimeMessag
     mime[NOTIFICATION_HEADER] = str(message.notification_id)
     subtype = "html" if message.content_type is EmailContentType.HTML else "plain"
     mime.set_content(message.body, subtype=subtype)
+    for attachment in message.attachments:
+        maintype, _, file_subtype = attachment.mime_type.partition("/")
+        mime.add_attachment(
+            attachment.content, maintype=maintype, subtype=file_subtype, filename=attachment.filename
+        )
     return mime
 
 
@@ -74,8 +79,11 @@ def render(message: OutgoingEmail, *, now: datetime, domain: str) -> bytes:
     UnsafeHeader for an address with a control character.
     """
     _check_addresses(message, domain)
-    if not (message.from_address.isascii() and message.to_address.isascii()):
-        return to_mime(message, now=now, domain=domain).as_bytes(policy=SMTPUTF8)
+    ascii_addresses = message.from_address.isascii() and message.to_address.isascii()
+    if message.attachments or not ascii_addresses:
+        # A multipart message: the standard library writes the parts, their boundaries and encodings.
+        policy = SMTP if ascii_addresses else SMTPUTF8
+        return to_mime(message, now=now, domain=domain).as_bytes(policy=policy)
     subtype = "html" if message.content_type is EmailContentType.HTML else "plain"
     body = message.body.replace("\r\n", "\n").replace("\r", "\n")
     if body.isascii() and all(len(line) <= 998 for line in body.split("\n")):

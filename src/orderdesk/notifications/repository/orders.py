@@ -18,6 +18,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.offload import converted_rows, off_loop_if_large
 from orderdesk.core.wakeup import after_commit, announced
 from orderdesk.notifications.models import (
+    Attachment,
     ChannelSummary,
     Creator,
     EmailContentType,
@@ -275,12 +276,18 @@ def _sms_result(row: Row[Any]) -> NotificationResult:
 def _email_template_json(template: EmailTemplate | None) -> dict[str, Any] | None:
     if template is None:
         return None
-    return {
+    data: dict[str, Any] = {
         "fromAddress": template.from_address,
         "subject": template.subject,
         "body": template.body,
         "contentType": template.content_type.value,
     }
+    if template.attachments:
+        data["attachments"] = [
+            {"filename": item.filename, "mimeType": item.mime_type, "sasUrl": item.url}
+            for item in template.attachments
+        ]
+    return data
 
 
 def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
@@ -327,6 +334,10 @@ def email_template_from_json(data: dict[str, Any] | None) -> EmailTemplate | Non
         subject=data["subject"],
         body=data["body"],
         content_type=EmailContentType(data["contentType"]),
+        attachments=tuple(
+            Attachment(filename=item["filename"], mime_type=item["mimeType"], url=item["sasUrl"])
+            for item in data.get("attachments", ())
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from orderdesk.notifications.models import (
     ClaimedNotification,
     ClaimedOrder,
     OrderProcessingStatus,
+    OrderType,
     SendingTimePolicy,
     Templates,
 )
@@ -43,6 +44,7 @@ from orderdesk.notifications.tables import notification_order, provider_pause
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
 _PROCESSING = OrderProcessingStatus.PROCESSING.value
+_COMPOSED = OrderType.COMPOSED.value
 
 
 async def claim_due_orders(
@@ -247,9 +249,13 @@ async def claim_notifications(
     lease: timedelta,
     worker: UUID | None = None,
     anytime_only: bool = False,
+    composed: bool | None = None,
 ) -> tuple[UUID, list[ClaimedNotification]]:
-    """New notifications that are due and unexpired, and Sending ones whose lease ran out;
-    `anytime_only`: only SMS whose order may send them outside the daytime window."""
+    """New notifications that are due and unexpired, and Sending ones whose lease ran out.
+
+    `anytime_only` (SMS): only those whose order may send them outside the daytime window.
+    `composed` (e-mail): True claims only the notifications of composed orders, False only the others;
+    each has its own dispatch lane, so that slow attachment downloads hold back no other e-mail."""
     table = TABLES[channel]
     new, sending = channel.new, channel.sending
     conditions = [
@@ -259,6 +265,14 @@ async def claim_notifications(
     ]
     if anytime_only:
         conditions.append(table.c.anytime.is_(True))
+    if composed is not None:
+        order = notification_order.c
+        of_composed = (
+            select(order.id)
+            .where(and_(order.id == table.c.notification_order_id, order.order_type == _COMPOSED))
+            .exists()
+        )
+        conditions.append(of_composed if composed else ~of_composed)
     due = (
         select(table.c.id)
         .where(and_(*conditions))

@@ -112,6 +112,7 @@ async def apply(
         # already followed every step.
         last_per_id = list({change.id: change for change in applied}.values())
         await _write(connection, table, last_per_id, now)
+        await _write_attachment_bytes(connection, table, last_per_id)
         await _adjust_orders(connection, channel, deltas, now)
     return Applied(applied, refused)
 
@@ -169,6 +170,18 @@ async def _write(connection: AsyncConnection, table: Table, changes: list[Change
             .where(table.c.id == bindparam("b_id"))
             .values(delivery_report=bindparam("b_report")),
             [{"b_id": c.id, "b_report": c.delivery_report} for c in with_report],
+        )
+
+
+async def _write_attachment_bytes(connection: AsyncConnection, table: Table, changes: list[Change]) -> None:
+    """Only composed e-mails have attachments: no statement at all for every other result."""
+    sized = [change for change in changes if change.attachment_bytes is not None]
+    if sized:
+        await connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(attachment_bytes=bindparam("b_bytes")),
+            [{"b_id": change.id, "b_bytes": change.attachment_bytes} for change in sized],
         )
 
 

@@ -34,13 +34,19 @@ from orderdesk.notifications.models import (
     SmsStatus,
     Templates,
 )
-from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SendResult, SmsMessage
+from orderdesk.notifications.providers.base import (
+    ComposedEmail,
+    OutgoingEmail,
+    Provider,
+    SendResult,
+    SmsMessage,
+)
 from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.sending_window import SendingWindow
 from orderdesk.notifications.service.results import record_results
 
 _log = structlog.get_logger(__name__)
-MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage)
+MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage, ComposedEmail)
 
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 200
@@ -83,6 +89,17 @@ def email_message(notification: ClaimedNotification, templates: Templates) -> Ou
     )
 
 
+def composed_email_message(notification: ClaimedNotification, templates: Templates) -> ComposedEmail:
+    """The e-mail with its attachments still to be fetched (by providers.attachments)."""
+    template = templates.email
+    assert template is not None, "a composed order has an e-mail template"
+    return ComposedEmail(
+        email=email_message(notification, templates),
+        attachments=template.attachments,
+        attempt=notification.attempts,
+    )
+
+
 def sms_message(notification: ClaimedNotification, templates: Templates) -> SmsMessage:
     template = templates.sms
     assert template is not None, "an order with SMS notifications has an SMS template"
@@ -112,8 +129,11 @@ class Dispatcher(Generic[MessageT]):
         sms_window: SendingWindow | None = None,
         stopping: asyncio.Event | None = None,
         heartbeat: Heartbeat | None = None,
+        composed: bool | None = None,
     ) -> None:
         self.channel = channel
+        self.composed = composed
+        """E-mail only: True claims only composed e-mails, False only the others (their own lanes)."""
         self.provider: Provider[MessageT] = provider
         self._build: Callable[[ClaimedNotification, Templates], MessageT] = build
         self._database = database
@@ -147,6 +167,7 @@ class Dispatcher(Generic[MessageT]):
                 lease=self._settings.lease,
                 worker=self.heartbeat.id if self.heartbeat is not None else None,
                 anytime_only=window_closed,
+                composed=self.composed,
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
         if not claimed:
@@ -167,9 +188,16 @@ class Dispatcher(Generic[MessageT]):
                 result.status,
                 provider_reference=clean_text(result.reference),
                 error=error,
+                attachment_bytes=result.attachment_bytes,
             )
         retry_at = resume_at or self._clock() + self._settings.backoff.delay(notification.attempts)
-        return Change(notification.id, self._new, error=error, due_at=retry_at)
+        return Change(
+            notification.id,
+            self._new,
+            error=error,
+            due_at=retry_at,
+            attachment_bytes=result.attachment_bytes,
+        )
 
     def _alive(self) -> bool:
         return self.heartbeat is None or self.heartbeat.alive()

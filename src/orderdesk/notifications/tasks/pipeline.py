@@ -2,6 +2,8 @@
 
 - scheduler: claims due orders and carries them out (send condition, recipients, notifications);
 - email / sms: dispatch loops, one per channel, each with its provider;
+- composed email: the dispatch lane of composed e-mails (attachments fetched at send time), apart
+  from the plain e-mail lane so that a slow download holds back no other e-mail;
 - expiry: fails what ran out of time, every minute;
 - dead reports: deletes dead delivery reports past their retention or beyond the cap, every minute;
 - status feed retention: deletes status feed entries past their retention, in batches, every ten
@@ -30,7 +32,8 @@ from orderdesk.core.outbound import OutboundClient
 from orderdesk.core.wakeup import Wakeups, after_commit
 from orderdesk.core.worker import Loop
 from orderdesk.notifications.models import Channel, ClaimedOrder
-from orderdesk.notifications.providers.base import OutgoingEmail, Provider, SmsMessage
+from orderdesk.notifications.providers.attachments import AttachmentLimits, ComposedEmailSender
+from orderdesk.notifications.providers.base import ComposedEmail, OutgoingEmail, Provider, SmsMessage
 from orderdesk.notifications.providers.conditions import SendConditionChecker
 from orderdesk.notifications.providers.kannel import KannelProvider
 from orderdesk.notifications.providers.outbox import EmailOutbox, SmsOutbox
@@ -39,7 +42,13 @@ from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.expansion import ExpansionRules
 from orderdesk.notifications.rules.sending_window import SendingWindow
 from orderdesk.notifications.service import expiry, reports, shipments
-from orderdesk.notifications.tasks.dispatch import Dispatcher, DispatchSettings, email_message, sms_message
+from orderdesk.notifications.tasks.dispatch import (
+    Dispatcher,
+    DispatchSettings,
+    composed_email_message,
+    email_message,
+    sms_message,
+)
 from orderdesk.notifications.tasks.processing import process_order
 from orderdesk.settings import NotificationSettings, OutboundSettings
 
@@ -81,6 +90,7 @@ class NotificationPipeline:
     wakeups: Wakeups
     email: Dispatcher[OutgoingEmail]
     sms: Dispatcher[SmsMessage]
+    composed: Dispatcher[ComposedEmail]
     checker: SendConditionChecker
     rules: ExpansionRules
     stopping: asyncio.Event
@@ -117,6 +127,22 @@ class NotificationPipeline:
             poll_seconds=settings.worker_poll_seconds,
             backoff=Backoff.of_seconds(settings.retry_base_seconds, settings.retry_max_seconds),
         )
+        email_sender = email or email_provider(settings, home, clock)
+        attachments = ComposedEmailSender(
+            email_sender,
+            OutboundClient(
+                outbound.policy,
+                max_answer_bytes=settings.attachment_max_bytes,
+                max_connections=settings.composed_concurrency,
+            ),
+            AttachmentLimits(
+                max_bytes=settings.attachment_max_bytes,
+                message_max_bytes=settings.attachment_message_max_bytes,
+                deadline_seconds=settings.attachment_timeout_seconds,
+                max_attempts=settings.attachment_max_attempts,
+            ),
+            clock,
+        )
         pipeline = cls(
             database=database,
             settings=settings,
@@ -124,13 +150,30 @@ class NotificationPipeline:
             wakeups=wakeups,
             email=Dispatcher(
                 Channel.EMAIL,
-                email or email_provider(settings, home, clock),
+                email_sender,
                 email_message,
                 database=database,
                 clock=clock,
                 settings=replace(common, rate_limit=settings.email_rate_limit),
                 stopping=stopping,
                 heartbeat=heartbeat,
+                composed=False,
+            ),
+            composed=Dispatcher(
+                Channel.EMAIL,
+                attachments,
+                composed_email_message,
+                database=database,
+                clock=clock,
+                settings=replace(
+                    common,
+                    batch=settings.composed_batch,
+                    concurrency=settings.composed_concurrency,
+                    rate_limit=settings.email_rate_limit,
+                ),
+                stopping=stopping,
+                heartbeat=heartbeat,
+                composed=True,
             ),
             sms=Dispatcher(
                 Channel.SMS,
@@ -158,6 +201,7 @@ class NotificationPipeline:
             Loop("notification-scheduler", pipeline.schedule, in_flight=pipeline.orders),
             Loop("notification-email", pipeline.email.step),
             Loop("notification-sms", pipeline.sms.step),
+            Loop("notification-composed-email", pipeline.composed.step),
             Loop("notification-expiry", pipeline.expire),
             Loop("notification-dead-reports", pipeline.prune_dead_reports),
             Loop("notification-status-feed-retention", pipeline.prune_status_feed),
@@ -166,6 +210,7 @@ class NotificationPipeline:
         wakeups.subscribe(topics.NOTIFICATION_ORDERS, pipeline.loops[0].wake)
         wakeups.subscribe(CHANNEL_TOPICS[Channel.EMAIL], pipeline.loops[1].wake)
         wakeups.subscribe(CHANNEL_TOPICS[Channel.SMS], pipeline.loops[2].wake)
+        wakeups.subscribe(CHANNEL_TOPICS[Channel.EMAIL], pipeline.loops[3].wake)
         return pipeline
 
     async def schedule(self) -> float:
@@ -313,6 +358,7 @@ class NotificationPipeline:
             for step in (
                 self.email.step,
                 self.sms.step,
+                self.composed.step,
                 self.expire,
                 self.prune_dead_reports,
                 self.prune_status_feed,
@@ -326,4 +372,5 @@ class NotificationPipeline:
         await self.orders.cancel()  # none is left behind: each hands its order back
         await self.email.provider.aclose()
         await self.sms.provider.aclose()
+        await self.composed.provider.aclose()
         await self.checker.aclose()
