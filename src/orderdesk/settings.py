@@ -138,6 +138,9 @@ class NotificationSettings(BaseSettings):
     dead_report_max_rows: int = Field(default=100_000, ge=0)
     """The most dead delivery reports kept; further ones are counted (`deadLettersDropped`, a log
     warning) and not stored until retention makes room."""
+    instant_send_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    """Instant orders: the longest the API waits for the provider to take a message before it answers
+    503 (NOT-00004). A request that finds the same idempotency id being sent waits as long for it."""
 
     @model_validator(mode="after")
     def _window_opens(self) -> NotificationSettings:

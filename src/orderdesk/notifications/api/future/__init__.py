@@ -4,4 +4,7 @@ dialog log. Same authentication as v1; problems carry the original's `code` (`NO
 
 from fastapi import APIRouter
 
+from orderdesk.notifications.api.future import instant
+
 router = APIRouter()
+router.include_router(instant.router)
