@@ -348,9 +348,9 @@ async def test_instant_sms__time_to_live_out_of_bounds_or_not_a_whole_number__40
     assert await stored_counts(database) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("ttl", [60, 172_800])
+@pytest.mark.parametrize("ttl", [60, 172_800, 300.0])
 async def test_instant_sms__time_to_live_at_its_bounds__accepted(
-    outbox_client: httpx.AsyncClient, auth: dict[str, str], ttl: int
+    outbox_client: httpx.AsyncClient, auth: dict[str, str], ttl: float
 ) -> None:
     response = await outbox_client.post(INSTANT_SMS, json=sms_body(ttl=ttl), headers=auth)
     assert response.status_code == 201, response.text

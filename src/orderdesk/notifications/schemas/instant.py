@@ -7,9 +7,10 @@ at the top (`recipientSms`); both carry the same fields."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
 from orderdesk.notifications.schemas.fields import MobileNumber, NonBlank, Reference, SmsSender, WireModel
 from orderdesk.notifications.schemas.future import IdempotencyId, RecipientEmailExt
@@ -19,6 +20,18 @@ MAX_TIME_TO_LIVE_SECONDS = 172_800
 """48 hours: the longest an instant SMS may wait at the gateway before it counts as undelivered."""
 
 _PHONE = "+4799999999"
+
+
+def _integral(value: Any) -> Any:
+    """300.0 is the integer 300 in JSON and in JSON Schema; 300.5, strings and booleans stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+TimeToLive = Annotated[
+    StrictInt,
+    Field(ge=MIN_TIME_TO_LIVE_SECONDS, le=MAX_TIME_TO_LIVE_SECONDS),
+    BeforeValidator(_integral),
+]
 
 
 class InstantSmsSettingsExt(WireModel):
@@ -35,9 +48,7 @@ class InstantSmsSettingsExt(WireModel):
 
 class RecipientInstantSmsExt(WireModel):
     phone_number: MobileNumber
-    time_to_live_in_seconds: StrictInt = Field(
-        ge=MIN_TIME_TO_LIVE_SECONDS,
-        le=MAX_TIME_TO_LIVE_SECONDS,
+    time_to_live_in_seconds: TimeToLive = Field(
         description="How long the SMS may take to be delivered, in seconds (60 to 172800): without a "
         "delivery report by then it fails as `Failed_TTL`.",
     )
