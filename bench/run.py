@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bench import big_reads, dataorders, expansion, growth, http, smtp
+from bench import big_reads, dataorders, expansion, growth, http, instant, smtp
 
 
 class Result(Protocol):
@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Result | Sequence[Result]]]] = {
     "status_read_large": http.status_read_large,
     "big_reads": big_reads.run,
     "intake": http.intake,
+    "instant": instant.run,
     "expansion": expansion.run,
     "smtp": smtp.dispatch,
     "end_to_end": smtp.end_to_end,

@@ -180,6 +180,7 @@ async def test_request_that_died_mid_send__its_claim_is_finished_by_the_workers_
 
     async def delivered() -> bool:
         shipment = again.receipt["notification"]["shipmentId"]
-        return (await stored_notification(database, "sms", shipment))["status"] == "Delivered"
+        status: str = (await stored_notification(database, "sms", shipment))["status"]
+        return status == "Delivered"
 
     await eventually(delivered, what="the worker's result")

@@ -93,7 +93,7 @@ def peer() -> Iterator[SendsmsPeer]:
 
 
 @pytest.mark.slow
-async def test_instant_sms__through_kannel__reaches_the_smsc_before_the_answer_and_its_report_completes_the_order(
+async def test_instant_sms__through_kannel__reaches_the_smsc_and_its_report_completes_the_order(
     gateway: KannelGateway, settings: Settings, database: Database, clock: Clock, auth: dict[str, str]
 ) -> None:
     number = unique_number()
@@ -109,7 +109,8 @@ async def test_instant_sms__through_kannel__reaches_the_smsc_before_the_answer_a
         assert (message.sender, message.text) == ("Orderdesk", "Kode: 7351")
 
         async def completed() -> bool:
-            return (await stored_order(database, shipment_id))["processing_status"] == "Completed"
+            status: str = (await stored_order(database, shipment_id))["processing_status"]
+            return status == "Completed"
 
         try:
             await eventually(completed, what="Kannel's delivery report", within=DEADLINE_SECONDS, every=0.1)

@@ -75,6 +75,23 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_HOW = """
+
+Same authentication as the v1 orders. No contact look-up, no send condition, no daytime window.
+The order is stored (type `Instant`, status `Processed`, its notification as the provider left it:
+`Accepted` for an SMS through Kannel, `Succeeded` for an e-mail awaiting its delivery report,
+`Delivered` when the provider is the final word) only once the provider has taken the message; it
+completes like any order when the notification reaches a final status.
+
+The idempotency id is claimed before the message is sent: the same id again (for any of the three
+instant routes) sends nothing and answers 200 with the first answer; while the first request is
+still sending, a second one waits for it (at most the send deadline,
+`ORDERDESK_INSTANT_SEND_TIMEOUT_SECONDS`, 10 s by default) and then answers as it did. If the
+provider could not take the message, nothing is kept and the same id may be used again. If the
+process sending it dies, the notification is sent by the workers once its claim runs out (the
+deadline plus `ORDERDESK_NOTIFICATIONS_WORKER_LEASE_SECONDS`), and the id answers 200."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Placing:
     """What placing an instant order needs besides the order, the same for the three routes."""
@@ -135,8 +152,9 @@ def _sms(recipient: RecipientInstantSmsExt) -> InstantSms:
     response_model=None,
     responses=_RESPONSES,
     summary="Send an SMS now",
-    description="Hands one SMS to the SMS provider at once, at any time of day and without any "
-    "contact look-up, and answers once the provider has taken it.",
+    description="Hands one SMS to the SMS provider at once and answers once the provider has taken "
+    "it. The SMS expires `timeToLiveInSeconds` after the request; it is counted in parts of 160 "
+    "characters (134 each when split, URL-encoded), at most 16." + _HOW,
 )
 async def post_instant_sms_order(
     body: InstantSmsNotificationOrderRequestExt, placing: PlacingDep
@@ -152,8 +170,8 @@ async def post_instant_sms_order(
     response_model=None,
     responses=_RESPONSES,
     summary="Send an e-mail now",
-    description="Hands one e-mail to the e-mail provider at once, without any contact look-up, and "
-    "answers once the provider has taken it.",
+    description="Hands one e-mail to the e-mail provider at once and answers once the provider has "
+    "taken it. Without a delivery report it expires after 48 hours." + _HOW,
 )
 async def post_instant_email_order(
     body: InstantEmailNotificationOrderRequestExt, placing: PlacingDep
@@ -178,7 +196,7 @@ async def post_instant_email_order(
     summary="Send an SMS now (deprecated shape)",
     description="The first shape of instant orders, SMS only, with the recipient under "
     "`recipient.recipientSms`: use `POST /future/orders/instant/sms` instead. It shares the "
-    "idempotency ids of the other instant orders.",
+    "idempotency ids of the other instant orders." + _HOW,
     deprecated=True,
 )
 async def post_instant_order(body: InstantNotificationOrderRequestExt, placing: PlacingDep) -> Response:
