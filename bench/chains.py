@@ -15,7 +15,6 @@ from bench.common import Comparison, fresh_database
 from bench.http import (
     ROUNDS,
     SECONDS,
-    _how,
     _median,
     _orderdesk,
     _taking_turns,
@@ -24,6 +23,7 @@ from bench.http import (
     _warm_up,
     ensure_wrk,
     wrk,
+    wrk_flags,
 )
 
 _V1_EMAIL = "/notifications/api/v1/orders/email"
@@ -49,17 +49,19 @@ async def chain_intake(rounds: int = ROUNDS, seconds: int = SECONDS) -> Comparis
                 partial(wrk, v1, seconds, token=token, script="intake.lua"),
             )
     return Comparison(
-        title="Order chain intake (`POST …/future/orders`, an e-mail and two SMS reminders) against v1 intake",
+        title="Order chain intake (`POST …/future/orders`, an e-mail and two SMS reminders), 1 worker",
         unit="req/s",
         ours=[result.requests_per_second for result in chain_runs],
         baseline=[result.requests_per_second for result in v1_runs],
         baseline_name="v1 `POST …/orders/email`, 1 recipient, same server",
         target=0.7,
         notes=(
-            "`-s bench/wrk/chain.lua` (a new idempotency id per request) against `-s bench/wrk/intake.lua`."
-            f" {_how(seconds, rounds, 1)} A chain is validated, its idempotency id looked up, its recipients"
-            " checked, and a chain row and three orders inserted in one transaction; the v1 order is one"
-            f" autocommitted INSERT. p99: chain {_median(chain_runs, lambda r: r.p99_ms):.1f} ms,"
+            "`-s bench/wrk/chain.lua` (a new idempotency id per request) against `-s bench/wrk/intake.lua`,"
+            f" both on one `orderdesk serve --no-worker` (uvicorn, 1 worker) on PostgreSQL. wrk 4.1"
+            f" `{wrk_flags(seconds)}`, {rounds} rounds taking turns at going first, after a warm-up of each."
+            " A chain is validated and its chain row and three orders are inserted by one autocommitted"
+            " statement (the orders only if the idempotency id was new); the v1 order is one autocommitted"
+            " INSERT. p99: chain {_median(chain_runs, lambda r: r.p99_ms):.1f} ms,"
             f" v1 {_median(v1_runs, lambda r: r.p99_ms):.1f} ms." + _unanswered(chain=chain_runs, v1=v1_runs)
         ),
     )

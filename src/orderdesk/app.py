@@ -29,6 +29,8 @@ from orderdesk.health import router as health_router
 from orderdesk.notifications.api import router as notifications_router
 from orderdesk.notifications.api.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
+from orderdesk.notifications.service.instant import InstantProviders
+from orderdesk.notifications.tasks.pipeline import email_provider, sms_provider
 from orderdesk.purchases.api import router as purchases_router
 from orderdesk.purchases.api.common import PREFIX as CAPI_PREFIX
 from orderdesk.purchases.api.common import http_error_response as capi_http_error
@@ -94,6 +96,11 @@ def create_app(
     window_clock = None if clock is utcnow else clock
     rate_limiter = RateLimiter.from_settings(settings.purchases, db, window_clock)
     token_attempts = FailedAttempts.from_settings(settings.purchases, db, window_clock)
+    # Instant orders are sent by the API itself, through providers built as the workers build theirs.
+    instant = InstantProviders(
+        email=lambda: email_provider(settings.notifications, settings.home, clock),
+        sms=lambda: sms_provider(settings.notifications, settings.home, clock),
+    )
     secret_checks = BoundedExecutor(
         threads=settings.purchases.token_hashing_threads,
         waiting=settings.purchases.token_hashing_waiting,
@@ -112,6 +119,7 @@ def create_app(
                 await workers.stop()
             await rate_limiter.aclose()
             await token_attempts.aclose()
+            await instant.aclose()
             secret_checks.close()
             if owns_database:
                 await db.dispose()
@@ -135,7 +143,9 @@ def create_app(
         ),
         # The signer here rather than on the first report: concurrent first requests raced to create the key.
         NotificationParts.build(
-            settings.notifications, ReportSigner.from_settings(settings.notifications, settings.home)
+            settings.notifications,
+            ReportSigner.from_settings(settings.notifications, settings.home),
+            instant,
         ),
         DataOrderParts(
             settings=settings.dataorders,

@@ -174,6 +174,10 @@ class NotificationSettings(BaseSettings):
     attachments, plain e-mails keep their own lane."""
     composed_batch: int = Field(default=50, ge=1, validation_alias=_new("COMPOSED_BATCH"))
 
+    instant_send_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    """Instant orders: the longest the API waits for the provider to take a message before it answers
+    503 (NOT-00004). A request that finds the same idempotency id being sent waits as long for it."""
+
     @model_validator(mode="after")
     def _window_opens(self) -> NotificationSettings:
         if self.sms_window_start_hour >= self.sms_window_end_hour:

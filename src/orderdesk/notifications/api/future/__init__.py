@@ -4,10 +4,11 @@ dialog log. Same authentication as v1; problems carry the original's `code` (`NO
 
 from fastapi import APIRouter
 
-from orderdesk.notifications.api.future import composed, dashboard, orders, shipments
+from orderdesk.notifications.api.future import composed, dashboard, instant, orders, shipments
 
 router = APIRouter()
 router.include_router(orders.router)
+router.include_router(instant.router)
 router.include_router(composed.router)
 # The feed's path is declared before `/shipment/{id}` in `shipments`, which would otherwise take it.
 router.include_router(shipments.router)
