@@ -11,23 +11,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import coverage
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
+from schemathesis import APIOperation
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config._checks import (
     POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
     PositiveDataAcceptanceConfig,
 )
+from schemathesis.core.result import Err
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.pytest._test_builder import build_operation_test
+from schemathesis.python._constants.orchestrator import make_constants_value_source
 from starlette.types import Receive, Scope, Send
 
 from orderdesk.app import create_app
@@ -135,8 +141,8 @@ class _CurrentBackend:
 
 
 _current = _CurrentBackend()
-# Loaded at import, as `@schema.parametrize()` needs it (`schemathesis.pytest.from_fixture` fails on
-# pytest 9).
+# Loaded at import: the operations are the tests' parameters (`schemathesis.pytest.from_fixture` fails
+# on pytest 9).
 schema = schemathesis.openapi.from_dict(_document())
 schema.app = _current
 # OpenAPI does not forbid query parameters it does not name; orderdesk ignores them, as the original
@@ -256,14 +262,64 @@ def credentials(path: str, tokens: Tokens, target: Target) -> dict[str, str]:
     return {}
 
 
-@schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_every_operation__every_check__no_server_error_and_nothing_the_document_does_not_say(
-    case: schemathesis.Case,  # type: ignore[type-arg]
-    target: Target,
-) -> None:
+def _every_check(case: schemathesis.Case, target: Target) -> None:  # type: ignore[type-arg]
+    # The boundary cases built outside the pytest plugin do not pass through the schema's hooks: the
+    # rules `map_body` keeps are applied here too (it leaves a body that keeps them as it is).
+    case.body = map_body(None, case.body)
     # No `checks=`: every check schemathesis has runs (`--checks all`), see the test below.
     case.call_and_validate()
+
+
+def _operations() -> dict[str, APIOperation]:  # type: ignore[type-arg]
+    """Every operation of the document by its label; a part schemathesis cannot read fails here."""
+    found = {}
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        found[result.ok().label] = result.ok()
+    return found
+
+
+_OPERATIONS = _operations()
+_BUILT: dict[str, Callable[..., None]] = {}
+
+
+def _operation_test(label: str) -> Callable[..., None]:
+    """The hypothesis test of one operation, with every phase (examples, boundary cases, fuzzing),
+    built once per process when a test first needs it.
+
+    `@schema.parametrize()` built them all at collection, in every xdist worker: the boundary cases of
+    the order chain's nested recipients alone took half a minute, and every worker waited for all
+    of them before running a test. Built here, each costs only the worker that runs it, and
+    coverage.py is paused meanwhile (hypothesis generating data runs none of orderdesk's code; traced,
+    it took three times as long). `build_operation_test` is what the pytest plugin itself calls; its
+    module is private, so schemathesis is pinned in requirements.lock."""
+    test = _BUILT.get(label)
+    if test is None:
+        measuring = coverage.Coverage.current()
+        if measuring is not None:
+            measuring.stop()
+        try:
+            test = build_operation_test(
+                config=schema.config,
+                operation=_OPERATIONS[label],
+                test_func=_every_check,
+                given_kwargs={},
+                feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
+            )
+        finally:
+            if measuring is not None:
+                measuring.start()
+        _BUILT[label] = test
+    return test
+
+
+@pytest.mark.parametrize("operation", list(_OPERATIONS))
+def test_every_operation__every_check__no_server_error_and_nothing_the_document_does_not_say(
+    operation: str, target: Target
+) -> None:
+    _operation_test(operation)(target=target)
 
 
 def test_every_check__enabled() -> None:

@@ -134,10 +134,12 @@ def _amount_json(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Name = Annotated[StrictStr, StringConstraints(max_length=200)]
-PostalCode = Annotated[StrictStr, StringConstraints(max_length=20)]
-LongText = Annotated[StrictStr, StringConstraints(max_length=500)]
-Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+_STORABLE_TEXT = Field(json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN})
+"""What the body check refuses anywhere (NUL), stated on every free-text field of the document."""
+Name = Annotated[StrictStr, StringConstraints(max_length=200), _STORABLE_TEXT]
+PostalCode = Annotated[StrictStr, StringConstraints(max_length=20), _STORABLE_TEXT]
+LongText = Annotated[StrictStr, StringConstraints(max_length=500), _STORABLE_TEXT]
+Code = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100), _STORABLE_TEXT]
 ExternalOrderId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=40), _STORABLE]
 """Checked here too, not only by RegisterOrderRequest: a search by it must not reach the database."""
 WireMoney = Annotated[Decimal, PlainSerializer(_amount_json, return_type=int | float)]

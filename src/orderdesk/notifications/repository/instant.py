@@ -136,6 +136,8 @@ async def insert_pending(connection: AsyncConnection, pending: PendingInstant) -
     else:
         row["mobile_number"] = pending.address
         row["segments"] = pending.segments
+        # Instant SMS go at any hour: taken over by a worker at night too, if this process dies.
+        row["anytime"] = True
     await connection.execute(TABLES[channel].insert().values(row))
     return True
 

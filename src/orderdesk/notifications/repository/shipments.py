@@ -18,12 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.core.offload import converted_rows
 from orderdesk.notifications.models import Channel, Creator, OrderId, OrderProcessingStatus, OrderType
 from orderdesk.notifications.rules.shipments import (
+    DialogNotification,
     RecipientNotification,
     Shipment,
     ShipmentRecipient,
     last_update,
 )
-from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
+from orderdesk.notifications.tables import (
+    notification_email,
+    notification_order,
+    notification_order_chain,
+    notification_sms,
+)
 
 _CHANNELS: tuple[tuple[Channel, Table, str], ...] = (
     (Channel.EMAIL, notification_email, "to_address"),
@@ -173,5 +179,69 @@ def _found(channel: Channel, row: Row[Any]) -> RecipientNotification:
         status=channel.status(row.status),
         requested_send_time=row.requested_send_at,
         created=row.created_at,
+        last_update=row.status_changed_at,
+    )
+
+
+async def list_dialog_notifications(
+    connection: AsyncConnection,
+    creator: Creator,
+    *,
+    dialog_id: str,
+    transmission_id: str | None,
+    limit: int,
+) -> list[DialogNotification]:
+    """The creator's notifications of the chains associated with the dialog (and the transmission, if
+    given), oldest send time first, at most `limit`. Chains are found through the dialog index, their
+    orders through the chain index, the notifications through the order's."""
+    chain = notification_order_chain.c
+    matches = [chain.creator == creator, chain.dialog_id == dialog_id]
+    if transmission_id is not None:
+        matches.append(chain.transmission_id == transmission_id)
+    found: list[DialogNotification] = []
+    for channel, table, address in _CHANNELS:
+        result = await connection.execute(
+            select(
+                chain.id.label("chain_id"),
+                chain.dialog_id,
+                chain.transmission_id,
+                _order.id.label("shipment_id"),
+                _order.senders_reference,
+                _order.order_type,
+                _order.resource_id,
+                _order.requested_send_at,
+                table.c.id.label("notification_id"),
+                table.c[address].label("destination"),
+                table.c.status,
+                table.c.status_changed_at,
+            )
+            .select_from(
+                notification_order_chain.join(notification_order, _order.chain_id == chain.id).join(
+                    table, table.c.notification_order_id == _order.id
+                )
+            )
+            .where(and_(*matches))
+            .order_by(_order.requested_send_at, table.c.id)
+            .limit(limit)
+        )
+        found.extend(await converted_rows(result, functools.partial(_logged, channel)))
+    found.sort(key=lambda item: (item.requested_send_time, item.last_update))
+    return found[:limit]
+
+
+def _logged(channel: Channel, row: Row[Any]) -> DialogNotification:
+    return DialogNotification(
+        chain_id=row.chain_id,
+        shipment_id=OrderId(row.shipment_id),
+        notification_id=row.notification_id,
+        senders_reference=row.senders_reference,
+        dialog_id=row.dialog_id,
+        transmission_id=row.transmission_id,
+        order_type=OrderType(row.order_type),
+        channel=channel,
+        destination=row.destination,
+        resource_id=row.resource_id,
+        status=channel.status(row.status),
+        requested_send_time=row.requested_send_at,
         last_update=row.status_changed_at,
     )

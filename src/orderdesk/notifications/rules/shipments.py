@@ -107,3 +107,22 @@ def feed_entry(shipment: Shipment) -> dict[str, Any]:
         "lastUpdate": wire_time(shipment.last_update),
         "shipmentType": shipment.order_type.value,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DialogNotification:
+    """One notification of a chain associated with a Dialogporten dialog (the notification log)."""
+
+    chain_id: UUID
+    shipment_id: OrderId
+    notification_id: UUID
+    senders_reference: str | None
+    dialog_id: str | None
+    transmission_id: str | None
+    order_type: OrderType
+    channel: Channel
+    destination: str | None
+    resource_id: str | None
+    status: NotificationStatus
+    requested_send_time: datetime
+    last_update: datetime

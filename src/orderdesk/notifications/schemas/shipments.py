@@ -108,3 +108,24 @@ def zoned_time(value: datetime | None) -> datetime | None:
 
 ZonedTime = Annotated[datetime | None, BeforeValidator(iso_date_time), AfterValidator(zoned_time)]
 """An ISO 8601 date and time with its zone, as a query parameter."""
+
+
+class NotificationLogEntryExt(WireModel):
+    """One notification of an order chain associated with the dialog or transmission asked about."""
+
+    order_chain_id: UUID = Field(description="The chain (`notificationOrderId` of its receipt).")
+    shipment_id: UUID = Field(description="The order the notification was generated from.")
+    notification_id: UUID
+    senders_reference: str | None = None
+    dialog_id: str | None = None
+    transmission_id: str | None = None
+    shipment_type: OrderType
+    channel: RecipientType
+    destination: str | None = Field(default=None, description="The e-mail address or mobile number.")
+    resource: str | None = Field(default=None, description="The order's `resourceId`, if it named one.")
+    status: str = Field(
+        description="The notification's status (`Email_…`, `SMS_…`).",
+        json_schema_extra={"enum": NOTIFICATION_LIFECYCLE},
+    )
+    requested_send_time: datetime = Field(description="When the order was to be sent.")
+    last_update: datetime = Field(description="When the notification's status last changed.")

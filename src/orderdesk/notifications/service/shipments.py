@@ -1,6 +1,6 @@
 """Use cases of tracking: one shipment (an order of any type with its notifications), the status feed
 of a creator's final shipments, the feed's retention, and the support look-up of every notification
-to one person or organisation."""
+to one person or organisation, and the log of the notifications sent for a Dialogporten dialog."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.notifications.errors import ShipmentNotFound
 from orderdesk.notifications.models import Creator
 from orderdesk.notifications.repository import shipments, status_feed
-from orderdesk.notifications.rules.shipments import FeedEntry, RecipientNotification, Shipment
+from orderdesk.notifications.rules.shipments import (
+    DialogNotification,
+    FeedEntry,
+    RecipientNotification,
+    Shipment,
+)
 
 FEED_PAGE_SIZE = 500
 """The default and the largest page of the status feed; a larger or smaller one asked is clamped."""
@@ -109,4 +114,17 @@ async def find_recipient_notifications(
         start=window.start,
         end=window.end,
         limit=SUPPORT_LOOKUP_LIMIT,
+    )
+
+
+DIALOG_LOG_LIMIT = 1000
+"""The most notifications the dialog log answers with: a dialog's notifications are a handful."""
+
+
+async def find_dialog_notifications(
+    connection: AsyncConnection, creator: Creator, *, dialog_id: str, transmission_id: str | None
+) -> list[DialogNotification]:
+    """The creator's notifications for the dialog (and the transmission, if given), oldest first."""
+    return await shipments.list_dialog_notifications(
+        connection, creator, dialog_id=dialog_id, transmission_id=transmission_id, limit=DIALOG_LOG_LIMIT
     )

@@ -4,7 +4,7 @@ dialog log. Same authentication as v1; problems carry the original's `code` (`NO
 
 from fastapi import APIRouter
 
-from orderdesk.notifications.api.future import composed, dashboard, instant, orders, shipments
+from orderdesk.notifications.api.future import composed, dashboard, instant, log, orders, shipments
 
 router = APIRouter()
 router.include_router(orders.router)
@@ -13,3 +13,4 @@ router.include_router(composed.router)
 # The feed's path is declared before `/shipment/{id}` in `shipments`, which would otherwise take it.
 router.include_router(shipments.router)
 router.include_router(dashboard.router)
+router.include_router(log.router)
