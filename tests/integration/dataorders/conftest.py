@@ -3,16 +3,13 @@ uvicorn server, and a staging worker the tests step by hand."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
@@ -21,6 +18,7 @@ from orderdesk.dataorders.tasks import StagingRules, StagingWorker
 from orderdesk.settings import DataOrderSettings, Settings
 from tests.conftest import Clock, Tokens
 from tests.integration.dataorders.flow import MIB
+from tests.support.serving import served
 
 
 @pytest.fixture
@@ -85,15 +83,5 @@ def user(tokens: Tokens) -> dict[str, str]:
 async def live_server(small_suborders: Settings, database: Database, clock: Clock) -> AsyncIterator[str]:
     """The same API on a real uvicorn server (what a client cutting a download needs); its base URL."""
     app = create_app(small_suborders, clock=clock, database=database)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    host, port = listener.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served(app) as base_url:
+        yield base_url

@@ -5,16 +5,12 @@ gets a 503 NOT-00004 with nothing stored, the same id going through once it is b
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
@@ -37,31 +33,11 @@ from tests.support.kannel import (
     kannel_notification_settings,
     sendsms_peer,
 )
+from tests.support.serving import served
 from tests.support.waiting import eventually
 from tests.support.workers import free_port
 
 DEADLINE_SECONDS = 30.0
-
-
-@asynccontextmanager
-async def served(app: FastAPI, port: int) -> AsyncIterator[str]:
-    """The app over real HTTP on `port` (Kannel calls its dlr-url), its lifespan run."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    async with running(app):
-        task = asyncio.create_task(server.serve())
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not server.started:
-            if task.done() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            await asyncio.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await task
 
 
 @asynccontextmanager
@@ -76,7 +52,7 @@ async def kannel_api(
     )
     app_settings = settings.model_copy(update={"notifications": notifications})
     app = create_app(app_settings, clock=clock, database=database)
-    async with served(app, port), httpx.AsyncClient(base_url=base_url) as http:
+    async with running(app), served(app, port), httpx.AsyncClient(base_url=base_url) as http:
         yield http
 
 

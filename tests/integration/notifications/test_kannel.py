@@ -5,19 +5,14 @@ peer answering like smsbox's sendsms: what orderdesk asks of Kannel, and what ea
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from orderdesk.app import create_app
 from orderdesk.core.db import Database
@@ -33,33 +28,13 @@ from tests.support.kannel import (
     kannel_notification_settings,
     sendsms_peer,
 )
+from tests.support.serving import served
 from tests.support.waiting import eventually
 from tests.support.workers import free_port
 
 API = "/notifications/api/v1"
 DAYTIME = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Oslo
 DEADLINE_SECONDS = 30.0
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """Serve the app over real HTTP on a free port in this event loop; its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def place(http: httpx.AsyncClient, auth: dict[str, str], body: dict[str, Any]) -> str:
