@@ -39,12 +39,14 @@ def exactly_one_given(*names: str) -> JsonSchema:
 
 
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-_URL_CHAR = r"[!-~]"
-_HOST = r"(?:\[(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\]|[!$-.0-9;=A-Z_a-z~]+)"
-HTTP_URL_PATTERN = (
-    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:[!$-.0-9:;=A-Z_a-z~]*@)?{_HOST}(?::{_PORT}?)?(?:[/?#]{_URL_CHAR}*)?$"
-)
-"""An absolute http(s) URL: printable ASCII (RFC 3986), a host, and a port in range if any."""
+_ESCAPE = r"%[0-9A-Fa-f]{2}"
+"""A `%` is always the start of a percent-encoded octet (RFC 3986 2.1): `%Y9` is no URI."""
+_URL_CHAR = rf"(?:[!-$&-~]|{_ESCAPE})"
+_USERINFO = rf"(?:[!$&-.0-9:;=A-Z_a-z~]|{_ESCAPE})*@"
+_HOST = rf"(?:\[(?:[0-9A-Fa-f]{{1,4}}:){{7}}[0-9A-Fa-f]{{1,4}}\]|(?:[!$&-.0-9;=A-Z_a-z~]|{_ESCAPE})+)"
+HTTP_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_USERINFO})?{_HOST}(?::{_PORT}?)?(?:[/?#]{_URL_CHAR}*)?$"
+"""An absolute http(s) URL: printable ASCII (RFC 3986) with well-formed percent-encoding, a host, and a
+port in range if any."""
 _HTTP_URL = re.compile(HTTP_URL_PATTERN)
 
 

@@ -265,8 +265,8 @@ async def test_callback_url_with_a_query_of_its_own__kept_as_sent(
     order_id = await register(client, caller, order_body())
     with http_stub() as stub:
         url = stub.answer("/cb")
-        await fulfil(client, caller, order_id, f"{url}?q=%ZZ&flag")
+        await fulfil(client, caller, order_id, f"{url}?q=%7E&flag")
         await fulfilment.step()
         await callbacks.step_and_settle()
 
-    assert stub.requests == [f"/cb?q=%ZZ&flag&fulfillmentStatus=success&orderId={order_id}"]
+    assert stub.requests == [f"/cb?q=%7E&flag&fulfillmentStatus=success&orderId={order_id}"]
