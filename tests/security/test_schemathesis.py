@@ -282,37 +282,32 @@ def _operations() -> dict[str, APIOperation]:  # type: ignore[type-arg]
 
 
 _OPERATIONS = _operations()
-_BUILT: dict[str, Callable[..., None]] = {}
-
-
 def _operation_test(label: str) -> Callable[..., None]:
     """The hypothesis test of one operation, with every phase (examples, boundary cases, fuzzing),
-    built once per process when a test first needs it.
+    built when the test runs.
 
     `@schema.parametrize()` built them all at collection, in every xdist worker: the boundary cases of
     the order chain's nested recipients alone took half a minute, and every worker waited for all
     of them before running a test. Built here, each costs only the worker that runs it, and
     coverage.py is paused meanwhile (hypothesis generating data runs none of orderdesk's code; traced,
-    it took three times as long). `build_operation_test` is what the pytest plugin itself calls; its
-    module is private, so schemathesis is pinned in requirements.lock."""
-    test = _BUILT.get(label)
-    if test is None:
-        measuring = coverage.Coverage.current()
+    it took three times as long). Nothing keeps it afterwards: a worker holding every operation's
+    cases made each garbage collection walk them, and a later test that builds an OpenAPI document
+    took minutes. `build_operation_test` is what the pytest plugin itself calls; its module is
+    private, so schemathesis is pinned in requirements.lock."""
+    measuring = coverage.Coverage.current()
+    if measuring is not None:
+        measuring.stop()
+    try:
+        return build_operation_test(
+            config=schema.config,
+            operation=_OPERATIONS[label],
+            test_func=_every_check,
+            given_kwargs={},
+            feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
+        )
+    finally:
         if measuring is not None:
-            measuring.stop()
-        try:
-            test = build_operation_test(
-                config=schema.config,
-                operation=_OPERATIONS[label],
-                test_func=_every_check,
-                given_kwargs={},
-                feedback=FeedbackSources(constants_value_source=make_constants_value_source(schema)),
-            )
-        finally:
-            if measuring is not None:
-                measuring.start()
-        _BUILT[label] = test
-    return test
+            measuring.start()
 
 
 @pytest.mark.parametrize("operation", list(_OPERATIONS))
