@@ -282,6 +282,8 @@ def _operations() -> dict[str, APIOperation]:  # type: ignore[type-arg]
 
 
 _OPERATIONS = _operations()
+
+
 def _operation_test(label: str) -> Callable[..., None]:
     """The hypothesis test of one operation, with every phase (examples, boundary cases, fuzzing),
     built when the test runs.
