@@ -17,6 +17,7 @@ from orderdesk.core.jsonschema import HTTP_URL_PATTERN, is_http_url
         "HtTpS://example.com/a%20b?x=%2F#frag",
         "http://user%41:pass@host.example:8080/path",
         "https://[2001:db8:0:0:0:0:0:1]:443/x",
+        "https://example.com/a;b=(c)?d=e&f=g*h#frag:@/?",
     ],
 )
 def test_http_url__well_formed__taken_by_server_and_pattern(url: str) -> None:
@@ -29,6 +30,10 @@ def test_http_url__well_formed__taken_by_server_and_pattern(url: str) -> None:
     [
         "https://example.com/%",
         "https://example.com/?q=%Y9",
+        "https://example.com/#a^b",
+        "https://example.com/a b",
+        "https://example.com/{x}",
+        "https://example.com/#a#b",
         "https://ex%ample.com/",
         "https://u%zz@example.com/",
         "ftp://example.com/",

@@ -41,12 +41,15 @@ def exactly_one_given(*names: str) -> JsonSchema:
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
 _ESCAPE = r"%[0-9A-Fa-f]{2}"
 """A `%` is always the start of a percent-encoded octet (RFC 3986 2.1): `%Y9` is no URI."""
-_URL_CHAR = rf"(?:[!-$&-~]|{_ESCAPE})"
+_URL_CHAR = rf"(?:[-A-Za-z0-9._~!$&'()*+,;=:@/?]|{_ESCAPE})"
+"""A character of a path, query or fragment (RFC 3986 3.3-3.5): `"<>\\^`{|}` and spaces are no URI's."""
 _USERINFO = rf"(?:[!$&-.0-9:;=A-Z_a-z~]|{_ESCAPE})*@"
 _HOST = rf"(?:\[(?:[0-9A-Fa-f]{{1,4}}:){{7}}[0-9A-Fa-f]{{1,4}}\]|(?:[!$&-.0-9;=A-Z_a-z~]|{_ESCAPE})+)"
-HTTP_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_USERINFO})?{_HOST}(?::{_PORT}?)?(?:[/?#]{_URL_CHAR}*)?$"
-"""An absolute http(s) URL: printable ASCII (RFC 3986) with well-formed percent-encoding, a host, and a
-port in range if any."""
+HTTP_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_USERINFO})?{_HOST}(?::{_PORT}?)?(?:[/?]{_URL_CHAR}*)?(?:#{_URL_CHAR}*)?$"
+)
+"""An absolute http(s) URL as RFC 3986 writes one: its characters, well-formed percent-encoding, a
+host, a port in range if any, and at most one fragment."""
 _HTTP_URL = re.compile(HTTP_URL_PATTERN)
 
 
