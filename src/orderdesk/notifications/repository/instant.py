@@ -27,7 +27,7 @@ from orderdesk.notifications.models import (
     SmsTemplate,
 )
 from orderdesk.notifications.repository import chains
-from orderdesk.notifications.repository.orders import _email_template_json, _sms_template_json
+from orderdesk.notifications.repository.orders import NewOrder
 from orderdesk.notifications.repository.transitions import TABLES
 from orderdesk.notifications.tables import (
     notification_email,
@@ -99,26 +99,32 @@ async def insert_pending(connection: AsyncConnection, pending: PendingInstant) -
         if channel is Channel.EMAIL
         else Recipient(mobile_number=pending.address)
     )
+    order = NewOrder(
+        order_id=pending.order_id,
+        creator=pending.creator,
+        created=pending.created,
+        requested_send_time=pending.created,
+        channel=NotificationChannel.EMAIL if channel is Channel.EMAIL else NotificationChannel.SMS,
+        sending_time_policy=SendingTimePolicy.ANYTIME,
+        recipients=[recipient],
+        email_template=pending.email_template,
+        sms_template=pending.sms_template,
+        senders_reference=pending.senders_reference,
+        condition_endpoint=None,
+        ignore_reservation=None,
+        resource_id=None,
+        resource_action=None,
+        order_type=OrderType.INSTANT,
+        chain_id=pending.chain_id,
+    )
+    # Stored already processed: its one notification is written beside it, not by a worker.
     await connection.execute(
         notification_order.insert().values(
-            id=pending.order_id,
-            creator=pending.creator,
-            senders_reference=pending.senders_reference,
-            requested_send_at=pending.created,
-            created_at=pending.created,
-            notification_channel=(
-                NotificationChannel.EMAIL if channel is Channel.EMAIL else NotificationChannel.SMS
-            ).value,
-            sending_time_policy=SendingTimePolicy.ANYTIME.value,
-            recipients=[recipient.to_json()],
-            email_template=_email_template_json(pending.email_template),
-            sms_template=_sms_template_json(pending.sms_template),
-            processing_status=OrderProcessingStatus.PROCESSED.value,
-            status_changed_at=pending.created,
-            due_at=pending.created,
-            order_type=OrderType.INSTANT.value,
-            chain_id=pending.chain_id,
-            **{f"{channel}_generated": 1},
+            {
+                **order.row(),
+                "processing_status": OrderProcessingStatus.PROCESSED.value,
+                f"{channel}_generated": 1,
+            }
         )
     )
     row: dict[str, Any] = {
