@@ -3,15 +3,18 @@ models, and the validators of storable text and http(s) URLs. One copy, so the f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Response
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, TypeAdapter
 from pydantic_core import PydanticCustomError
 
 from orderdesk.core import jsonschema
+from orderdesk.core.offload import off_loop_if_large
 from orderdesk.core.text import is_storable
+
+T = TypeVar("T")
 
 BODY_NOT_JSON = "The request body is not valid JSON."
 BODY_MISSING = "A JSON request body is required."
@@ -98,3 +101,16 @@ def http_url(message: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+async def json_array_response(
+    adapter: TypeAdapter[list[Any]], items: Sequence[T], convert: Callable[[T], Any]
+) -> Response:
+    """A 200 JSON array of `items`, each turned into its wire model by `convert`: converted and
+    encoded off the event loop when they are many (core.offload), so that a long answer holds no
+    other request."""
+
+    def render() -> bytes:
+        return adapter.dump_json([convert(item) for item in items], by_alias=True, exclude_none=True)
+
+    return Response(await off_loop_if_large(len(items), render), media_type="application/json")

@@ -11,7 +11,6 @@ from pydantic import TypeAdapter
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.api.mapping import API_PREFIX
 from orderdesk.notifications.models import lifecycle_status
 from orderdesk.notifications.rules.shipments import RECIPIENT_TYPES, RecipientNotification
@@ -20,6 +19,7 @@ from orderdesk.notifications.service import shipments as service
 from orderdesk.notifications.service.shipments import SUPPORT_LOOKUP_LIMIT
 from orderdesk.web.deps import DatabaseDep, NowDep, SupportAdminDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_array_response
 
 router = APIRouter(prefix=f"{API_PREFIX}/future/dashboard/recipients/notifications", tags=["Support look-up"])
 
@@ -104,10 +104,7 @@ async def get_notifications_by_org_number(
 
 
 async def _answer(found: list[RecipientNotification]) -> Response:
-    def render() -> bytes:
-        return _FOUND.dump_json([_found_ext(item) for item in found], by_alias=True, exclude_none=True)
-
-    return Response(await off_loop_if_large(len(found), render), media_type="application/json")
+    return await json_array_response(_FOUND, found, _found_ext)
 
 
 def _found_ext(item: RecipientNotification) -> RecipientNotificationExt:

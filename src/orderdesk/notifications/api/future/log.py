@@ -10,7 +10,6 @@ from pydantic import TypeAdapter
 
 from orderdesk.auth.errors import Forbidden, Unauthenticated
 from orderdesk.core.errors import InvalidInput
-from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.api.mapping import API_PREFIX
 from orderdesk.notifications.models import Creator, lifecycle_status
 from orderdesk.notifications.rules.shipments import RECIPIENT_TYPES, DialogNotification
@@ -20,6 +19,7 @@ from orderdesk.notifications.service import shipments as service
 from orderdesk.notifications.service.shipments import DIALOG_LOG_LIMIT
 from orderdesk.web.deps import DatabaseDep, ServiceOwnerDep
 from orderdesk.web.problems import openapi_responses
+from orderdesk.web.wire import json_array_response
 
 router = APIRouter(prefix=f"{API_PREFIX}/future", tags=["Shipments and status feed"])
 
@@ -56,11 +56,7 @@ async def get_notification_log(
         found = await service.find_dialog_notifications(
             connection, Creator(owner.org), dialog_id=dialog_id, transmission_id=transmission_id
         )
-
-    def render() -> bytes:
-        return _LOG.dump_json([_entry(item) for item in found], by_alias=True, exclude_none=True)
-
-    return Response(await off_loop_if_large(len(found), render), media_type="application/json")
+    return await json_array_response(_LOG, found, _entry)
 
 
 def _entry(item: DialogNotification) -> NotificationLogEntryExt:
