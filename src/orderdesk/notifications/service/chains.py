@@ -4,7 +4,7 @@ under an idempotency id, each reminder an order of its own carried out by the sa
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,7 +53,7 @@ async def register_chain(
     requests with one id store one chain: the unique key decides which, and the others get its receipt.
     """
     validate_chain(chain, now, outbound)
-    orders = [_with_defaults(order, defaults) for order in chain.orders]
+    orders = [replace(order, request=with_defaults(order.request, defaults)) for order in chain.orders]
     try:
         recipients = await _reachable_recipients(connection, orders)
     except MissingContactInformation:
@@ -116,16 +116,6 @@ async def _earlier(
 ) -> ChainRegistration | None:
     receipt = await repository.get_receipt(connection, creator, ChainKind.NOTIFICATION, chain.idempotency_id)
     return None if receipt is None else ChainRegistration(ChainReceipt.from_json(receipt), created=False)
-
-
-def _with_defaults(order: ChainOrder, defaults: OrderDefaults) -> ChainOrder:
-    return ChainOrder(
-        order_type=order.order_type,
-        request=with_defaults(order.request, defaults),
-        sending_time_policy=order.sending_time_policy,
-        delay_days=order.delay_days,
-        unreachable=order.unreachable,
-    )
 
 
 async def _reachable_recipients(
