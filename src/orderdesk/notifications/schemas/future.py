@@ -298,18 +298,20 @@ class NotificationRecipientExt(WireModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NotificationRecipientExt:
-        given = [kind for kind in _RECIPIENT_KINDS if getattr(self, _snake(kind)) is not None]
-        if len(given) != 1:
+        kinds = (
+            self.recipient_email,
+            self.recipient_sms,
+            self.recipient_person,
+            self.recipient_organization,
+            self.recipient_external_identity,
+        )
+        if sum(kind is not None for kind in kinds) != 1:
             raise PydanticCustomError(
                 "recipient_kind",
                 "The recipient must have exactly one of recipientEmail, recipientSms, recipientPerson, "
                 "recipientOrganization and recipientExternalIdentity.",
             )
         return self
-
-
-def _snake(camel: str) -> str:
-    return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
 
 
 class DialogportenIdentifiersExt(WireModel):

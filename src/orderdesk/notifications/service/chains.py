@@ -4,7 +4,7 @@ under an idempotency id, each reminder an order of its own carried out by the sa
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +18,7 @@ from orderdesk.notifications.models import (
     ChainRequest,
     Creator,
     OrderId,
+    OrderRequest,
     Recipient,
     Shipment,
 )
@@ -53,7 +54,7 @@ async def register_chain(
     requests with one id store one chain: the unique key decides which, and the others get its receipt.
     """
     validate_chain(chain, now, outbound)
-    orders = [replace(order, request=with_defaults(order.request, defaults)) for order in chain.orders]
+    orders = chain.orders
     try:
         recipients = await _reachable_recipients(connection, orders)
     except MissingContactInformation:
@@ -70,22 +71,14 @@ async def register_chain(
     ]
     receipt = ChainReceipt(chain_id=chain_id, main=shipments[0], reminders=shipments[1:])
     new_orders = [
-        order_repository.NewOrder(
-            order_id=order_id,
+        _new_order(
+            order_id,
+            order,
+            with_defaults(order.request, defaults),
             creator=creator,
             created=now,
-            requested_send_time=send_time,
-            channel=order.request.notification_channel,
-            sending_time_policy=order.sending_time_policy,
+            send_time=send_time,
             recipients=order_recipients,
-            email_template=order.request.email_template,
-            sms_template=order.request.sms_template,
-            senders_reference=order.request.senders_reference,
-            condition_endpoint=order.request.condition_endpoint,
-            ignore_reservation=order.request.ignore_reservation,
-            resource_id=order.request.resource_id,
-            resource_action=order.request.resource_action,
-            order_type=order.order_type,
             chain_id=chain_id,
         )
         for order_id, order, send_time, order_recipients in zip(
@@ -109,6 +102,38 @@ async def register_chain(
         assert earlier is not None, "the idempotency id is taken but its chain cannot be read"
         return earlier
     return ChainRegistration(receipt, created=True)
+
+
+def _new_order(
+    order_id: OrderId,
+    order: ChainOrder,
+    request: OrderRequest,
+    *,
+    creator: Creator,
+    created: datetime,
+    send_time: datetime,
+    recipients: list[Recipient],
+    chain_id: uuid.UUID,
+) -> order_repository.NewOrder:
+    """One order of the chain as stored: `request` is the order's own with the configured senders."""
+    return order_repository.NewOrder(
+        order_id=order_id,
+        creator=creator,
+        created=created,
+        requested_send_time=send_time,
+        channel=request.notification_channel,
+        sending_time_policy=order.sending_time_policy,
+        recipients=recipients,
+        email_template=request.email_template,
+        sms_template=request.sms_template,
+        senders_reference=request.senders_reference,
+        condition_endpoint=request.condition_endpoint,
+        ignore_reservation=request.ignore_reservation,
+        resource_id=request.resource_id,
+        resource_action=request.resource_action,
+        order_type=order.order_type,
+        chain_id=chain_id,
+    )
 
 
 async def _earlier(
