@@ -379,6 +379,7 @@ class Order:
     status_changed_at: datetime
     email: ChannelSummary
     sms: ChannelSummary
+    order_type: OrderType = OrderType.NOTIFICATION
 
 
 @dataclass(frozen=True, slots=True)

@@ -323,6 +323,7 @@ def order_from_row(row: Row[Any]) -> Order:
         recipients=[Recipient.from_json(item) for item in row.recipients],
         email_template=email_template_from_json(row.email_template),
         sms_template=sms_template_from_json(row.sms_template),
+        order_type=OrderType(row.order_type),
     )
 
 
