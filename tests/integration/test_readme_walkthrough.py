@@ -76,6 +76,11 @@ def test_readme_walkthrough__blocks__start_by_naming_the_server_once() -> None:
     assert everything.count(DEFAULT_BASE_URL) == 1, "every other block goes through $ORDERDESK"
 
 
+def last_block_started(transcript: str) -> str:
+    started = re.findall(r"^### (block \d+ \(README\.md line \d+\))$", transcript, re.MULTILINE)
+    return f"walkthrough {started[-1]}" if started else "the walkthrough's prelude"
+
+
 def a_clone(root: Path) -> Path:
     """A folder as a fresh clone looks to the walkthrough: `.venv/bin/orderdesk` and nothing else (the
     home, `./var`, is made by `orderdesk serve`)."""
@@ -117,7 +122,7 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
         output, _ = await asyncio.wait_for(shell.communicate(), WALKTHROUGH_TIMEOUT_SECONDS)
     transcript = output.decode("utf-8", "replace")
 
-    assert shell.returncode == 0, f"the walkthrough stopped:\n{transcript[-6000:]}"
+    assert shell.returncode == 0, f"{last_block_started(transcript)} failed:\n{transcript[-6000:]}"
     acknowledged = re.findall(r"^### block (\d+) ok$", transcript, re.MULTILINE)
     assert acknowledged == [str(number) for number in range(1, len(blocks) + 1)], transcript[-6000:]
 
