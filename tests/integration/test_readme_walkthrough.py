@@ -7,13 +7,14 @@ import asyncio
 import email
 import email.policy
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import orderdesk_env, orderdesk_executable, serving, wait_until_healthy
+from tests.support.processes import orderdesk_executable, serving, wait_until_healthy
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FENCE = "```bash walkthrough"
@@ -81,6 +82,11 @@ def last_block_started(transcript: str) -> str:
     return f"walkthrough {started[-1]}" if started else "the walkthrough's prelude"
 
 
+def environment_without_orderdesk_settings() -> dict[str, str]:
+    """This process's environment without any ORDERDESK_ variable."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("ORDERDESK_")}
+
+
 def a_clone(root: Path) -> Path:
     """A folder as a fresh clone looks to the walkthrough: `.venv/bin/orderdesk` and nothing else (the
     home, `./var`, is made by `orderdesk serve`)."""
@@ -109,7 +115,9 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
     home = clone / "var"
     with serving(home, database_env) as server:
         await wait_until_healthy(server)
-        env = orderdesk_env(home, database_env)
+        # A user's second shell in the clone: no ORDERDESK_HOME, so the home is the default ./var, the
+        # one serve was given; the database URL exported, as a user of PostgreSQL would have it.
+        env = {**environment_without_orderdesk_settings(), **database_env}
         shell = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
@@ -119,7 +127,12 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        output, _ = await asyncio.wait_for(shell.communicate(), WALKTHROUGH_TIMEOUT_SECONDS)
+        try:
+            output, _ = await asyncio.wait_for(shell.communicate(), WALKTHROUGH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            shell.kill()
+            await shell.wait()
+            pytest.fail(f"the walkthrough ran longer than {WALKTHROUGH_TIMEOUT_SECONDS} s")
     transcript = output.decode("utf-8", "replace")
 
     assert shell.returncode == 0, f"{last_block_started(transcript)} failed:\n{transcript[-6000:]}"
