@@ -1,0 +1,145 @@
+"""The README's walkthrough, run as written: its ```` ```bash walkthrough ```` blocks, in order, in one
+bash against a live `orderdesk serve` on a fresh home, so the README cannot drift from the product."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import orderdesk_executable, serving, wait_until_healthy
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+FENCE = "```bash walkthrough"
+# The address the README's first block exports as ORDERDESK; every other block goes through $ORDERDESK,
+# so pointing that one line at the test's server points the whole walkthrough there.
+BASE_URL_LINE = re.compile(r"^export ORDERDESK=http://127\.0\.0\.1:8080\b", re.MULTILINE)
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+# Bounded: the blocks' own polling loops give up after 30 s each.
+WALKTHROUGH_TIMEOUT_SECONDS = 240
+
+# What the shell gets before the first block: stop at the first failing command, an unset variable or
+# a failing pipe, and make every curl of the walkthrough fail on an HTTP error (a user reads a 4xx
+# body as "it did not work"; the README's calls all expect success).
+PRELUDE = """set -euo pipefail
+curl() { command curl --fail-with-body --show-error "$@"; }
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    line: int
+    code: str
+
+
+def walkthrough_blocks(markdown: str) -> list[Block]:
+    """The walkthrough's shell blocks in the order they appear, each with the README line it starts on."""
+    blocks: list[Block] = []
+    lines = markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        if lines[index].strip() == FENCE:
+            start = index + 1
+            end = start
+            while lines[end].strip() != "```":
+                end += 1
+            blocks.append(Block(line=start + 1, code="\n".join(lines[start:end])))
+            index = end
+        index += 1
+    return blocks
+
+
+def walkthrough_script(blocks: list[Block], base_url: str) -> str:
+    """One bash script of all blocks (a user's one shell: variables carry over), each announced and
+    acknowledged on the output so that a failure names its block."""
+    parts = [PRELUDE]
+    for number, block in enumerate(blocks, start=1):
+        code = BASE_URL_LINE.sub(f"export ORDERDESK={base_url}", block.code)
+        parts.append(f"printf '\\n### block {number} (README.md line {block.line})\\n'")
+        parts.append(code)
+        parts.append(f"printf '\\n### block {number} ok\\n'")
+    return "\n".join(parts) + "\n"
+
+
+def test_readme_walkthrough__blocks__start_by_naming_the_server_once() -> None:
+    blocks = walkthrough_blocks(README.read_text(encoding="utf-8"))
+
+    assert len(blocks) >= 10
+    assert BASE_URL_LINE.search(blocks[0].code), "the first block exports ORDERDESK"
+    everything = "\n".join(block.code for block in blocks)
+    assert everything.count(DEFAULT_BASE_URL) == 1, "every other block goes through $ORDERDESK"
+
+
+def last_block_started(transcript: str) -> str:
+    started = re.findall(r"^### (block \d+ \(README\.md line \d+\))$", transcript, re.MULTILINE)
+    return f"walkthrough {started[-1]}" if started else "the walkthrough's prelude"
+
+
+def environment_without_orderdesk_settings() -> dict[str, str]:
+    """This process's environment without any ORDERDESK_ variable."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("ORDERDESK_")}
+
+
+def a_clone(root: Path) -> Path:
+    """A folder as a fresh clone looks to the walkthrough: `.venv/bin/orderdesk` and nothing else (the
+    home, `./var`, is made by `orderdesk serve`)."""
+    bin_folder = root / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    (bin_folder / "orderdesk").symlink_to(orderdesk_executable())
+    return root
+
+
+def sent_emails(home: Path) -> list[email.message.EmailMessage]:
+    files = sorted((home / "outbox" / "email" / "new").glob("*"))
+    return [email.message_from_bytes(file.read_bytes(), policy=email.policy.default) for file in files]
+
+
+def sent_sms(home: Path) -> list[dict[str, str]]:
+    lines = (home / "outbox" / "sms.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.slow
+async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_messages_are_sent(
+    tmp_path: Path, database_env: dict[str, str]
+) -> None:
+    blocks = walkthrough_blocks(README.read_text(encoding="utf-8"))
+    clone = a_clone(tmp_path / "clone")
+    home = clone / "var"
+    with serving(home, database_env) as server:
+        await wait_until_healthy(server)
+        # A user's second shell in the clone: no ORDERDESK_HOME, so the home is the default ./var, the
+        # one serve was given; the database URL exported, as a user of PostgreSQL would have it.
+        env = {**environment_without_orderdesk_settings(), **database_env}
+        shell = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            walkthrough_script(blocks, server.base_url),
+            cwd=clone,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            output, _ = await asyncio.wait_for(shell.communicate(), WALKTHROUGH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            shell.kill()
+            await shell.wait()
+            pytest.fail(f"the walkthrough ran longer than {WALKTHROUGH_TIMEOUT_SECONDS} s")
+    transcript = output.decode("utf-8", "replace")
+
+    assert shell.returncode == 0, f"{last_block_started(transcript)} failed:\n{transcript[-6000:]}"
+    acknowledged = re.findall(r"^### block (\d+) ok$", transcript, re.MULTILINE)
+    assert acknowledged == [str(number) for number in range(1, len(blocks) + 1)], transcript[-6000:]
+
+    recipients = {str(message["To"]) for message in sent_emails(home)}
+    assert {"recipient@example.com", "ola@example.com", "post@example.com"} <= recipients
+    texts = [(sms["to"], sms["body"]) for sms in sent_sms(home)]
+    assert ("+4799999999", "Hello from orderdesk") in texts
