@@ -4,8 +4,11 @@ depth and age are read at scrape time."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
@@ -82,3 +85,17 @@ async def test_metrics__queue_depth_and_oldest_age__read_from_the_database_at_sc
     for queue in ("notification-orders", "email", "sms"):
         assert drained.value("orderdesk_queue_depth", queue=queue) == 0
         assert drained.value("orderdesk_queue_oldest_due_age_seconds", queue=queue) == 0
+
+
+async def test_deploy_dashboard__uses_only_series_metrics_exposes(client: httpx.AsyncClient) -> None:
+    exposed = set(re.findall(r"^# HELP (\S+)", (await scrape(client)).text, re.MULTILINE))
+    deploy = Path(__file__).resolve().parents[3] / "deploy"
+    dashboard = json.loads((deploy / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    used = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"orderdesk_\w+", target["expr"])
+    }
+    assert used
+    assert used <= exposed, used - exposed
