@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -25,7 +26,9 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.api import router as dataorders_router
 from orderdesk.dataorders.api.deps import DataOrderParts
 from orderdesk.dataorders.api.order_tokens import OrderTokens
+from orderdesk.health import Readiness
 from orderdesk.health import router as health_router
+from orderdesk.metrics_router import router as metrics_router
 from orderdesk.notifications.api import router as notifications_router
 from orderdesk.notifications.api.deps import NotificationParts
 from orderdesk.notifications.providers.kannel import ReportSigner
@@ -40,6 +43,7 @@ from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
+from orderdesk.web.request_metrics import RequestMetricsMiddleware
 from orderdesk.worker_runtime import WorkerRuntime
 
 DESCRIPTION = """
@@ -106,12 +110,17 @@ def create_app(
         waiting=settings.purchases.token_hashing_waiting,
         name="secret-check",
     )
+    readiness = Readiness(
+        workers_expected=run_workers or settings.worker.expect_external,
+        stale_after=timedelta(seconds=settings.worker.stale_after_seconds),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers = WorkerRuntime(settings, db, clock, wakeups) if run_workers else None
         if workers is not None:
             await workers.start()
+            readiness.own_workers = workers.heartbeat.id
         try:
             yield
         finally:
@@ -162,6 +171,7 @@ def create_app(
                 issuer=settings.auth.local_issuer,
             ),
         ),
+        readiness,
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
@@ -172,6 +182,7 @@ def create_app(
     app.add_middleware(methods.FixedPathMethodsMiddleware, render=_http_error)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=_http_error)
     app.add_middleware(TraceIdMiddleware)
+    app.add_middleware(RequestMetricsMiddleware)  # outermost: its time covers every other layer
     _tidy_openapi(app)
     return app
 
@@ -186,8 +197,8 @@ def _family_routes() -> list[BaseRoute]:
     them belongs to one app: dependencies reach the app's parts through the request, and orderdesk
     overrides no dependency."""
     routes = APIRouter()
-    for family_router in (health_router, notifications_router, dataorders_router, purchases_router):
-        routes.include_router(family_router)
+    for router in (health_router, metrics_router, notifications_router, dataorders_router, purchases_router):
+        routes.include_router(router)
     return routes.routes
 
 

@@ -262,6 +262,9 @@ class WorkerSettings(BaseSettings):
     stale_after_seconds: float = Field(default=10.0, gt=0)
     """A worker not heard from this long is taken for dead: the others take over what it had claimed
     at their next heartbeat. Keep it several heartbeats long, and the workers' clocks in step (NTP)."""
+    expect_external: bool = False
+    """`orderdesk serve --no-worker` with `orderdesk worker` processes elsewhere: /health/ready then
+    also wants a fresh heartbeat of one of them (a server running its own workers always checks its own)."""
 
     @model_validator(mode="after")
     def _beats_before_stale(self) -> WorkerSettings:

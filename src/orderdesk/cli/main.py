@@ -112,13 +112,14 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (and the workers) on the configured database, creating and migrating it when needed."""
+    settings = _settings()
+    _share_metrics(settings)
     import uvicorn
 
     from orderdesk.app import create_app
     from orderdesk.core.logging import configure_logging
     from orderdesk.server import uvicorn_options
 
-    settings = _settings()
     if settings.public_base_url is None:
         settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
     configure_logging(settings.log_level, settings.log_format)
@@ -127,6 +128,14 @@ def serve(
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
     uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Before anything imports prometheus_client: this process's metrics go into the home's shared
+    directory, which `GET /metrics` of any API process on the home adds up."""
+    from orderdesk.observability.multiprocess import use_directory
+
+    use_directory(settings.home)
 
 
 def _url_host(host: str) -> str:
@@ -142,12 +151,13 @@ def _with_public_base_url(settings: Settings, base_url: str) -> Settings:
 @app.command()
 def worker() -> None:
     """Run the workers only (scheduling, sending, expiry) until interrupted; start as many as you like."""
+    settings = _settings()
+    _share_metrics(settings)
     from orderdesk.core.clock import utcnow
     from orderdesk.core.logging import configure_logging
     from orderdesk.core.wakeup import Wakeups
     from orderdesk.worker_runtime import WorkerRuntime
 
-    settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> None:

@@ -25,7 +25,21 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, Uuid, and_, delete, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Uuid,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.activity import Activity
@@ -177,3 +191,14 @@ class Heartbeat:
                 )
             await connection.execute(delete(worker_process).where(forgettable))
         return released
+
+
+async def last_seen(connection: AsyncConnection, worker: UUID | None = None) -> datetime | None:
+    """When `worker` (None: any worker process) last beat; None when there is no such row. One read
+    of the primary key, or of the last entry of the last_seen_at index."""
+    process = worker_process.c
+    statement = select(func.max(process.last_seen_at))
+    if worker is not None:
+        statement = statement.where(process.id == worker)
+    found: datetime | None = (await connection.execute(statement)).scalar()
+    return found

@@ -242,6 +242,8 @@ class FileToStage:
     location: str | None
     removed_at: datetime | None
     catalog_md5: str | None
+    size: int = 0
+    """The bytes ordered (the metrics count what staging copies)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,11 @@ import structlog
 from orderdesk.core.activity import report
 from orderdesk.core.db import Database
 from orderdesk.core.leases import Lease
-from orderdesk.dataorders.models import ClaimedSuborder, FileToStage, StagingOutcome
+from orderdesk.dataorders.models import ClaimedSuborder, FileState, FileToStage, StagingOutcome
 from orderdesk.dataorders.service import expiry, staging
 from orderdesk.dataorders.service.staging import release_claims_of
 from orderdesk.dataorders.storage.area import order_folders, remove_partials, remove_staged_files
+from orderdesk.observability import metrics
 
 __all__ = ["ExpiryRules", "ExpiryWorker", "StagingRules", "StagingWorker", "release_claims_of"]
 
@@ -94,7 +95,9 @@ class StagingWorker:
             async with copies:
                 if not lease.held(margin=self._rules.lease / 10):
                     return None
-                return await staging.stage_file(self._rules.area, claimed.order_id, file)
+                outcome = await staging.stage_file(self._rules.area, claimed.order_id, file)
+                metrics.file_staged(outcome.state, file.size if outcome.state is FileState.AVAILABLE else 0)
+                return outcome
 
         async with lease:
             staged = await asyncio.gather(*(stage(file) for file in files))

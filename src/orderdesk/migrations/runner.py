@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -56,3 +57,13 @@ async def current_revision(database: Database) -> str | None:
 
     async with database.transaction() as connection:
         return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest revision this version of orderdesk ships (read from the scripts once)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_HERE))
+    return ScriptDirectory.from_config(config).get_current_head()

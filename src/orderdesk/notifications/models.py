@@ -453,6 +453,8 @@ class Templates:
 
     email: EmailTemplate | None
     sms: SmsTemplate | None
+    send_at: datetime | None = None
+    """The send time the order asked for: when its messages were due (measured against it)."""
 
 
 @dataclass(frozen=True, slots=True)

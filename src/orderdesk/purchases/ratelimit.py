@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from orderdesk.core.clock import Clock
 from orderdesk.core.db import Database
+from orderdesk.observability import metrics
 from orderdesk.purchases.repository import rate_limits
 from orderdesk.settings import PurchaseSettings
 
@@ -92,10 +93,13 @@ class RateLimiter:
         """Count one call of `caller`; storage errors (database, Redis) are raised as they come."""
         second_allowed, second = await self._window.hit_with_stats(self._second, caller)
         if not second_allowed:
+            metrics.rate_limit_refused("purchase-calls-per-second")
             return RateDecision(False, 0, _seconds_until(second.reset_time, self._clock()))
         minute_allowed, minute = await self._window.hit_with_stats(self._minute, caller)
         # A spent minute binds even when the second is spent too: waiting a second would not help.
         binding = second if second.remaining == 0 and minute.remaining > 0 else minute
+        if not minute_allowed:
+            metrics.rate_limit_refused("purchase-calls-per-minute")
         return RateDecision(
             minute_allowed,
             min(second.remaining, minute.remaining),
@@ -160,6 +164,7 @@ class FailedAttempts:
                 reset_time = await self._storage.get_expiry(item.key_for(key))
                 refused.append(max(1, _seconds_until(reset_time, self._clock())))
         if refused:
+            metrics.rate_limit_refused("token-failed-attempts")
             await self.give_back(client_id, address)
             return max(refused)
         return None

@@ -129,6 +129,7 @@ async def files_to_stage(connection: AsyncConnection, suborder_id: int) -> list[
             catalog_dataset.c.location,
             catalog_file.c.removed_at,
             catalog_file.c.md5.label("catalog_md5"),
+            data_order_file.c.size,
         )
         .join(catalog_file, catalog_file.c.id == data_order_file.c.catalog_file_id, isouter=True)
         .join(catalog_dataset, catalog_dataset.c.name == data_order_file.c.dataset, isouter=True)
@@ -140,7 +141,7 @@ async def files_to_stage(connection: AsyncConnection, suborder_id: int) -> list[
         )
     )
     return [
-        FileToStage(row.id, row.storage_key, row.md5, row.location, row.removed_at, row.catalog_md5)
+        FileToStage(row.id, row.storage_key, row.md5, row.location, row.removed_at, row.catalog_md5, row.size)
         for row in files.all()
     ]
 

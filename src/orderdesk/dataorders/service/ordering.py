@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core import topics
+from orderdesk.core.db import on_commit
 from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders.errors import OrderNotFound
 from orderdesk.dataorders.models import (
@@ -38,6 +39,7 @@ from orderdesk.dataorders.rules.ordering import (
 )
 from orderdesk.dataorders.rules.selection import checked_pattern, filename_matcher, product_ids_of_queries
 from orderdesk.dataorders.rules.status import NO_FILES_TO_COME, is_gone, is_over
+from orderdesk.observability import metrics
 
 
 async def place_order(
@@ -157,6 +159,7 @@ async def create_order(
         ordered.extend(_ordered(order_id, suborder_id, file, now) for file in suborder)
     await files.insert_files(connection, ordered)
     await after_commit(connection, topics.DATAORDER_STAGING)
+    on_commit(connection, lambda: metrics.order_placed("dataorders", "order"))
     return await get_order(connection, owner, order_id)
 
 

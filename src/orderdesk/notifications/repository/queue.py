@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import bulk_insert, insert_for
+from orderdesk.core.db import bulk_insert, insert_for, on_commit
 from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.models import (
     Channel,
@@ -41,6 +42,7 @@ from orderdesk.notifications.repository.orders import (
 from orderdesk.notifications.repository.transitions import TABLES
 from orderdesk.notifications.rules.expansion import NewNotification
 from orderdesk.notifications.tables import notification_order, provider_pause
+from orderdesk.observability import metrics
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
 _PROCESSING = OrderProcessingStatus.PROCESSING.value
@@ -189,6 +191,8 @@ async def store_expansion(
     await bulk_insert(connection, TABLES[Channel.SMS], sms_rows)
     if all_final:  # completed at birth (every recipient reserved or unknown): its feed entry now
         await status_feed.record_final_orders(connection, [claim.order.id], now)
+    born = [(n.channel.value, n.status.value) for n in notifications]
+    on_commit(connection, lambda: metrics.notifications_born(born))
     return True
 
 
@@ -320,11 +324,15 @@ async def load_templates(connection: AsyncConnection, order_ids: Sequence[UUID])
         return {}
     order = notification_order.c
     result = await connection.execute(
-        select(order.id, order.email_template, order.sms_template).where(order.id.in_(sorted(set(order_ids))))
+        select(order.id, order.email_template, order.sms_template, order.requested_send_at).where(
+            order.id.in_(sorted(set(order_ids)))
+        )
     )
     return {
         row.id: Templates(
-            email_template_from_json(row.email_template), sms_template_from_json(row.sms_template)
+            email_template_from_json(row.email_template),
+            sms_template_from_json(row.sms_template),
+            row.requested_send_at,
         )
         for row in result
     }
@@ -412,3 +420,53 @@ async def release_claims_of(connection: AsyncConnection, worker: UUID, now: date
         )
         count += released.rowcount
     return count
+
+
+DEPTH_COUNT_CAP = 100_000
+"""A queue's depth is counted up to this many rows: a scrape every few seconds must not walk millions
+of index entries, and past this the exact number changes no decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """What waits in one queue: due rows (up to DEPTH_COUNT_CAP) and the oldest due time among them."""
+
+    queue: str
+    depth: int
+    oldest_due_at: datetime | None
+
+
+async def queue_states(connection: AsyncConnection, now: datetime) -> list[QueueState]:
+    """The due Registered orders and the due New e-mails and SMS, in one statement of six index range
+    reads on (status, due_at): each count stops at the cap, each minimum is the index's first entry."""
+    queues = [
+        (
+            "notification-orders",
+            notification_order.c.processing_status,
+            _REGISTERED,
+            notification_order.c.due_at,
+        ),
+        *(
+            (channel.value, TABLES[channel].c.status, channel.new.value, TABLES[channel].c.due_at)
+            for channel in Channel
+        ),
+    ]
+    columns = []
+    for name, status, waiting, due_at in queues:
+        is_due = and_(status == waiting, due_at <= now)
+        capped = select(literal(1).label("one")).where(is_due).limit(DEPTH_COUNT_CAP).subquery()
+        columns.append(select(func.count()).select_from(capped).scalar_subquery().label(f"{name}_depth"))
+        columns.append(select(func.min(due_at)).where(is_due).scalar_subquery().label(f"{name}_oldest"))
+    row = (await connection.execute(select(*columns))).one()
+    return [
+        QueueState(name, row[2 * index], _aware(row[2 * index + 1]))
+        for index, (name, *_rest) in enumerate(queues)
+    ]
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A minimum over a column comes back without the column's type on SQLite (text, naive)."""
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

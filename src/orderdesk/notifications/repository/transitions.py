@@ -19,7 +19,7 @@ from sqlalchemy import Table, Text, Uuid, and_, bindparam, case, select, text, u
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import UTCDateTime, lock_for_update
+from orderdesk.core.db import UTCDateTime, lock_for_update, on_commit
 from orderdesk.notifications.models import (
     Change,
     Channel,
@@ -29,6 +29,7 @@ from orderdesk.notifications.models import (
 )
 from orderdesk.notifications.repository import status_feed
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
+from orderdesk.observability import metrics
 
 TABLES: dict[Channel, Table] = {Channel.EMAIL: notification_email, Channel.SMS: notification_sms}
 
@@ -114,6 +115,7 @@ async def apply(
         await _write(connection, table, last_per_id, now)
         await _write_attachment_bytes(connection, table, last_per_id)
         await _adjust_orders(connection, channel, deltas, now)
+        on_commit(connection, lambda: metrics.notifications_entered(channel, [c.status for c in applied]))
     return Applied(applied, refused)
 
 

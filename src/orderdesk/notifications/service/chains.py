@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.db import on_commit
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.notifications.errors import MissingContactInformation
 from orderdesk.notifications.models import (
@@ -26,6 +27,7 @@ from orderdesk.notifications.repository import chains as repository
 from orderdesk.notifications.repository import orders as order_repository
 from orderdesk.notifications.rules.chains import send_times, validate_chain
 from orderdesk.notifications.service.orders import OrderDefaults, look_up, with_defaults
+from orderdesk.observability import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ async def register_chain(
         earlier = await _earlier(connection, creator, chain)
         assert earlier is not None, "the idempotency id is taken but its chain cannot be read"
         return earlier
+    on_commit(connection, lambda: metrics.order_placed("notifications", "chain"))
     return ChainRegistration(receipt, created=True)
 
 

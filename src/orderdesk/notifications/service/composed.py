@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.db import on_commit
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import AddressPolicy, refused_fields
 from orderdesk.notifications.models import (
@@ -27,6 +28,7 @@ from orderdesk.notifications.models import (
 from orderdesk.notifications.repository import chains, orders
 from orderdesk.notifications.rules.attachments import AttachmentHosts, attachment_errors
 from orderdesk.notifications.rules.chains import SEND_TIME_IN_PAST
+from orderdesk.observability import metrics
 
 ATTACHMENTS_FIELD = "recipient.emailSettings.attachments"
 
@@ -132,4 +134,5 @@ async def register_composed_email(
         first = await chains.get_receipt(connection, creator, ChainKind.COMPOSED, order.idempotency_id)
         assert first is not None, "the unique key refused the id, so its chain exists"
         return ComposedRegistration(receipt=first, created=False)
+    on_commit(connection, lambda: metrics.order_placed("notifications", "composed"))
     return ComposedRegistration(receipt=receipt, created=True)

@@ -50,6 +50,7 @@ from orderdesk.notifications.repository import transitions
 from orderdesk.notifications.repository.instant import InstantState, PendingInstant
 from orderdesk.notifications.rules.segments import sms_segments
 from orderdesk.notifications.service.orders import OrderDefaults
+from orderdesk.observability import metrics
 
 _log = structlog.get_logger(__name__)
 
@@ -273,6 +274,7 @@ async def _send(
             now=clock(),
             guard=lambda row, _change: row.lease_token == pending.lease_token,
         )
+    metrics.order_placed("notifications", "instant")
     return InstantAnswer(created=True, receipt=pending.receipt)
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.contacts import repository as contacts
-from orderdesk.core.db import Database
+from orderdesk.core.db import Database, on_commit
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
@@ -29,6 +29,7 @@ from orderdesk.notifications.models import (
 from orderdesk.notifications.repository import orders as repository
 from orderdesk.notifications.rules.recipients import look_up_recipients
 from orderdesk.notifications.rules.validation import validate_order
+from orderdesk.observability import metrics
 
 CANCELLATION_DEADLINE = timedelta(minutes=5)
 
@@ -84,6 +85,7 @@ async def register_order(
         resource_action=request.resource_action,
     )
     await repository.insert_orders(connection, [order])
+    on_commit(connection, lambda: metrics.order_placed("notifications", "notification"))
     return Registration(order_id=order_id, recipient_lookup=lookup)
 
 

@@ -44,6 +44,7 @@ from orderdesk.notifications.providers.base import (
 from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.sending_window import SendingWindow
 from orderdesk.notifications.service.results import record_results
+from orderdesk.observability import metrics
 
 _log = structlog.get_logger(__name__)
 MessageT = TypeVar("MessageT", OutgoingEmail, SmsMessage, ComposedEmail)
@@ -170,6 +171,7 @@ class Dispatcher(Generic[MessageT]):
                 composed=self.composed,
             )
             templates = await queue.load_templates(connection, queue.order_ids(claimed))
+        metrics.notifications_entered(self.channel.value, [self.channel.sending.value] * len(claimed))
         if not claimed:
             if window_closed:
                 report("outside the SMS sending window: only SMS ordered for any time go")
@@ -304,12 +306,30 @@ class _Batch(Generic[MessageT]):
             return SendResult(status=dispatcher.channel.failed, error=f"{type(error).__name__}: {error}")
         try:
             result: SendResult = await dispatcher.provider.send(message)
-            return result
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a provider bug must not strand the batch
             _log.exception("provider_send_failed", provider=dispatcher.provider.name)
+            metrics.provider_error(dispatcher.provider.name, "exception")
             return SendResult.retry(f"{type(error).__name__}: {error}")
+        self._observe(notification, result)
+        return result
+
+    def _observe(self, notification: ClaimedNotification, result: SendResult) -> None:
+        """The provider's answer in the metrics: an error by its kind, or how late the message went."""
+        dispatcher = self.dispatcher
+        status = result.status
+        if result.throttle_seconds is not None:
+            metrics.provider_error(dispatcher.provider.name, "throttled")
+        elif status is None:
+            metrics.provider_error(dispatcher.provider.name, "temporary")
+        elif not status.counts_as_succeeded:
+            metrics.provider_error(dispatcher.provider.name, "permanent")
+        else:
+            due = self.templates[notification.order_id].send_at
+            if due is not None:
+                late = dispatcher._clock() - due
+                metrics.handed_to_provider(dispatcher.channel.value, late.total_seconds())
 
 
 class _ResultWriter:

@@ -9,6 +9,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.backoff import Backoff
+from orderdesk.core.db import on_commit
+from orderdesk.observability import metrics
 from orderdesk.purchases import repository
 from orderdesk.purchases.models import CallbackState, ClaimedCallback
 from orderdesk.purchases.rules.callbacks import callback_outcome
@@ -40,6 +42,7 @@ async def record_call(
             "purchase_callback_abandoned", order_id=callback.order_id, attempts=outcome.attempts, error=error
         )
     await repository.callbacks.update_callback(connection, callback.order_id, callback.lease, outcome)
+    on_commit(connection, lambda: metrics.purchase_callback(outcome.state))
 
 
 async def hand_back(connection: AsyncConnection, callback: ClaimedCallback, now: datetime) -> None:

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core import topics
+from orderdesk.core.db import on_commit
 from orderdesk.core.wakeup import after_commit
+from orderdesk.observability import metrics
 from orderdesk.purchases import repository
 from orderdesk.purchases.errors import OrderNotFound, UnknownClient
 from orderdesk.purchases.models import (
@@ -39,6 +41,7 @@ async def register_order(connection: AsyncConnection, client_id: str, order: New
     )
     order_id = await repository.orders.insert_order(connection, client_id, order, customer, now)
     if order_id is not None:
+        on_commit(connection, lambda: metrics.order_placed("purchases", "purchase"))
         return order_id
     assert order.external_order_id is not None  # only an external id can collide
     existing = await repository.orders.get_order_id_by_external(
