@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +39,8 @@ from orderdesk.purchases.api.oauth import TOKEN_PATH
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
+from orderdesk.web.access_log import AccessLogMiddleware
+from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.worker_runtime import WorkerRuntime
 
@@ -171,6 +173,8 @@ def create_app(
 
     app.add_middleware(methods.FixedPathMethodsMiddleware, render=_http_error)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=_http_error)
+    # Inside the trace id's middleware: the access log line carries the request's trace id.
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceIdMiddleware)
     _tidy_openapi(app)
     return app
@@ -187,7 +191,8 @@ def _family_routes() -> list[BaseRoute]:
     overrides no dependency."""
     routes = APIRouter()
     for family_router in (health_router, notifications_router, dataorders_router, purchases_router):
-        routes.include_router(family_router)
+        # Every line logged while a route runs names the order its path names (`order_id`).
+        routes.include_router(family_router, dependencies=[Depends(bind_path_order_id)])
     return routes.routes
 
 
