@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +42,8 @@ from orderdesk.purchases.api.oauth import TOKEN_PATH
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
+from orderdesk.web.access_log import AccessLogMiddleware
+from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.web.request_metrics import RequestMetricsMiddleware
 from orderdesk.worker_runtime import WorkerRuntime
@@ -181,6 +183,8 @@ def create_app(
 
     app.add_middleware(methods.FixedPathMethodsMiddleware, render=_http_error)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=_http_error)
+    # Inside the trace id's middleware: the access log line carries the request's trace id.
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceIdMiddleware)
     app.add_middleware(RequestMetricsMiddleware)  # outermost: its time covers every other layer
     _tidy_openapi(app)
@@ -197,8 +201,15 @@ def _family_routes() -> list[BaseRoute]:
     them belongs to one app: dependencies reach the app's parts through the request, and orderdesk
     overrides no dependency."""
     routes = APIRouter()
-    for router in (health_router, metrics_router, notifications_router, dataorders_router, purchases_router):
-        routes.include_router(router)
+    for family_router in (
+        health_router,
+        metrics_router,
+        notifications_router,
+        dataorders_router,
+        purchases_router,
+    ):
+        # Every line logged while a route runs names the order its path names (`order_id`).
+        routes.include_router(family_router, dependencies=[Depends(bind_path_order_id)])
     return routes.routes
 
 

@@ -152,4 +152,6 @@ def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
         "limit_concurrency": settings.limit_concurrency,
         "backlog": settings.backlog,
         "h11_max_incomplete_event_size": settings.max_head_bytes,
+        # The app logs each request itself (web.access_log), without the query's credentials.
+        "access_log": False,
     }

@@ -94,10 +94,10 @@ async def until_succeeded(
 
 
 async def until_started(process: subprocess.Popen[bytes], log: Path) -> None:
-    """Until the worker says it runs (it prints its database once its loops are started)."""
+    """Until the worker says it runs (it logs `worker_started` once its loops are started)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STARTUP_DEADLINE_SECONDS
-    while "orderdesk worker: database" not in (log.read_text() if log.exists() else ""):
+    while "worker_started" not in (log.read_text() if log.exists() else ""):
         if process.poll() is not None or loop.time() > deadline:
             pytest.fail(f"the worker did not start:\n{log.read_text() if log.exists() else ''}")
         await asyncio.sleep(0.1)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
+import structlog
 import typer
 
 from orderdesk.auth.keys import load_or_create_signing_key
@@ -28,11 +29,13 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.core.gc_freeze import freeze_startup_heap
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
+from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknown_variables
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
+_log = structlog.get_logger("orderdesk.cli")
 
 app = typer.Typer(
     help="orderdesk: place orders for work that happens later and follow their status.",
@@ -59,7 +62,18 @@ class UserApi(StrEnum):
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    """The settings every command starts from, with the logs set up as they say. A bad value ends the
+    command with exit code 2 and one line per bad variable, naming it and what it expects."""
+    from orderdesk.core.logging import configure_logging
+
+    try:
+        settings = load_settings()
+    except SettingsInvalid as error:
+        for line in error.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    warn_unknown_variables()
     settings.home.mkdir(parents=True, exist_ok=True)
     return settings
 
@@ -117,14 +131,13 @@ def serve(
     import uvicorn
 
     from orderdesk.app import create_app
-    from orderdesk.core.logging import configure_logging
     from orderdesk.server import uvicorn_options
 
     if settings.public_base_url is None:
         settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
-    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_migrate(settings))
-    typer.echo(f"orderdesk: home {settings.home}, database {_redacted(settings.database_url)}")
+    # A log line, not a print: on stdout a plain-text line broke the JSON lines around it.
+    _log.info("serving", home=str(settings.home), database=_redacted(settings.database_url))
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
     uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
@@ -154,11 +167,8 @@ def worker() -> None:
     settings = _settings()
     _share_metrics(settings)
     from orderdesk.core.clock import utcnow
-    from orderdesk.core.logging import configure_logging
     from orderdesk.core.wakeup import Wakeups
     from orderdesk.worker_runtime import WorkerRuntime
-
-    configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> None:
         await _migrate(settings)
@@ -174,7 +184,7 @@ def worker() -> None:
             loop.add_signal_handler(signal_number, stop.set)
         await workers.start()
         freeze_startup_heap()
-        typer.echo(f"orderdesk worker: database {_redacted(settings.database_url)}")
+        _log.info("worker_started", database=_redacted(settings.database_url))
         try:
             await stop.wait()
         finally:

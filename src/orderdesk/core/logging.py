@@ -1,4 +1,7 @@
-"""Structured logs: key=value lines on a terminal, JSON lines otherwise (ORDERDESK_LOG_FORMAT)."""
+"""Structured logs: key=value lines on a terminal, JSON lines otherwise (ORDERDESK_LOG_FORMAT).
+
+One format per run: structlog and every standard-library logger (uvicorn, alembic, asyncio) go
+through the same renderer, so a JSON reader never meets a plain-text line."""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", fmt: Literal["auto", "console", "json"] = "auto") -> None:
-    """Route structlog and the standard library (uvicorn, alembic) through one renderer."""
+    """Route structlog and the standard library (uvicorn, alembic) through one renderer, on stderr.
+
+    uvicorn's access log is silenced: `web.access_log` writes one line per request instead, with the
+    status as a field and no credential in the query. Calling it again replaces the first set-up."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
@@ -41,6 +47,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["auto", "console", "json
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True

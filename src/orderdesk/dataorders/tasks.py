@@ -71,7 +71,8 @@ class StagingWorker:
         if claimed is None:
             return self._rules.poll_seconds
         report(f"staging sub-order {claimed.id} of data order {claimed.order_id}")
-        await self._stage(claimed)
+        with structlog.contextvars.bound_contextvars(order_id=claimed.order_id, suborder_id=claimed.id):
+            await self._stage(claimed)
         return 0.0
 
     async def _stage(self, claimed: ClaimedSuborder) -> None:

@@ -1,4 +1,5 @@
-"""ASGI middleware: a trace id on every request, and a cap on the size of request bodies."""
+"""ASGI middleware: a trace id on every request (and on every log line written while it is handled),
+and a cap on the size of request bodies."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +19,9 @@ _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
 
 
 class TraceIdMiddleware:
-    """Keeps the caller's W3C `traceparent` or makes one; problem bodies report it as `traceId`."""
+    """Keeps the caller's W3C `traceparent` or makes one; problem bodies report it as `traceId`, and
+    every log line written while the request is handled carries it as `trace_id`, so that a client's
+    error report leads to its lines."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -27,7 +31,11 @@ class TraceIdMiddleware:
             incoming = dict(scope.get("headers") or []).get(b"traceparent", b"").decode("latin-1")
             match = _TRACEPARENT.fullmatch(incoming)
             trace = match.group(1) if match else secrets.token_hex(16)
-            scope.setdefault("state", {})["trace_id"] = f"00-{trace}-{secrets.token_hex(8)}-00"
+            trace_id = f"00-{trace}-{secrets.token_hex(8)}-00"
+            scope.setdefault("state", {})["trace_id"] = trace_id
+            with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+                await self.app(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

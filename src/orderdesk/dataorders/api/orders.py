@@ -29,6 +29,7 @@ from orderdesk.dataorders.schemas import (
 )
 from orderdesk.dataorders.service import actions, ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
+from orderdesk.web.log_context import bind_order_id
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
@@ -112,6 +113,7 @@ async def apply_order(
         return _denied(body, "INVALID_CONTENT", "The request is not valid.", error.errors)
     if order is None:
         return _denied(body, "EMPTY_ORDER", "No catalogue file matches the queries and filters.", None)
+    bind_order_id(order.id)
     async with database.transaction() as connection:
         suborders = await ordering.suborder_count(connection, order.id)
     granted = OrderResponseExt(

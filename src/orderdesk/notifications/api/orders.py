@@ -47,6 +47,7 @@ from orderdesk.web.deps import (
     ServiceOwnerDep,
 )
 from orderdesk.web.links import links_to
+from orderdesk.web.log_context import bind_order_id
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response, json_text
 
@@ -131,6 +132,7 @@ async def _register(intake: _Intake, order: OrderRequest) -> Response:
             defaults=intake.defaults,
             outbound=intake.outbound,
         )
+    bind_order_id(registration.order_id)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(intake.base_url, registration.order_id)
     return json_response(body, 202, headers={"Location": location}, exclude_none=True)

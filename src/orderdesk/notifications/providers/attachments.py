@@ -124,7 +124,13 @@ class ComposedEmailSender:
     def _transient(self, attachment: Attachment, why: str, attempt: int) -> SendResult:
         if attempt >= self._limits.max_attempts:
             return self._invalid(attachment, f"{why} (attempt {attempt} of {self._limits.max_attempts})")
-        _log.info("attachment_unavailable", filename=attachment.filename, error=why, attempt=attempt)
+        _log.warning(
+            "attachment_unavailable",
+            filename=attachment.filename,
+            error=why,
+            attempt=attempt,
+            attempts=self._limits.max_attempts,
+        )
         return SendResult.retry(f"{attachment.filename}: {why}")
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ import json
 import structlog
 
 from orderdesk.core.outbound import OutboundClient, OutboundFailure
+from orderdesk.core.redaction import redacted_url
 
 _log = structlog.get_logger(__name__)
 
@@ -22,21 +23,24 @@ class SendConditionChecker:
         self._client = client
         self._deadline_seconds = deadline_seconds
 
-    async def check(self, url: str) -> bool | None:
+    async def check(self, url: str, *, attempt: int = 1) -> bool | None:
+        """The endpoint's verdict; an inconclusive check is logged as a warning with its `attempt`
+        number (1 for the first) and the URL without the values of credential-like parameters."""
+        log = _log.bind(url=redacted_url(url), attempt=attempt)
         try:
             answer = await self._client.get(
                 url, deadline_seconds=self._deadline_seconds, headers={"Accept": "application/json"}
             )
         except OutboundFailure as failure:
-            _log.info("send_condition_inconclusive", url=url, error=str(failure))
+            log.warning("send_condition_inconclusive", error=str(failure))
             return None
         if answer.status_code != 200:
-            _log.info("send_condition_inconclusive", url=url, status=answer.status_code)
+            log.warning("send_condition_inconclusive", status=answer.status_code)
             return None
         try:
             verdict = json.loads(answer.body).get("sendNotification")
         except (ValueError, AttributeError, RecursionError):  # not JSON, or not an object
-            _log.info("send_condition_inconclusive", url=url, error="no sendNotification in the answer")
+            log.warning("send_condition_inconclusive", error="no sendNotification in the answer")
             return None
         return verdict if isinstance(verdict, bool) else None
 

@@ -264,6 +264,12 @@ class _Batch(Generic[MessageT]):
 
     async def _send_one(self, notification: ClaimedNotification) -> None:
         """Never raises: whatever goes wrong becomes this notification's result."""
+        with structlog.contextvars.bound_contextvars(
+            order_id=str(notification.order_id), notification_id=str(notification.id)
+        ):
+            await self._send_one_logged(notification)
+
+    async def _send_one_logged(self, notification: ClaimedNotification) -> None:
         dispatcher = self.dispatcher
         try:
             async with self._gate:
@@ -276,6 +282,16 @@ class _Batch(Generic[MessageT]):
                 if dispatcher._limiter is not None:
                     await dispatcher._limiter.acquire()
                 result = await self._attempt(notification)
+                if result.error is not None:
+                    # Every failed try, with its number: a broken relay shows at once, not after the last.
+                    _log.warning(
+                        "notification_send_failed",
+                        provider=dispatcher.provider.name,
+                        attempt=notification.attempts,
+                        retry=result.status is None,
+                        status=None if result.status is None else result.status.value,
+                        error=clean_text(result.error),
+                    )
                 if result.throttle_seconds is not None and self.resume_at is None:
                     self.resume_at = dispatcher._clock() + timedelta(seconds=result.throttle_seconds)
                     await dispatcher._pause(self.resume_at)

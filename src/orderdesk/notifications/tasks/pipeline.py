@@ -266,6 +266,10 @@ class NotificationPipeline:
     async def _carry_out(self, claim: ClaimedOrder) -> frozenset[Channel]:
         """Process one claimed order; a failure hands it back for a later attempt, never loses it, and
         so does a stop that cannot wait for it."""
+        with structlog.contextvars.bound_contextvars(order_id=str(claim.order.id)):
+            return await self._carry_out_order(claim)
+
+    async def _carry_out_order(self, claim: ClaimedOrder) -> frozenset[Channel]:
         lease = timedelta(seconds=self.settings.worker_lease_seconds)
         if self.clock() >= claim.lease_ends - lease / 10:
             return frozenset()  # its lease nearly ran out before it started: another worker may have it

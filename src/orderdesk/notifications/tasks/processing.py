@@ -41,7 +41,7 @@ async def process_order(
 ) -> Processed:
     order = claim.order
     if order.condition_endpoint:
-        verdict = await checker.check(order.condition_endpoint)
+        verdict = await checker.check(order.condition_endpoint, attempt=claim.condition_checks + 1)
         # Inconclusive the first time: ask again later. The second time: send anyway.
         if verdict is None and claim.condition_checks == 0:
             async with database.transaction() as connection:

@@ -28,6 +28,7 @@ from orderdesk.purchases.schemas import (
 )
 from orderdesk.web.deps import DatabaseDep, NowDep, OutboundPolicyDep
 from orderdesk.web.links import links_to
+from orderdesk.web.log_context import bind_order_id
 from orderdesk.web.wire import json_response
 
 router = APIRouter(prefix=PREFIX, tags=["Purchase orders: client mode"], route_class=CapiRoute)
@@ -59,6 +60,7 @@ async def register_order(
         order_id = await service.ordering.register_order(
             connection, client.client_id, new_order(body, now), now
         )
+    bind_order_id(order_id)
     return json_response(RegisteredOrder(order_id=order_id))
 
 
@@ -101,6 +103,7 @@ async def fulfil_order(
     now: NowDep,
     outbound: OutboundPolicyDep,
 ) -> Response:
+    bind_order_id(body.order_id)
     refused = refused_fields(outbound, [("callbackUrl", body.callback_url)])
     if refused:
         raise InvalidInput(refused)

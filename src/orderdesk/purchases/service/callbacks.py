@@ -35,11 +35,25 @@ async def record_call(
     now: datetime,
 ) -> None:
     """Record one call (failed with `error`, or answered 2xx) of `attempts` allowed; nothing is written
-    when the lease was lost to another worker meanwhile."""
+    when the lease was lost to another worker meanwhile. Each failed call is logged with its attempt
+    number, so that a client's broken URL shows at its first failure, not only after the last."""
     outcome = callback_outcome(error, callback.attempts + 1, attempts, backoff, now)
     if outcome.state is CallbackState.ABANDONED:
         _log.warning(
-            "purchase_callback_abandoned", order_id=callback.order_id, attempts=outcome.attempts, error=error
+            "purchase_callback_abandoned",
+            order_id=callback.order_id,
+            attempt=outcome.attempts,
+            attempts=attempts,
+            error=error,
+        )
+    elif error is not None:
+        _log.warning(
+            "purchase_callback_failed",
+            order_id=callback.order_id,
+            attempt=outcome.attempts,
+            attempts=attempts,
+            error=error,
+            retry_at=outcome.due_at.isoformat() if outcome.due_at else None,
         )
     await repository.callbacks.update_callback(connection, callback.order_id, callback.lease, outcome)
     on_commit(connection, lambda: metrics.purchase_callback(outcome.state))

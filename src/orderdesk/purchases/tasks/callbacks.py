@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
+
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
@@ -82,6 +84,10 @@ class CallbackWorker:
         return sleep
 
     async def _call(self, callback: ClaimedCallback) -> None:
+        with structlog.contextvars.bound_contextvars(order_id=callback.order_id):
+            await self._call_and_record(callback)
+
+    async def _call_and_record(self, callback: ClaimedCallback) -> None:
         target = callback_target(callback.url, callback.order_id, callback.status)
         error: str | None = None
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from orderdesk.core import topics
@@ -45,10 +46,11 @@ class FulfilmentWorker:
             for order in batch.orders:
                 # Each order in a savepoint of its own: one the database refuses is set aside alone.
                 try:
-                    async with connection.begin_nested():
-                        calls_back |= await processing.process_order(
-                            connection, order, batch.lines_of(order), batch.products, now
-                        )
+                    with structlog.contextvars.bound_contextvars(order_id=order.order_id):
+                        async with connection.begin_nested():
+                            calls_back |= await processing.process_order(
+                                connection, order, batch.lines_of(order), batch.products, now
+                            )
                     progressed = True
                 except SQLAlchemyError as error:
                     await processing.set_aside(connection, order, error, now)

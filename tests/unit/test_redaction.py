@@ -1,0 +1,46 @@
+"""What the logs keep of a query string or a URL: never the value of a credential."""
+
+from __future__ import annotations
+
+import pytest
+
+from orderdesk.core.redaction import is_sensitive_parameter, redacted_query, redacted_url
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["orderToken", "token", "access_token", "sig", "secret", "password", "client_secret", "X-Amz-Credential"],
+)
+def test_is_sensitive_parameter__credential_names__sensitive(name: str) -> None:
+    assert is_sensitive_parameter(name)
+
+
+@pytest.mark.parametrize("name", ["page", "size", "orderId", "fulfillmentStatus", "sendersReference"])
+def test_is_sensitive_parameter__ordinary_names__not_sensitive(name: str) -> None:
+    assert not is_sensitive_parameter(name)
+
+
+def test_redacted_query__order_token_among_others__only_its_value_replaced() -> None:
+    assert (
+        redacted_query("page=2&orderToken=eyJ.a.b&sort=name%20asc")
+        == "page=2&orderToken=REDACTED&sort=name%20asc"
+    )
+
+
+def test_redacted_query__encoded_name_and_bare_flag__redacted_and_kept() -> None:
+    assert redacted_query("order%54oken=x&flag&Password=p") == "order%54oken=REDACTED&flag&Password=REDACTED"
+
+
+def test_redacted_query__empty__empty() -> None:
+    assert redacted_query("") == ""
+
+
+def test_redacted_url__userinfo_password_and_query_secret__both_redacted() -> None:
+    assert (
+        redacted_url("https://user:pw@example.com/check?id=1&sig=abc#frag")
+        == "https://user:REDACTED@example.com/check?id=1&sig=REDACTED"
+    )
+
+
+def test_redacted_url__not_a_url__redacted_whole() -> None:
+    assert redacted_url("http://[::1") == "REDACTED"
