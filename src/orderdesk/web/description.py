@@ -56,7 +56,8 @@ and `POST /oauth/token` the errors of RFC 6749.
 ## Links
 
 This reference is also at [`/redoc`](/redoc) (reading) and [`/docs`](/docs) (trying requests); the
-document itself is [`/openapi.json`](/openapi.json). `GET /health` answers whether the service is up.
+document itself is [`/openapi.json`](/openapi.json). `GET /health/live` and `GET /health/ready` tell
+whether the service is up and can do its work, and `GET /metrics` serves its Prometheus metrics.
 """
 
 TAGS: list[dict[str, Any]] = [
