@@ -43,25 +43,12 @@ from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
 from orderdesk.web.access_log import AccessLogMiddleware
+from orderdesk.web.description import DESCRIPTION, LICENSE_INFO, TAGS
+from orderdesk.web.docs import install_docs
 from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.web.request_metrics import RequestMetricsMiddleware
 from orderdesk.worker_runtime import WorkerRuntime
-
-DESCRIPTION = """
-orderdesk takes orders for work that happens later and reports their status.
-
-**Notification orders** (`/notifications/api/v1`) send e-mail and SMS to many recipients, now or at
-a requested time. Authenticate with a bearer token carrying the scope
-`altinn:serviceowner/notifications.create`, the claim `urn:altinn:org` and the audience
-`orderdesk:notifications`, or with a `PlatformAccessToken` header holding a Platform Access Token of
-a platform issuer (its issuer is your organisation). `orderdesk token --org ORG` prints a bearer
-token for a server started on the same home. Each kind of token opens one door only: a token made
-for another API (data orders, purchases, delivery reports) is refused with 401 here.
-
-Errors are RFC 9457 problem details (`application/problem+json`) naming the offending field, except
-where the API says a 404 has an empty body.
-"""
 
 
 def build_token_verifier(settings: Settings) -> TokenVerifier:
@@ -139,9 +126,15 @@ def create_app(
         title="orderdesk",
         version=__version__,
         description=DESCRIPTION,
+        openapi_tags=TAGS,
+        license_info=LICENSE_INFO,
         lifespan=lifespan,
         routes=_family_routes(),
+        # Served by install_docs with their assets from orderdesk itself, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     deps.install(
         app,
         deps.Shared(

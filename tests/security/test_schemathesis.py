@@ -186,8 +186,9 @@ def _with_public_host(url: str) -> str:
 def map_body(_context: Any, body: Any) -> Any:
     """Two rules JSON Schema cannot state (the fields' descriptions do) are kept by the generated data:
 
-    - a notification order's send time may be at most five minutes in the past, a rule relative to the
-      clock: generated times that are well formed but past are moved to tomorrow;
+    - a notification order's send time may be at most five minutes in the past (an order chain's, and
+      each of its reminders', not at all), a rule relative to the clock: generated times that are well
+      formed but past are moved to tomorrow;
     - a URL orderdesk will call may not name an address outside the public internet (and the test's
       allowed networks), which no pattern can list: the host of such a generated URL is replaced by a
       public name.
@@ -200,14 +201,26 @@ def map_body(_context: Any, body: Any) -> Any:
         if isinstance(url, str) and policy.url_problem(url) is not None:
             body = {**body, name: _with_public_host(url)}
     body = _with_late_signatures(body)
-    if isinstance(body.get("requestedSendTime"), str):
+    reminders = body.get("reminders")
+    if isinstance(reminders, list):
+        body = {
+            **body,
+            "reminders": [_sent_later(item) if isinstance(item, dict) else item for item in reminders],
+        }
+    return _sent_later(body)
+
+
+def _sent_later(part: dict[str, Any]) -> dict[str, Any]:
+    """`part` with a well-formed `requestedSendTime` in the past moved to tomorrow (an order chain's
+    reminders have send times of their own)."""
+    if isinstance(part.get("requestedSendTime"), str):
         try:
-            when = datetime.fromisoformat(body["requestedSendTime"])
+            when = datetime.fromisoformat(part["requestedSendTime"])
         except ValueError:
-            return body
+            return part
         if when.tzinfo is not None and when < datetime.now(UTC):
-            return {**body, "requestedSendTime": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
-    return body
+            return {**part, "requestedSendTime": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    return part
 
 
 _SAS_EXPIRY = re.compile(r"(?<=[?&])se=[^&#]+")

@@ -71,16 +71,3 @@ STORABLE_PATTERN = r"^[^\x00]*$"
 can name portably: JSON Schema validators written in Rust or Go cannot even hold one.)"""
 NON_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 """Storable text with something besides white space."""
-
-
-def storable_json(ref: str) -> JsonSchema:
-    """Any JSON value whose strings and keys are storable text; `ref` points at this schema itself."""
-    text = {"type": "string", "pattern": STORABLE_PATTERN}
-    return {
-        "anyOf": [
-            text,
-            {"type": ["number", "boolean", "null"]},
-            {"type": "array", "items": {"$ref": ref}},
-            {"type": "object", "propertyNames": text, "additionalProperties": {"$ref": ref}},
-        ]
-    }

@@ -1,9 +1,10 @@
 """Wire models of the purchase API (`/capi/v1`), named as the original's JSON (camelCase), and the
 format of the product catalogue file.
 
-Requests keep the fields this service does not use (`extra="allow"`): they are stored with the order
-as the client sent them. Every string must be storable, and every number must fit its column. Amounts
-are JSON numbers: a string such as "1E+2" is refused, not converted.
+A field a request does not name is refused (`extra="forbid"`, `additionalProperties: false` in the
+document), where the original ignores it: a misspelt `discountCode` must not pass unnoticed. Every
+string must be storable, and every number must fit its column. Amounts are JSON numbers: a string such
+as "1E+2" is refused, not converted.
 """
 
 from __future__ import annotations
@@ -182,18 +183,8 @@ CallbackUrl = Annotated[
 ]
 
 
-_STORABLE_JSON_REF = "#/components/schemas/RegisterOrderRequest/$defs/StorableJson"
-# Keys the schema does not name are kept with the order, so they and their values must be storable.
-_STORABLE_EXTRAS: dict[str, Any] = {
-    "propertyNames": {"pattern": jsonschema.STORABLE_PATTERN},
-    "additionalProperties": {"$ref": _STORABLE_JSON_REF},
-}
-
-
 class _Wire(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="allow", json_schema_extra=_STORABLE_EXTRAS
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class Party(_Wire):
@@ -202,7 +193,6 @@ class Party(_Wire):
 
     model_config = ConfigDict(
         json_schema_extra={
-            **_STORABLE_EXTRAS,
             "anyOf": [
                 jsonschema.given("customerNumber"),
                 {
@@ -248,7 +238,6 @@ class OrderLine(_Wire):
 
     model_config = ConfigDict(
         json_schema_extra={
-            **_STORABLE_EXTRAS,
             "anyOf": [
                 {
                     "properties": {"productSpecType": {"const": kind.value}},
@@ -289,11 +278,7 @@ class RegisterOrderRequest(_Wire):
     """`POST /v1/client/order`: a customer's purchase, registered as `preliminary`."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            **_STORABLE_EXTRAS,
-            **jsonschema.all_or_none_given("marketingCouponCode", "marketingCouponNumber"),
-            "$defs": {"StorableJson": jsonschema.storable_json(_STORABLE_JSON_REF)},
-        }
+        json_schema_extra=jsonschema.all_or_none_given("marketingCouponCode", "marketingCouponNumber")
     )
 
     external_order_id: ExternalOrderId | None = Field(
@@ -402,7 +387,7 @@ class SearchOrderRequest(BaseModel):
 
 
 class FulfillmentRequest(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     order_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID), _INTEGRAL] = Field(alias="orderId")
     callback_url: CallbackUrl | None = Field(

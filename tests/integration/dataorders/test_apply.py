@@ -116,6 +116,8 @@ async def test_apply__denied__422_with_the_reason__no_order(
         ({"queries": ["productId:A"], "filters": {"dataTypes": ["THUMBNAIL"]}}, "filters.dataTypes[0]"),
         ({"queries": ["productId:A"], "correlationId": "x" * 256}, "correlationId"),
         ({"queries": "productId:A"}, "queries"),
+        ({"queries": ["productId:A"], "filters": {"sizes": [1]}}, "filters.sizes"),
+        ({"queries": ["productId:A"], "label": "x"}, "label"),
     ],
 )
 async def test_apply__malformed_body__400_problem_naming_the_field(

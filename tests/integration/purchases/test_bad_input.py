@@ -424,6 +424,54 @@ async def test_wrong_method__405_in_the_capi_shape(
     assert await stored(database) == (0, 0)
 
 
+# ---- fields the API does not know -------------------------------------------------------------------
+
+UNKNOWN = "Extra inputs are not permitted"
+
+
+@pytest.mark.parametrize(
+    ("body", "naming"),
+    [
+        pytest.param(order_body(discountCode="SUMMER"), "discountCode", id="top_level"),
+        pytest.param(order_body(payer=payer(nickname="Ola")), "payer.nickname", id="payer"),
+        pytest.param(order_body(orderLines=coupon(colour="red")), "orderLines[0].colour", id="order_line"),
+        pytest.param(
+            order_body(orderLines=[{**COUPON, "receiver": {**PAYER, "floor": 3}}]),
+            "orderLines[0].receiver.floor",
+            id="line_receiver",
+        ),
+    ],
+)
+async def test_register__unknown_field__400_naming_its_path_and_nothing_stored(
+    client: httpx.AsyncClient, caller: Caller, database: Database, body: dict[str, Any], naming: str
+) -> None:
+    response = await post_json(client, "/client/order", body, caller.headers)
+
+    assert_bad_request(response, f"{naming}: {UNKNOWN}")
+    assert await stored(database) == (0, 0)
+
+
+async def test_fulfil__unknown_field__400_naming_it_and_order_still_preliminary(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    order_id = await register(client, caller, order_body())
+
+    response = await post_json(
+        client, "/client/order/fulfillment", {"orderId": order_id, "callbackURL": "https://x"}, caller.headers
+    )
+
+    assert_bad_request(response, f"callbackURL: {UNKNOWN}")
+    assert (await order_status(client, caller, order_id))["orderStatus"] == "preliminary"
+
+
+async def test_search__unknown_field__400_naming_it(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    response = await client.post(
+        f"{CAPI}/order/status", json={"orderId": 1, "orderID": 1}, headers=tokens.customer("ola@example.com")
+    )
+
+    assert_bad_request(response, f"orderID: {UNKNOWN}")
+
+
 # ---- found by review ------------------------------------------------------------------------------
 
 

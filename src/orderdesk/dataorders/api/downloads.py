@@ -60,7 +60,6 @@ DownloadsDep = Annotated[_Downloads, Depends(_downloads)]
         202: {"description": "The file is still being staged; ask again later."},
     },
     summary="Download one ordered file",
-    tags=["Data orders"],
 )
 async def download_file(
     request: Request, file_id: uuid.UUID, context: DownloadsDep, user: DataUserDep, now: NowDep
@@ -76,7 +75,6 @@ async def download_file(
         202: {"description": "The file is still being staged; ask again later."},
     },
     summary="Download one ordered file with the order token of a metalink link (HEAD: only check)",
-    tags=["Data orders"],
 )
 @router.head("/orders/public/files/{file_id}", response_class=Response, include_in_schema=False)
 async def download_public_file(
@@ -172,7 +170,6 @@ def _tracked(
 from the staging area is left out and named, with the reason, in a `NOTICE.txt` inside the zip (and
 marked DOWNLOAD_ERROR). When the whole zip has been sent, its files are DOWNLOADED, which lets the
 next sub-orders be staged. A zip cut before its end leaves its files AVAILABLE.""",
-    tags=["Data orders"],
 )
 async def download_zip(
     order_id: OrderId,

@@ -51,7 +51,6 @@ have downloaded the files of the first ones."""
     },
     summary="Status of an order and its files available for download",
     description=_STATUS_DESCRIPTION,
-    tags=["Data orders"],
 )
 @router.get(
     "/orders/{order_id}/files/available",
@@ -88,7 +87,6 @@ async def available_files(
     response_model=OrderFilesPageExt,
     responses={**AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="Every file of an order with its state (and why it failed, if it did)",
-    tags=["Data orders"],
 )
 async def order_files(
     base: PublicBaseUrlDep,

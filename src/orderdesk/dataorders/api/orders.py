@@ -46,7 +46,6 @@ router = APIRouter(prefix=PREFIX, tags=["Data orders"])
         204: {"description": "The basket is empty: no order was placed."},
     },
     summary="Order what the basket holds",
-    tags=["Data orders"],
 )
 async def place_order(
     body: OrderRequest,
@@ -86,7 +85,6 @@ and looks in every dataset. The order lives (sub-orders + 2) x 2 hours, as order
 do in the original. **200** with `status: GRANTED` and the `orderId`; **422** with `status: DENIED` and
 `errorType` `INVALID_CONTENT` (with `errors` naming the query or `filenameRegExp`) or `EMPTY_ORDER`.
 A body that is not of this shape is a 400 problem.""",
-    tags=["Data orders"],
 )
 async def apply_order(
     body: ApplyRequest,
@@ -151,7 +149,6 @@ def _denied(
     response_model=OrderPageExt,
     responses={**AUTH, **openapi_responses(InvalidInput)},
     summary="The user's orders, newest first (deleted ones left out)",
-    tags=["Data orders"],
 )
 async def list_orders(
     database: DatabaseDep,
@@ -173,7 +170,6 @@ async def list_orders(
     response_model=OrderExt,
     responses={**AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="One order and its progress",
-    tags=["Data orders"],
 )
 async def get_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep) -> Response:
     async with database.transaction() as connection:
@@ -189,7 +185,6 @@ _ACTION_ERRORS = {**AUTH, **openapi_responses(InvalidInput, OrderNotFound, Actio
     response_model=OrderExt,
     responses=_ACTION_ERRORS,
     summary="Pause an order (PENDING or RUNNING): no further sub-order starts",
-    tags=["Data orders"],
 )
 async def pause_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
@@ -202,7 +197,6 @@ async def pause_order(order_id: OrderId, database: DatabaseDep, user: DataUserDe
     response_model=OrderExt,
     responses=_ACTION_ERRORS,
     summary="Resume a PAUSED order (once no sub-order of it is still being staged)",
-    tags=["Data orders"],
 )
 async def resume_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
@@ -215,7 +209,6 @@ async def resume_order(order_id: OrderId, database: DatabaseDep, user: DataUserD
     response_model=OrderExt,
     responses=_ACTION_ERRORS,
     summary="Delete an order that is finished, PAUSED or EXPIRED: its staged files are removed",
-    tags=["Data orders"],
 )
 async def delete_order(
     order_id: OrderId,
@@ -235,7 +228,6 @@ async def delete_order(
     response_model=OrderExt,
     responses=_ACTION_ERRORS,
     summary="Stage again the files of a DONE_WITH_WARNING or FAILED order that failed",
-    tags=["Data orders"],
 )
 async def retry_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep, now: NowDep) -> Response:
     async with database.transaction() as connection:
@@ -249,7 +241,6 @@ async def retry_order(order_id: OrderId, database: DatabaseDep, user: DataUserDe
     response_model=OrderExt,
     responses={**_ACTION_ERRORS, 204: {"description": "None of its files is in the catalogue any more."}},
     summary="Order the files of a finished order again, as a new order",
-    tags=["Data orders"],
 )
 async def restart_order(
     order_id: OrderId,

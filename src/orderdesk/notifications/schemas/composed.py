@@ -28,8 +28,8 @@ from orderdesk.notifications.schemas.fields import (
     ConditionEndpoint,
     EmailAddress,
     Reference,
+    RequestModel,
     Text,
-    WireModel,
     ZonedTime,
 )
 from orderdesk.notifications.schemas.future import (
@@ -101,7 +101,7 @@ SasUrl = Annotated[
 ]
 
 
-class EmailAttachmentExt(WireModel):
+class EmailAttachmentExt(RequestModel):
     filename: Filename
     mime_type: MimeType
     sas_url: SasUrl
@@ -116,12 +116,12 @@ class ComposedEmailSendingOptionsExt(EmailSendingOptionsExt):
     )
 
 
-class RecipientComposedEmailExt(WireModel):
+class RecipientComposedEmailExt(RequestModel):
     email_address: EmailAddress
     email_settings: ComposedEmailSendingOptionsExt
 
 
-class ComposedEmailRequestExt(WireModel):
+class ComposedEmailRequestExt(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

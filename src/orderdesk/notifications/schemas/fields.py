@@ -121,6 +121,14 @@ class WireModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class RequestModel(WireModel):
+    """A request body or a part of one: a field it does not name is refused by its path (a misspelt
+    optional field such as `sendrsReference` would otherwise pass unnoticed), where the original
+    service ignores it. The document says so with `additionalProperties: false`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 CONTROL_CODE = "control_characters"
 
 

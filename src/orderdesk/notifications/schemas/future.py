@@ -33,6 +33,7 @@ from orderdesk.notifications.schemas.fields import (
     NonBlank,
     OrganizationNumber,
     Reference,
+    RequestModel,
     ResourceAction,
     SmsSender,
     Subject,
@@ -125,7 +126,7 @@ def _anytime_only(value: SendingTimePolicy) -> SendingTimePolicy:
     return value
 
 
-class EmailSendingOptionsExt(WireModel):
+class EmailSendingOptionsExt(RequestModel):
     sender_email_address: EmailAddress | None = Field(
         default=None, description="Sender address; the configured default when left out."
     )
@@ -141,7 +142,7 @@ class EmailSendingOptionsExt(WireModel):
     )
 
 
-class SmsSendingOptionsExt(WireModel):
+class SmsSendingOptionsExt(RequestModel):
     sender: SmsSender = Field(
         default=None, description="Sender name or number; the configured default when left out."
     )
@@ -153,12 +154,12 @@ class SmsSendingOptionsExt(WireModel):
     )
 
 
-class RecipientEmailExt(WireModel):
+class RecipientEmailExt(RequestModel):
     email_address: EmailAddress
     email_settings: EmailSendingOptionsExt
 
 
-class RecipientSmsExt(WireModel):
+class RecipientSmsExt(RequestModel):
     phone_number: MobileNumber
     sms_settings: SmsSendingOptionsExt
 
@@ -200,7 +201,7 @@ def _settings_for_channel(default: NotificationChannel | None) -> dict[str, Any]
     }
 
 
-class _LookedUpRecipient(WireModel):
+class _LookedUpRecipient(RequestModel):
     """A recipient whose addresses come from the contact register: the channel decides which."""
 
     channel_schema: _CHANNEL | None = None
@@ -287,7 +288,7 @@ _RECIPIENT_KINDS = (
 )
 
 
-class NotificationRecipientExt(WireModel):
+class NotificationRecipientExt(RequestModel):
     model_config = ConfigDict(json_schema_extra=jsonschema.exactly_one_given(*_RECIPIENT_KINDS))
 
     recipient_email: RecipientEmailExt | None = None
@@ -314,12 +315,12 @@ class NotificationRecipientExt(WireModel):
         return self
 
 
-class DialogportenIdentifiersExt(WireModel):
+class DialogportenIdentifiersExt(RequestModel):
     dialog_id: Reference | None = None
     transmission_id: Reference | None = None
 
 
-class NotificationReminderExt(WireModel):
+class NotificationReminderExt(RequestModel):
     model_config = ConfigDict(
         json_schema_extra=jsonschema.exactly_one_given("delayDays", "requestedSendTime")
     )
@@ -347,7 +348,7 @@ class NotificationReminderExt(WireModel):
         return self
 
 
-class NotificationOrderChainRequestExt(WireModel):
+class NotificationOrderChainRequestExt(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

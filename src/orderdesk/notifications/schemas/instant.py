@@ -12,7 +12,14 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictInt
 
-from orderdesk.notifications.schemas.fields import MobileNumber, NonBlank, Reference, SmsSender, WireModel
+from orderdesk.notifications.schemas.fields import (
+    MobileNumber,
+    NonBlank,
+    Reference,
+    RequestModel,
+    SmsSender,
+    WireModel,
+)
 from orderdesk.notifications.schemas.future import IdempotencyId, RecipientEmailExt
 
 MIN_TIME_TO_LIVE_SECONDS = 60
@@ -34,7 +41,7 @@ TimeToLive = Annotated[
 ]
 
 
-class InstantSmsSettingsExt(WireModel):
+class InstantSmsSettingsExt(RequestModel):
     """What the SMS says and who it is from. An instant SMS goes out at any time of day."""
 
     sender: SmsSender = Field(
@@ -46,7 +53,7 @@ class InstantSmsSettingsExt(WireModel):
     )
 
 
-class RecipientInstantSmsExt(WireModel):
+class RecipientInstantSmsExt(RequestModel):
     phone_number: MobileNumber
     time_to_live_in_seconds: TimeToLive = Field(
         description="How long the SMS may take to be delivered, in seconds (60 to 172800): without a "
@@ -55,7 +62,7 @@ class RecipientInstantSmsExt(WireModel):
     sms_settings: InstantSmsSettingsExt
 
 
-class InstantSmsNotificationOrderRequestExt(WireModel):
+class InstantSmsNotificationOrderRequestExt(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -77,7 +84,7 @@ class InstantSmsNotificationOrderRequestExt(WireModel):
     recipient_sms: RecipientInstantSmsExt
 
 
-class InstantEmailNotificationOrderRequestExt(WireModel):
+class InstantEmailNotificationOrderRequestExt(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -101,11 +108,11 @@ class InstantEmailNotificationOrderRequestExt(WireModel):
     recipient_email: RecipientEmailExt
 
 
-class InstantNotificationRecipientExt(WireModel):
+class InstantNotificationRecipientExt(RequestModel):
     recipient_sms: RecipientInstantSmsExt
 
 
-class InstantNotificationOrderRequestExt(WireModel):
+class InstantNotificationOrderRequestExt(RequestModel):
     """The deprecated shape: an SMS recipient under `recipient.recipientSms`."""
 
     model_config = ConfigDict(

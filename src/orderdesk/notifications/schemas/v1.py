@@ -38,6 +38,7 @@ from orderdesk.notifications.schemas.fields import (
     ABSOLUTE_HTTP_URL,
     NonBlank,
     Reference,
+    RequestModel,
     ResourceAction,
     SmsSender,
     Subject,
@@ -51,7 +52,7 @@ from orderdesk.notifications.schemas.fields import (
 )
 
 
-class RecipientExt(WireModel):
+class RecipientExt(RequestModel):
     """One recipient: a national identity number, an organisation number, or an e-mail address
     and/or a mobile number."""
 
@@ -154,7 +155,7 @@ class RecipientExt(WireModel):
         return self
 
 
-class EmailTemplateExt(WireModel):
+class EmailTemplateExt(RequestModel):
     from_address: Text | None = Field(
         default=None,
         description="Sender address; the configured default when left out.",
@@ -170,7 +171,7 @@ class EmailTemplateExt(WireModel):
         return email_address_value(value) or None
 
 
-class SmsTemplateExt(WireModel):
+class SmsTemplateExt(RequestModel):
     sender_number: SmsSender = Field(
         default=None, description="Sender name or number; the configured default when left out."
     )
@@ -203,7 +204,7 @@ def _channel(
     }
 
 
-class OrderRequestBase(WireModel):
+class OrderRequestBase(RequestModel):
     """Fields common to the three ways of placing an order."""
 
     senders_reference: Reference | None = Field(

@@ -1,0 +1,124 @@
+"""What the OpenAPI document says about the API as a whole: its description (the three order families,
+how to authenticate to each, their error bodies) and a description of every tag its operations carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DESCRIPTION = """
+orderdesk takes orders for work that happens later and reports their status. Three families of
+orders share one engine; each keeps the contract of the service it follows, and each has its own
+credentials: a token made for one family is refused with 401 by the others.
+
+- **Notification orders** (`/notifications/api/v1`): e-mail and SMS to many recipients, now or at a
+  set time, with the API of [Altinn Notifications][altinn].
+- **Data orders** (`/api/v1/rs-order`): catalogue files staged for download in sub-orders, with the API
+  of [REGARDS rs-order][regards].
+- **Purchase orders** (`/capi/v1`): a customer's purchase carried through fulfilment, with the client
+  API of [Connect/ConnectID][connect].
+
+[altinn]: https://docs.altinn.studio/notifications/
+[regards]: https://regardsoss.github.io/
+[connect]: https://doc.mediaconnect.no/doc/ConnectID/v1/api/order.html
+
+## Authentication
+
+- **Notification orders**: a bearer token with the scope `altinn:serviceowner/notifications.create`,
+  the claim `urn:altinn:org` and the audience `orderdesk:notifications`, or a Platform Access Token of
+  a platform issuer in the `PlatformAccessToken` header. `orderdesk token --org ORG` prints a bearer
+  token (`--platform --org ORG` a Platform Access Token) for a server started on the same home.
+  Composed e-mail needs the scope `altinn:serviceowner/notifications.composedemail.create`
+  (`orderdesk token --org ORG --scope …`), the support look-up `altinn:notifications.support.admin`,
+  and delivery reports a token of their own: `orderdesk token --org ORG --scope
+  orderdesk:notifications/deliveryreports.write`.
+- **Data orders**: a bearer token of a user, with the claim `email` and the audience
+  `orderdesk:rs-order`: `orderdesk token --user EMAIL`. The links of a metalink file carry an order
+  token (`orderToken`) instead and need no bearer token.
+- **Purchase orders**: a client system is registered once with `orderdesk clients add NAME`, which
+  prints its `client_id` and `client_secret`; `POST /oauth/token` with them (HTTP Basic,
+  `grant_type=client_credentials`) gives an access token for the `/capi/v1/client/…` paths. A logged-in
+  customer reads their own orders at `/capi/v1/order/status` with a token of the audience
+  `orderdesk:capi-user` (`orderdesk token --user EMAIL --api purchases`).
+
+In production, tokens of external issuers are trusted through `ORDERDESK_AUTH_TRUSTED_KEYS` (and
+`ORDERDESK_AUTH_PLATFORM_ISSUERS`, `ORDERDESK_AUTH_AUDIENCES`); `orderdesk token` signs with a key kept in
+the server's home and is meant for development.
+
+## Requests and errors
+
+Bodies are JSON; a field a request does not define is refused with 400 naming its path, where the
+originals ignore it. The notification and data-order APIs answer errors as RFC 9457 problem details
+(`application/problem+json`) whose `errors` name each offending field and whose `traceId` is also in
+the server's log (where an operation says so, its 404 has an empty body, as in the original); the
+purchase API answers `{"exceptionType", "errorMessage"}` as the original does,
+and `POST /oauth/token` the errors of RFC 6749.
+
+## Links
+
+This reference is also at [`/redoc`](/redoc) (reading) and [`/docs`](/docs) (trying requests); the
+document itself is [`/openapi.json`](/openapi.json). `GET /health/live` and `GET /health/ready` tell
+whether the service is up and can do its work, and `GET /metrics` serves its Prometheus metrics.
+"""
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "Health", "description": "Whether the service is up and can do its work; no credentials."},
+    {
+        "name": "Notification orders (v1)",
+        "description": "Altinn Notifications v1: place e-mail, SMS and channel-choosing orders for many "
+        "recipients, read them, their status and their notifications, and cancel them before they start.",
+    },
+    {
+        "name": "Notification orders",
+        "description": "The current generation (`/future`): order chains (a notification and its reminders, "
+        "each with an optional send condition), idempotent by `idempotencyId`; composed e-mail with "
+        "attachments.",
+    },
+    {
+        "name": "Instant orders",
+        "description": "One-time codes and the like: handed to the e-mail or SMS provider before the answer, "
+        "at any hour, and stored only then.",
+    },
+    {
+        "name": "Shipments and status feed",
+        "description": "One order's delivery manifest by shipment id, the organisation's status feed of "
+        "finished orders, and the notifications sent for a Dialogporten dialog or transmission.",
+    },
+    {
+        "name": "Support look-up",
+        "description": "For support staff (scope `altinn:notifications.support.admin`): every "
+        "organisation's notifications to one person or organisation.",
+    },
+    {
+        "name": "Delivery reports",
+        "description": "Where providers report what became of a message: Kannel's signed dlr-url, and a "
+        "webhook for e-mail providers (a token with the delivery-reports scope).",
+    },
+    {
+        "name": "Data orders: basket",
+        "description": "REGARDS rs-order: a user's basket of catalogue selections, before it is ordered.",
+    },
+    {
+        "name": "Data orders",
+        "description": "REGARDS rs-order: place an order from the basket or from queries, follow its "
+        "staging, download its files (one by one, as a zip, or through a metalink), pause, resume, retry, "
+        "restart or delete it.",
+    },
+    {
+        "name": "Purchase orders: OAuth2",
+        "description": "The client-credentials token endpoint of the purchase API (clients are made with "
+        "`orderdesk clients add`).",
+    },
+    {
+        "name": "Purchase orders: client mode",
+        "description": "Connect/ConnectID client mode: a client system registers a purchase, fulfils it and "
+        "reads its status (`preliminary → confirmed → processed`, or `failed`).",
+    },
+    {
+        "name": "Purchase orders: user mode",
+        "description": "A logged-in customer lists their orders and searches one by `orderId` or "
+        "`externalOrderId`.",
+    },
+]
+"""In the order ReDoc and Swagger UI show them: notifications, data orders, purchases."""
+
+LICENSE_INFO = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
