@@ -27,6 +27,7 @@ from orderdesk.contacts.service import import_contacts
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.gc_freeze import freeze_startup_heap
+from orderdesk.core.home import HomeRefused, claim_home, require_home
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknown_variables
@@ -61,7 +62,7 @@ class UserApi(StrEnum):
     PURCHASES = "purchases"
 
 
-def _settings() -> Settings:
+def _loaded() -> Settings:
     """The settings every command starts from, with the logs set up as they say. A bad value ends the
     command with exit code 2 and one line per bad variable, naming it and what it expects."""
     from orderdesk.core.logging import configure_logging
@@ -74,7 +75,32 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     warn_unknown_variables()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _settings() -> Settings:
+    """The settings of a command that works on the database of an existing home."""
+    return _with_home(_loaded(), create=False, database=True)
+
+
+def _serving_settings() -> Settings:
+    """The settings of `serve`, `worker` and `migrate`: the home is created when needed."""
+    return _with_home(_loaded(), create=True, database=True)
+
+
+def _with_home(settings: Settings, *, create: bool, database: bool) -> Settings:
+    """`settings` once the home exists (or is made, `create`) and, when the command uses the
+    `database`, belongs to it (core.home); else one line on stderr and exit 2. Only the commands that
+    run the service may create a home: any other would make one, with a signing key of its own,
+    wherever it happens to be run."""
+    try:
+        if not create:
+            require_home(settings.home)
+        if database:
+            claim_home(settings.home, settings.database_url)
+    except HomeRefused as error:
+        typer.echo(f"orderdesk: {error}", err=True)
+        raise typer.Exit(2) from error
     return settings
 
 
@@ -126,7 +152,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (and the workers) on the configured database, creating and migrating it when needed."""
-    settings = _settings()
+    settings = _serving_settings()
     _share_metrics(settings)
     import uvicorn
 
@@ -164,7 +190,7 @@ def _with_public_base_url(settings: Settings, base_url: str) -> Settings:
 @app.command()
 def worker() -> None:
     """Run the workers only (scheduling, sending, expiry) until interrupted; start as many as you like."""
-    settings = _settings()
+    settings = _serving_settings()
     _share_metrics(settings)
     from orderdesk.core.clock import utcnow
     from orderdesk.core.wakeup import Wakeups
@@ -197,7 +223,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations."""
-    settings = _settings()
+    settings = _serving_settings()
     revision = asyncio.run(_migrate(settings))
     typer.echo(f"database {_redacted(settings.database_url)} is at revision {revision}")
 
@@ -224,7 +250,7 @@ def token(
     Each token opens one door: --org gives a service owner's token for the notification API (or, with
     the delivery-reports scope, a token for posting delivery reports), --platform a Platform Access
     Token, --user a data-order user's token (--api purchases: a customer's for /capi/v1)."""
-    settings = _settings()
+    settings = _with_home(_loaded(), create=False, database=False)
     key = load_or_create_signing_key(settings.signing_key_path)
     lifetime = ttl or settings.auth.token_ttl_seconds
     if user:
@@ -343,7 +369,7 @@ def products_import(
 @config_app.command("show")
 def config_show() -> None:
     """Print the effective settings, secrets masked."""
-    settings = _settings()
+    settings = _loaded()  # only shown: the home need not exist
     data = settings.model_dump(mode="json")
     if settings.database.url:
         data["database"]["url"] = _redacted(settings.database.url)
