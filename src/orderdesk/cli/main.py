@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import signal
@@ -157,16 +158,30 @@ def serve(
     import uvicorn
 
     from orderdesk.app import create_app
-    from orderdesk.server import uvicorn_options
+    from orderdesk.server import listening_socket, uvicorn_options
 
     if settings.public_base_url is None:
         settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
+    try:
+        listener = listening_socket(host, port, settings.server.backlog)
+    except OSError as error:
+        typer.echo(
+            f"orderdesk: cannot listen on {_url_host(host)}:{port}: {error.strerror or error}", err=True
+        )
+        raise typer.Exit(2) from error
     asyncio.run(_migrate(settings))
     # A log line, not a print: on stdout a plain-text line broke the JSON lines around it.
     _log.info("serving", home=str(settings.home), database=_redacted(settings.database_url))
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
-    uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
+    config = uvicorn.Config(
+        application, host=host, port=port, log_config=None, **uvicorn_options(settings.server)
+    )
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down, as uvicorn.run does
+        server.run(sockets=[listener])
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own exit status when the app could not start
 
 
 def _share_metrics(settings: Settings) -> None:
