@@ -9,13 +9,15 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import structlog
 import typer
 
+import orderdesk
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import (
     NOTIFICATIONS_CREATE_SCOPE,
@@ -24,6 +26,7 @@ from orderdesk.auth.tokens import (
     mint_platform_access_token,
     mint_user_token,
 )
+from orderdesk.contacts.models import Organization, Person
 from orderdesk.contacts.service import import_contacts
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
@@ -36,19 +39,34 @@ from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from orderdesk.purchases.models import ClientListing
+
 T = TypeVar("T")
 _log = structlog.get_logger("orderdesk.cli")
 
+# Markdown: a paragraph of a docstring is wrapped to the terminal as one, not at its source lines.
+_HELP_MARKUP: Literal["markdown"] = "markdown"
 app = typer.Typer(
     help="orderdesk: place orders for work that happens later and follow their status.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=_HELP_MARKUP,
 )
-contacts_app = typer.Typer(help="The contact register used to find recipients.", no_args_is_help=True)
-config_app = typer.Typer(help="Settings.", no_args_is_help=True)
-catalog_app = typer.Typer(help="The data catalogue that data orders choose from.", no_args_is_help=True)
-clients_app = typer.Typer(help="OAuth2 clients of the purchase API.", no_args_is_help=True)
-products_app = typer.Typer(help="The product catalogue of purchase orders.", no_args_is_help=True)
+contacts_app = typer.Typer(
+    help="The contact register used to find recipients.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP)
+catalog_app = typer.Typer(
+    help="The data catalogue that data orders choose from.",
+    no_args_is_help=True,
+    rich_markup_mode=_HELP_MARKUP,
+)
+clients_app = typer.Typer(
+    help="OAuth2 clients of the purchase API.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
+products_app = typer.Typer(
+    help="The product catalogue of purchase orders.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
@@ -61,6 +79,39 @@ class UserApi(StrEnum):
 
     DATA_ORDERS = "data-orders"
     PURCHASES = "purchases"
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"orderdesk {orderdesk.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """orderdesk: place orders for work that happens later and follow their status."""
+
+
+def _invalid(error: InvalidInput) -> NoReturn:
+    """Each refused field on a line of its own on stderr, then exit 2."""
+    for field, messages in error.errors.items():
+        typer.echo(f"{field}: {' '.join(messages)}", err=True)
+    raise typer.Exit(2) from error
+
+
+def _print_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=2, default=_json_value))
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _loaded() -> Settings:
@@ -306,7 +357,10 @@ def token(
 
 @contacts_app.command("import")
 def contacts_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The JSON file.", exists=True, dir_okay=False, readable=True),
+    ],
 ) -> None:
     """Load persons and organisations from a JSON file; entries already known are updated."""
     document = _read_json(file)
@@ -315,6 +369,69 @@ def contacts_import(
     except InvalidInput as error:
         _refuse(file, error)
     typer.echo(json.dumps({"persons": summary.persons, "organizations": summary.organizations}))
+
+
+@contacts_app.command("show")
+def contacts_show(
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="National identity number (11 digits) or organization number (9)."
+        ),
+    ],
+) -> None:
+    """Print what the register holds for a person or an organisation, as JSON in the import format;
+    exit 1 when it holds nothing for the number."""
+    from orderdesk.contacts.service import find_contact
+
+    try:
+        contact = _in_transaction(_settings(), lambda connection: find_contact(connection, number))
+    except InvalidInput as error:
+        _invalid(error)
+    if contact is None:
+        typer.echo(f"orderdesk: the contact register holds nobody with the number {number.strip()}", err=True)
+        raise typer.Exit(1)
+    _print_json(_contact_json(contact))
+
+
+@contacts_app.command("remove")
+def contacts_remove(
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="National identity number (11 digits) or organization number (9)."
+        ),
+    ],
+) -> None:
+    """Remove a person or an organisation from the register (orders placed already keep the
+    addresses they were given); exit 1 when the register holds nobody with the number."""
+    from orderdesk.contacts.service import remove_contact
+
+    try:
+        removed = _in_transaction(_settings(), lambda connection: remove_contact(connection, number))
+    except InvalidInput as error:
+        _invalid(error)
+    if not removed:
+        typer.echo(f"orderdesk: the contact register holds nobody with the number {number.strip()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"removed": number.strip()}))
+
+
+def _contact_json(contact: Person | Organization) -> dict[str, Any]:
+    if isinstance(contact, Person):
+        return {
+            "nationalIdentityNumber": contact.national_identity_number,
+            "name": contact.name,
+            "email": contact.email,
+            "mobileNumber": contact.mobile_number,
+            "reserved": contact.reserved,
+        }
+    return {
+        "organizationNumber": contact.organization_number,
+        "name": contact.name,
+        "emails": contact.emails,
+        "mobileNumbers": contact.mobile_numbers,
+    }
 
 
 @catalog_app.command("import")
@@ -343,27 +460,84 @@ def catalog_import(
     try:
         summary = asyncio.run(run())
     except InvalidInput as error:
-        for field, messages in error.errors.items():
-            typer.echo(f"{field}: {' '.join(messages)}", err=True)
-        raise typer.Exit(2) from error
+        _invalid(error)
     typer.echo(json.dumps(dataclasses.asdict(summary)))
+
+
+@catalog_app.command("list")
+def catalog_list() -> None:
+    """Print the datasets as JSON: name, folder, when last imported, files and bytes (removed files
+    not counted)."""
+    from orderdesk.dataorders.service.catalogue import list_datasets
+
+    datasets = _in_transaction(_settings(), list_datasets)
+    _print_json([dataclasses.asdict(dataset) for dataset in datasets])
 
 
 @clients_app.command("add")
 def clients_add(
-    name: Annotated[str, typer.Argument(help="Who the client is (shown to operators).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Who the client is (shown to operators).")],
 ) -> None:
     """Register a client of the purchase API; prints its id and secret as JSON (the secret only now)."""
     from orderdesk.core.clock import utcnow
-    from orderdesk.purchases.service.clients import register_client
+    from orderdesk.purchases.service.clients import client_name, register_client
 
-    client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
+    try:
+        client_name(name)  # refused before the home or the database is touched
+        client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
+    except InvalidInput as error:
+        _invalid(error)
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """Print the clients as JSON: id, name, when registered and when revoked (null while active);
+    never a secret."""
+    from orderdesk.purchases.service.clients import list_clients
+
+    clients = _in_transaction(_settings(), list_clients)
+    _print_json([_client_json(client) for client in clients])
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    client: Annotated[str, typer.Argument(metavar="ID_OR_NAME", help="The client's id, or its name.")],
+) -> None:
+    """Revoke a client: `/oauth/token` gives it no token and its access tokens place no order any
+    more (they expire within their lifetime). Prints the client as JSON; revoking again changes
+    nothing."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.purchases.errors import ClientNotFound
+    from orderdesk.purchases.service.clients import revoke_client
+
+    try:
+        revoked = _in_transaction(_settings(), lambda connection: revoke_client(connection, client, utcnow()))
+    except InvalidInput as error:
+        _invalid(error)
+    except ClientNotFound as error:
+        typer.echo(
+            f"orderdesk: no client has the id or name {client!r} (see `orderdesk clients list`)", err=True
+        )
+        raise typer.Exit(1) from error
+    _print_json(_client_json(revoked))
+
+
+def _client_json(client: ClientListing) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "created_at": client.created_at,
+        "revoked_at": client.revoked_at,
+    }
 
 
 @products_app.command("import")
 def products_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The JSON file.", exists=True, dir_okay=False, readable=True),
+    ],
 ) -> None:
     """Load the product catalogue from JSON (`{"products": [...]}`); products already there (same type
     and codes) get the file's price and description. Prints how many products the file holds."""
