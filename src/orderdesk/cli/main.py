@@ -74,6 +74,14 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(products_app, name="products")
 
 
+class DataRole(StrEnum):
+    """The role in a data-order user's token (`orderdesk token --user EMAIL --role …`)."""
+
+    REGISTERED_USER = "REGISTERED_USER"
+    ADMIN = "ADMIN"
+    """Also reads every user's orders (GET of an order, its files, its status): the administrator's view."""
+
+
 class UserApi(StrEnum):
     """The API a user's token is for (`orderdesk token --user EMAIL --api …`)."""
 
@@ -296,20 +304,28 @@ def migrate() -> None:
 
 @app.command()
 def token(
-    org: Annotated[str | None, typer.Option(help="Organisation (service owner) short name.")] = None,
-    scope: Annotated[list[str] | None, typer.Option(help="Scope to grant; repeat for several.")] = None,
+    org: Annotated[
+        str | None, typer.Option(metavar="ORG", help="Organisation (service owner) short name.")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(metavar="SCOPE", help="Scope to grant; repeat for several.")
+    ] = None,
     platform: Annotated[
         bool, typer.Option("--platform", help="Print a Platform Access Token issued by ORG.")
     ] = False,
-    user: Annotated[str | None, typer.Option(help="E-mail of a data-order user.")] = None,
-    role: Annotated[str, typer.Option(help="Role of the user (REGISTERED_USER or ADMIN).")] = (
-        "REGISTERED_USER"
-    ),
+    user: Annotated[str | None, typer.Option(metavar="EMAIL", help="E-mail of a data-order user.")] = None,
+    role: Annotated[
+        DataRole,
+        typer.Option(
+            metavar="ROLE",
+            help="With --user: REGISTERED_USER, or ADMIN, who also reads every user's data orders.",
+        ),
+    ] = DataRole.REGISTERED_USER,
     api: Annotated[
         UserApi,
         typer.Option(help="With --user: the API the token is for (data orders, or purchases' user paths)."),
     ] = UserApi.DATA_ORDERS,
-    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+    ttl: Annotated[int | None, typer.Option(metavar="SECONDS", help="Lifetime in seconds.")] = None,
 ) -> None:
     """Print a token signed with the key in the home, valid against a server on the same home.
 
@@ -320,15 +336,13 @@ def token(
     key = load_or_create_signing_key(settings.signing_key_path)
     lifetime = ttl or settings.auth.token_ttl_seconds
     if user:
-        if role not in ("REGISTERED_USER", "ADMIN"):
-            raise typer.BadParameter("role must be REGISTERED_USER or ADMIN", param_hint="--role")
         kind = TokenKind.PURCHASE_USER if api is UserApi.PURCHASES else TokenKind.DATA_USER
         typer.echo(
             mint_user_token(
                 key,
                 issuer=settings.auth.local_issuer,
                 email=user,
-                role=role,
+                role=role.value,
                 ttl_seconds=lifetime,
                 kind=kind,
             )
