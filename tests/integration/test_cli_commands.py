@@ -181,6 +181,26 @@ def test_catalog_list__datasets_with_their_files_and_bytes(
     assert listed[0]["location"] == str(folder.resolve())
 
 
+def test_catalog_remove__gone_from_the_list__a_second_time_exit_1(cli_home: Path, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a")
+    for name in ("ds1", "ds2"):
+        assert (
+            run_orderdesk(cli_home, "catalog", "import", str(tmp_path / "data"), "--dataset", name).returncode
+            == 0
+        )
+
+    first = run_orderdesk(cli_home, "catalog", "remove", "ds1")
+    again = run_orderdesk(cli_home, "catalog", "remove", "ds1")
+
+    assert json_of(first) == {"removed": "ds1"}
+    assert again.returncode == 1
+    assert "ds1" in one_line(again.stderr)
+    listed = json_of(run_orderdesk(cli_home, "catalog", "list"))
+    assert isinstance(listed, list)
+    assert [entry["name"] for entry in listed] == ["ds2"]
+
+
 # ---- contacts -------------------------------------------------------------------------------------
 
 
@@ -254,6 +274,7 @@ COMMANDS = [
     ["contacts", "remove"],
     ["catalog", "import"],
     ["catalog", "list"],
+    ["catalog", "remove"],
     ["clients", "add"],
     ["clients", "list"],
     ["clients", "revoke"],

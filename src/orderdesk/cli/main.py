@@ -488,6 +488,22 @@ def catalog_list() -> None:
     _print_json([dataclasses.asdict(dataset) for dataset in datasets])
 
 
+@catalog_app.command("remove")
+def catalog_remove(
+    dataset: Annotated[str, typer.Argument(metavar="NAME", help="Name of the dataset.")],
+) -> None:
+    """Take a dataset out of the catalogue: it can be ordered no more, and baskets lose it. Orders
+    placed keep their files: those staged already stay downloadable, the others fail as no longer in
+    the catalogue. Its folder is left as it is. Exit 1 when there is no such dataset."""
+    from orderdesk.dataorders.service.catalogue import remove_dataset
+
+    removed = _in_transaction(_settings(), lambda connection: remove_dataset(connection, dataset))
+    if not removed:
+        typer.echo(f"orderdesk: the catalogue has no dataset named {dataset.strip()!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"removed": dataset.strip()}))
+
+
 @clients_app.command("add")
 def clients_add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Who the client is (shown to operators).")],

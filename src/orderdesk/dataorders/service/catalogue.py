@@ -14,7 +14,7 @@ from orderdesk.dataorders.rules.catalogue import CatalogEntry, check_file_names,
 from orderdesk.dataorders.storage.scan import scan
 from orderdesk.dataorders.storage.store import LocalFolderStore
 
-__all__ = ["dataset_name", "import_dataset", "list_datasets", "read_folder"]
+__all__ = ["dataset_name", "import_dataset", "list_datasets", "read_folder", "remove_dataset"]
 
 
 async def read_folder(folder: Path) -> list[CatalogEntry]:
@@ -50,3 +50,10 @@ async def import_dataset(
 
 async def list_datasets(connection: AsyncConnection) -> list[DatasetListing]:
     return await catalogue.list_datasets(connection)
+
+
+async def remove_dataset(connection: AsyncConnection, name: str) -> bool:
+    """Take the dataset out of the catalogue (its files and the basket selections of it go too);
+    whether it was there. Orders placed keep their files: those staged already stay downloadable,
+    those not yet staged fail as no longer in the catalogue, as when a file leaves the folder."""
+    return await catalogue.delete_dataset(connection, name.strip())
