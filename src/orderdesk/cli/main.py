@@ -237,8 +237,9 @@ def serve(
         application, host=host, port=port, log_config=None, **uvicorn_options(settings.server)
     )
     server = uvicorn.Server(config)
-    # uvicorn logs no address when handed a socket: say where the service answers, once it starts.
-    typer.echo(f"orderdesk: listening on http://{_url_host(host)}:{port} (Ctrl-C or SIGTERM stops it)")
+    # uvicorn logs no address when handed a socket: say where the service answers (a log line, as
+    # "serving" is, so that JSON logs stay JSON).
+    _log.info("listening", url=f"http://{_url_host(host)}:{port}")
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down, as uvicorn.run does
         server.run(sockets=[listener])
     if not server.started:
