@@ -38,9 +38,17 @@ def json_of(result: subprocess.CompletedProcess[str]) -> object:
 
 
 def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The one line a command says on stderr, besides log lines (JSON when not on a terminal)."""
+    lines = [line for line in stderr.strip().splitlines() if not is_log_line(line)]
     assert len(lines) == 1, stderr
     return lines[0]
+
+
+def is_log_line(line: str) -> bool:
+    try:
+        return "event" in json.loads(line)
+    except (ValueError, TypeError):
+        return False
 
 
 # ---- --version ------------------------------------------------------------------------------------

@@ -399,9 +399,10 @@ def contacts_show(
 ) -> None:
     """Print what the register holds for a person or an organisation, as JSON in the import format;
     exit 1 when it holds nothing for the number."""
-    from orderdesk.contacts.service import find_contact
+    from orderdesk.contacts.service import find_contact, register_number
 
     try:
+        register_number(number)  # refused before the home or the database is touched
         contact = _in_transaction(_settings(), lambda connection: find_contact(connection, number))
     except InvalidInput as error:
         _invalid(error)
@@ -422,9 +423,10 @@ def contacts_remove(
 ) -> None:
     """Remove a person or an organisation from the register (orders placed already keep the
     addresses they were given); exit 1 when the register holds nobody with the number."""
-    from orderdesk.contacts.service import remove_contact
+    from orderdesk.contacts.service import register_number, remove_contact
 
     try:
+        register_number(number)  # refused before the home or the database is touched
         removed = _in_transaction(_settings(), lambda connection: remove_contact(connection, number))
     except InvalidInput as error:
         _invalid(error)

@@ -61,7 +61,7 @@ async def import_contacts(connection: AsyncConnection, document: Any) -> ImportS
 async def find_contact(connection: AsyncConnection, number: str) -> Person | Organization | None:
     """The person (11-digit national identity number) or organisation (9-digit number); None when
     the register has none. InvalidInput for a number of neither kind."""
-    number = _register_number(number)
+    number = register_number(number)
     if is_national_identity_number(number):
         return (await repository.get_persons(connection, [number])).get(number)
     return (await repository.get_organizations(connection, [number])).get(number)
@@ -70,13 +70,14 @@ async def find_contact(connection: AsyncConnection, number: str) -> Person | Org
 async def remove_contact(connection: AsyncConnection, number: str) -> bool:
     """Remove the person or organisation from the register; whether it was there. Orders already
     placed keep the addresses they were given. InvalidInput as `find_contact`."""
-    number = _register_number(number)
+    number = register_number(number)
     if is_national_identity_number(number):
         return await repository.delete_person(connection, number)
     return await repository.delete_organization(connection, number)
 
 
-def _register_number(number: str) -> str:
+def register_number(number: str) -> str:
+    """The number, trimmed; InvalidInput unless it is a national identity or organization number."""
     number = number.strip()
     if not (is_national_identity_number(number) or is_organization_number(number)):
         message = "A national identity number (11 digits) or an organization number (9 digits) is required."
