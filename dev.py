@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,33 @@ def lock() -> int:
     return 0
 
 
+def run_forwarding_signals(command: list[str], cwd: Path) -> int:
+    """Run `command` until it ends, passing SIGTERM, SIGINT and SIGHUP on to it; its exit status.
+
+    The child has a process group of its own, so Ctrl-C in a terminal reaches it once, through us
+    (a second SIGINT makes uvicorn quit at once, without its graceful shutdown). Stopping dev.py thus
+    stops the server and waits for it: no `orderdesk serve` is left holding the port."""
+    if os.name == "nt":
+        return subprocess.call(command, cwd=cwd)
+    child = subprocess.Popen(command, cwd=cwd, process_group=0)
+    forwarded = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def forward(signal_number: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signal_number)
+
+    previous = {number: signal.signal(number, forward) for number in forwarded}
+    try:
+        status = child.wait()
+        return 128 - status if status < 0 else status  # ended by signal N: the shell's 128 + N
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if child.poll() is None:  # we are leaving on an exception of our own: take the child along
+            child.terminate()
+            child.wait()
+
+
 def _pytest_arguments(rest: list[str]) -> list[str]:
     """The whole suite runs on WORKERS processes, an idle one taking tests queued for a busy one (the
     long schemathesis and process tests otherwise made a tail of one busy worker); a chosen path or
@@ -110,7 +138,7 @@ def main(argv: list[str]) -> int:
         return lock()
     ensure_environment()
     if command == "run":
-        return subprocess.call([str(BIN / "orderdesk"), "serve", *rest], cwd=ROOT)
+        return run_forwarding_signals([str(BIN / "orderdesk"), "serve", *rest], ROOT)
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "-m", "bench", *rest], cwd=ROOT)
     fast = "--fast" in rest

@@ -4,6 +4,7 @@ a request head may be, keep-alive, concurrency, and which proxies' forwarded hea
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.flow_control import service_unavailable
@@ -155,3 +156,20 @@ def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
         # The app logs each request itself (web.access_log), without the query's credentials.
         "access_log": False,
     }
+
+
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """A socket listening on host:port, for `serve` to take before anything else starts: a port in
+    use is then an OSError here, before the migrations and the workers, not after them. Listening
+    at once (not only bound) holds the port: Linux lets a second SO_REUSEADDR socket bind a port
+    no socket listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(backlog)
+    except OSError:
+        listener.close()
+        raise
+    return listener

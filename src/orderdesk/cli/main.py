@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import structlog
 import typer
 
+import orderdesk
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import (
     NOTIFICATIONS_CREATE_SCOPE,
@@ -23,10 +26,12 @@ from orderdesk.auth.tokens import (
     mint_platform_access_token,
     mint_user_token,
 )
+from orderdesk.contacts.models import Organization, Person
 from orderdesk.contacts.service import import_contacts
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.gc_freeze import freeze_startup_heap
+from orderdesk.core.home import HomeRefused, claim_home, require_home
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknown_variables
@@ -34,24 +39,47 @@ from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknow
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from orderdesk.purchases.models import ClientListing
+
 T = TypeVar("T")
 _log = structlog.get_logger("orderdesk.cli")
 
+# Markdown: a paragraph of a docstring is wrapped to the terminal as one, not at its source lines.
+_HELP_MARKUP: Literal["markdown"] = "markdown"
 app = typer.Typer(
     help="orderdesk: place orders for work that happens later and follow their status.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=_HELP_MARKUP,
 )
-contacts_app = typer.Typer(help="The contact register used to find recipients.", no_args_is_help=True)
-config_app = typer.Typer(help="Settings.", no_args_is_help=True)
-catalog_app = typer.Typer(help="The data catalogue that data orders choose from.", no_args_is_help=True)
-clients_app = typer.Typer(help="OAuth2 clients of the purchase API.", no_args_is_help=True)
-products_app = typer.Typer(help="The product catalogue of purchase orders.", no_args_is_help=True)
+contacts_app = typer.Typer(
+    help="The contact register used to find recipients.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP)
+catalog_app = typer.Typer(
+    help="The data catalogue that data orders choose from.",
+    no_args_is_help=True,
+    rich_markup_mode=_HELP_MARKUP,
+)
+clients_app = typer.Typer(
+    help="OAuth2 clients of the purchase API.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
+products_app = typer.Typer(
+    help="The product catalogue of purchase orders.", no_args_is_help=True, rich_markup_mode=_HELP_MARKUP
+)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(products_app, name="products")
+
+
+class DataRole(StrEnum):
+    """The role in a data-order user's token (`orderdesk token --user EMAIL --role …`)."""
+
+    REGISTERED_USER = "REGISTERED_USER"
+    ADMIN = "ADMIN"
+    """Also reads every user's orders (GET of an order, its files, its status): the administrator's view."""
 
 
 class UserApi(StrEnum):
@@ -61,7 +89,40 @@ class UserApi(StrEnum):
     PURCHASES = "purchases"
 
 
-def _settings() -> Settings:
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"orderdesk {orderdesk.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """orderdesk: place orders for work that happens later and follow their status."""
+
+
+def _invalid(error: InvalidInput) -> NoReturn:
+    """Each refused field on a line of its own on stderr, then exit 2."""
+    for field, messages in error.errors.items():
+        typer.echo(f"{field}: {' '.join(messages)}", err=True)
+    raise typer.Exit(2) from error
+
+
+def _print_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=2, default=_json_value))
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _loaded() -> Settings:
     """The settings every command starts from, with the logs set up as they say. A bad value ends the
     command with exit code 2 and one line per bad variable, naming it and what it expects."""
     from orderdesk.core.logging import configure_logging
@@ -74,7 +135,32 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     warn_unknown_variables()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _settings() -> Settings:
+    """The settings of a command that works on the database of an existing home."""
+    return _with_home(_loaded(), create=False, database=True)
+
+
+def _serving_settings() -> Settings:
+    """The settings of `serve`, `worker` and `migrate`: the home is created when needed."""
+    return _with_home(_loaded(), create=True, database=True)
+
+
+def _with_home(settings: Settings, *, create: bool, database: bool) -> Settings:
+    """`settings` once the home exists (or is made, `create`) and, when the command uses the
+    `database`, belongs to it (core.home); else one line on stderr and exit 2. Only the commands that
+    run the service may create a home: any other would make one, with a signing key of its own,
+    wherever it happens to be run."""
+    try:
+        if not create:
+            require_home(settings.home)
+        if database:
+            claim_home(settings.home, settings.database_url)
+    except HomeRefused as error:
+        typer.echo(f"orderdesk: {error}", err=True)
+        raise typer.Exit(2) from error
     return settings
 
 
@@ -126,21 +212,38 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API (and the workers) on the configured database, creating and migrating it when needed."""
-    settings = _settings()
+    settings = _serving_settings()
     _share_metrics(settings)
     import uvicorn
 
     from orderdesk.app import create_app
-    from orderdesk.server import uvicorn_options
+    from orderdesk.server import listening_socket, uvicorn_options
 
     if settings.public_base_url is None:
         settings = _with_public_base_url(settings, f"http://{_url_host(host)}:{port}")
+    try:
+        listener = listening_socket(host, port, settings.server.backlog)
+    except OSError as error:
+        typer.echo(
+            f"orderdesk: cannot listen on {_url_host(host)}:{port}: {error.strerror or error}", err=True
+        )
+        raise typer.Exit(2) from error
     asyncio.run(_migrate(settings))
     # A log line, not a print: on stdout a plain-text line broke the JSON lines around it.
     _log.info("serving", home=str(settings.home), database=_redacted(settings.database_url))
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
-    uvicorn.run(application, host=host, port=port, log_config=None, **uvicorn_options(settings.server))
+    config = uvicorn.Config(
+        application, host=host, port=port, log_config=None, **uvicorn_options(settings.server)
+    )
+    server = uvicorn.Server(config)
+    # uvicorn logs no address when handed a socket: say where the service answers (a log line, as
+    # "serving" is, so that JSON logs stay JSON).
+    _log.info("listening", url=f"http://{_url_host(host)}:{port}")
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down, as uvicorn.run does
+        server.run(sockets=[listener])
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own exit status when the app could not start
 
 
 def _share_metrics(settings: Settings) -> None:
@@ -164,7 +267,7 @@ def _with_public_base_url(settings: Settings, base_url: str) -> Settings:
 @app.command()
 def worker() -> None:
     """Run the workers only (scheduling, sending, expiry) until interrupted; start as many as you like."""
-    settings = _settings()
+    settings = _serving_settings()
     _share_metrics(settings)
     from orderdesk.core.clock import utcnow
     from orderdesk.core.wakeup import Wakeups
@@ -197,46 +300,52 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations."""
-    settings = _settings()
+    settings = _serving_settings()
     revision = asyncio.run(_migrate(settings))
     typer.echo(f"database {_redacted(settings.database_url)} is at revision {revision}")
 
 
 @app.command()
 def token(
-    org: Annotated[str | None, typer.Option(help="Organisation (service owner) short name.")] = None,
-    scope: Annotated[list[str] | None, typer.Option(help="Scope to grant; repeat for several.")] = None,
+    org: Annotated[
+        str | None, typer.Option(metavar="ORG", help="Organisation (service owner) short name.")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(metavar="SCOPE", help="Scope to grant; repeat for several.")
+    ] = None,
     platform: Annotated[
         bool, typer.Option("--platform", help="Print a Platform Access Token issued by ORG.")
     ] = False,
-    user: Annotated[str | None, typer.Option(help="E-mail of a data-order user.")] = None,
-    role: Annotated[str, typer.Option(help="Role of the user (REGISTERED_USER or ADMIN).")] = (
-        "REGISTERED_USER"
-    ),
+    user: Annotated[str | None, typer.Option(metavar="EMAIL", help="E-mail of a data-order user.")] = None,
+    role: Annotated[
+        DataRole,
+        typer.Option(
+            metavar="ROLE",
+            help="With --user: REGISTERED_USER, or ADMIN, who also reads every user's data orders.",
+        ),
+    ] = DataRole.REGISTERED_USER,
     api: Annotated[
         UserApi,
         typer.Option(help="With --user: the API the token is for (data orders, or purchases' user paths)."),
     ] = UserApi.DATA_ORDERS,
-    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+    ttl: Annotated[int | None, typer.Option(metavar="SECONDS", help="Lifetime in seconds.")] = None,
 ) -> None:
     """Print a token signed with the key in the home, valid against a server on the same home.
 
     Each token opens one door: --org gives a service owner's token for the notification API (or, with
     the delivery-reports scope, a token for posting delivery reports), --platform a Platform Access
     Token, --user a data-order user's token (--api purchases: a customer's for /capi/v1)."""
-    settings = _settings()
+    settings = _with_home(_loaded(), create=False, database=False)
     key = load_or_create_signing_key(settings.signing_key_path)
     lifetime = ttl or settings.auth.token_ttl_seconds
     if user:
-        if role not in ("REGISTERED_USER", "ADMIN"):
-            raise typer.BadParameter("role must be REGISTERED_USER or ADMIN", param_hint="--role")
         kind = TokenKind.PURCHASE_USER if api is UserApi.PURCHASES else TokenKind.DATA_USER
         typer.echo(
             mint_user_token(
                 key,
                 issuer=settings.auth.local_issuer,
                 email=user,
-                role=role,
+                role=role.value,
                 ttl_seconds=lifetime,
                 kind=kind,
             )
@@ -265,7 +374,10 @@ def token(
 
 @contacts_app.command("import")
 def contacts_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The JSON file.", exists=True, dir_okay=False, readable=True),
+    ],
 ) -> None:
     """Load persons and organisations from a JSON file; entries already known are updated."""
     document = _read_json(file)
@@ -274,6 +386,71 @@ def contacts_import(
     except InvalidInput as error:
         _refuse(file, error)
     typer.echo(json.dumps({"persons": summary.persons, "organizations": summary.organizations}))
+
+
+@contacts_app.command("show")
+def contacts_show(
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="National identity number (11 digits) or organization number (9)."
+        ),
+    ],
+) -> None:
+    """Print what the register holds for a person or an organisation, as JSON in the import format;
+    exit 1 when it holds nothing for the number."""
+    from orderdesk.contacts.service import find_contact, register_number
+
+    try:
+        register_number(number)  # refused before the home or the database is touched
+        contact = _in_transaction(_settings(), lambda connection: find_contact(connection, number))
+    except InvalidInput as error:
+        _invalid(error)
+    if contact is None:
+        typer.echo(f"orderdesk: the contact register holds nobody with the number {number.strip()}", err=True)
+        raise typer.Exit(1)
+    _print_json(_contact_json(contact))
+
+
+@contacts_app.command("remove")
+def contacts_remove(
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="National identity number (11 digits) or organization number (9)."
+        ),
+    ],
+) -> None:
+    """Remove a person or an organisation from the register (orders placed already keep the
+    addresses they were given); exit 1 when the register holds nobody with the number."""
+    from orderdesk.contacts.service import register_number, remove_contact
+
+    try:
+        register_number(number)  # refused before the home or the database is touched
+        removed = _in_transaction(_settings(), lambda connection: remove_contact(connection, number))
+    except InvalidInput as error:
+        _invalid(error)
+    if not removed:
+        typer.echo(f"orderdesk: the contact register holds nobody with the number {number.strip()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"removed": number.strip()}))
+
+
+def _contact_json(contact: Person | Organization) -> dict[str, Any]:
+    if isinstance(contact, Person):
+        return {
+            "nationalIdentityNumber": contact.national_identity_number,
+            "name": contact.name,
+            "email": contact.email,
+            "mobileNumber": contact.mobile_number,
+            "reserved": contact.reserved,
+        }
+    return {
+        "organizationNumber": contact.organization_number,
+        "name": contact.name,
+        "emails": contact.emails,
+        "mobileNumbers": contact.mobile_numbers,
+    }
 
 
 @catalog_app.command("import")
@@ -302,27 +479,100 @@ def catalog_import(
     try:
         summary = asyncio.run(run())
     except InvalidInput as error:
-        for field, messages in error.errors.items():
-            typer.echo(f"{field}: {' '.join(messages)}", err=True)
-        raise typer.Exit(2) from error
+        _invalid(error)
     typer.echo(json.dumps(dataclasses.asdict(summary)))
+
+
+@catalog_app.command("list")
+def catalog_list() -> None:
+    """Print the datasets as JSON: name, folder, when last imported, files and bytes (removed files
+    not counted)."""
+    from orderdesk.dataorders.service.catalogue import list_datasets
+
+    datasets = _in_transaction(_settings(), list_datasets)
+    _print_json([dataclasses.asdict(dataset) for dataset in datasets])
+
+
+@catalog_app.command("remove")
+def catalog_remove(
+    dataset: Annotated[str, typer.Argument(metavar="NAME", help="Name of the dataset.")],
+) -> None:
+    """Take a dataset out of the catalogue: it can be ordered no more, and baskets lose it. Orders
+    placed keep their files: those staged already stay downloadable, the others fail as no longer in
+    the catalogue. Its folder is left as it is. Exit 1 when there is no such dataset."""
+    from orderdesk.dataorders.service.catalogue import remove_dataset
+
+    removed = _in_transaction(_settings(), lambda connection: remove_dataset(connection, dataset))
+    if not removed:
+        typer.echo(f"orderdesk: the catalogue has no dataset named {dataset.strip()!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"removed": dataset.strip()}))
 
 
 @clients_app.command("add")
 def clients_add(
-    name: Annotated[str, typer.Argument(help="Who the client is (shown to operators).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Who the client is (shown to operators).")],
 ) -> None:
     """Register a client of the purchase API; prints its id and secret as JSON (the secret only now)."""
     from orderdesk.core.clock import utcnow
-    from orderdesk.purchases.service.clients import register_client
+    from orderdesk.purchases.service.clients import client_name, register_client
 
-    client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
+    try:
+        client_name(name)  # refused before the home or the database is touched
+        client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
+    except InvalidInput as error:
+        _invalid(error)
     typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """Print the clients as JSON: id, name, when registered and when revoked (null while active);
+    never a secret."""
+    from orderdesk.purchases.service.clients import list_clients
+
+    clients = _in_transaction(_settings(), list_clients)
+    _print_json([_client_json(client) for client in clients])
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    client: Annotated[str, typer.Argument(metavar="ID_OR_NAME", help="The client's id, or its name.")],
+) -> None:
+    """Revoke a client: `/oauth/token` gives it no token and its access tokens place no order any
+    more (they expire within their lifetime). Prints the client as JSON; revoking again changes
+    nothing."""
+    from orderdesk.core.clock import utcnow
+    from orderdesk.purchases.errors import ClientNotFound
+    from orderdesk.purchases.service.clients import revoke_client
+
+    try:
+        revoked = _in_transaction(_settings(), lambda connection: revoke_client(connection, client, utcnow()))
+    except InvalidInput as error:
+        _invalid(error)
+    except ClientNotFound as error:
+        typer.echo(
+            f"orderdesk: no client has the id or name {client!r} (see `orderdesk clients list`)", err=True
+        )
+        raise typer.Exit(1) from error
+    _print_json(_client_json(revoked))
+
+
+def _client_json(client: ClientListing) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "created_at": client.created_at,
+        "revoked_at": client.revoked_at,
+    }
 
 
 @products_app.command("import")
 def products_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The JSON file.", exists=True, dir_okay=False, readable=True),
+    ],
 ) -> None:
     """Load the product catalogue from JSON (`{"products": [...]}`); products already there (same type
     and codes) get the file's price and description. Prints how many products the file holds."""
@@ -343,7 +593,7 @@ def products_import(
 @config_app.command("show")
 def config_show() -> None:
     """Print the effective settings, secrets masked."""
-    settings = _settings()
+    settings = _loaded()  # only shown: the home need not exist
     data = settings.model_dump(mode="json")
     if settings.database.url:
         data["database"]["url"] = _redacted(settings.database.url)

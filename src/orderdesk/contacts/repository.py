@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -97,6 +97,24 @@ async def get_organizations(
         )
         for row in result
     }
+
+
+async def delete_person(connection: AsyncConnection, national_identity_number: str) -> bool:
+    """Whether a person with that number was there (and is now gone)."""
+    person = contact_person.c
+    result = await connection.execute(
+        delete(contact_person).where(person.national_identity_number == national_identity_number)
+    )
+    return result.rowcount > 0
+
+
+async def delete_organization(connection: AsyncConnection, organization_number: str) -> bool:
+    """Whether an organisation with that number was there (and is now gone)."""
+    organization = contact_organization.c
+    result = await connection.execute(
+        delete(contact_organization).where(organization.organization_number == organization_number)
+    )
+    return result.rowcount > 0
 
 
 def _chunks(connection: AsyncConnection, values: list[str]) -> list[list[str]]:

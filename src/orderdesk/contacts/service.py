@@ -58,10 +58,38 @@ async def import_contacts(connection: AsyncConnection, document: Any) -> ImportS
     return ImportSummary(persons=len(persons), organizations=len(organizations))
 
 
-def _list(document: dict[str, Any], key: str, errors: dict[str, list[str]]) -> list[Any]:
+async def find_contact(connection: AsyncConnection, number: str) -> Person | Organization | None:
+    """The person (11-digit national identity number) or organisation (9-digit number); None when
+    the register has none. InvalidInput for a number of neither kind."""
+    number = register_number(number)
+    if is_national_identity_number(number):
+        return (await repository.get_persons(connection, [number])).get(number)
+    return (await repository.get_organizations(connection, [number])).get(number)
+
+
+async def remove_contact(connection: AsyncConnection, number: str) -> bool:
+    """Remove the person or organisation from the register; whether it was there. Orders already
+    placed keep the addresses they were given. InvalidInput as `find_contact`."""
+    number = register_number(number)
+    if is_national_identity_number(number):
+        return await repository.delete_person(connection, number)
+    return await repository.delete_organization(connection, number)
+
+
+def register_number(number: str) -> str:
+    """The number, trimmed; InvalidInput unless it is a national identity or organization number."""
+    number = number.strip()
+    if not (is_national_identity_number(number) or is_organization_number(number)):
+        message = "A national identity number (11 digits) or an organization number (9 digits) is required."
+        raise InvalidInput({"NUMBER": [message]})
+    return number
+
+
+def _list(document: dict[str, Any], key: str, errors: dict[str, list[str]], path: str = "") -> list[Any]:
+    """The list under `key`; an error named by its full path (`organizations[0].emails`) if it is none."""
     value = document.get(key, [])
     if not isinstance(value, list):
-        errors.setdefault(key, []).append(f"'{key}' must be a list.")
+        errors.setdefault(f"{path}.{key}" if path else key, []).append(f"'{key}' must be a list.")
         return []
     return value
 
@@ -142,7 +170,7 @@ def _organization(entry: Any, path: str, errors: dict[str, list[str]]) -> Organi
         )
         return None
     emails: list[str] = []
-    for index, email in enumerate(_list(entry, "emails", errors)):
+    for index, email in enumerate(_list(entry, "emails", errors, path)):
         if isinstance(email, str) and has_control_characters(email):
             errors.setdefault(f"{path}.emails[{index}]", []).append(_CONTROL_MESSAGE.format(key="emails"))
         elif isinstance(email, str) and is_valid_email(email):
@@ -150,7 +178,7 @@ def _organization(entry: Any, path: str, errors: dict[str, list[str]]) -> Organi
         else:
             errors.setdefault(f"{path}.emails[{index}]", []).append("Invalid email address format.")
     mobiles: list[str] = []
-    for index, mobile in enumerate(_list(entry, "mobileNumbers", errors)):
+    for index, mobile in enumerate(_list(entry, "mobileNumbers", errors, path)):
         normalized = normalize_register_mobile_number(mobile) if isinstance(mobile, str) else None
         if normalized is None:
             errors.setdefault(f"{path}.mobileNumbers[{index}]", []).append("Invalid mobile number.")

@@ -23,7 +23,9 @@ class DomainError(Exception):
     does (`NOT-00001` …), the older APIs have no such field."""
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (self.__doc__ or self.code).strip())
+        # A docstring wrapped over lines is one sentence to a client: its line breaks and indentation
+        # would otherwise reach problem bodies and CLI output as they are in the source.
+        super().__init__(message or " ".join((self.__doc__ or self.code).split()))
 
     @property
     def message(self) -> str:

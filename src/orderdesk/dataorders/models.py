@@ -20,6 +20,17 @@ class ImportSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class DatasetListing:
+    """A dataset as `orderdesk catalog list` shows it: its files not removed, and their bytes."""
+
+    name: str
+    location: str
+    imported_at: datetime
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SelectionSummary:
     id: UUID
     dataset: str

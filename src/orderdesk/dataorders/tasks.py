@@ -143,11 +143,15 @@ class ExpiryWorker:
         return len(order_ids)
 
     async def remove_stale_folders(self) -> None:
-        """Folders of orders that are gone, past expiry, or unknown (a crash between commit and rmtree)."""
+        """Folders of orders that are gone or past expiry (also those a crash left between commit and
+        rmtree). A folder of an order this database never had is logged and kept: it belongs to
+        another instance's database (whose home this is), never ours to remove."""
         folders = order_folders(self._rules.area)
         if not folders:
             return
         async with self._database.transaction() as connection:
-            live = await expiry.live_orders(connection, folders, self._clock())
-        for order_id in sorted(folders - live):
+            verdict = await expiry.judge_folders(connection, folders, self._clock())
+        if verdict.unknown:
+            _log.warning("dataorder_folders_of_unknown_orders_kept", order_ids=sorted(verdict.unknown))
+        for order_id in sorted(verdict.stale):
             await remove_staged_files(self._rules.area, order_id)

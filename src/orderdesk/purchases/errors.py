@@ -28,6 +28,13 @@ class UnknownClient(DomainError):
     code = "UNKNOWN-CLIENT"
 
 
+class ClientNotFound(DomainError):
+    """No client of the purchase API has that id or name."""
+
+    status = HTTPStatus.NOT_FOUND
+    code = "CLIENT-NOT-FOUND"
+
+
 class OrderRejected(Exception):
     """Why a confirmed order cannot be processed; the message becomes its failure reason. Not a
     DomainError: no request sees it, the order fails with it."""

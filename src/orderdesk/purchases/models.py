@@ -268,6 +268,16 @@ class CallbackOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientListing:
+    """What `orderdesk clients list` shows of a client: never its secret or the secret's hash."""
+
+    client_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class NewClient:
     client_id: str
     client_secret: str

@@ -28,6 +28,8 @@ api_client = Table(
     Column("name", String(200), nullable=False),
     Column("secret_hash", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Set by `orderdesk clients revoke`: the client gets no token and places no order any more.
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 purchase_product = Table(

@@ -211,7 +211,7 @@ async def test_expiry__expired__staged_files_removed__slots_freed(
     assert (await order_of(http, user, small))["status"] == "DONE"
 
 
-async def test_expiry__downloaded_order_stays_done__leftover_folders_removed(
+async def test_expiry__downloaded_order_stays_done__its_folder_removed_unknown_orders_folders_kept(
     http: httpx.AsyncClient,
     user: dict[str, str],
     worker: StagingWorker,
@@ -223,15 +223,17 @@ async def test_expiry__downloaded_order_stays_done__leftover_folders_removed(
     order_id = await order_all(http, user, "ds1")
     await stage_everything(worker)
     assert (await http.get(f"{API}/user/orders/{order_id}/download", headers=user)).status_code == 200
-    leftover = staged_folder(small_suborders, 99999)
-    leftover.mkdir(parents=True)
+    # An order this database never had: another instance's, whose files are not ours to remove.
+    unknown = staged_folder(small_suborders, 99999)
+    unknown.mkdir(parents=True, exist_ok=True)
+    (unknown / "file").write_bytes(b"not ours")
     clock.advance(timedelta(days=8))
 
     assert await expiry.step() > 0.0
 
     assert (await order_of(http, user, order_id))["status"] == "DONE"
     assert not staged_folder(small_suborders, order_id).exists()
-    assert not leftover.exists()
+    assert (unknown / "file").read_bytes() == b"not ours"
     files = await http.get(f"{API}/user/orders/{order_id}/files", headers=user)
     uri = files.json()["content"][0]["uri"].removeprefix("http://testserver")
     expired = await http.get(uri, headers=user)

@@ -96,6 +96,29 @@ async def test_order_of_another_user_and_unknown__404(
     assert (await client.get(f"{API}/user/orders", headers=other)).json()["metadata"]["totalElements"] == 0
 
 
+async def test_order_of_another_user__admin_token__read_but_not_changed(
+    client: httpx.AsyncClient, user: dict[str, str], tokens: Tokens
+) -> None:
+    await basket_with(client, user)
+    order_id = (await place(client, user)).json()["id"]
+    admin = tokens.user("admin@example.com", role="ADMIN")
+
+    order = await client.get(f"{API}/user/orders/{order_id}", headers=admin)
+    files = await client.get(f"{API}/user/orders/{order_id}/files", headers=admin)
+    available = await client.get(f"{API}/user/orders/{order_id}/files/available", headers=admin)
+    paused = await client.put(f"{API}/user/orders/pause/{order_id}", headers=admin)
+    own_list = await client.get(f"{API}/user/orders", headers=admin)
+
+    assert order.status_code == 200, order.text
+    assert order.json()["owner"] == "ola@example.com"
+    assert files.status_code == 200
+    assert files.json()["metadata"]["totalElements"] == 4
+    assert available.status_code in (204, 206)
+    assert paused.status_code == 404
+    assert own_list.json()["metadata"]["totalElements"] == 0
+    assert (await client.get(f"{API}/user/orders/{order_id + 1000}", headers=admin)).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("request_", "status"),
     [

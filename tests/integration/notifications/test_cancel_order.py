@@ -110,6 +110,10 @@ async def test_cancel_order__send_time_four_minutes_away__conflict(
     response = await client.put(f"{API}/orders/{order_id}/cancel", headers=auth)
 
     assert_problem(response, 409, "https://tools.ietf.org/html/rfc9110#section-15.5.10")
+    assert response.json()["detail"] == (
+        "The order cannot be cancelled: processing has started or its send time is less than five "
+        "minutes away."
+    )
     status = (await client.get(f"{API}/orders/{order_id}/status", headers=auth)).json()
     assert status["processingStatus"]["status"] == "Registered"
 

@@ -170,10 +170,11 @@ async def list_orders(
     response_model=OrderExt,
     responses={**AUTH, **openapi_responses(InvalidInput, OrderNotFound)},
     summary="One order and its progress",
+    description="The caller's order; with the role `ADMIN`, any user's (the administrator's view).",
 )
 async def get_order(order_id: OrderId, database: DatabaseDep, user: DataUserDep) -> Response:
     async with database.transaction() as connection:
-        order = await ordering.get_order(connection, user.email, order_id)
+        order = await ordering.get_order(connection, user.email, order_id, any_owner=user.is_admin)
     return json_response(order_ext(order))
 
 

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import upsert
-from orderdesk.dataorders.models import CataloguedKey, CatalogueFile, Selection
+from orderdesk.dataorders.models import CataloguedKey, CatalogueFile, DatasetListing, Selection
 from orderdesk.dataorders.rules.catalogue import CatalogEntry
 from orderdesk.dataorders.rules.selection import matches_filename
-from orderdesk.dataorders.tables import catalog_dataset, catalog_file, data_order_file
+from orderdesk.dataorders.tables import basket_selection, catalog_dataset, catalog_file, data_order_file
 
 _ORDERABLE = (
     catalog_file.c.id,
@@ -96,6 +96,36 @@ async def mark_removed(connection: AsyncConnection, dataset: str, keys: Sequence
             )
             .values(removed_at=now)
         )
+
+
+async def list_datasets(connection: AsyncConnection) -> list[DatasetListing]:
+    """Every dataset by name, with the count and bytes of its files not removed."""
+    dataset, file = catalog_dataset.c, catalog_file.c
+    present = and_(file.dataset == dataset.name, file.removed_at.is_(None))
+    rows = await connection.execute(
+        select(
+            dataset.name,
+            dataset.location,
+            dataset.imported_at,
+            func.count(file.id).label("files"),
+            func.coalesce(func.sum(file.size), 0).label("bytes"),
+        )
+        .select_from(catalog_dataset.outerjoin(catalog_file, present))
+        .group_by(dataset.name, dataset.location, dataset.imported_at)
+        .order_by(dataset.name)
+    )
+    return [
+        DatasetListing(row.name, row.location, row.imported_at, row.files, int(row.bytes)) for row in rows
+    ]
+
+
+async def delete_dataset(connection: AsyncConnection, name: str) -> bool:
+    """Delete the dataset, its files and the basket selections of it; whether it was there. Orders
+    keep their own copy of what they ordered (`data_order_file`)."""
+    await connection.execute(delete(basket_selection).where(basket_selection.c.dataset == name))
+    await connection.execute(delete(catalog_file).where(catalog_file.c.dataset == name))
+    result = await connection.execute(delete(catalog_dataset).where(catalog_dataset.c.name == name))
+    return result.rowcount > 0
 
 
 async def dataset_exists(connection: AsyncConnection, name: str) -> bool:

@@ -5,6 +5,7 @@ file names are refused; what a re-import changes."""
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -40,11 +41,21 @@ def mime_type_of(filename: str) -> str:
     return guessed or DEFAULT_MIME_TYPE
 
 
+DATASET_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+"""A dataset's name is written in baskets, queries (`dataset:NAME`) and URLs: letters, digits, `.`,
+`_` and `-`, starting with a letter or digit, so that it needs no quoting anywhere."""
+_DATASET_NAME = re.compile(DATASET_NAME_PATTERN)
+
+
 def dataset_name(name: str) -> str:
-    """The name, trimmed; InvalidInput if it is empty, too long or holds a control character."""
+    """The name, trimmed; InvalidInput if it is empty, too long or not of DATASET_NAME_PATTERN."""
     trimmed = name.strip()
     if not trimmed or len(trimmed) > MAX_DATASET_NAME or has_control_characters(trimmed):
         message = f"A dataset name of 1 to {MAX_DATASET_NAME} characters is required."
+        raise InvalidInput({"--dataset": [message]})
+    if not _DATASET_NAME.fullmatch(trimmed):
+        allowed = f"letters, digits, '.', '_' and '-' ({DATASET_NAME_PATTERN})"
+        message = f"{trimmed!r} is not a dataset name: use {allowed}."
         raise InvalidInput({"--dataset": [message]})
     return trimmed
 

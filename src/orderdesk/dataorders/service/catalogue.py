@@ -8,13 +8,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.errors import InvalidInput
-from orderdesk.dataorders.models import ImportSummary
+from orderdesk.dataorders.models import DatasetListing, ImportSummary
 from orderdesk.dataorders.repository import catalogue
 from orderdesk.dataorders.rules.catalogue import CatalogEntry, check_file_names, dataset_name, import_changes
 from orderdesk.dataorders.storage.scan import scan
 from orderdesk.dataorders.storage.store import LocalFolderStore
 
-__all__ = ["dataset_name", "import_dataset", "read_folder"]
+__all__ = ["dataset_name", "import_dataset", "list_datasets", "read_folder", "remove_dataset"]
 
 
 async def read_folder(folder: Path) -> list[CatalogEntry]:
@@ -46,3 +46,14 @@ async def import_dataset(
         changed=len(changes.changed) - changes.added,
         removed=len(changes.gone),
     )
+
+
+async def list_datasets(connection: AsyncConnection) -> list[DatasetListing]:
+    return await catalogue.list_datasets(connection)
+
+
+async def remove_dataset(connection: AsyncConnection, name: str) -> bool:
+    """Take the dataset out of the catalogue (its files and the basket selections of it go too);
+    whether it was there. Orders placed keep their files: those staged already stay downloadable,
+    those not yet staged fail as no longer in the catalogue, as when a file leaves the folder."""
+    return await catalogue.delete_dataset(connection, name.strip())

@@ -1,11 +1,13 @@
 """Orders past their expiry date: the original's rule makes an order still in progress, or finished
 with files not yet downloaded, EXPIRED (its sub-orders end, freeing the owner's slots). Staged files
-of every expired, deleted or unknown order are removed from the staging area, also those a crash
-left behind between a status change and the removal."""
+of every expired or deleted order are removed from the staging area, also those a crash left behind
+between a status change and the removal; a folder of an order this database does not know is left
+alone (it is no order of ours: order rows are never deleted)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,11 +27,20 @@ async def expire_due(connection: AsyncConnection, now: datetime, batch: int) -> 
     return order_ids
 
 
-async def live_orders(connection: AsyncConnection, order_ids: Collection[int], now: datetime) -> set[int]:
-    """Those of the orders whose staged files must stay: they exist, are neither deleted nor
-    expired, and are not past their expiry."""
-    return {
-        life.id
-        for life in await orders.order_lives(connection, order_ids)
-        if not is_gone(life.status) and life.expires_at >= now
-    }
+@dataclass(frozen=True, slots=True)
+class FolderVerdict:
+    stale: set[int]
+    """Orders of this database whose staged files must go: deleted, expired or past their expiry."""
+    unknown: set[int]
+    """Orders this database never had: their folders are another instance's and stay untouched."""
+
+
+async def judge_folders(
+    connection: AsyncConnection, order_ids: Collection[int], now: datetime
+) -> FolderVerdict:
+    """Which of the staging area's order folders to remove, and which are not this database's."""
+    lives = await orders.order_lives(connection, order_ids)
+    return FolderVerdict(
+        stale={life.id for life in lives if is_gone(life.status) or life.expires_at < now},
+        unknown=set(order_ids) - {life.id for life in lives},
+    )

@@ -182,32 +182,41 @@ def _ordered(order_id: int, suborder_id: int, file: CatalogueFile, now: datetime
     )
 
 
-async def get_order(connection: AsyncConnection, user: str, order_id: int) -> DataOrder:
+async def get_order(
+    connection: AsyncConnection, user: str, order_id: int, *, any_owner: bool = False
+) -> DataOrder:
     """The order with its datasets; OrderNotFound as `owned_order`."""
-    order = await owned_order(connection, user, order_id)
+    order = await owned_order(connection, user, order_id, any_owner=any_owner)
     parts = await orders.dataset_parts(connection, [order_id])
     return _with_parts(order, parts.get(order_id, []))
 
 
 async def owned_order(
-    connection: AsyncConnection, user: str, order_id: int, *, lock: bool = False
+    connection: AsyncConnection, user: str, order_id: int, *, lock: bool = False, any_owner: bool = False
 ) -> OrderRow:
-    """The order, without the per-dataset counts (what status polls and downloads need).
+    """The order, without the per-dataset counts (what status polls and downloads need); whoever
+    owns it when `any_owner` (an administrator's read).
 
     OrderNotFound, the same, if there is none or it is someone else's: ids are sequential, so any
     difference (the original's 403) would tell a user which ids other users' orders have."""
     order = await orders.get_order(connection, order_id, lock=lock)
-    if order is None or order.owner != user:
+    if order is None or (order.owner != user and not any_owner):
         raise OrderNotFound()
     return order
 
 
 async def available_files(
-    connection: AsyncConnection, user: str, order_id: int, *, offset: int = 0, limit: int | None = None
+    connection: AsyncConnection,
+    user: str,
+    order_id: int,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    any_owner: bool = False,
 ) -> AvailableFiles:
     """A page of the order's AVAILABLE files and how many there are, and whether the order is over;
     no file once it is deleted or expired (its staged files are removed then)."""
-    order = await owned_order(connection, user, order_id)
+    order = await owned_order(connection, user, order_id, any_owner=any_owner)
     return await available_files_of(connection, order, offset=offset, limit=limit)
 
 
@@ -224,10 +233,10 @@ async def available_files_of(
 
 
 async def order_files(
-    connection: AsyncConnection, user: str, order_id: int, *, offset: int, limit: int
+    connection: AsyncConnection, user: str, order_id: int, *, offset: int, limit: int, any_owner: bool = False
 ) -> tuple[list[OrderFile], int]:
     """A page of every file of the order, whatever its state, and how many there are."""
-    await owned_order(connection, user, order_id)
+    await owned_order(connection, user, order_id, any_owner=any_owner)
     return await files.order_files(connection, order_id, offset=offset, limit=limit)
 
 
