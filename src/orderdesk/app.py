@@ -42,12 +42,11 @@ from orderdesk.purchases.api.oauth import TOKEN_PATH
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
 from orderdesk.web import deps, methods, problems, security
-from orderdesk.web.access_log import AccessLogMiddleware
 from orderdesk.web.description import DESCRIPTION, LICENSE_INFO, TAGS
 from orderdesk.web.docs import install_docs
 from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
-from orderdesk.web.request_metrics import RequestMetricsMiddleware
+from orderdesk.web.observed import ObservedRequestsMiddleware
 from orderdesk.worker_runtime import WorkerRuntime
 
 
@@ -176,10 +175,10 @@ def create_app(
 
     app.add_middleware(methods.FixedPathMethodsMiddleware, render=_http_error)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes, render=_http_error)
-    # Inside the trace id's middleware: the access log line carries the request's trace id.
-    app.add_middleware(AccessLogMiddleware)
+    # The access log and the request metrics, inside the trace id's middleware: the access line
+    # carries the request's trace id; the time covers every other layer.
+    app.add_middleware(ObservedRequestsMiddleware)
     app.add_middleware(TraceIdMiddleware)
-    app.add_middleware(RequestMetricsMiddleware)  # outermost: its time covers every other layer
     _tidy_openapi(app)
     return app
 

@@ -22,7 +22,7 @@ from tests.support.processes import (
     serving,
     wait_until_healthy,
 )
-from tests.support.purchases_api import CAPI, CATALOG, order_body
+from tests.support.purchases_api import CAPI, order_body, shop_home
 
 pytestmark = pytest.mark.slow  # every test runs `orderdesk` in a subprocess
 
@@ -101,11 +101,7 @@ async def test_clients_revoke__by_name__no_new_token_and_no_order_from_the_old_o
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "products.json").write_text(json.dumps(CATALOG))
-    assert run_orderdesk(home, "products", "import", "products.json", env=database_env).returncode == 0
-    credentials = json_of(run_orderdesk(home, "clients", "add", "web shop", env=database_env))
-    assert isinstance(credentials, dict)
+    credentials = shop_home(home, database_env)
     basic = (credentials["client_id"], credentials["client_secret"])
     form = {"grant_type": "client_credentials"}
     with serving(home, database_env, "--no-worker") as server:

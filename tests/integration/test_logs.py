@@ -17,7 +17,7 @@ import pytest
 from tests.factories.notifications import email_order
 from tests.support.http_stub import http_stub
 from tests.support.processes import Server, run_orderdesk, serving, wait_until_healthy
-from tests.support.purchases_api import CAPI, CATALOG, order_body
+from tests.support.purchases_api import CAPI, bearer_of, order_body, shop_home
 from tests.support.workers import free_port
 
 pytestmark = pytest.mark.slow
@@ -165,12 +165,7 @@ async def test_serve__callback_answering_500__each_try_logged_with_its_attempt_n
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "products.json").write_text(json.dumps(CATALOG))
-    assert run_orderdesk(home, "products", "import", "products.json", env=database_env).returncode == 0
-    added = run_orderdesk(home, "clients", "add", "web shop", env=database_env)
-    assert added.returncode == 0, added.stderr
-    credentials = json.loads(added.stdout)
+    credentials = shop_home(home, database_env)
     env = {
         **database_env,
         "ORDERDESK_PURCHASES_CALLBACK_ATTEMPTS": "3",
@@ -181,12 +176,7 @@ async def test_serve__callback_answering_500__each_try_logged_with_its_attempt_n
     with serving(home, env) as server, http_stub() as stub:
         await wait_until_healthy(server)
         async with httpx.AsyncClient(base_url=server.base_url) as http:
-            granted = await http.post(
-                "/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(credentials["client_id"], credentials["client_secret"]),
-            )
-            http.headers["Authorization"] = f"Bearer {granted.json()['access_token']}"
+            http.headers.update(await bearer_of(http, credentials))
             order_id = (await http.post(f"{CAPI}/client/order", json=order_body())).json()["orderId"]
             callback = stub.answer("/fulfilled", status=500)
             answer = await http.post(

@@ -4,8 +4,10 @@ bodies with sensible defaults, and the calls a client system makes."""
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.schemas import parse_products
 from orderdesk.purchases.service.catalog import import_products
 from orderdesk.purchases.service.clients import register_client
+from tests.support.processes import run_orderdesk
 
 CAPI = "/capi/v1"
 CATALOG = {
@@ -55,6 +58,31 @@ async def register_caller(http: httpx.AsyncClient, database: Database, name: str
     )
     assert response.status_code == 200, response.text
     return Caller(client.client_id, {"Authorization": f"Bearer {response.json()['access_token']}"})
+
+
+def shop_home(home: Path, env: dict[str, str]) -> dict[str, str]:
+    """A new home with the test catalogue imported and a client added, both by the CLI as an operator
+    does; the client's credentials as `clients add` printed them."""
+    home.mkdir()
+    (home / "products.json").write_text(json.dumps(CATALOG))
+    imported = run_orderdesk(home, "products", "import", "products.json", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {"products": len(CATALOG["products"])}
+    added = run_orderdesk(home, "clients", "add", "web shop", env=env)
+    assert added.returncode == 0, added.stderr
+    credentials: dict[str, str] = json.loads(added.stdout)
+    return credentials
+
+
+async def bearer_of(http: httpx.AsyncClient, credentials: dict[str, str]) -> dict[str, str]:
+    """The Authorization header of an access token granted to the client at /oauth/token."""
+    granted = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+    )
+    assert granted.status_code == 200, granted.text
+    return {"Authorization": f"Bearer {granted.json()['access_token']}"}
 
 
 async def load_catalog(database: Database) -> None:

@@ -9,48 +9,22 @@ has named it, the `order_id`. No header is logged, so neither `Authorization` no
 
 from __future__ import annotations
 
-import time
-
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from orderdesk.core.redaction import redacted_query
 
 _log = structlog.get_logger("orderdesk.access")
 
 
-class AccessLogMiddleware:
-    """Plain ASGI (no task per request, no body buffering): it only watches the response start."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status: int | None = None
-
-        async def watching_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching_send)
-        except BaseException:
-            # What the server answers for an error that escaped the app (or nothing, when cancelled).
-            status = status or 500
-            raise
-        finally:
-            _log.info(
-                "http_request",
-                method=scope["method"],
-                path=scope["path"],
-                query=redacted_query(scope.get("query_string", b"").decode("latin-1")) or None,
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                client=(scope.get("client") or (None,))[0],
-            )
+def log_request(scope: Scope, status: int | None, seconds: float) -> None:
+    """`status` None: no response was started (the client went away, the request was cancelled)."""
+    _log.info(
+        "http_request",
+        method=scope["method"],
+        path=scope["path"],
+        query=redacted_query(scope.get("query_string", b"").decode("latin-1")) or None,
+        status=status,
+        duration_ms=round(seconds * 1000, 3),
+        client=(scope.get("client") or (None,))[0],
+    )

@@ -4,7 +4,6 @@ up with the commands an operator types: `orderdesk products import` and `orderde
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,8 +12,8 @@ import httpx
 import pytest
 
 from tests.support.http_stub import HttpStub, http_stub
-from tests.support.processes import run_orderdesk, serving, wait_until_healthy
-from tests.support.purchases_api import CAPI, CATALOG, order_body
+from tests.support.processes import serving, wait_until_healthy
+from tests.support.purchases_api import CAPI, bearer_of, order_body, shop_home
 from tests.support.windows import within_one_window
 
 pytestmark = pytest.mark.slow
@@ -22,12 +21,6 @@ _DEADLINE_SECONDS = 30.0
 _PER_SECOND = 20
 """The server's per-second limit here: a burst one over it completes well within its second on a
 busy machine (101 calls under the default 100 did not always), and the polls stay below it."""
-
-
-def orderdesk_json(home: Path, env: dict[str, str], *args: str) -> Any:
-    result = run_orderdesk(home, *args, env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 async def status_until(http: httpx.AsyncClient, order_id: int, wanted: str) -> dict[str, Any]:
@@ -56,22 +49,13 @@ async def test_serve__purchase_flow__processed_failed_called_back_and_throttled(
     tmp_path: Path, database_env: dict[str, str]
 ) -> None:
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "products.json").write_text(json.dumps(CATALOG))
-    assert orderdesk_json(home, database_env, "products", "import", "products.json") == {"products": 4}
-    credentials = orderdesk_json(home, database_env, "clients", "add", "web shop")
+    credentials = shop_home(home, database_env)
 
     env = {**database_env, "ORDERDESK_PURCHASES_RATE_LIMIT_PER_SECOND": str(_PER_SECOND)}
     with serving(home, env) as server, http_stub() as stub:
         await wait_until_healthy(server)
         async with httpx.AsyncClient(base_url=server.base_url) as http:
-            granted = await http.post(
-                "/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(credentials["client_id"], credentials["client_secret"]),
-            )
-            assert granted.status_code == 200, granted.text
-            http.headers["Authorization"] = f"Bearer {granted.json()['access_token']}"
+            http.headers.update(await bearer_of(http, credentials))
             unknown = [{"productSpecType": "product", "product": "NOPE"}]
             good = (await http.post(f"{CAPI}/client/order", json=order_body())).json()["orderId"]
             bad = (await http.post(f"{CAPI}/client/order", json=order_body(orderLines=unknown))).json()[

@@ -29,6 +29,7 @@ from orderdesk.notifications.models import (
     Order,
     OrderId,
     OrderProcessingStatus,
+    OrderRequest,
     OrderState,
     OrderType,
     Recipient,
@@ -92,6 +93,40 @@ class NewOrder:
     resource_action: str | None
     order_type: OrderType = OrderType.NOTIFICATION
     chain_id: UUID | None = None
+
+    @classmethod
+    def of_request(
+        cls,
+        order_id: OrderId,
+        request: OrderRequest,
+        *,
+        creator: Creator,
+        created: datetime,
+        send_time: datetime,
+        sending_time_policy: SendingTimePolicy,
+        recipients: list[Recipient],
+        order_type: OrderType = OrderType.NOTIFICATION,
+        chain_id: UUID | None = None,
+    ) -> NewOrder:
+        """The order `request` asks for, with its recipients as the contact register knows them."""
+        return cls(
+            order_id=order_id,
+            creator=creator,
+            created=created,
+            requested_send_time=send_time,
+            channel=request.notification_channel,
+            sending_time_policy=sending_time_policy,
+            recipients=recipients,
+            email_template=request.email_template,
+            sms_template=request.sms_template,
+            senders_reference=request.senders_reference,
+            condition_endpoint=request.condition_endpoint,
+            ignore_reservation=request.ignore_reservation,
+            resource_id=request.resource_id,
+            resource_action=request.resource_action,
+            order_type=order_type,
+            chain_id=chain_id,
+        )
 
     def row(self) -> dict[str, Any]:
         return {

@@ -19,7 +19,6 @@ from orderdesk.notifications.models import (
     ChainRequest,
     Creator,
     OrderId,
-    OrderRequest,
     Recipient,
     Shipment,
 )
@@ -73,14 +72,15 @@ async def register_chain(
     ]
     receipt = ChainReceipt(chain_id=chain_id, main=shipments[0], reminders=shipments[1:])
     new_orders = [
-        _new_order(
+        order_repository.NewOrder.of_request(
             order_id,
-            order,
             with_defaults(order.request, defaults),
             creator=creator,
             created=now,
             send_time=send_time,
+            sending_time_policy=order.sending_time_policy,
             recipients=order_recipients,
+            order_type=order.order_type,
             chain_id=chain_id,
         )
         for order_id, order, send_time, order_recipients in zip(
@@ -105,38 +105,6 @@ async def register_chain(
         return earlier
     on_commit(connection, lambda: metrics.order_placed("notifications", "chain"))
     return ChainRegistration(receipt, created=True)
-
-
-def _new_order(
-    order_id: OrderId,
-    order: ChainOrder,
-    request: OrderRequest,
-    *,
-    creator: Creator,
-    created: datetime,
-    send_time: datetime,
-    recipients: list[Recipient],
-    chain_id: uuid.UUID,
-) -> order_repository.NewOrder:
-    """One order of the chain as stored: `request` is the order's own with the configured senders."""
-    return order_repository.NewOrder(
-        order_id=order_id,
-        creator=creator,
-        created=created,
-        requested_send_time=send_time,
-        channel=request.notification_channel,
-        sending_time_policy=order.sending_time_policy,
-        recipients=recipients,
-        email_template=request.email_template,
-        sms_template=request.sms_template,
-        senders_reference=request.senders_reference,
-        condition_endpoint=request.condition_endpoint,
-        ignore_reservation=request.ignore_reservation,
-        resource_id=request.resource_id,
-        resource_action=request.resource_action,
-        order_type=order.order_type,
-        chain_id=chain_id,
-    )
 
 
 async def _earlier(

@@ -68,21 +68,14 @@ async def register_order(
     request = with_defaults(request, defaults)
     recipients, lookup = await look_up(connection, request)
     order_id = OrderId(uuid.uuid4())
-    order = repository.NewOrder(
-        order_id=order_id,
+    order = repository.NewOrder.of_request(
+        order_id,
+        request,
         creator=creator,
         created=now,
-        requested_send_time=request.requested_send_time or now,
-        channel=request.notification_channel,
+        send_time=request.requested_send_time or now,
         sending_time_policy=SendingTimePolicy.DAYTIME,
         recipients=recipients,
-        email_template=request.email_template,
-        sms_template=request.sms_template,
-        senders_reference=request.senders_reference,
-        condition_endpoint=request.condition_endpoint,
-        ignore_reservation=request.ignore_reservation,
-        resource_id=request.resource_id,
-        resource_action=request.resource_action,
     )
     await repository.insert_orders(connection, [order])
     on_commit(connection, lambda: metrics.order_placed("notifications", "notification"))
