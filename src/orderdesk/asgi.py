@@ -37,8 +37,9 @@ def serve_api_and_workers() -> FastAPI:
 
 
 def _app(*, run_workers: bool, warn_unknown: bool) -> FastAPI:
-    """Settings, then the metrics directory, then the logs, then the app; a bad setting is one line
-    per variable on stderr and the exit status STARTUP_FAILURE."""
+    """Settings, then the metrics directory, then the logs, then the app. A bad setting is one line
+    per variable on stderr, an app that cannot be built (e.g. a trusted key file missing) one log
+    line; either exits with STARTUP_FAILURE."""
     from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknown_variables
 
     try:
@@ -52,6 +53,8 @@ def _app(*, run_workers: bool, warn_unknown: bool) -> FastAPI:
 
     use_directory(settings.home)
 
+    import structlog
+
     from orderdesk.app import create_app
     from orderdesk.core.gc_freeze import freeze_startup_heap
     from orderdesk.core.logging import configure_logging
@@ -59,6 +62,12 @@ def _app(*, run_workers: bool, warn_unknown: bool) -> FastAPI:
     configure_logging(settings.log_level, settings.log_format)
     if warn_unknown:
         warn_unknown_variables()
-    application = create_app(settings, run_workers=run_workers)
+    try:
+        application = create_app(settings, run_workers=run_workers)
+    except Exception as error:
+        # Any other exit status and uvicorn's supervisor would start the same failing process again,
+        # for ever.
+        structlog.get_logger(__name__).error("app_not_built", error=f"{type(error).__name__}: {error}")
+        sys.exit(STARTUP_FAILURE)
     freeze_startup_heap()  # as `serve` does, last before serving
     return application

@@ -5,6 +5,7 @@ links are built on, `--no-worker`) reaches them, and stopping the parent stops t
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
@@ -200,3 +201,18 @@ def test_serve_workers__port_in_use__one_line_and_exit_2(tmp_path: Path) -> None
     assert len(lines) == 1, result.stderr
     assert f"127.0.0.1:{port}" in lines[0]
     assert "in use" in lines[0]
+
+
+def test_serve_workers__app_cannot_be_built__exit_3_without_starting_the_processes_again(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "no-such-key.pem"
+    env = {"ORDERDESK_AUTH_TRUSTED_KEYS": json.dumps({"idp": str(missing)})}
+
+    result = run_orderdesk(tmp_path / "home", "serve", "--port", str(free_port()), "--workers", "2", env=env)
+
+    assert result.returncode == 3  # uvicorn's "could not start", as `serve` exits with one process
+    built = [json.loads(line) for line in result.stderr.splitlines() if '"app_not_built"' in line]
+    assert built, result.stderr
+    assert all(str(missing) in record["error"] for record in built)
+    assert len(built) <= 2  # each worker process tried once: none was started again
