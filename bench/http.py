@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import re
 import shutil
@@ -34,17 +33,13 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from bench import baseline_app
 from bench.common import Comparison, expanded_email_order, fresh_database
-from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_service_owner_token
 from orderdesk.core.db import Database
-from orderdesk.core.gc_freeze import freeze_startup_heap
-from orderdesk.core.logging import configure_logging
 from orderdesk.migrations import runner
 from orderdesk.settings import Settings
 from tests.support.processes import orderdesk_env, orderdesk_executable
@@ -66,21 +61,10 @@ SMALL_ORDER = 10
 _REPO = Path(__file__).resolve().parent.parent
 _LUA = Path(__file__).resolve().parent / "wrk"
 _API = "/notifications/api/v1/orders"
-_ORDERDESK_FACTORY = "bench.http:orderdesk_app"
+_ORDERDESK_FACTORY = "orderdesk.asgi:app_from_environment"
+"""What each uvicorn worker process serves: the app `serve --no-worker` builds, from the environment
+(ORDERDESK_HOME, ORDERDESK_DATABASE_URL); the bench has migrated the database."""
 _BASELINE_FACTORY = "bench.baseline_app:create_app"
-
-
-def orderdesk_app() -> FastAPI:
-    """`uvicorn --factory` entry for N workers: the app `orderdesk serve --no-worker` builds, from the
-    environment (ORDERDESK_HOME, ORDERDESK_DATABASE_URL); the bench has migrated the database."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    # `uvicorn --log-level info` (for the start lines) set the uvicorn loggers to INFO, and
-    # configure_logging hands them to the root: the access log at the root's level, as under `serve`.
-    logging.getLogger("uvicorn.access").setLevel(logging.getLogger().level)
-    app = create_app(settings)
-    freeze_startup_heap()  # as `serve` does before serving
-    return app
 
 
 # wrk
@@ -252,7 +236,8 @@ def _uvicorn(factory: str, workers: int) -> list[str]:
 
 def _orderdesk(home: Path, database_url: str | None, workers: int = 1) -> AbstractAsyncContextManager[str]:
     """orderdesk without its worker loops: `orderdesk serve --no-worker` for one worker (what users
-    run), the same app under `uvicorn --workers N` for more (`serve` has no such option)."""
+    run), the same app under `uvicorn --factory orderdesk.asgi:app_from_environment --workers N` for
+    more (which logs when each worker process has started, whatever ORDERDESK_LOG_LEVEL says)."""
     extra = {"ORDERDESK_LOG_LEVEL": "WARNING", "PYTHONPATH": _python_path()}
     if database_url is not None:
         extra["ORDERDESK_DATABASE_URL"] = database_url

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.flow_control import service_unavailable
@@ -133,16 +134,31 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+@dataclass(frozen=True, slots=True)
+class GuardedHttpProtocols:
+    """Makes uvicorn's connections GuardedHttpProtocols with these limits (uvicorn calls its `http`
+    option with keyword arguments for each connection). An instance, not a class made on the fly:
+    `serve --workers N` hands uvicorn's configuration to its worker processes by pickling, and a
+    class made at run time cannot be pickled."""
+
+    head_timeout_seconds: float
+    max_head_bytes: int
+    body_timeout_seconds: float
+
+    def __call__(self, **kwargs: Any) -> GuardedHttpProtocol:
+        protocol = GuardedHttpProtocol(**kwargs)
+        protocol.head_timeout_seconds = self.head_timeout_seconds
+        protocol.max_head_bytes = self.max_head_bytes
+        protocol.body_timeout_seconds = self.body_timeout_seconds
+        return protocol
+
+
 def uvicorn_options(settings: ServerSettings) -> dict[str, Any]:
-    """Keyword arguments of `uvicorn.run` for these settings."""
-    protocol = type(
-        "ConfiguredHttpProtocol",
-        (GuardedHttpProtocol,),
-        {
-            "head_timeout_seconds": settings.head_timeout_seconds,
-            "max_head_bytes": settings.max_head_bytes,
-            "body_timeout_seconds": settings.body_timeout_seconds,
-        },
+    """Keyword arguments of `uvicorn.Config` for these settings (all of them picklable)."""
+    protocol = GuardedHttpProtocols(
+        head_timeout_seconds=settings.head_timeout_seconds,
+        max_head_bytes=settings.max_head_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
     )
     proxies = [item.strip() for item in settings.trusted_proxies.split(",") if item.strip()]
     return {

@@ -37,6 +37,8 @@ from orderdesk.settings import Settings
 from orderdesk.settings_check import SettingsInvalid, load_settings, warn_unknown_variables
 
 if TYPE_CHECKING:
+    import socket
+
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from orderdesk.purchases.models import ClientListing
@@ -210,6 +212,15 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; run `orderdesk worker` elsewhere.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes serving the port (uvicorn workers); each also runs the worker loops unless"
+            " --no-worker. `/metrics` adds up all of them.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the API (and the workers) on the configured database, creating and migrating it when needed."""
     settings = _serving_settings()
@@ -231,6 +242,9 @@ def serve(
     asyncio.run(_migrate(settings))
     # A log line, not a print: on stdout a plain-text line broke the JSON lines around it.
     _log.info("serving", home=str(settings.home), database=_redacted(settings.database_url))
+    if workers > 1:
+        _serve_in_processes(settings, listener, host=host, port=port, processes=workers, no_worker=no_worker)
+        return
     application = create_app(settings, run_workers=not no_worker)
     freeze_startup_heap()
     config = uvicorn.Config(
@@ -244,6 +258,20 @@ def serve(
         server.run(sockets=[listener])
     if not server.started:
         raise typer.Exit(3)  # uvicorn's own exit status when the app could not start
+
+
+def _serve_in_processes(
+    settings: Settings, listener: socket.socket, *, host: str, port: int, processes: int, no_worker: bool
+) -> None:
+    """`serve --workers N` once the settings, the home, the socket and the migrations are done."""
+    from orderdesk.server_processes import serve_in_processes
+
+    _log.info("listening", url=f"http://{_url_host(host)}:{port}", processes=processes)
+    status = serve_in_processes(
+        settings, listener, host=host, port=port, processes=processes, run_workers=not no_worker
+    )
+    if status:
+        raise typer.Exit(status)
 
 
 def _share_metrics(settings: Settings) -> None:
