@@ -15,13 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from orderdesk import __version__
-from orderdesk.auth.keys import load_or_create_signing_key, load_public_key
+from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.core.bounded_executor import BoundedExecutor
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
+from orderdesk.core.pem import load_public_key
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.api import router as dataorders_router
 from orderdesk.dataorders.api.deps import DataOrderParts

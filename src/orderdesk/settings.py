@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderdesk.core.outbound import AddressPolicy, parse_networks
+from orderdesk.core.pem import load_public_key
 from orderdesk.core.text import has_control_characters
 
 
@@ -70,6 +72,21 @@ class AuthSettings(BaseSettings):
     `orderdesk:rs-order`, `orderdesk:capi`, `orderdesk:capi-user`); no two kinds may share one."""
     token_ttl_seconds: int = Field(default=3600, ge=60)
     token_cache_size: int = Field(default=10_000, ge=0)
+
+    @field_validator("trusted_keys")
+    @classmethod
+    def _keys_load(cls, keys: dict[str, str]) -> dict[str, str]:
+        """Checked here, so that a bad key is one line naming the variable, not a traceback when the
+        app is built."""
+        for issuer, key in keys.items():
+            try:
+                load_public_key(key)
+            except (OSError, ValueError, UnsupportedAlgorithm) as error:
+                raise ValueError(
+                    f"the key of issuer {issuer!r} is neither a PEM public key nor the path of a readable"
+                    f" PEM file ({type(error).__name__})"
+                ) from None
+        return keys
 
     @model_validator(mode="after")
     def _platform_issuers_have_keys(self) -> AuthSettings:

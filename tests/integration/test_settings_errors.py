@@ -57,12 +57,17 @@ def test_any_command__port_not_a_number__exits_2_with_one_line_naming_the_variab
             "ORDERDESK_AUTH_TRUSTED_KEYS: expected a JSON value (a list or object, e.g. {} or [])",
         ),
         (
+            {"ORDERDESK_AUTH_TRUSTED_KEYS": '{"idporten": "notapem"}'},
+            "ORDERDESK_AUTH_TRUSTED_KEYS: the key of issuer 'idporten' is neither a PEM public key nor the"
+            " path of a readable PEM file (FileNotFoundError)",
+        ),
+        (
             {"ORDERDESK_SMS_WINDOW_START_HOUR": "18"},
             "ORDERDESK_SMS_WINDOW_START_HOUR, ORDERDESK_SMS_WINDOW_END_HOUR:"
             " sms_window_start_hour must be before sms_window_end_hour",
         ),
     ],
-    ids=["choice", "bound", "old-name", "flag", "json", "rule"],
+    ids=["choice", "bound", "old-name", "flag", "json", "key", "rule"],
 )
 def test_token__bad_value__exits_2_with_the_variable_and_what_it_expects(
     tmp_path: Path, env: dict[str, str], line: str

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
 def load_or_create_signing_key(path: Path) -> PrivateKeyTypes:
@@ -35,10 +35,3 @@ def load_or_create_signing_key(path: Path) -> PrivateKeyTypes:
         finally:
             temporary.unlink()
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
-
-
-def load_public_key(pem_or_path: str) -> PublicKeyTypes:
-    """A trusted key from settings: PEM text, or the path of a PEM file."""
-    text = pem_or_path.strip()
-    data = text.encode() if text.startswith("-----BEGIN") else Path(text).read_bytes()
-    return serialization.load_pem_public_key(data)
