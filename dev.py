@@ -94,7 +94,8 @@ def lock() -> int:
 
 
 def run_forwarding_signals(command: list[str], cwd: Path) -> int:
-    """Run `command` until it ends, passing SIGTERM, SIGINT and SIGHUP on to it; its exit status.
+    """Run `command` until it ends, passing SIGTERM and SIGINT on to it (SIGHUP as SIGTERM); its exit
+    status.
 
     The child has a process group of its own, so Ctrl-C in a terminal reaches it once, through us
     (a second SIGINT makes uvicorn quit at once, without its graceful shutdown). Stopping dev.py thus
@@ -106,7 +107,9 @@ def run_forwarding_signals(command: list[str], cwd: Path) -> int:
 
     def forward(signal_number: int, _frame: object) -> None:
         if child.poll() is None:
-            child.send_signal(signal_number)
+            # A hang-up means stop here; uvicorn's supervisor (`serve --workers N`) would restart its
+            # processes on SIGHUP instead, and the terminal that hung up would wait forever.
+            child.send_signal(signal.SIGTERM if signal_number == signal.SIGHUP else signal_number)
 
     previous = {number: signal.signal(number, forward) for number in forwarded}
     try:
