@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from orderdesk.settings import Settings
 
@@ -25,14 +27,30 @@ _MENTIONED = {
 }
 
 
-def _example_environment() -> dict[str, str]:
+_KEY_FILE = "/etc/orderdesk/idp.pem"
+"""The identity provider's public key the example names: a file the operator puts there."""
+
+
+def _example_environment(key_file: Path) -> dict[str, str]:
+    """The example's variables, its key file at `key_file` (settings refuse a key they cannot read)."""
     text = DOC.read_text()
     block = text.split("# /etc/orderdesk/orderdesk.env", 1)[1].split("```", 1)[0]
     values = {}
     for line in block.splitlines()[1:]:
         name, _, value = line.partition("=")
-        values[name.strip()] = value.strip().removeprefix("'").removesuffix("'")
+        unquoted = value.strip().removeprefix("'").removesuffix("'")
+        values[name.strip()] = unquoted.replace(_KEY_FILE, str(key_file))
     return values
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    path = tmp_path / "idp.pem"
+    path.write_bytes(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return path
 
 
 @pytest.fixture
@@ -46,9 +64,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest
 
 
 def test_deploy_doc__example_environment__loads_with_every_value(
-    clean_environment: pytest.MonkeyPatch,
+    clean_environment: pytest.MonkeyPatch, key_file: Path
 ) -> None:
-    example = _example_environment()
+    assert _KEY_FILE in DOC.read_text()
+    example = _example_environment(key_file)
     for name, value in example.items():
         clean_environment.setenv(name, value)
 
@@ -56,14 +75,14 @@ def test_deploy_doc__example_environment__loads_with_every_value(
 
     assert settings.database_url == example["ORDERDESK_DATABASE_URL"]
     assert settings.public_base_url == example["ORDERDESK_PUBLIC_BASE_URL"]
-    assert settings.auth.trusted_keys == {"https://idp.example.com": "/etc/orderdesk/idp.pem"}
+    assert settings.auth.trusted_keys == {"https://idp.example.com": str(key_file)}
     assert settings.notifications.kannel_dlr_secret is not None
 
 
 def test_deploy_doc__every_variable_it_names__changes_a_setting(
-    clean_environment: pytest.MonkeyPatch,
+    clean_environment: pytest.MonkeyPatch, key_file: Path
 ) -> None:
-    values = {**_example_environment(), **_MENTIONED}
+    values = {**_example_environment(key_file), **_MENTIONED}
     named = set(_NAME.findall(DOC.read_text()))
     assert named <= set(values), named - set(values)
     default = Settings().model_dump()
