@@ -18,6 +18,8 @@ from orderdesk import __version__
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
+from orderdesk.console.api import router as console_router
+from orderdesk.console.api.deps import ConsoleParts
 from orderdesk.core.bounded_executor import BoundedExecutor
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
@@ -167,6 +169,7 @@ def create_app(
             ),
         ),
         readiness,
+        ConsoleParts(session_length=timedelta(hours=settings.console.session_hours)),
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
@@ -200,6 +203,7 @@ def _family_routes() -> list[BaseRoute]:
         notifications_router,
         dataorders_router,
         purchases_router,
+        console_router,
     ):
         # Every line logged while a route runs names the order its path names (`order_id`).
         routes.include_router(family_router, dependencies=[Depends(bind_path_order_id)])

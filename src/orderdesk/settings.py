@@ -314,6 +314,15 @@ class ServerSettings(BaseSettings):
     """Connections the operating system queues before the server accepts them."""
 
 
+class ConsoleSettings(BaseSettings):
+    """The operator console at `/console/`: how long a sign-in lasts."""
+
+    model_config = _group("ORDERDESK_CONSOLE_")
+
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    """A session ends this long after its sign-in, whatever the operator does meanwhile."""
+
+
 class OutboundSettings(BaseSettings):
     """Calls orderdesk makes for clients (condition endpoints, callbacks): where they may go."""
 
@@ -361,6 +370,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

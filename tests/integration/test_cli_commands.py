@@ -267,6 +267,90 @@ def test_contacts_import__list_field_not_a_list__named_by_its_full_path(
 
 # ---- help text ------------------------------------------------------------------------------------
 
+# ---- operators ------------------------------------------------------------------------------------
+
+
+def test_operators_add__prints_a_one_time_password_and_the_console_url(
+    cli_home: Path, database_env: dict[str, str]
+) -> None:
+    env = {**database_env, "ORDERDESK_PUBLIC_BASE_URL": "https://desk.example.org"}
+
+    added = json_of(
+        run_orderdesk(cli_home, "operators", "add", "Ada@Example.org", "--role", "admin", env=env)
+    )
+
+    assert isinstance(added, dict)
+    assert added["email"] == "ada@example.org"
+    assert added["role"] == "admin"
+    assert added["console_url"] == "https://desk.example.org/console/"
+    assert len(added["one_time_password"]) >= 16
+
+
+def test_operators_add__twice__exit_1_in_one_line(cli_home: Path) -> None:
+    json_of(run_orderdesk(cli_home, "operators", "add", "ada@example.org", "--role", "viewer"))
+
+    again = run_orderdesk(cli_home, "operators", "add", "ada@example.org", "--role", "admin")
+
+    assert again.returncode == 1
+    assert one_line(again.stderr) == "orderdesk: an operator ada@example.org exists already"
+
+
+@pytest.mark.parametrize("email", ["", "ada", "ada@localhost", "a b@example.org"])
+def test_operators_add__bad_address__exit_2_naming_it(cli_home: Path, email: str) -> None:
+    result = run_orderdesk(cli_home, "operators", "add", email, "--role", "viewer")
+
+    assert result.returncode == 2
+    assert one_line(result.stderr).startswith("EMAIL: An e-mail address")
+
+
+def test_operators_list__email_role_and_times__never_a_hash_or_password(
+    cli_home: Path, database_env: dict[str, str]
+) -> None:
+    added = json_of(
+        run_orderdesk(cli_home, "operators", "add", "b@example.org", "--role", "viewer", env=database_env)
+    )
+    json_of(run_orderdesk(cli_home, "operators", "add", "a@example.org", "--role", "admin", env=database_env))
+
+    result = run_orderdesk(cli_home, "operators", "list", env=database_env)
+
+    listed = json_of(result)
+    assert isinstance(listed, list)
+    assert [(entry["email"], entry["role"]) for entry in listed] == [
+        ("a@example.org", "admin"),
+        ("b@example.org", "viewer"),
+    ]
+    assert all(set(entry) == {"email", "role", "must_choose_password", "created_at"} for entry in listed)
+    assert all(entry["must_choose_password"] is True for entry in listed)
+    assert "argon2" not in result.stdout
+    assert added["one_time_password"] not in result.stdout  # type: ignore[index]
+
+
+def test_operators_reset_password__a_new_one_time_password__remove__gone(
+    cli_home: Path, database_env: dict[str, str]
+) -> None:
+    added = json_of(
+        run_orderdesk(cli_home, "operators", "add", "a@example.org", "--role", "viewer", env=database_env)
+    )
+
+    reset = json_of(run_orderdesk(cli_home, "operators", "reset-password", "a@example.org", env=database_env))
+    removed = json_of(run_orderdesk(cli_home, "operators", "remove", "a@example.org", env=database_env))
+
+    assert reset["one_time_password"] != added["one_time_password"]  # type: ignore[index]
+    assert reset["console_url"].endswith("/console/")  # type: ignore[index]
+    assert removed["email"] == "a@example.org"  # type: ignore[index]
+    assert json_of(run_orderdesk(cli_home, "operators", "list", env=database_env)) == []
+
+
+@pytest.mark.parametrize("command", ["remove", "reset-password"])
+def test_operators__unknown_operator__exit_1_in_one_line(cli_home: Path, command: str) -> None:
+    json_of(run_orderdesk(cli_home, "operators", "list"))  # makes the home
+
+    result = run_orderdesk(cli_home, "operators", command, "nobody@example.org")
+
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith("orderdesk: no operator 'nobody@example.org'")
+
+
 COMMANDS = [
     [],
     ["serve"],
@@ -283,6 +367,10 @@ COMMANDS = [
     ["clients", "list"],
     ["clients", "revoke"],
     ["products", "import"],
+    ["operators", "add"],
+    ["operators", "list"],
+    ["operators", "remove"],
+    ["operators", "reset-password"],
     ["config", "show"],
 ]
 

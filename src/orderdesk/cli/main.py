@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from orderdesk.console.models import NewPassword, Operator
     from orderdesk.purchases.models import ClientListing
 
 T = TypeVar("T")
@@ -74,6 +75,19 @@ app.add_typer(config_app, name="config")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(clients_app, name="clients")
 app.add_typer(products_app, name="products")
+operators_app = typer.Typer(
+    help="People who sign in to the operator console at `/console/`.",
+    no_args_is_help=True,
+    rich_markup_mode=_HELP_MARKUP,
+)
+app.add_typer(operators_app, name="operators")
+
+
+class OperatorRole(StrEnum):
+    """An operator's role in the console (`orderdesk operators add EMAIL --role …`)."""
+
+    VIEWER = "viewer"
+    ADMIN = "admin"
 
 
 class DataRole(StrEnum):
@@ -592,6 +606,100 @@ def _client_json(client: ClientListing) -> dict[str, Any]:
         "name": client.name,
         "created_at": client.created_at,
         "revoked_at": client.revoked_at,
+    }
+
+
+@operators_app.command("add")
+def operators_add(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The operator's e-mail address.")],
+    role: Annotated[OperatorRole, typer.Option(help="viewer sees everything; admin also acts.")],
+) -> None:
+    """Add an operator; prints as JSON a one-time password (only now) and the console's URL. They
+    choose their own password when they first sign in."""
+    from orderdesk.console.errors import OperatorExists
+    from orderdesk.console.models import Role
+    from orderdesk.console.rules import operator_email
+    from orderdesk.console.service import add_operator
+    from orderdesk.core.clock import utcnow
+
+    try:
+        operator_email(email)  # refused before the home or the database is touched
+        settings = _settings()
+        added = _in_transaction(
+            settings, lambda connection: add_operator(connection, email, Role(role.value), utcnow())
+        )
+    except InvalidInput as error:
+        _invalid(error)
+    except OperatorExists as error:
+        typer.echo(f"orderdesk: an operator {email.strip().lower()} exists already", err=True)
+        raise typer.Exit(1) from error
+    _print_json(_new_password_json(added, settings))
+
+
+@operators_app.command("list")
+def operators_list() -> None:
+    """Print the operators as JSON: e-mail address, role, whether they must still choose a password,
+    when added; never a password hash."""
+    from orderdesk.console.service import list_operators
+
+    operators = _in_transaction(_settings(), list_operators)
+    _print_json([_operator_json(operator) for operator in operators])
+
+
+@operators_app.command("remove")
+def operators_remove(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The operator's e-mail address.")],
+) -> None:
+    """Remove an operator: their sessions end at once. Prints the removed operator as JSON."""
+    from orderdesk.console.service import remove_operator
+
+    removed = _operator_command(lambda connection: remove_operator(connection, email), email)
+    _print_json(_operator_json(removed))
+
+
+@operators_app.command("reset-password")
+def operators_reset_password(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The operator's e-mail address.")],
+) -> None:
+    """Give an operator a new one-time password (printed as JSON, only now): their sessions end, and
+    they choose a new password at their next sign-in."""
+    from orderdesk.console.service import reset_password
+
+    settings = _settings()
+    reset = _operator_command(lambda connection: reset_password(connection, email), email, settings)
+    _print_json(_new_password_json(reset, settings))
+
+
+def _operator_command(
+    work: Callable[[AsyncConnection], Awaitable[T]], email: str, settings: Settings | None = None
+) -> T:
+    """`work` in a transaction; exit 2 for a malformed address, 1 (one line) when nobody has it."""
+    from orderdesk.console.errors import OperatorNotFound
+
+    try:
+        return _in_transaction(settings or _settings(), work)
+    except InvalidInput as error:
+        _invalid(error)
+    except OperatorNotFound as error:
+        typer.echo(f"orderdesk: no operator {email!r} (see `orderdesk operators list`)", err=True)
+        raise typer.Exit(1) from error
+
+
+def _operator_json(operator: Operator) -> dict[str, Any]:
+    return {
+        "email": operator.email,
+        "role": operator.role.value,
+        "must_choose_password": operator.must_choose_password,
+        "created_at": operator.created_at,
+    }
+
+
+def _new_password_json(new: NewPassword, settings: Settings) -> dict[str, Any]:
+    return {
+        "email": new.operator.email,
+        "role": new.operator.role.value,
+        "one_time_password": new.one_time_password,
+        "console_url": f"{settings.links_base_url}/console/",
     }
 
 

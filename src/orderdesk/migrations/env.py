@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import orderdesk.console.tables
 import orderdesk.contacts.tables
 import orderdesk.core.heartbeat
 import orderdesk.dataorders.tables

@@ -1,0 +1,11 @@
+"""The console's web edge: its pages, their style sheet and the session they need."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from orderdesk.console.api import pages
+
+router = APIRouter(include_in_schema=False)
+"""Kept out of the OpenAPI document: the console is pages for people, not an API."""
+router.include_router(pages.router)

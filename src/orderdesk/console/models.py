@@ -1,0 +1,69 @@
+"""The console's vocabulary: operators, their roles and sessions, and the sign-in rules' numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import NewType
+
+OperatorId = NewType("OperatorId", int)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+"""Argon2 hashes any length; the cap only keeps a hostile form from costing memory."""
+MAX_EMAIL_LENGTH = 320
+
+THROTTLE_FAILURES = 5
+"""Failed sign-ins an account, or a client address, may have within THROTTLE_WINDOW; past it every
+sign-in of that account or from that address is refused until the oldest failure leaves the window."""
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    """Sees everything, changes nothing."""
+    ADMIN = "admin"
+    """Sees everything and takes the console's admin actions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    id: OperatorId
+    email: str
+    role: Role
+    must_choose_password: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorLogin:
+    """What checking a password needs: never leaves the service."""
+
+    operator: Operator
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A one-time password made for an operator (`operators add`, `reset-password`): shown once."""
+
+    operator: Operator
+    one_time_password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in operator's session, found by the hash of its cookie's token."""
+
+    operator: Operator
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just opened: the token goes into the cookie and is kept nowhere else."""
+
+    token: str
+    session: Session
