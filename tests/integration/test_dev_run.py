@@ -39,6 +39,27 @@ def is_running(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
 
 
+def dev_run_serve(home: Path, port: int, *serve_options: str) -> subprocess.Popen[bytes]:
+    """`python3 dev.py run` as it runs `orderdesk serve`: its signal forwarding around the real
+    command (without dev.py's virtual environment check)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, dev; sys.exit(dev.run_forwarding_signals(sys.argv[1:], dev.ROOT))",
+            orderdesk_executable(),
+            "serve",
+            "--port",
+            str(port),
+            *serve_options,
+        ],
+        cwd=dev.ROOT,
+        env=orderdesk_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def wait_until_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + _DEADLINE_SECONDS
     while time.monotonic() < deadline:
@@ -57,21 +78,7 @@ def test_dev_run__stopped_by_a_signal__stops_its_server_and_waits_for_it(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
     home, port = tmp_path / "home", free_port()
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, dev; sys.exit(dev.run_forwarding_signals(sys.argv[1:], dev.ROOT))",
-            orderdesk_executable(),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        cwd=dev.ROOT,
-        env=orderdesk_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    runner = dev_run_serve(home, port)
     try:
         wait_until_healthy(port, runner)
         (server,) = children_of(runner.pid)

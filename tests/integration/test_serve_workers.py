@@ -8,25 +8,20 @@ import asyncio
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-import dev
 from tests.factories.notifications import email_order
-from tests.integration.test_dev_run import children_of, is_running
+from tests.integration.test_dev_run import children_of, dev_run_serve, is_running
 from tests.integration.test_dev_run import wait_until_healthy as answering
 from tests.integration.test_pipeline_processes import until_sent
 from tests.integration.test_serve_process import API, mint_token
 from tests.support.metrics import scrape
 from tests.support.processes import (
     Server,
-    orderdesk_env,
-    orderdesk_executable,
     run_orderdesk,
     serving,
     wait_until_healthy,
@@ -149,23 +144,7 @@ def test_dev_run__serve_workers_stopped_by_a_signal__stops_the_server_and_its_wo
 ) -> None:
     """SIGHUP too (a terminal hanging up): uvicorn's supervisor would restart its processes on it."""
     home, port = tmp_path / "home", free_port()
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, dev; sys.exit(dev.run_forwarding_signals(sys.argv[1:], dev.ROOT))",
-            orderdesk_executable(),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        cwd=dev.ROOT,
-        env=orderdesk_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    runner = dev_run_serve(home, port, "--workers", "2")
     try:
         answering(port, runner)
         (serve,) = children_of(runner.pid)
