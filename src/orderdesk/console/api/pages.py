@@ -6,6 +6,7 @@ POST without it, or with another, is 403 and changes nothing."""
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -26,6 +27,7 @@ from orderdesk.console.api.deps import (
 )
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
+from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.web.deps import DatabaseDep, NowDep
 
@@ -62,6 +64,12 @@ async def _session(connection: AsyncConnection, request: Request, now: NowDep) -
     return None if session is None else (token, session)
 
 
+async def _signed_in(database: Database, request: Request, now: datetime) -> tuple[str, Session] | None:
+    """The request's session for a page that only shows: one read, outside a transaction."""
+    async with database.read() as connection:
+        return await _session(connection, request, now)
+
+
 @router.get("/static/console.css")
 async def get_style_sheet() -> Response:
     return Response(style_sheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
@@ -70,8 +78,7 @@ async def get_style_sheet() -> Response:
 @router.get("/")
 async def get_overview(request: Request, database: DatabaseDep, now: NowDep) -> Response:
     """Signed in: who is signed in, with their role. Otherwise 303 to the sign-in page."""
-    async with database.transaction() as connection:
-        signed_in = await _session(connection, request, now)
+    signed_in = await _signed_in(database, request, now)
     if signed_in is None:
         return see_other("/sign-in")
     _token, session = signed_in
@@ -82,8 +89,7 @@ async def get_overview(request: Request, database: DatabaseDep, now: NowDep) -> 
 
 @router.get("/sign-in")
 async def get_sign_in(request: Request, database: DatabaseDep, now: NowDep) -> Response:
-    async with database.transaction() as connection:
-        signed_in = await _session(connection, request, now)
+    signed_in = await _signed_in(database, request, now)
     if signed_in is not None:
         return see_other("/")
     return _sign_in_page(request)
@@ -129,8 +135,7 @@ async def post_sign_in(
 
 @router.get("/password")
 async def get_password(request: Request, database: DatabaseDep, now: NowDep) -> Response:
-    async with database.transaction() as connection:
-        signed_in = await _session(connection, request, now)
+    signed_in = await _signed_in(database, request, now)
     if signed_in is None:
         return see_other("/sign-in")
     return _password_page(signed_in[1])

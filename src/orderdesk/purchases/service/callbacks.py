@@ -38,17 +38,10 @@ async def record_call(
     when the lease was lost to another worker meanwhile. Each failed call is logged with its attempt
     number, so that a client's broken URL shows at its first failure, not only after the last."""
     outcome = callback_outcome(error, callback.attempts + 1, attempts, backoff, now)
-    if outcome.state is CallbackState.ABANDONED:
+    abandoned = outcome.state is CallbackState.ABANDONED
+    if abandoned or error is not None:
         _log.warning(
-            "purchase_callback_abandoned",
-            order_id=callback.order_id,
-            attempt=outcome.attempts,
-            attempts=attempts,
-            error=error,
-        )
-    elif error is not None:
-        _log.warning(
-            "purchase_callback_failed",
+            "purchase_callback_abandoned" if abandoned else "purchase_callback_failed",
             order_id=callback.order_id,
             attempt=outcome.attempts,
             attempts=attempts,
