@@ -20,6 +20,7 @@ from orderdesk.auth.tokens import audiences_with
 from orderdesk.auth.verifier import TokenVerifier
 from orderdesk.console.api import router as console_router
 from orderdesk.console.api.deps import ConsoleParts
+from orderdesk.console.api.guard import PageInterrupted, answer_interrupted
 from orderdesk.core.bounded_executor import BoundedExecutor
 from orderdesk.core.clock import Clock, utcnow
 from orderdesk.core.db import Database
@@ -173,6 +174,7 @@ def create_app(
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
+    app.add_exception_handler(PageInterrupted, answer_interrupted)
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, problems.handle_unexpected_error)

@@ -67,3 +67,16 @@ class NewSession:
 
     token: str
     session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One admin action taken in the console: who, when, what, on which order."""
+
+    id: int
+    operator_email: str
+    at: datetime
+    action: str
+    target_kind: str
+    target_id: str
+    detail: dict[str, object] | None

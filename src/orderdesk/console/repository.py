@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.console.errors import OperatorExists
 from orderdesk.console.models import Operator, OperatorId, OperatorLogin, Role, Session
-from orderdesk.console.tables import console_operator, console_session, console_sign_in_failure
+from orderdesk.console.tables import console_audit, console_operator, console_session, console_sign_in_failure
 
 _operator = console_operator.c
 _OPERATOR_COLUMNS = (
@@ -165,4 +165,25 @@ async def insert_failure(
     await connection.execute(delete(console_sign_in_failure).where(failure.failed_at <= before))
     await connection.execute(
         insert(console_sign_in_failure).values(email=email, address=address, failed_at=now)
+    )
+
+
+async def insert_audit(
+    connection: AsyncConnection,
+    operator_email: str,
+    at: datetime,
+    action: str,
+    target: tuple[str, str],
+    detail: dict[str, object] | None,
+) -> None:
+    target_kind, target_id = target
+    await connection.execute(
+        insert(console_audit).values(
+            operator_email=operator_email,
+            at=at,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            detail=detail,
+        )
     )

@@ -114,3 +114,16 @@ async def choose_password(
     password_hash = await off_loop(rules.hash_password, password)
     await repository.update_password(connection, operator.id, password_hash, must_choose=False)
     await repository.delete_sessions(connection, operator.id, except_hash=rules.token_hash(token))
+
+
+async def record_action(
+    connection: AsyncConnection,
+    session: Session,
+    action: str,
+    target: tuple[str, str],
+    now: datetime,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Write an admin action to the audit trail, in the transaction that takes it: an action that
+    rolls back leaves no entry. `target` is the kind and the id of what it acted on."""
+    await repository.insert_audit(connection, session.operator.email, now, action, target, detail)

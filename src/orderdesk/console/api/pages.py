@@ -5,7 +5,6 @@ POST without it, or with another, is 403 and changes nothing."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from orderdesk.console.api.deps import (
     set_cookie,
     style_sheet,
 )
+from orderdesk.console.api.guard import CSRF_FIELD, OperatorDep, forged, same_token, text_fields
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
 from orderdesk.core.db import Database
@@ -34,26 +34,9 @@ from orderdesk.web.deps import DatabaseDep, NowDep
 router = APIRouter(prefix="/console")
 ConsolePartsDep = Annotated[ConsoleParts, Depends(get_console_parts)]
 
-_CSRF_FIELD = "csrf_token"
-
-
-def _forbidden() -> Response:
-    return page(
-        "message.html",
-        403,
-        title="Refused",
-        message="The form's security token is missing or wrong. Reload the page and try again.",
-    )
-
-
-def _same(given: str | None, expected: str | None) -> bool:
-    return bool(given) and bool(expected) and hmac.compare_digest(str(given), str(expected))
-
 
 async def _form(request: Request) -> dict[str, str]:
-    """The form's text fields (a file field is ignored, as a missing field would be)."""
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return text_fields(await request.form())
 
 
 async def _session(connection: AsyncConnection, request: Request, now: NowDep) -> tuple[str, Session] | None:
@@ -76,15 +59,9 @@ async def get_style_sheet() -> Response:
 
 
 @router.get("/")
-async def get_overview(request: Request, database: DatabaseDep, now: NowDep) -> Response:
+async def get_overview(session: OperatorDep) -> Response:
     """Signed in: who is signed in, with their role. Otherwise 303 to the sign-in page."""
-    signed_in = await _signed_in(database, request, now)
-    if signed_in is None:
-        return see_other("/sign-in")
-    _token, session = signed_in
-    if session.operator.must_choose_password:
-        return see_other("/password")
-    return page("overview.html", session=session, csrf_token=session.csrf_token)
+    return page("overview.html", session=session)
 
 
 @router.get("/sign-in")
@@ -111,8 +88,8 @@ async def post_sign_in(
     or a password; 401 when either is wrong; 429 while sign-ins are throttled; 403 without the form's
     CSRF token."""
     form = await _form(request)
-    if not _same(form.get(_CSRF_FIELD), request.cookies.get(SIGN_IN_COOKIE)):
-        return _forbidden()
+    if not same_token(form.get(CSRF_FIELD), request.cookies.get(SIGN_IN_COOKIE)):
+        return forged()
     email, password = form.get("email", "").strip(), form.get("password", "")
     if not email or not password:
         return _sign_in_page(request, 400, "Both the e-mail address and the password are required.", email)
@@ -162,8 +139,8 @@ async def post_password(request: Request, database: DatabaseDep, now: NowDep) ->
         if signed_in is None:
             return see_other("/sign-in")
         token, session = signed_in
-        if not _same(form.get(_CSRF_FIELD), session.csrf_token):
-            return _forbidden()
+        if not same_token(form.get(CSRF_FIELD), session.csrf_token):
+            return forged()
         try:
             await service.choose_password(
                 connection,
@@ -188,8 +165,8 @@ async def post_sign_out(request: Request, database: DatabaseDep, now: NowDep) ->
         signed_in = await _session(connection, request, now)
         if signed_in is not None:
             token, session = signed_in
-            if not _same(form.get(_CSRF_FIELD), session.csrf_token):
-                return _forbidden()
+            if not same_token(form.get(CSRF_FIELD), session.csrf_token):
+                return forged()
             await service.sign_out(connection, token)
     response = see_other("/sign-in")
     clear_cookie(request, response, SESSION_COOKIE)
