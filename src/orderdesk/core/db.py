@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Select, Table, event, text
+from sqlalchemy import DateTime, Executable, MetaData, Select, Table, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -191,7 +192,6 @@ class Database:
         self.engine = engine
         self._autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = autocommit or engine
-        self._driver_sql: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
 
     @classmethod
     def from_url(
@@ -243,21 +243,8 @@ class Database:
             async with self.read() as connection:
                 row = (await connection.execute(statement, params)).first()
             return row._mapping if row is not None else None
-        sql, names = self._compiled_for_driver(statement)
         async with _opened(self._reader.connect()) as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            record: Mapping[str, Any] | None = await driver.fetchrow(sql, *(params[name] for name in names))
-        return record
-
-    def _compiled_for_driver(self, statement: Select[Any]) -> tuple[str, tuple[str, ...]]:
-        """The statement's SQL in the driver's `$n` style and its parameter names in order."""
-        compiled = self._driver_sql.get(statement)
-        if compiled is None:
-            sql = statement.compile(dialect=self._reader.dialect)
-            compiled = (sql.string, tuple(sql.positiontup or ()))
-            self._driver_sql[statement] = compiled
-        return compiled
+            return await driver_fetchrow(connection, statement, params)
 
     def atomic_write(self) -> AsyncContextManager[AsyncConnection]:
         """A connection for a write its repository makes atomic: on PostgreSQL in one statement
@@ -305,6 +292,50 @@ async def _committing(opening: AsyncContextManager[AsyncConnection]) -> AsyncIte
         callback()
 
 
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A statement compiled for its driver: the SQL in `$n` style, its parameters' names in order, and
+    the values the statement binds itself (literals such as a NOTIFY channel)."""
+
+    sql: str
+    names: tuple[str, ...]
+    bound: Mapping[str, Any]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] if name in params else self.bound[name] for name in self.names]
+
+
+_DRIVER_STATEMENTS: dict[tuple[Executable, str], DriverStatement] = {}
+
+
+def compiled_for_driver(statement: Executable, dialect: Dialect) -> DriverStatement:
+    """`statement` compiled once per statement (a module constant) and dialect."""
+    key = (statement, dialect.name)
+    compiled = _DRIVER_STATEMENTS.get(key)
+    if compiled is None:
+        sql = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        compiled = DriverStatement(sql.string, tuple(sql.positiontup or ()), dict(sql.params))
+        _DRIVER_STATEMENTS[key] = compiled
+    return compiled
+
+
+async def driver_fetchrow(
+    connection: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The first row of `statement` run by asyncpg itself on the connection (PostgreSQL only), in
+    whatever transaction the connection is in.
+
+    For the hottest writes: SQLAlchemy's execution (bind and result processing, its greenlet hops)
+    costs more than the driver's. Values go in as asyncpg takes them (JSON as text, aware datetimes,
+    UUIDs) and the row comes out as asyncpg gives it; the driver's errors are its own, which
+    `refused_connection` knows."""
+    compiled = compiled_for_driver(statement, connection.dialect)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    record: Mapping[str, Any] | None = await driver.fetchrow(compiled.sql, *compiled.arguments(params))
+    return record
+
+
 @asynccontextmanager
 async def _opened(opening: AsyncContextManager[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
     """The connection `opening` gives, with a refusal to open it raised as DatabaseUnavailable.
@@ -336,9 +367,11 @@ def refused_connection(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
         if error.connection_invalidated:
             return True
-        sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
-        return sqlstate.startswith("08") or sqlstate in _REFUSING_SQLSTATES
-    return False
+        error = error.orig or error
+    # The driver's own errors (statements asyncpg runs itself) carry their SQLSTATE too: a connection
+    # lost mid-statement is 08003.
+    sqlstate = str(getattr(error, "sqlstate", "") or "")
+    return sqlstate.startswith("08") or sqlstate in _REFUSING_SQLSTATES
 
 
 async def lock_for_update(connection: AsyncConnection) -> None:

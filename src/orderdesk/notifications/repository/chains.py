@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core import topics
-from orderdesk.core.db import insert_for
+from orderdesk.core.db import driver_fetchrow, insert_for
 from orderdesk.core.wakeup import CHANNEL, after_commit
 from orderdesk.notifications.models import ChainKind, Creator
 from orderdesk.notifications.repository.orders import ORDER_COLUMNS, NewOrder, insert_orders
@@ -69,8 +69,8 @@ async def insert_chain(
         # orjson writes ids and aware times as PostgreSQL reads them back into uuid and timestamptz, an
         # eighth of the time `json.dumps` with a fallback for them took.
         rows = orjson.dumps([order.row() for order in orders]).decode()
-        result = await connection.execute(_CHAIN_WITH_ORDERS, {**chain, "orders": rows})
-        claimed = result.first() is not None
+        params = {**chain, "receipt": orjson.dumps(receipt).decode(), "orders": rows}
+        claimed = await driver_fetchrow(connection, _CHAIN_WITH_ORDERS, params) is not None
         if claimed:
             await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=True)
         return claimed
