@@ -84,11 +84,11 @@ MAX_TARGET_ID_LENGTH = 200
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
-    """Which audit entries a page lists; None leaves that part open."""
+    """Which audit entries a page lists: an operator's, a target's (its kind and id), or both; None
+    leaves that part open."""
 
     operator_email: str | None = None
-    target_kind: TargetKind | None = None
-    target_id: str | None = None
+    target: tuple[TargetKind, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

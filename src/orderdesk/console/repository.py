@@ -205,24 +205,17 @@ async def list_audit(
     connection: AsyncConnection, wanted: AuditFilter, after: tuple[datetime, int] | None, limit: int
 ) -> list[AuditEntry]:
     """Up to `limit` entries, newest first (`at`, then `id`, descending), older than `after` when it is
-    given. A page is a range of one index: the operator's when one is named, else the target's, else
-    the whole trail's; the cursor is compared together with that index's leading columns, so the index
-    bounds the whole key (compared alone, `(at, id)` would let the planner walk the trail's index
-    through everyone else's entries)."""
-    equal = {
-        name: value
-        for name, value in (
-            ("operator_email", wanted.operator_email),
-            ("target_kind", wanted.target_kind.value if wanted.target_kind else None),
-            ("target_id", wanted.target_id),
-        )
-        if value is not None
-    }
-    prefix = (
-        ["operator_email"]
-        if "operator_email" in equal
-        else [n for n in ("target_kind", "target_id") if n in equal]
-    )
+    given. A page is a range of one index: the target's when one is named (a target has a handful of
+    entries, so an operator named too is checked on them), else the operator's, else the whole
+    trail's. The cursor is compared together with that index's leading columns, so the index bounds
+    the whole key (compared alone, `(at, id)` would let the planner walk the trail's index through
+    everyone else's entries)."""
+    equal: dict[str, str] = {}
+    if wanted.target is not None:
+        equal["target_kind"], equal["target_id"] = wanted.target[0].value, wanted.target[1]
+    if wanted.operator_email is not None:
+        equal["operator_email"] = wanted.operator_email
+    prefix = ["target_kind", "target_id"] if wanted.target else list(equal)
     key = [*(_audit[name] for name in prefix), _audit.at, _audit.id]
     statement = select(console_audit).where(*(_audit[name] == value for name, value in equal.items()))
     if after is not None:

@@ -91,21 +91,19 @@ def csrf_token() -> str:
 def audit_filter(operator: str, target_kind: str, target_id: str) -> AuditFilter:
     """The audit page's filter from its form's fields (blank: not filtered). InvalidInput naming the
     field for an address or id too long or with a control character, a kind the trail does not know,
-    or an id without its kind (an id names a target only together with its kind)."""
+    or half a target: a target is its kind and its id, together."""
     errors: dict[str, list[str]] = {}
-    email, kind, target = operator.strip().lower(), target_kind.strip(), target_id.strip()
+    email, kind, target_id = operator.strip().lower(), target_kind.strip(), target_id.strip()
     if len(email) > MAX_EMAIL_LENGTH or has_control_characters(email):
         errors["operator"] = [f"An operator's e-mail address of at most {MAX_EMAIL_LENGTH} characters."]
     if kind and kind not in set(TargetKind):
         errors["target_kind"] = [f"One of {', '.join(TargetKind)}, or none."]
-    if len(target) > MAX_TARGET_ID_LENGTH or has_control_characters(target):
+    elif target_id and not kind:
+        errors["target_kind"] = ["Choose the target's kind too: a target is its kind and its id."]
+    if len(target_id) > MAX_TARGET_ID_LENGTH or has_control_characters(target_id):
         errors["target_id"] = [f"An id of at most {MAX_TARGET_ID_LENGTH} characters."]
-    elif target and not kind:
-        errors["target_id"] = ["Choose the target's kind too: an id names a target only with its kind."]
+    elif kind and not target_id:
+        errors["target_id"] = ["Give the target's id too: a target is its kind and its id."]
     if errors:
         raise InvalidInput(errors)
-    return AuditFilter(
-        operator_email=email or None,
-        target_kind=TargetKind(kind) if kind else None,
-        target_id=target or None,
-    )
+    return AuditFilter(operator_email=email or None, target=(TargetKind(kind), target_id) if kind else None)
