@@ -138,21 +138,22 @@ async def test_add_client__bad_name__400_naming_it_and_nothing_stored(
     assert "No admin action matches." in (await client.get("/console/audit")).text
 
 
-async def test_add_client__name_of_an_active_client__400__of_a_revoked_one__added(
+async def test_add_client__a_name_another_client_has__added_as_the_cli_does__each_revoked_by_its_id(
     client: httpx.AsyncClient, database: Database, clock: Clock
 ) -> None:
     shop = await registered(database, "shop")
     await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
 
-    refused = await add_client(client, "shop")
+    added = await add_client(client, "shop")
 
-    assert refused.status_code == 400
-    assert f"An active client is named &#39;shop&#39; already ({shop.client_id})" in refused.text
-    assert 'value="shop"' in refused.text  # the form keeps what was typed
+    assert added.status_code == 200
+    second = shown(added, "client-id")
     listing = await client.get(CLIENTS)
-    revoked = await client.post(f"{CLIENTS}/{shop.client_id}/revoke", data={"csrf_token": csrf_of(listing)})
+    assert listing.text.count("<td>shop</td>") == 2
+    revoked = await client.post(f"{CLIENTS}/{second}/revoke", data={"csrf_token": csrf_of(listing)})
     assert revoked.status_code == 303
-    assert (await add_client(client, "shop")).status_code == 200
+    assert await token_answer(client, shop.client_id, shop.client_secret) == 200
+    assert (await client.get(CLIENTS)).text.count(">Revoke</button>") == 1
 
 
 async def test_revoke_client__admin__no_token_any_more__listed_as_revoked__audited_once(

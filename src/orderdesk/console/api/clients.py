@@ -48,7 +48,8 @@ async def get_clients(session: OperatorDep, database: DatabaseDep) -> Response:
 @router.post("/clients")
 async def post_client(form: AdminFormDep, database: DatabaseDep, now: NowDep) -> Response:
     """A page with the new client's id and secret (the only time the secret is shown); 400 naming
-    what is wrong with the name (empty, too long, taken by an active client)."""
+    what is wrong with the name (empty, too long, a control character). Names may repeat, as with the
+    CLI: the console revokes by id."""
     name = form.fields.get("name", "")
     try:
         async with database.transaction() as connection:
