@@ -137,9 +137,9 @@ class Server:
 
 
 @contextmanager
-def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
-    """`orderdesk serve ARGS` on a free port; always stopped when the block ends."""
-    port = free_port()
+def serving(home: Path, env: dict[str, str], *args: str, port: int | None = None) -> Iterator[Server]:
+    """`orderdesk serve ARGS` on `port` (or a free one); always stopped when the block ends."""
+    port = port or free_port()
     log = home / f"serve-{port}.log"
     with orderdesk_process(home, ["serve", "--port", str(port), *args], env, log) as process:
         yield Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)

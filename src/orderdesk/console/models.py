@@ -69,6 +69,28 @@ class NewSession:
     session: Session
 
 
+class TargetKind(StrEnum):
+    """What an admin action acted on: the first half of an audit entry's target."""
+
+    NOTIFICATION_ORDER = "notification_order"
+    DATA_ORDER = "data_order"
+    PURCHASE_ORDER = "purchase_order"
+    API_CLIENT = "api_client"
+
+
+MAX_TARGET_ID_LENGTH = 200
+"""As long as console_audit.target_id holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit entries a page lists: an operator's, a target's (its kind and id), or both; None
+    leaves that part open."""
+
+    operator_email: str | None = None
+    target: tuple[TargetKind, str] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One admin action taken in the console: who, when, what, on which order."""

@@ -1,17 +1,26 @@
-"""Every SQL statement of the console: operators, sessions and failed sign-ins."""
+"""Every SQL statement of the console: operators, sessions, failed sign-ins and the audit trail."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.console.errors import OperatorExists
-from orderdesk.console.models import Operator, OperatorId, OperatorLogin, Role, Session
+from orderdesk.console.models import (
+    AuditEntry,
+    AuditFilter,
+    Operator,
+    OperatorId,
+    OperatorLogin,
+    Role,
+    Session,
+)
 from orderdesk.console.tables import console_audit, console_operator, console_session, console_sign_in_failure
+from orderdesk.core.db import UTCDateTime
 
 _operator = console_operator.c
 _OPERATOR_COLUMNS = (
@@ -187,3 +196,42 @@ async def insert_audit(
             detail=detail,
         )
     )
+
+
+_audit = console_audit.c
+
+
+async def list_audit(
+    connection: AsyncConnection, wanted: AuditFilter, after: tuple[datetime, int] | None, limit: int
+) -> list[AuditEntry]:
+    """Up to `limit` entries, newest first (`at`, then `id`, descending), older than `after` when it is
+    given. A page is a range of one index: the target's when one is named (a target has a handful of
+    entries, so an operator named too is checked on them), else the operator's, else the whole
+    trail's. The cursor is compared together with that index's leading columns, so the index bounds
+    the whole key (compared alone, `(at, id)` would let the planner walk the trail's index through
+    everyone else's entries)."""
+    equal: dict[str, str] = {}
+    if wanted.target is not None:
+        equal["target_kind"], equal["target_id"] = wanted.target[0].value, wanted.target[1]
+    if wanted.operator_email is not None:
+        equal["operator_email"] = wanted.operator_email
+    prefix = ["target_kind", "target_id"] if wanted.target else list(equal)
+    key = [*(_audit[name] for name in prefix), _audit.at, _audit.id]
+    statement = select(console_audit).where(*(_audit[name] == value for name, value in equal.items()))
+    if after is not None:
+        at, entry_id = after
+        bounds = [*(literal(equal[name]) for name in prefix), literal(at, UTCDateTime), literal(entry_id)]
+        statement = statement.where(tuple_(*key) < tuple_(*bounds))
+    rows = await connection.execute(statement.order_by(*(column.desc() for column in key)).limit(limit))
+    return [
+        AuditEntry(
+            id=row.id,
+            operator_email=row.operator_email,
+            at=row.at,
+            action=row.action,
+            target_kind=row.target_kind,
+            target_id=row.target_id,
+            detail=row.detail,
+        )
+        for row in rows
+    ]

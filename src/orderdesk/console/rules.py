@@ -1,4 +1,5 @@
-"""Pure rules of the console: e-mail addresses and passwords, their hashes, and session tokens."""
+"""Pure rules of the console: e-mail addresses and passwords, their hashes, session tokens, and the
+audit page's filters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from orderdesk.console.models import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from orderdesk.console.models import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_TARGET_ID_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    AuditFilter,
+    TargetKind,
+)
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
 
@@ -78,3 +86,24 @@ def token_hash(token: str) -> str:
 
 def csrf_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def audit_filter(operator: str, target_kind: str, target_id: str) -> AuditFilter:
+    """The audit page's filter from its form's fields (blank: not filtered). InvalidInput naming the
+    field for an address or id too long or with a control character, a kind the trail does not know,
+    or half a target: a target is its kind and its id, together."""
+    errors: dict[str, list[str]] = {}
+    email, kind, target_id = operator.strip().lower(), target_kind.strip(), target_id.strip()
+    if len(email) > MAX_EMAIL_LENGTH or has_control_characters(email):
+        errors["operator"] = [f"An operator's e-mail address of at most {MAX_EMAIL_LENGTH} characters."]
+    if kind and kind not in set(TargetKind):
+        errors["target_kind"] = [f"One of {', '.join(TargetKind)}, or none."]
+    elif target_id and not kind:
+        errors["target_kind"] = ["Choose the target's kind too: a target is its kind and its id."]
+    if len(target_id) > MAX_TARGET_ID_LENGTH or has_control_characters(target_id):
+        errors["target_id"] = [f"An id of at most {MAX_TARGET_ID_LENGTH} characters."]
+    elif kind and not target_id:
+        errors["target_id"] = ["Give the target's id too: a target is its kind and its id."]
+    if errors:
+        raise InvalidInput(errors)
+    return AuditFilter(operator_email=email or None, target=(TargetKind(kind), target_id) if kind else None)

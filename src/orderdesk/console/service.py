@@ -1,9 +1,11 @@
 """Use cases of the console's sign-in: operators (added and looked after by the CLI), sign-in with
-its throttle, sessions, choosing a password. Each takes a connection and never commits."""
+its throttle, sessions, choosing a password; and the audit trail, written and read. Each takes a
+connection and never commits."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,12 +14,15 @@ from orderdesk.console.errors import OperatorNotFound, SignInThrottled
 from orderdesk.console.models import (
     THROTTLE_FAILURES,
     THROTTLE_WINDOW,
+    AuditEntry,
+    AuditFilter,
     NewPassword,
     NewSession,
     Operator,
     Role,
     Session,
 )
+from orderdesk.console.paging import PAGE_SIZE, Page, decode_cursor, paged
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop
 
@@ -127,3 +132,13 @@ async def record_action(
     """Write an admin action to the audit trail, in the transaction that takes it: an action that
     rolls back leaves no entry. `target` is the kind and the id of what it acted on."""
     await repository.insert_audit(connection, session.operator.email, now, action, target, detail)
+
+
+async def audit_trail(
+    connection: AsyncConnection, wanted: AuditFilter, cursor: str | None
+) -> Page[AuditEntry]:
+    """A page of the audit trail, newest first, after the entry `cursor` names. InvalidInput
+    (`cursor`) for a cursor this console did not make."""
+    after = cast("tuple[datetime, int] | None", decode_cursor(cursor, (datetime, int)))
+    rows = await repository.list_audit(connection, wanted, after, PAGE_SIZE + 1)
+    return paged(rows, PAGE_SIZE, lambda entry: (entry.at, entry.id))

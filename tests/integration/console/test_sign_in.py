@@ -3,62 +3,28 @@ a password, the throttle, CSRF, sessions and their cookies, and the wall between
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.app import create_app
 from orderdesk.console import service
-from orderdesk.console.models import NewPassword, Role
+from orderdesk.console.models import Role
 from orderdesk.core.db import Database
 from orderdesk.settings import Settings
 from tests.conftest import Clock
+from tests.support.console import (
+    NEW_PASSWORD,
+    add_operator,
+    choose,
+    csrf_of,
+    in_transaction,
+    sign_in,
+    signed_in,
+)
 
-T = TypeVar("T")
-NEW_PASSWORD = "correct horse battery"
 ORDERS = "/notifications/api/v1/orders"
-
-
-async def in_transaction(database: Database, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    async with database.transaction() as connection:
-        return await work(connection)
-
-
-async def add_operator(database: Database, clock: Clock, email: str, role: Role = Role.VIEWER) -> NewPassword:
-    """As `orderdesk operators add` does (the CLI's own tests run it as a command)."""
-    return await in_transaction(database, lambda c: service.add_operator(c, email, role, clock()))
-
-
-def csrf_of(page: httpx.Response) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text
-    return match.group(1)
-
-
-async def sign_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
-    form = await http.get("/console/sign-in")
-    return await http.post(
-        "/console/sign-in", data={"email": email, "password": password, "csrf_token": csrf_of(form)}
-    )
-
-
-async def choose(http: httpx.AsyncClient, password: str, repeated: str | None = None) -> httpx.Response:
-    form = await http.get("/console/password")
-    fields = {"password": password, "repeated": repeated or password, "csrf_token": csrf_of(form)}
-    return await http.post("/console/password", data=fields)
-
-
-async def signed_in(
-    http: httpx.AsyncClient, database: Database, clock: Clock, email: str, role: Role
-) -> None:
-    added = await add_operator(database, clock, email, role)
-    await sign_in(http, email, added.one_time_password)
-    await choose(http, NEW_PASSWORD)
 
 
 def test_console__not_in_the_openapi_document(settings: Settings, database: Database) -> None:

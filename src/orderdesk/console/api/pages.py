@@ -19,6 +19,7 @@ from orderdesk.console.api.deps import (
     ConsoleParts,
     clear_cookie,
     get_console_parts,
+    messages_of,
     page,
     see_other,
     set_cookie,
@@ -151,8 +152,7 @@ async def post_password(request: Request, database: DatabaseDep, now: NowDep) ->
                 repeated=form.get("repeated", ""),
             )
         except InvalidInput as error:
-            messages = [message for field_messages in error.errors.values() for message in field_messages]
-            return _password_page(session, 400, messages)
+            return _password_page(session, 400, messages_of(error))
     return see_other("/")
 
 
