@@ -1,7 +1,7 @@
 """The console's audit page reads the trail newest first, whole or by operator or by target: an index
 for each of those reads, on `(…, at, id)`, in place of the index on `at` alone.
 
-Revision ID: 0016
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-08
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
