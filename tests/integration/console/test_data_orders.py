@@ -10,33 +10,26 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from orderdesk.console import paging
 from orderdesk.console.models import Role
-from orderdesk.console.tables import console_audit
 from orderdesk.core.db import Database
 from orderdesk.dataorders.tasks import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
+from tests.integration.console.reading import audit_rows, every_page, linked_ids, next_url
 from tests.integration.console.test_sign_in import csrf_of, signed_in
-from tests.integration.dataorders.conftest import catalog, small_suborders, user, worker  # noqa: F401
+from tests.integration.dataorders import conftest as dataorder_fixtures
 from tests.integration.dataorders.flow import files_of, order_all, order_of, stage_everything
 
+# The data-order tests' own fixtures (a catalogue on disk, its user, the staging worker), as they are:
+# pytest finds the fixtures a test module holds.
+catalog = dataorder_fixtures.catalog
+small_suborders = dataorder_fixtures.small_suborders
+user = dataorder_fixtures.user
+worker = dataorder_fixtures.worker
+
 PAGES = "/console/data-orders"
-
-
-async def audit_rows(database: Database) -> list[tuple[str, str, str, str]]:
-    async with database.transaction() as connection:
-        rows = await connection.execute(
-            select(
-                console_audit.c.operator_email,
-                console_audit.c.action,
-                console_audit.c.target_kind,
-                console_audit.c.target_id,
-            ).order_by(console_audit.c.id)
-        )
-        return [tuple(row) for row in rows]
 
 
 async def act(client: httpx.AsyncClient, order_id: int, action: str) -> httpx.Response:
@@ -46,7 +39,7 @@ async def act(client: httpx.AsyncClient, order_id: int, action: str) -> httpx.Re
 
 
 def order_links(page: httpx.Response) -> list[int]:
-    return [int(number) for number in re.findall(r'href="/console/data-orders/(\d+)"', page.text)]
+    return [int(number) for number in linked_ids(page, PAGES)]
 
 
 async def test_list__every_users_orders_newest_first__filtered_by_owner_and_status(
@@ -88,16 +81,9 @@ async def test_list__paged_with_a_cursor__no_order_twice_none_left_out(
     await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
     monkeypatch.setattr(paging, "PAGE_SIZE", 2)
 
-    seen: list[int] = []
-    url: str | None = PAGES
-    while url is not None:
-        answer = await client.get(url)
-        assert answer.status_code == 200
-        seen.extend(order_links(answer))
-        found = re.search(r'href="([^"]+)" rel="next"', answer.text)
-        url = found.group(1).replace("&amp;", "&") if found else None
+    seen = await every_page(client, PAGES, PAGES)
 
-    assert seen == list(reversed(placed))
+    assert seen == [str(order_id) for order_id in reversed(placed)]
 
 
 @pytest.mark.parametrize(
@@ -156,9 +142,9 @@ async def test_order_page__files_paged_by_state(
     monkeypatch.setattr(paging, "PAGE_SIZE", 3)
 
     first = await client.get(f"{PAGES}/{order_id}")
-    found = re.search(r'href="([^"]+)" rel="next"', first.text)
-    assert found
-    second = await client.get(found.group(1).replace("&amp;", "&"))
+    later = next_url(first)
+    assert later is not None
+    second = await client.get(later)
 
     # Each file's row starts with its state: all four PENDING, three on the first page.
     assert (first.text.count("<tr><td>PENDING</td>"), second.text.count("<tr><td>PENDING</td>")) == (3, 1)
