@@ -43,3 +43,10 @@ async def every_page(client: httpx.AsyncClient, url: str, path: str) -> list[str
         seen.extend(linked_ids(answer, path))
         next_page = next_url(answer)
     return seen
+
+
+def assert_refused_page(answer: httpx.Response, status: int, words: str) -> None:
+    """The answer is a console page (not an API problem body) with `status`, saying `words`."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert words in answer.text

@@ -1,5 +1,5 @@
 """The console's data orders through HTTP, on SQLite and PostgreSQL: every user's orders listed,
-filtered and paged; an order's page with its datasets, sub-orders and files; pause, resume, retry and
+filtered and paged; an order's page with its sub-orders and files; pause, resume, retry and
 delete by an admin through the family's own use cases (the owner's API then reports the change, and
 the audit trail has it); a refusal shown on the page; a viewer who can change nothing."""
 
@@ -17,7 +17,13 @@ from orderdesk.core.db import Database
 from orderdesk.dataorders.tasks import StagingWorker
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
-from tests.integration.console.reading import audit_rows, every_page, linked_ids, next_url
+from tests.integration.console.reading import (
+    assert_refused_page,
+    audit_rows,
+    every_page,
+    linked_ids,
+    next_url,
+)
 from tests.integration.console.test_sign_in import csrf_of, signed_in
 from tests.integration.dataorders import conftest as dataorder_fixtures
 from tests.integration.dataorders.flow import files_of, order_all, order_of, stage_everything
@@ -101,12 +107,10 @@ async def test_list__bad_filter__400_page_naming_it(
 
     answer = await client.get(PAGES, params=query)
 
-    assert answer.status_code == 400
-    assert answer.headers["content-type"].startswith("text/html")
-    assert f"{named}:" in answer.text
+    assert_refused_page(answer, 400, f"{named}:")
 
 
-async def test_order_page__datasets_suborders_and_files_with_their_states_and_errors(
+async def test_order_page__suborders_and_files_with_their_states_and_errors(
     client: httpx.AsyncClient,
     database: Database,
     clock: Clock,
@@ -161,8 +165,7 @@ async def test_order_page__unknown_or_not_a_number__404_page(
 
     answer = await client.get(f"{PAGES}/{order_id}")
 
-    assert answer.status_code == 404
-    assert answer.headers["content-type"].startswith("text/html")
+    assert_refused_page(answer, 404, "Not Found")
 
 
 async def test_pause_then_resume__the_api_reports_each__audited(

@@ -17,10 +17,10 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.tasks.callbacks import CallbackWorker
 from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import Clock
-from tests.integration.console.reading import audit_rows, every_page, linked_ids
+from tests.integration.console.reading import assert_refused_page, audit_rows, every_page, linked_ids
 from tests.integration.console.test_sign_in import csrf_of, signed_in
 from tests.integration.purchases import conftest as purchase_fixtures
-from tests.support.http_stub import http_stub
+from tests.support.http_stub import HttpStub, http_stub
 from tests.support.purchases_api import Caller, fulfil, order_body, order_status, register, register_caller
 
 # The purchase tests' own fixtures (a registered client, the workers stepped by hand), as they are:
@@ -36,6 +36,21 @@ async def send_again(client: httpx.AsyncClient, order_id: int) -> httpx.Response
     """Post the "send the callback again" form from the order's page, as the admin's browser does."""
     order_page = await client.get(f"{PAGES}/{order_id}")
     return await client.post(f"{PAGES}/{order_id}/callback", data={"csrf_token": csrf_of(order_page)})
+
+
+async def failing_callback(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    fulfilment: FulfilmentWorker,
+    callbacks: CallbackWorker,
+    stub: HttpStub,
+) -> int:
+    """An order processed, whose callback's first call `stub` answered with a 500."""
+    order_id = await register(client, caller, order_body())
+    await fulfil(client, caller, order_id, stub.answer("/cb", 500))
+    await fulfilment.step()
+    await callbacks.step_and_settle()
+    return order_id
 
 
 async def test_list__every_clients_orders_newest_first__filtered_by_client_and_status(
@@ -96,9 +111,7 @@ async def test_list__bad_filter__400_page_naming_it(
 
     answer = await client.get(PAGES, params=query)
 
-    assert answer.status_code == 400
-    assert answer.headers["content-type"].startswith("text/html")
-    assert f"{named}:" in answer.text
+    assert_refused_page(answer, 400, f"{named}:")
 
 
 async def test_order_page__lines_and_callback(
@@ -136,8 +149,7 @@ async def test_order_page__unknown_or_not_a_number__404_page(
 
     answer = await client.get(f"{PAGES}/{order_id}")
 
-    assert answer.status_code == 404
-    assert answer.headers["content-type"].startswith("text/html")
+    assert_refused_page(answer, 404, "Not Found")
 
 
 async def test_failing_callback__on_the_failures_page__sent_again__delivered_once_the_receiver_answers(
@@ -148,14 +160,11 @@ async def test_failing_callback__on_the_failures_page__sent_again__delivered_onc
     fulfilment: FulfilmentWorker,
     callbacks: CallbackWorker,
 ) -> None:
-    order_id = await register(client, caller, order_body())
     with http_stub() as stub:
-        url = stub.answer("/cb", 500)
-        await fulfil(client, caller, order_id, url)
-        await fulfilment.step()
-        for _ in range(4):  # every attempt the worker has fails: abandoned
-            await callbacks.step_and_settle()
+        order_id = await failing_callback(client, caller, fulfilment, callbacks, stub)
+        for _ in range(3):  # every attempt the worker has fails: abandoned
             clock.advance(timedelta(minutes=5))
+            await callbacks.step_and_settle()
         assert len(stub.requests) == 3
         await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
 
@@ -238,11 +247,8 @@ async def test_viewer__no_send_again_button__a_forged_post_403_and_nothing_chang
     fulfilment: FulfilmentWorker,
     callbacks: CallbackWorker,
 ) -> None:
-    order_id = await register(client, caller, order_body())
     with http_stub() as stub:
-        await fulfil(client, caller, order_id, stub.answer("/cb", 500))
-        await fulfilment.step()
-        await callbacks.step_and_settle()
+        order_id = await failing_callback(client, caller, fulfilment, callbacks, stub)
     await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
     before = await client.get(f"{PAGES}/{order_id}")
 

@@ -1,5 +1,5 @@
 """Data orders of every user: the list, filtered by owner and status, and an order's page with its
-datasets, sub-orders and files; an admin pauses, resumes, retries or deletes an order there, through
+sub-orders and files; an admin pauses, resumes, retries or deletes an order there, through
 the same use cases (and so the same status rules) as its owner's API, on the owner's behalf."""
 
 from __future__ import annotations
@@ -15,14 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.console import paging, service
 from orderdesk.console.api.deps import page, see_other
 from orderdesk.console.api.guard import AdminFormDep, OperatorDep
-from orderdesk.console.api.inputs import (
-    choice,
-    number_key,
-    order_number,
-    page_links,
-    text_filter,
-    text_id_key,
-)
+from orderdesk.console.api.inputs import choice, number_key, order_number, text_filter, text_id_key
+from orderdesk.console.api.lists import page_links, read_page
 from orderdesk.console.api.refusals import messages_of, refusal_of, refused_as_page
 from orderdesk.console.models import Session
 from orderdesk.core.db import Database
@@ -57,16 +51,17 @@ async def get_data_orders(
 ) -> Response:
     """Every user's orders, deleted ones too, newest first; of one owner (the e-mail address exactly
     as in their token) or one status."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         owner_filter = text_filter(owner, "owner", MAX_OWNER_LENGTH)
         status_filter = choice(status, list(OrderStatus), "status")
         after = number_key(cursor)
-        async with database.read() as connection:
-            found = await listing.list_orders(
-                connection, owner=owner_filter, status=status_filter, after=after, limit=size + 1
-            )
-    listed = paging.paged(found, size, lambda order: (order.id,))
+    listed = await read_page(
+        database,
+        lambda connection, limit: listing.list_orders(
+            connection, owner=owner_filter, status=status_filter, after=after, limit=limit
+        ),
+        lambda order: (order.id,),
+    )
     return page(
         "data_orders.html",
         session=session,
@@ -84,7 +79,8 @@ async def get_data_orders(
 async def get_data_order(
     order_id: str, session: OperatorDep, database: DatabaseDep, cursor: str = ""
 ) -> Response:
-    """The order with its datasets and sub-orders, and its files by state, a page at a time."""
+    """The order with its sub-orders, and its files by state (with their dataset and error), a page
+    at a time."""
     with refused_as_page(session):
         return await _order_page(database, session, order_id, cursor)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from orderdesk.console import paging
 from orderdesk.console.api.deps import page
 from orderdesk.console.api.guard import OperatorDep
-from orderdesk.console.api.inputs import choice, number_key, page_links, time_id_key
+from orderdesk.console.api.inputs import choice, number_key, time_id_key
+from orderdesk.console.api.lists import page_links, read_page
 from orderdesk.console.api.refusals import refused_as_page
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders.service import listing as data_listing
@@ -65,16 +65,20 @@ async def get_failed_notifications(
     session: OperatorDep, database: DatabaseDep, channel: str = "", reason: str = "", cursor: str = ""
 ) -> Response:
     """The notifications of one channel that failed for one reason (`Failed_…`), newest first."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         chosen = choice(channel, list(Channel), "channel")
         status = choice(reason, chosen.failures, "reason") if chosen else None
         if chosen is None or status is None:
             raise InvalidInput({"reason": ["Choose a channel and a reason from the failures page."]})
         after = time_id_key(cursor)
-        async with database.read() as connection:
-            found = await failures.list_failed_notifications(connection, chosen, status, after, size + 1)
-    listed = paging.paged(found, size, lambda item: (item.status_changed_at, str(item.id)))
+    listed = await read_page(
+        database,
+        lambda connection, limit: failures.list_failed_notifications(
+            connection, chosen, status, after, limit
+        ),
+        lambda item: (item.status_changed_at, str(item.id)),
+    )
+    filters = {"channel": chosen.value, "reason": status.value}
     return page(
         "failed_notifications.html",
         session=session,
@@ -82,58 +86,47 @@ async def get_failed_notifications(
         reason=status,
         description=describe(status),
         items=listed.items,
-        links=page_links(
-            listed, cursor, "/failures/notifications", channel=chosen.value, reason=status.value
-        ),
+        links=page_links(listed, cursor, "/failures/notifications", **filters),
     )
 
 
 @router.get("/failures/delivery-reports")
 async def get_dead_letters(session: OperatorDep, database: DatabaseDep, cursor: str = "") -> Response:
     """Delivery reports that could not be applied, newest first."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         after = number_key(cursor)
-        async with database.read() as connection:
-            found = await failures.list_dead_letters(connection, after, size + 1)
-    listed = paging.paged(found, size, lambda item: (item.id,))
-    return page(
-        "dead_letters.html",
-        session=session,
-        dead=listed.items,
-        links=page_links(listed, cursor, "/failures/delivery-reports"),
+    listed = await read_page(
+        database,
+        lambda connection, limit: failures.list_dead_letters(connection, after, limit),
+        lambda kept: (kept.id,),
     )
+    links = page_links(listed, cursor, "/failures/delivery-reports")
+    return page("dead_letters.html", session=session, dead=listed.items, links=links)
 
 
 @router.get("/failures/callbacks")
 async def get_failing_callbacks(session: OperatorDep, database: DatabaseDep, cursor: str = "") -> Response:
     """Purchase orders whose last callback call failed, newest order first."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         after = number_key(cursor)
-        async with database.read() as connection:
-            found = await purchase_listing.list_failing_callbacks(connection, after, size + 1)
-    listed = paging.paged(found, size, lambda item: (item.order_id,))
-    return page(
-        "failing_callbacks.html",
-        session=session,
-        callbacks=listed.items,
-        links=page_links(listed, cursor, "/failures/callbacks"),
+    listed = await read_page(
+        database,
+        lambda connection, limit: purchase_listing.list_failing_callbacks(connection, after, limit),
+        lambda order: (order.order_id,),
     )
+    links = page_links(listed, cursor, "/failures/callbacks")
+    return page("failing_callbacks.html", session=session, callbacks=listed.items, links=links)
 
 
 @router.get("/failures/data-files")
 async def get_files_in_error(session: OperatorDep, database: DatabaseDep, cursor: str = "") -> Response:
     """Data-order files that failed to stage or to download, newest first."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         after = time_id_key(cursor)
-        async with database.read() as connection:
-            found = await data_listing.files_in_error(connection, after, size + 1)
-    listed = paging.paged(found, size, lambda item: (item.file.state_changed_at, str(item.file.id)))
-    return page(
-        "files_in_error.html",
-        session=session,
-        files=listed.items,
-        links=page_links(listed, cursor, "/failures/data-files"),
+    listed = await read_page(
+        database,
+        lambda connection, limit: data_listing.files_in_error(connection, after, limit),
+        lambda owned: (owned.file.state_changed_at, str(owned.file.id)),
     )
+    links = page_links(listed, cursor, "/failures/data-files")
+    return page("files_in_error.html", session=session, files=listed.items, links=links)

@@ -1,23 +1,19 @@
-"""What the console's list and order pages accept in their query strings and paths, and the links
-they make back to themselves: each value a client sends is checked here, and one that is wrong is an
-InvalidInput naming its field (a 400 page, see refusals.py), never an error further in."""
+"""What the console's list and order pages accept in their query strings and paths: each value a
+client sends is checked here, and one that is wrong is an InvalidInput naming its field (a 400 page,
+see refusals.py), never an error further in."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
-from urllib.parse import urlencode
 
-from orderdesk.console.api.deps import PREFIX
-from orderdesk.console.paging import Page, decode_cursor
+from orderdesk.console.paging import decode_cursor
 from orderdesk.core.errors import InvalidInput
 
 E = TypeVar("E", bound=StrEnum)
-T = TypeVar("T")
 
 MAX_ID = 2**31 - 1
 """Order numbers are 32-bit integers in the database: a larger number names no order."""
@@ -80,25 +76,3 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise InvalidInput({"cursor": ["The cursor is not one this console made."]}) from error
-
-
-def link(path: str, **query: str | None) -> str:
-    """The console URL of `path` with the non-empty `query` parameters."""
-    given = {key: value for key, value in query.items() if value}
-    return f"{PREFIX}{path}" + (f"?{urlencode(given)}" if given else "")
-
-
-@dataclass(frozen=True, slots=True)
-class PageLinks:
-    """Where a list's pager leads: its first page (None on it) and the next (None on the last)."""
-
-    first: str | None
-    next: str | None
-
-
-def page_links(listed: Page[T], cursor: str | None, path: str, **query: str | None) -> PageLinks:
-    """The pager of `listed`, a page of the list at `path` with the filters `query`."""
-    return PageLinks(
-        first=link(path, **query) if cursor else None,
-        next=None if listed.next_cursor is None else link(path, **query, cursor=listed.next_cursor),
-    )

@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.console import paging, service
+from orderdesk.console import service
 from orderdesk.console.api.deps import page, see_other
 from orderdesk.console.api.guard import AdminFormDep, OperatorDep
-from orderdesk.console.api.inputs import choice, number_key, order_number, page_links, text_filter
+from orderdesk.console.api.inputs import choice, number_key, order_number, text_filter
+from orderdesk.console.api.lists import page_links, read_page
 from orderdesk.console.api.refusals import messages_of, refusal_of, refused_as_page
 from orderdesk.console.models import Session
 from orderdesk.core.db import Database
@@ -34,17 +35,19 @@ async def get_purchases(
     session: OperatorDep, database: DatabaseDep, client: str = "", status: str = "", cursor: str = ""
 ) -> Response:
     """Every client's orders, newest first; of one client (by id) or one status."""
-    size = paging.PAGE_SIZE
     with refused_as_page(session):
         client_filter = text_filter(client, "client", MAX_CLIENT_ID_LENGTH)
         status_filter = choice(status, list(OrderStatus), "status")
         after = number_key(cursor)
-        async with database.transaction() as connection:
-            known = await clients.list_clients(connection)
-            found = await listing.list_orders(
-                connection, client_id=client_filter, status=status_filter, after=after, limit=size + 1
-            )
-    listed = paging.paged(found, size, lambda order: (order.order_id,))
+    listed = await read_page(
+        database,
+        lambda connection, limit: listing.list_orders(
+            connection, client_id=client_filter, status=status_filter, after=after, limit=limit
+        ),
+        lambda order: (order.order_id,),
+    )
+    async with database.read() as connection:  # the filter's choices: a few rows
+        known = await clients.list_clients(connection)
     return page(
         "purchases.html",
         session=session,

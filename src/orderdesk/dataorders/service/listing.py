@@ -1,5 +1,6 @@
 """Every user's data orders, read by the people who run orderdesk (the operator console): lists newest
-first, one order with its sub-orders and files, and the files of every order that are in error."""
+first, one order with its sub-orders and files, and the files of every order that are in error. Each
+read is a range of an index, however many orders and files there are."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.dataorders.models import DataOrder, OrderFile, OrderRow, OrderStatus, OwnedFile, SuborderRecord
+from orderdesk.dataorders.models import OrderFile, OrderRow, OrderStatus, OwnedFile, SuborderRecord
 from orderdesk.dataorders.repository import files, orders
 from orderdesk.dataorders.service import ordering
 
@@ -26,9 +27,10 @@ async def list_orders(
     return await orders.list_all_orders(connection, owner=owner, status=status, after=after, limit=limit)
 
 
-async def get_order(connection: AsyncConnection, order_id: int) -> DataOrder:
-    """The order with its datasets, whoever owns it; OrderNotFound."""
-    return await ordering.get_order(connection, "", order_id, any_owner=True)
+async def get_order(connection: AsyncConnection, order_id: int) -> OrderRow:
+    """The order, whoever owns it; OrderNotFound. Without its per-dataset counts: they are counted
+    from every file of the order (a quarter of a second for 100 000 files)."""
+    return await ordering.owned_order(connection, "", order_id, any_owner=True)
 
 
 async def list_suborders(connection: AsyncConnection, order_id: int, limit: int) -> list[SuborderRecord]:
