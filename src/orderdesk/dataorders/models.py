@@ -290,3 +290,18 @@ class OrderLife:
     id: int
     status: OrderStatus
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SuborderRecord:
+    """A sub-order as the people who run orderdesk see it."""
+
+    id: int
+    sequence: int
+    state: SuborderState
+    files_count: int
+    files_size: int
+    due_at: datetime
+    """WAITING: when it may be staged; STAGING: when the lease of the worker staging it runs out."""
+    leased: bool
+    """A worker holds it (is staging it)."""

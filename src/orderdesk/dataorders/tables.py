@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 from orderdesk.core.db import UTCDateTime, metadata
@@ -79,7 +80,9 @@ data_order = Table(
     Column("correlation_id", String(255), nullable=False),
     Column("message", Text, nullable=True),
     UniqueConstraint("owner", "label", name="uq_data_order_owner_label"),
-    Index("ix_data_order_status", "status"),
+    # Newest first, of a status or of an owner (the console's list of every user's orders).
+    Index("ix_data_order_status_id", "status", "id"),
+    Index("ix_data_order_owner_id", "owner", "id"),
 )
 
 data_suborder = Table(
@@ -102,6 +105,10 @@ data_suborder = Table(
     Index("ix_data_suborder_order_id", "order_id"),
 )
 
+IN_ERROR = "state IN ('ERROR', 'DOWNLOAD_ERROR')"
+"""Files that failed to stage or to download (rules.files.RETRIED). A query of them repeats this
+condition word for word, so that both databases see that the partial index below covers it."""
+
 data_order_file = Table(
     "data_order_file",
     metadata,
@@ -120,6 +127,15 @@ data_order_file = Table(
     Column("state", String(16), nullable=False),
     Column("state_changed_at", UTCDateTime, nullable=False),
     Column("error", Text, nullable=True),
-    Index("ix_data_order_file_order_id_state", "order_id", "state"),
+    # An order's files by state, and in pages by (state, id) (the console's order page).
+    Index("ix_data_order_file_order_id_state_id", "order_id", "state", "id"),
     Index("ix_data_order_file_suborder_id", "suborder_id"),
+    # Only files in error, newest first (the console's failures page).
+    Index(
+        "ix_data_order_file_in_error_state_changed_at",
+        "state_changed_at",
+        "id",
+        postgresql_where=text(IN_ERROR),
+        sqlite_where=text(IN_ERROR),
+    ),
 )

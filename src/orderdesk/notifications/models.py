@@ -265,6 +265,12 @@ class Channel(StrEnum):
         """Failed_TTL: sent, but no delivery report came before it expired."""
         return self.status("Failed_TTL")
 
+    @property
+    def failures(self) -> tuple[NotificationStatus, ...]:
+        """The channel's failure statuses: `Failed` and every `Failed_…` reason."""
+        statuses: list[NotificationStatus] = list(EmailStatus if self is Channel.EMAIL else SmsStatus)
+        return tuple(status for status in statuses if status.value.startswith("Failed"))
+
 
 class RecipientLookupStatus(StrEnum):
     SUCCESS = "Success"
@@ -524,6 +530,43 @@ class DeadLetter:
     reason: DeadReason
     detail: str | None
     received_at: datetime
+    notification_id: UUID | None = None
+    """The notification the report named, if it named one (it may not exist)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDeadLetter:
+    """A dead letter as stored, with the order of its notification when that exists."""
+
+    id: int
+    letter: DeadLetter
+    order_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureTally:
+    """How many notifications of a channel ended in one failure status, counted up to a cap: with
+    `capped`, there are at least `count`."""
+
+    channel: Channel
+    status: NotificationStatus
+    count: int
+    capped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FailedNotification:
+    """A notification that ended in a failure status, with what tells an operator why."""
+
+    id: UUID
+    order_id: UUID
+    channel: Channel
+    status: NotificationStatus
+    status_changed_at: datetime
+    recipient: str | None
+    """The address it was for; None when none was found (a person not in the register)."""
+    attempts: int
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)

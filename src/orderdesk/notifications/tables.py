@@ -46,6 +46,24 @@ def _delivery_columns() -> list[Column[Any]]:
     ]
 
 
+FAILED = "status LIKE 'Failed%'"
+"""Every failure status of both channels begins with `Failed`. A query of failed notifications repeats
+this condition word for word, so that both databases see that the partial index below covers it."""
+
+
+def _failure_index(table: str) -> Index:
+    """Failed notifications by status, newest first (the console's failures page): only failed ones
+    are in it, so the sending pipeline writes to it once per failure and never otherwise."""
+    return Index(
+        f"ix_{table}_failed_status_changed_at",
+        "status",
+        "status_changed_at",
+        "id",
+        postgresql_where=text(FAILED),
+        sqlite_where=text(FAILED),
+    )
+
+
 def _recipient_indexes(table: str, address: str) -> list[Index]:
     """Every notification to one person, organisation or address, across orders and creators (the
     support look-up), found without a scan."""
@@ -144,6 +162,7 @@ notification_email = Table(
     Index("ix_notification_email_status_due_at", "status", "due_at"),
     Index("ix_notification_email_status_expires_at", "status", "expires_at"),
     Index("ix_notification_email_claimed_by", "claimed_by", "status"),
+    _failure_index("notification_email"),
     # Only composed e-mails: their lane finds its due ones without reading past every other e-mail due,
     # and the e-mails of other orders (nearly all of them) cost this index nothing.
     Index(
@@ -182,6 +201,7 @@ notification_sms = Table(
     Index("ix_notification_sms_status_due_at", "status", "due_at"),
     Index("ix_notification_sms_status_expires_at", "status", "expires_at"),
     Index("ix_notification_sms_claimed_by", "claimed_by", "status"),
+    _failure_index("notification_sms"),
 )
 
 notification_status_feed = Table(
@@ -220,6 +240,9 @@ dead_delivery_report = Table(
     Column("reason", String(40), nullable=False),
     Column("detail", Text, nullable=True),
     Column("received_at", UTCDateTime, nullable=False),
+    # The notification the report named (by our id or the provider's reference), when it named one:
+    # the console links the report to its order through it.
+    Column("notification_id", Uuid, nullable=True),
 )
 """Delivery reports that could not be applied (unknown notification, expired, unrecognised state)."""
 

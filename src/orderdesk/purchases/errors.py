@@ -38,3 +38,11 @@ class ClientNotFound(DomainError):
 class OrderRejected(Exception):
     """Why a confirmed order cannot be processed; the message becomes its failure reason. Not a
     DomainError: no request sees it, the order fails with it."""
+
+
+class NoCallbackToMake(DomainError):
+    """The order has no callback to make: no callback URL was given, or its fulfilment has not ended
+    (the callback tells how it ended)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "NO-CALLBACK-TO-MAKE"

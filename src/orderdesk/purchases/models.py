@@ -282,3 +282,68 @@ class NewClient:
     client_id: str
     client_secret: str
     """Shown once, at registration; only its hash is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRecord:
+    """Where an order's outcome is told and how telling it goes."""
+
+    url: str | None
+    state: CallbackState | None
+    """None until fulfilment has ended (or without a URL)."""
+    attempts: int
+    """Calls made in the current round."""
+    error: str | None
+    """What the last call that failed answered; None once a call succeeds."""
+    due_at: datetime | None
+    """Pending: when the next call is made (while one is made, when its lease runs out)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderListing:
+    """An order of any client, as the people who run orderdesk see it in a list."""
+
+    order_id: int
+    client_id: str
+    client_name: str
+    external_order_id: str | None
+    order_time: datetime
+    status: OrderStatus
+    amount: Decimal
+    currency: str
+    callback: CallbackRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    """An order line as stored: as the client sent it, with what processing made of it."""
+
+    line_number: int
+    spec_type: ProductSpecType
+    product: str | None
+    spec_code: str | None
+    spec_no: int | None
+    quantity: int
+    unit_price: Decimal | None
+    line_amount: Decimal | None
+    description: str | None
+    invoice_number: int | None
+    invoice_status: InvoiceStatus
+    delivery_status: DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """Everything stored of an order but its request's copy, for the people who run orderdesk."""
+
+    listing: OrderListing
+    payment_method: PaymentMethod
+    recurring: bool
+    prepaid: bool
+    payer: dict[str, Any]
+    failure_reason: str | None
+    customer_number: int | None
+    created_at: datetime
+    status_changed_at: datetime
+    fulfilled_at: datetime | None
+    lines: tuple[LineRecord, ...]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from orderdesk.core.db import UTCDateTime, metadata
@@ -95,9 +96,18 @@ purchase_order = Table(
     Column("callback_error", String(500)),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("client_id", "external_order_id"),
-    Index("ix_purchase_order_status", "status"),
+    # Newest first, of a status or of a client (the console's list of every client's orders).
+    Index("ix_purchase_order_status_order_id", "status", "order_id"),
+    Index("ix_purchase_order_client_id_order_id", "client_id", "order_id"),
     Index("ix_purchase_order_callback_due", "callback_state", "callback_due_at"),
     Index("ix_purchase_order_customer_number", "customer_number"),
+    # Only the orders whose last callback call failed (the console's failures page): a few at most.
+    Index(
+        "ix_purchase_order_callback_failing",
+        "order_id",
+        postgresql_where=text("callback_error IS NOT NULL"),
+        sqlite_where=text("callback_error IS NOT NULL"),
+    ),
 )
 
 purchase_invoice = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,8 @@ import pytest
 
 from orderdesk.dataorders.errors import FileNotAvailable
 from orderdesk.dataorders.models import FileState, FileToStage, OrderFile, OrderStatus, OwnedFile
-from orderdesk.dataorders.rules.files import NOT_AS_ORDERED, check_servable, staging_refusal
+from orderdesk.dataorders.rules.files import NOT_AS_ORDERED, RETRIED, check_servable, staging_refusal
+from orderdesk.dataorders.tables import IN_ERROR
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
@@ -71,3 +73,8 @@ def test_check_servable__file_in_error__its_error() -> None:
     with pytest.raises(FileNotAvailable) as refused:
         check_servable(owned(FileState.ERROR, error="checksum mismatch"), NOW)
     assert refused.value.message == "checksum mismatch"
+
+
+def test_in_error__the_partial_index_condition__names_exactly_the_retried_states() -> None:
+    assert IN_ERROR.startswith("state IN (")
+    assert re.findall(r"'(\w+)'", IN_ERROR) == [state.value for state in RETRIED]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orderdesk.notifications.models import Channel, EmailStatus, OrderProcessingStatus, Recipient, SmsStatus
+from orderdesk.notifications.tables import FAILED
 
 
 @pytest.mark.parametrize("channel", list(Channel))
@@ -44,3 +45,12 @@ def test_recipient__json_round_trip_leaves_out_what_is_not_given() -> None:
     recipient = Recipient(national_identity_number="01017012345", is_reserved=False)
     assert recipient.to_json() == {"nationalIdentityNumber": "01017012345", "isReserved": False}
     assert Recipient.from_json(recipient.to_json()) == recipient
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+def test_channel_failures__final_and_unsuccessful__each_in_the_failure_index(channel: Channel) -> None:
+    assert {channel.failed, channel.expired} <= set(channel.failures)
+    assert all(status.is_final and not status.counts_as_succeeded for status in channel.failures)
+    # The failure indexes hold the rows of the statuses the condition FAILED matches.
+    assert FAILED == "status LIKE 'Failed%'"
+    assert all(status.value.startswith("Failed") for status in channel.failures)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orderdesk.core.backoff import Backoff
+from orderdesk.purchases.errors import NoCallbackToMake
 from orderdesk.purchases.models import CallbackOutcome, CallbackState, OrderStatus
-from orderdesk.purchases.rules.callbacks import callback_outcome, callback_target
+from orderdesk.purchases.rules.callbacks import callback_outcome, callback_target, check_callback_to_make
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 BACKOFF = Backoff.of_seconds(10, 60)
@@ -53,3 +54,23 @@ def test_callback_outcome__last_attempt_failed__abandoned(made: int) -> None:
     assert callback_outcome("HTTP 404", made, 3, BACKOFF, NOW) == CallbackOutcome(
         attempts=made, error="HTTP 404", state=CallbackState.ABANDONED, due_at=None
     )
+
+
+@pytest.mark.parametrize("status", [OrderStatus.PROCESSED, OrderStatus.FAILED])
+def test_check_callback_to_make__fulfilment_ended_with_a_url__allowed(status: OrderStatus) -> None:
+    check_callback_to_make(status, "https://shop.example/cb")
+
+
+@pytest.mark.parametrize(
+    ("status", "url", "words"),
+    [
+        (OrderStatus.PROCESSED, None, "no callback URL"),
+        (OrderStatus.CONFIRMED, "https://shop.example/cb", "The order is confirmed"),
+        (OrderStatus.PRELIMINARY, "https://shop.example/cb", "The order is preliminary"),
+    ],
+)
+def test_check_callback_to_make__no_url_or_fulfilment_not_ended__refused_saying_why(
+    status: OrderStatus, url: str | None, words: str
+) -> None:
+    with pytest.raises(NoCallbackToMake, match=words):
+        check_callback_to_make(status, url)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert
@@ -21,7 +21,7 @@ from orderdesk.dataorders.models import (
     SuborderState,
 )
 from orderdesk.dataorders.rules.files import NOT_DONE
-from orderdesk.dataorders.tables import data_order, data_order_file, data_suborder
+from orderdesk.dataorders.tables import IN_ERROR, data_order, data_order_file, data_suborder
 
 
 def _order_file(row: Any) -> OrderFile:
@@ -94,27 +94,57 @@ async def order_files(
     return await converted_rows(result, _order_file), int(counted.scalar_one())
 
 
-async def owned_file(connection: AsyncConnection, file_id: uuid.UUID) -> OwnedFile | None:
-    """The file with its order's owner, status and expiry."""
+async def files_page(
+    connection: AsyncConnection, order_id: int, after: tuple[str, uuid.UUID] | None, limit: int
+) -> list[OrderFile]:
+    """A page of the order's files by state and id, after the (state, id) key `after`: a range of the
+    order's index, however many files it has."""
+    file = data_order_file.c
+    query = select(data_order_file).where(file.order_id == order_id)
+    if after is not None:
+        query = query.where(tuple_(file.state, file.id) > after)
+    result = await connection.execute(query.order_by(file.state, file.id).limit(limit))
+    return [_order_file(row) for row in result]
+
+
+async def files_in_error(
+    connection: AsyncConnection, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[OwnedFile]:
+    """Files of every order that failed to stage or to download, newest first, after the (time, id)
+    key `after`, each with its order's owner and status."""
+    file = data_order_file.c
+    # The partial index's condition, word for word: both databases then read only that index.
+    query = _with_order().where(text(f"data_order_file.{IN_ERROR}"))
+    if after is not None:
+        query = query.where(tuple_(file.state_changed_at, file.id) < after)
     result = await connection.execute(
-        select(
-            data_order_file,
-            data_order.c.owner,
-            data_order.c.status.label("order_status"),
-            data_order.c.expires_at.label("order_expires_at"),
-        )
-        .join(data_order, data_order.c.id == data_order_file.c.order_id)
-        .where(data_order_file.c.id == file_id)
+        query.order_by(file.state_changed_at.desc(), file.id.desc()).limit(limit)
     )
-    row = result.first()
-    if row is None:
-        return None
+    return [_owned_file(row) for row in result]
+
+
+def _with_order() -> Select[Any]:
+    return select(
+        data_order_file,
+        data_order.c.owner,
+        data_order.c.status.label("order_status"),
+        data_order.c.expires_at.label("order_expires_at"),
+    ).join(data_order, data_order.c.id == data_order_file.c.order_id)
+
+
+def _owned_file(row: Any) -> OwnedFile:
     return OwnedFile(
         file=_order_file(row),
         owner=row.owner,
         order_status=OrderStatus(row.order_status),
         order_expires_at=row.order_expires_at,
     )
+
+
+async def owned_file(connection: AsyncConnection, file_id: uuid.UUID) -> OwnedFile | None:
+    """The file with its order's owner, status and expiry."""
+    row = (await connection.execute(_with_order().where(data_order_file.c.id == file_id))).first()
+    return None if row is None else _owned_file(row)
 
 
 async def state_tallies(connection: AsyncConnection, order_id: int) -> list[StateTally]:

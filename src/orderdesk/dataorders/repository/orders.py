@@ -20,6 +20,7 @@ from orderdesk.dataorders.models import (
     OrderRow,
     OrderStatus,
     Progress,
+    SuborderRecord,
     SuborderState,
 )
 from orderdesk.dataorders.rules.status import EXPIRING, EXPIRING_IF_UNREAD, SETTLING
@@ -138,6 +139,52 @@ async def list_orders(
         .limit(limit)
     )
     return [_order(row) for row in result], int(total)
+
+
+async def list_all_orders(
+    connection: AsyncConnection,
+    *,
+    owner: str | None,
+    status: OrderStatus | None,
+    after: int | None,
+    limit: int,
+) -> list[OrderRow]:
+    """Orders of every owner (or of `owner`, of `status`), deleted ones too, newest first, after the
+    order id `after` of the previous page: a range of the primary key or of the owner's or status's
+    index, whatever the table holds."""
+    order = data_order.c
+    query = select(data_order)
+    if owner is not None:
+        query = query.where(order.owner == owner)
+    if status is not None:
+        query = query.where(order.status == status.value)
+    if after is not None:
+        query = query.where(order.id < after)
+    result = await connection.execute(query.order_by(order.id.desc()).limit(limit))
+    return [_order(row) for row in result]
+
+
+async def list_suborders(connection: AsyncConnection, order_id: int, limit: int) -> list[SuborderRecord]:
+    """The order's first `limit` sub-orders, in sequence."""
+    suborder = data_suborder.c
+    result = await connection.execute(
+        select(data_suborder)
+        .where(suborder.order_id == order_id)
+        .order_by(suborder.sequence, suborder.id)
+        .limit(limit)
+    )
+    return [
+        SuborderRecord(
+            id=row.id,
+            sequence=row.sequence,
+            state=SuborderState(row.state),
+            files_count=row.files_count,
+            files_size=row.files_size,
+            due_at=row.due_at,
+            leased=row.lease_token is not None,
+        )
+        for row in result
+    ]
 
 
 async def dataset_parts(

@@ -36,6 +36,7 @@ async def keep(connection: AsyncConnection, letters: Sequence[DeadLetter], *, ma
             "reason": letter.reason.value,
             "detail": letter.detail,
             "received_at": letter.received_at,
+            "notification_id": letter.notification_id,
         }
         for letter in letters[:room]
     ]

@@ -61,7 +61,7 @@ async def apply_reports(
     """Apply what can be applied; keep the rest as dead letters while the table holds fewer than
     `max_dead_rows` (those past it are counted in `dropped`, not stored)."""
     ids = await reports.resolve_ids(connection, channel, delivery_reports)
-    dead: list[tuple[DeliveryReport, DeadReason, str | None]] = []
+    dead: list[tuple[DeliveryReport, DeadReason, str | None, UUID | None]] = []
     # One request may report twice on a notification. Each `transitions.apply` call gets an id at
     # most once (PostgreSQL's one-statement write would apply only one of two rows with the same id,
     # and not a predictable one): the n-th report on a notification goes in the n-th round, so the
@@ -70,9 +70,9 @@ async def apply_reports(
     seen: dict[UUID, int] = {}
     for report, notification_id in zip(delivery_reports, ids, strict=True):
         if notification_id is None:
-            dead.append((report, DeadReason.INVALID_NOTIFICATION_IDENTIFIER, None))
+            dead.append((report, DeadReason.INVALID_NOTIFICATION_IDENTIFIER, None, None))
         elif report.status is None:
-            dead.append((report, DeadReason.UNRECOGNIZED_SEND_RESULT, None))
+            dead.append((report, DeadReason.UNRECOGNIZED_SEND_RESULT, None, notification_id))
         else:
             index = seen[notification_id] = seen.get(notification_id, -1) + 1
             if index == len(rounds):
@@ -92,7 +92,7 @@ async def apply_reports(
         applied += len(result.applied)
         for change, row in result.refused:
             status = row.status if row is not None else None
-            dead.append((by_change[id(change)], _refusal_reason(row), status))
+            dead.append((by_change[id(change)], _refusal_reason(row), status, change.id))
 
     kept = await dead_letters.keep(
         connection,
@@ -103,13 +103,14 @@ async def apply_reports(
                 reason=reason,
                 detail=f"notification status {status}" if status else None,
                 received_at=now,
+                notification_id=notification_id,
             )
-            for report, reason, status in dead
+            for report, reason, status, notification_id in dead
         ],
         max_rows=max_dead_rows,
     )
     counts: dict[DeadReason, int] = {}
-    for _report, reason, _status in dead:
+    for _report, reason, _status, _id in dead:
         counts[reason] = counts.get(reason, 0) + 1
     return ReportsApplied(applied=applied, dead=counts, dropped=len(dead) - kept)
 

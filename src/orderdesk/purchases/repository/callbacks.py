@@ -85,3 +85,31 @@ async def release_callback(connection: AsyncConnection, order_id: int, lease: st
     return await _update_leased(
         connection, order_id, lease, {"callback_lease": None, "callback_due_at": due_at}
     )
+
+
+async def get_callback_target(
+    connection: AsyncConnection, order_id: int
+) -> tuple[OrderStatus, str | None] | None:
+    """The order's status and callback URL, its row locked until commit; None without such an order."""
+    await lock_for_update(connection)
+    row = (
+        await connection.execute(
+            select(_order.status, _order.callback_url).where(_order.order_id == order_id).with_for_update()
+        )
+    ).first()
+    return None if row is None else (OrderStatus(row.status), row.callback_url)
+
+
+async def restart_callback(connection: AsyncConnection, order_id: int, due_at: datetime) -> None:
+    """Pending from `due_at` with no call counted, whatever its state was; a lease held is dropped, so
+    a call being made meanwhile records nothing."""
+    await connection.execute(
+        update(purchase_order)
+        .where(_order.order_id == order_id)
+        .values(
+            callback_state=CallbackState.PENDING.value,
+            callback_due_at=due_at,
+            callback_attempts=0,
+            callback_lease=None,
+        )
+    )

@@ -6,7 +6,11 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from orderdesk.core.backoff import Backoff
+from orderdesk.purchases.errors import NoCallbackToMake
 from orderdesk.purchases.models import CallbackOutcome, CallbackState, OrderStatus
+
+OUTCOME_KNOWN = (OrderStatus.PROCESSED, OrderStatus.FAILED)
+"""Statuses of orders whose fulfilment has ended: what their callback tells."""
 
 
 def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
@@ -28,3 +32,13 @@ def callback_outcome(
     if made >= allowed:
         return CallbackOutcome(attempts=made, error=error, state=CallbackState.ABANDONED)
     return CallbackOutcome(attempts=made, error=error, due_at=now + backoff.delay(made))
+
+
+def check_callback_to_make(status: OrderStatus, url: str | None) -> None:
+    """NoCallbackToMake unless the order has a callback URL and its fulfilment has ended."""
+    if url is None:
+        raise NoCallbackToMake("The order has no callback URL: there is no one to call back.")
+    if status not in OUTCOME_KNOWN:
+        raise NoCallbackToMake(
+            f"The order is {status.value}: its callback is made once fulfilment has ended."
+        )

@@ -1,5 +1,6 @@
 """Callbacks as the callback worker makes them: claimed under a lease, and each call's outcome
-recorded (delivered, abandoned, or due again after the back-off) by the lease's holder only."""
+recorded (delivered, abandoned, or due again after the back-off) by the lease's holder only; and a
+callback made due again by an operator."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core import topics
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import on_commit
+from orderdesk.core.wakeup import after_commit
 from orderdesk.observability import metrics
 from orderdesk.purchases import repository
+from orderdesk.purchases.errors import OrderNotFound
 from orderdesk.purchases.models import CallbackState, ClaimedCallback
-from orderdesk.purchases.rules.callbacks import callback_outcome
+from orderdesk.purchases.rules.callbacks import callback_outcome, check_callback_to_make
 
 _log = structlog.get_logger(__name__)
 
@@ -55,3 +59,19 @@ async def record_call(
 async def hand_back(connection: AsyncConnection, callback: ClaimedCallback, now: datetime) -> None:
     """Give the callback back uncalled, due at once, for this worker or another."""
     await repository.callbacks.release_callback(connection, callback.order_id, callback.lease, now)
+
+
+async def call_back_again(connection: AsyncConnection, order_id: int, now: datetime) -> None:
+    """Make the order's callback due now, whoever's order it is and whatever became of the calls so
+    far (an operator's action, once a client has mended its receiver): a new round of calls, with the
+    attempts and back-off of every round. A call being made at that moment may still reach the client,
+    which then hears twice (as after a worker's lease runs out: at least once).
+
+    OrderNotFound; NoCallbackToMake (409) without a callback URL, or before fulfilment has ended."""
+    target = await repository.callbacks.get_callback_target(connection, order_id)
+    if target is None:
+        raise OrderNotFound(f"No order {order_id}.")
+    status, url = target
+    check_callback_to_make(status, url)
+    await repository.callbacks.restart_callback(connection, order_id, now)
+    await after_commit(connection, topics.PURCHASE_CALLBACKS)

@@ -1,0 +1,78 @@
+"""What the console's list and order pages accept in their query strings and paths: each value a
+client sends is checked here, and one that is wrong is an InvalidInput naming its field (a 400 page,
+see refusals.py), never an error further in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from orderdesk.console.paging import decode_cursor
+from orderdesk.core.errors import InvalidInput
+
+E = TypeVar("E", bound=StrEnum)
+
+MAX_ID = 2**31 - 1
+"""Order numbers are 32-bit integers in the database: a larger number names no order."""
+
+
+def choice(value: str | None, allowed: Sequence[E], field: str) -> E | None:
+    """The member of `allowed` whose value is `value`; None for an empty value (no filter)."""
+    if not value:
+        return None
+    for member in allowed:
+        if member.value == value:
+            return member
+    names = ", ".join(member.value for member in allowed)
+    raise InvalidInput({field: [f"Unknown {field} {value[:40]!r}: one of {names}."]})
+
+
+def text_filter(value: str | None, field: str, max_length: int) -> str | None:
+    """The value trimmed, None when empty; InvalidInput when longer than any stored value can be."""
+    trimmed = (value or "").strip()
+    if len(trimmed) > max_length:
+        raise InvalidInput({field: [f"At most {max_length} characters."]})
+    return trimmed or None
+
+
+def order_number(value: str) -> int | None:
+    """The number of an order named in a path; None when it cannot name one (the page is a 404)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
+def number_key(cursor: str | None) -> int | None:
+    """The number a cursor names (the last order of a page), None without a cursor."""
+    key = decode_cursor(cursor, (int,))
+    if key is None:
+        return None
+    number = key[0]
+    assert isinstance(number, int)  # decode_cursor checked the shape
+    return number
+
+
+def time_id_key(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (time, id) a cursor names, None without a cursor."""
+    key = decode_cursor(cursor, (datetime, str))
+    if key is None:
+        return None
+    moment, text = key
+    assert isinstance(moment, datetime)  # decode_cursor checked the shape
+    return moment, _uuid(str(text))
+
+
+def text_id_key(cursor: str | None) -> tuple[str, uuid.UUID] | None:
+    """The (text, id) a cursor names, None without a cursor."""
+    key = decode_cursor(cursor, (str, str))
+    return None if key is None else (str(key[0]), _uuid(str(key[1])))
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise InvalidInput({"cursor": ["The cursor is not one this console made."]}) from error
