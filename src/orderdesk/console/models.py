@@ -1,4 +1,5 @@
-"""The console's vocabulary: operators, their roles and sessions, and the sign-in rules' numbers."""
+"""The console's vocabulary: operators, their roles and sessions, the sign-in rules' numbers, and what
+the overview shows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NewType
+
+from orderdesk.core.heartbeat import WorkerSeen
+from orderdesk.notifications.models import MinuteResults, ProviderError
+from orderdesk.notifications.repository.queue import QueueState
 
 OperatorId = NewType("OperatorId", int)
 
@@ -80,3 +85,41 @@ class AuditEntry:
     target_kind: str
     target_id: str
     detail: dict[str, object] | None
+
+
+CHART_SPAN = timedelta(hours=24)
+"""The overview's chart of notifications sent and failed: one bar a minute over this span."""
+WORKERS_SEEN_WITHIN = timedelta(minutes=1)
+"""The overview lists the worker processes whose heartbeat came within this time."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    status: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyCounts:
+    """One family's orders by status, for the overview: every status the family knows, in its order."""
+
+    family: str
+    path: str
+    """The console page listing the family's orders."""
+    counts: list[StatusCount]
+
+    @property
+    def total(self) -> int:
+        return sum(count.count for count in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the overview shows, as of `now`."""
+
+    now: datetime
+    orders: list[FamilyCounts]
+    minutes: list[MinuteResults]
+    queues: list[QueueState]
+    workers: list[WorkerSeen]
+    provider_errors: list[ProviderError]

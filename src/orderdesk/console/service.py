@@ -1,5 +1,6 @@
-"""Use cases of the console's sign-in: operators (added and looked after by the CLI), sign-in with
-its throttle, sessions, choosing a password. Each takes a connection and never commits."""
+"""Use cases of the console: operators (added and looked after by the CLI), sign-in with its
+throttle, sessions, choosing a password, the audit trail, and the overview of every family. Each takes
+a connection and never commits."""
 
 from __future__ import annotations
 
@@ -10,16 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.console import repository, rules
 from orderdesk.console.errors import OperatorNotFound, SignInThrottled
 from orderdesk.console.models import (
+    CHART_SPAN,
     THROTTLE_FAILURES,
     THROTTLE_WINDOW,
+    WORKERS_SEEN_WITHIN,
+    FamilyCounts,
     NewPassword,
     NewSession,
     Operator,
+    Overview,
     Role,
     Session,
 )
+from orderdesk.core import heartbeat
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop
+from orderdesk.dataorders.models import OrderStatus as DataOrderStatus
+from orderdesk.dataorders.repository import counts as dataorder_counts
+from orderdesk.notifications.models import OrderProcessingStatus
+from orderdesk.notifications.repository import counts as notification_counts
+from orderdesk.notifications.repository import provider_errors, queue, result_minutes
+from orderdesk.purchases.models import OrderStatus as PurchaseStatus
+from orderdesk.purchases.repository import counts as purchase_counts
 
 
 async def add_operator(connection: AsyncConnection, email: str, role: Role, now: datetime) -> NewPassword:
@@ -127,3 +140,29 @@ async def record_action(
     """Write an admin action to the audit trail, in the transaction that takes it: an action that
     rolls back leaves no entry. `target` is the kind and the id of what it acted on."""
     await repository.insert_audit(connection, session.operator.email, now, action, target, detail)
+
+
+async def overview(connection: AsyncConnection, now: datetime) -> Overview:
+    """Everything the overview shows, each part an index read (orders by status read an index led by
+    the status; the chart at most a day of per-minute counts; the queues the claims' indexes)."""
+    families = [
+        ("Notification orders", "/orders", notification_counts, OrderProcessingStatus),
+        ("Data orders", "/data-orders", dataorder_counts, DataOrderStatus),
+        ("Purchase orders", "/purchases", purchase_counts, PurchaseStatus),
+    ]
+    orders = [
+        FamilyCounts(
+            family,
+            path,
+            rules.status_counts(await counts.count_orders_by_status(connection), [s.value for s in statuses]),
+        )
+        for family, path, counts, statuses in families
+    ]
+    return Overview(
+        now=now,
+        orders=orders,
+        minutes=await result_minutes.list_minutes(connection, now - CHART_SPAN),
+        queues=await queue.queue_states(connection, now),
+        workers=await heartbeat.list_workers_seen(connection, now - WORKERS_SEEN_WITHIN),
+        provider_errors=await provider_errors.list_provider_errors(connection),
+    )

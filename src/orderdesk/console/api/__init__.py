@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orderdesk.console.api import pages
+from orderdesk.console.api import overview, pages
 
 router = APIRouter(include_in_schema=False)
 """Kept out of the OpenAPI document: the console is pages for people, not an API."""
 router.include_router(pages.router)
+router.include_router(overview.router)
