@@ -121,8 +121,8 @@ _LARGE_ORDER_SENT = text(
 )
 _MINUTES = text(
     """
-    INSERT INTO notification_result_minute (minute, channel, shard, sent, failed)
-    SELECT date_trunc('minute', status_changed_at), channel, shard,
+    INSERT INTO notification_result_minute (epoch_minute, channel, shard, sent, failed)
+    SELECT floor(extract(epoch FROM status_changed_at) / 60)::int, channel, shard,
            count(*) FILTER (WHERE status IN ('Delivered', 'Succeeded', 'Accepted')),
            count(*) FILTER (WHERE status LIKE 'Failed%')
     FROM (

@@ -1,6 +1,6 @@
 """The overview's chart and figures as laid out for the page: one bar per minute that had results,
 stacked and scaled to a round axis, minutes outside the day left out, hours labelled; ages as an
-operator reads them; every status of a family listed, 0 where none."""
+operator reads them."""
 
 from __future__ import annotations
 
@@ -8,60 +8,60 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orderdesk.console.api.chart import LEFT, PLOT_HEIGHT, TOP, minute_chart, nice_ceiling
+from orderdesk.console.api.chart import AXIS, LEFT, PLOT_HEIGHT, TOP, minute_chart, nice_ceiling
 from orderdesk.console.api.overview import age
-from orderdesk.console.models import StatusCount
-from orderdesk.console.rules import status_counts
-from orderdesk.notifications.models import Channel, MinuteResults
+from orderdesk.notifications.models import Channel, ChannelResults, MinuteResults
 
 NOW = datetime(2026, 11, 24, 14, 5, 30, tzinfo=UTC)
-MINUTE = NOW.replace(second=0)
-AXIS = TOP + PLOT_HEIGHT
+MINUTE = int(NOW.timestamp()) // 60
 
 
-def test_chart__channels_of_a_minute_added_up__sent_from_the_axis__failed_stacked_above() -> None:
+def test_chart__a_bar_per_minute__sent_from_the_axis__failed_stacked_above__figures_as_its_title() -> None:
     chart = minute_chart(
         [
-            MinuteResults(MINUTE, Channel.EMAIL, sent=6, failed=1),
-            MinuteResults(MINUTE, Channel.SMS, sent=2, failed=1),
-            MinuteResults(MINUTE - timedelta(minutes=1), Channel.EMAIL, sent=0, failed=4),
+            MinuteResults(MINUTE - 1, sent=0, failed=4),
+            MinuteResults(MINUTE, sent=8, failed=2),
         ],
+        [ChannelResults(Channel.EMAIL, 6, 5), ChannelResults(Channel.SMS, 2, 1)],
         NOW,
     )
 
-    earlier, last = chart.bars
-    assert last.x == LEFT + 1439  # the current minute is the last of the day
-    assert last.title == "2026-11-24 14:05 UTC: 8 sent, 2 failed"
-    # The peak is 10 (a round number already): 8 sent fill 8/10 of the plot, 2 failed the rest.
-    assert (last.sent_y, last.sent_height) == (AXIS - PLOT_HEIGHT * 0.8, PLOT_HEIGHT * 0.8)
-    assert (last.failed_y, last.failed_height) == (TOP, PLOT_HEIGHT * 0.2)
-    assert earlier.x == LEFT + 1438
-    assert earlier.sent_height == 0
+    # The peak is 10 (a round number already): 8 sent fill 8/10 of the plot, 2 failed the rest; the
+    # current minute is the last of the day, the one before it has only failures.
+    last, earlier = LEFT + 1439 + 0.5, LEFT + 1438 + 0.5
+    sent_top = AXIS - PLOT_HEIGHT * 0.8
+    assert f'<path class="sent" d="M{last} {AXIS}V{sent_top:.2f}"/>' in chart.bars
+    assert (
+        f'<path class="failed" d="M{earlier} {AXIS:.2f}V{AXIS - PLOT_HEIGHT * 0.4:.2f}'
+        f'M{last} {sent_top:.2f}V{TOP:.2f}"/>'
+    ) in chart.bars
+    assert "<title>24 Nov 14:05 UTC: 8 sent, 2 failed</title>" in chart.bars
+    assert "<title>24 Nov 14:04 UTC: 0 sent, 4 failed</title>" in chart.bars
     assert (chart.sent, chart.failed) == (8, 6)
-    assert [(t.channel, t.sent, t.failed) for t in chart.totals] == [("email", 6, 5), ("sms", 2, 1)]
     assert [tick.label for tick in chart.y_ticks] == ["0", "5", "10"]
 
 
 def test_chart__minutes_older_than_the_day_or_later_than_now__left_out() -> None:
     chart = minute_chart(
         [
-            MinuteResults(MINUTE - timedelta(hours=24), Channel.EMAIL, sent=5, failed=0),
-            MinuteResults(MINUTE - timedelta(minutes=1439), Channel.EMAIL, sent=3, failed=0),
-            MinuteResults(MINUTE + timedelta(minutes=1), Channel.EMAIL, sent=7, failed=0),
+            MinuteResults(MINUTE - 24 * 60, sent=5, failed=0),
+            MinuteResults(MINUTE - 1439, sent=3, failed=0),
+            MinuteResults(MINUTE + 1, sent=7, failed=0),
         ],
+        [],
         NOW,
     )
 
-    [bar] = chart.bars
-    assert bar.x == LEFT
-    assert chart.start == MINUTE - timedelta(minutes=1439)
-    assert chart.sent == 3
+    assert chart.start == NOW.replace(second=0) - timedelta(minutes=1439)
+    assert chart.bars.count("<title>") == 1
+    assert f'd="M{LEFT + 0.5} {AXIS}V' in chart.bars
+    assert [tick.label for tick in chart.y_ticks] == ["0", "2", "4"]
 
 
 def test_chart__no_results__no_bars__an_axis_from_0_to_2__hours_labelled_every_three() -> None:
-    chart = minute_chart([], NOW)
+    chart = minute_chart([], [], NOW)
 
-    assert chart.bars == []
+    assert chart.bars == ""
     assert (chart.sent, chart.failed) == (0, 0)
     assert [tick.label for tick in chart.y_ticks] == ["0", "1", "2"]
     assert [tick.label for tick in chart.x_ticks] == [
@@ -97,11 +97,3 @@ def test_nice_ceiling__the_least_round_number_at_least_the_peak(peak: int, top: 
 )
 def test_age__as_an_operator_reads_it(elapsed: timedelta, shown: str) -> None:
     assert age(elapsed) == shown
-
-
-def test_status_counts__every_known_status_in_order__then_unknown_ones() -> None:
-    assert status_counts({"Completed": 3, "Legacy": 1}, ["Registered", "Completed"]) == [
-        StatusCount("Registered", 0),
-        StatusCount("Completed", 3),
-        StatusCount("Legacy", 1),
-    ]

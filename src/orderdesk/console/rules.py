@@ -1,16 +1,14 @@
-"""Pure rules of the console: e-mail addresses and passwords, their hashes, session tokens, and how
-the overview lists counts."""
+"""Pure rules of the console: e-mail addresses and passwords, their hashes, and session tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from orderdesk.console.models import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, StatusCount
+from orderdesk.console.models import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
 
@@ -80,12 +78,3 @@ def token_hash(token: str) -> str:
 
 def csrf_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-def status_counts(counts: Mapping[str, int], statuses: Iterable[str]) -> list[StatusCount]:
-    """Every status of `statuses` in their order, 0 where no order has it, then any other status the
-    table holds (written by another version): an operator sees at a glance what is absent too."""
-    known = list(statuses)
-    return [StatusCount(status, counts.get(status, 0)) for status in known] + [
-        StatusCount(status, count) for status, count in sorted(counts.items()) if status not in known
-    ]

@@ -12,6 +12,8 @@ from orderdesk.console import repository, rules
 from orderdesk.console.errors import OperatorNotFound, SignInThrottled
 from orderdesk.console.models import (
     CHART_SPAN,
+    QUEUE_COUNT_CAP,
+    STATUS_COUNT_CAP,
     THROTTLE_FAILURES,
     THROTTLE_WINDOW,
     WORKERS_SEEN_WITHIN,
@@ -22,16 +24,14 @@ from orderdesk.console.models import (
     Overview,
     Role,
     Session,
+    StatusCount,
 )
 from orderdesk.core import heartbeat
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop
-from orderdesk.dataorders.models import OrderStatus as DataOrderStatus
 from orderdesk.dataorders.repository import counts as dataorder_counts
-from orderdesk.notifications.models import OrderProcessingStatus
 from orderdesk.notifications.repository import counts as notification_counts
 from orderdesk.notifications.repository import provider_errors, queue, result_minutes
-from orderdesk.purchases.models import OrderStatus as PurchaseStatus
 from orderdesk.purchases.repository import counts as purchase_counts
 
 
@@ -143,26 +143,26 @@ async def record_action(
 
 
 async def overview(connection: AsyncConnection, now: datetime) -> Overview:
-    """Everything the overview shows, each part an index read (orders by status read an index led by
-    the status; the chart at most a day of per-minute counts; the queues the claims' indexes)."""
+    """Everything the overview shows, each part a bounded index read whatever the installation's size:
+    orders counted per status up to STATUS_COUNT_CAP, a day of per-minute counts, the queues' due rows
+    up to QUEUE_COUNT_CAP on the claims' indexes, the workers seen lately, one row per provider."""
     families = [
-        ("Notification orders", "/orders", notification_counts, OrderProcessingStatus),
-        ("Data orders", "/data-orders", dataorder_counts, DataOrderStatus),
-        ("Purchase orders", "/purchases", purchase_counts, PurchaseStatus),
+        ("Notification orders", "/orders", notification_counts.count_orders_by_status),
+        ("Data orders", "/data-orders", dataorder_counts.count_orders_by_status),
+        ("Purchase orders", "/purchases", purchase_counts.count_orders_by_status),
     ]
-    orders = [
-        FamilyCounts(
-            family,
-            path,
-            rules.status_counts(await counts.count_orders_by_status(connection), [s.value for s in statuses]),
-        )
-        for family, path, counts, statuses in families
-    ]
+    orders = []
+    for family, path, count in families:
+        tallies = await count(connection, STATUS_COUNT_CAP)
+        statuses = [StatusCount(status, tally.count, tally.exact) for status, tally in tallies.items()]
+        orders.append(FamilyCounts(family, path, statuses))
+    since = now - CHART_SPAN
     return Overview(
         now=now,
         orders=orders,
-        minutes=await result_minutes.list_minutes(connection, now - CHART_SPAN),
-        queues=await queue.queue_states(connection, now),
+        minutes=await result_minutes.list_minutes(connection, since),
+        channels=await result_minutes.channel_totals(connection, since),
+        queues=await queue.queue_states(connection, now, QUEUE_COUNT_CAP),
         workers=await heartbeat.list_workers_seen(connection, now - WORKERS_SEEN_WITHIN),
         provider_errors=await provider_errors.list_provider_errors(connection),
     )

@@ -597,9 +597,18 @@ RESULT_MINUTES_KEPT = timedelta(hours=25)
 
 @dataclass(frozen=True, slots=True)
 class MinuteResults:
-    """Notifications of one channel that were sent, and that failed, within one minute (UTC)."""
+    """Notifications (of both channels) that were sent, and that failed, within one minute."""
 
-    minute: datetime
+    epoch_minute: int
+    """Minutes since 1970-01-01 00:00 UTC."""
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResults:
+    """Notifications of one channel that were sent, and that failed, over a span of minutes."""
+
     channel: Channel
     sent: int
     failed: int

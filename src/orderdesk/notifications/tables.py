@@ -234,8 +234,9 @@ provider_pause = Table(
 notification_result_minute = Table(
     "notification_result_minute",
     metadata,
-    # The minute (UTC, seconds cut off) in which the results were recorded.
-    Column("minute", UTCDateTime, primary_key=True),
+    # The minute in which the results were recorded, counted from 1970-01-01 00:00 UTC: a number
+    # rather than a time, so that a day of minutes is read without parsing 1440 timestamps.
+    Column("epoch_minute", Integer, primary_key=True, autoincrement=False),
     Column("channel", String(16), primary_key=True),
     # Writers add to one of a few rows per minute, chosen at random, so that the workers recording
     # results at the same moment seldom wait on one another's row lock; readers add the rows up.

@@ -12,7 +12,7 @@ from orderdesk.console import service
 from orderdesk.console.api.chart import minute_chart
 from orderdesk.console.api.deps import page
 from orderdesk.console.api.guard import OperatorDep
-from orderdesk.notifications.repository.queue import DEPTH_COUNT_CAP
+from orderdesk.console.models import QUEUE_COUNT_CAP, STATUS_COUNT_CAP
 from orderdesk.web.deps import DatabaseDep, NowDep
 
 router = APIRouter(prefix="/console")
@@ -33,9 +33,10 @@ async def get_overview(session: OperatorDep, database: DatabaseDep, now: NowDep)
         "overview.html",
         session=session,
         overview=overview,
-        chart=minute_chart(overview.minutes, now),
+        chart=minute_chart(overview.minutes, overview.channels, now),
         queue_names=QUEUE_NAMES,
-        depth_cap=DEPTH_COUNT_CAP,
+        depth_cap=QUEUE_COUNT_CAP,
+        status_cap=STATUS_COUNT_CAP,
         ago=lambda moment: age(now - moment),
         utc=utc,
     )

@@ -22,12 +22,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "notification_result_minute",
-        sa.Column("minute", UTCDateTime(), nullable=False),
+        sa.Column("epoch_minute", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("sent", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("minute", "channel", "shard", name="pk_notification_result_minute"),
+        sa.PrimaryKeyConstraint("epoch_minute", "channel", "shard", name="pk_notification_result_minute"),
     )
     op.create_table(
         "provider_error",

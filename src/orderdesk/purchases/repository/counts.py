@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import count_by
+from orderdesk.core.db import Tally, tally_by
+from orderdesk.purchases.models import OrderStatus
 from orderdesk.purchases.tables import purchase_order
 
 
-async def count_orders_by_status(connection: AsyncConnection) -> dict[str, int]:
-    """Orders per status, from the index led by the status."""
-    return await count_by(connection, purchase_order.c.status)
+async def count_orders_by_status(connection: AsyncConnection, cap: int) -> dict[str, Tally]:
+    """Orders per status, every status in its order: counted up to `cap`, estimated past it."""
+    return await tally_by(connection, purchase_order.c.status, [status.value for status in OrderStatus], cap)
