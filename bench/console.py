@@ -45,7 +45,8 @@ _OPERATOR = "bench@example.org"
 _PASSWORD = "a password for the benchmark"
 
 # The seed, made by the database itself: through the API a million notifications would take an hour,
-# and the pages' reads are what is measured. `CAST(:now AS timestamptz)` is the time the run started.
+# and the pages' reads are what is measured. `:now` is the time the run started (cast: asyncpg infers no
+# type for a parameter in arithmetic).
 _NOTIFICATION_ORDERS = text(
     """
     INSERT INTO notification_order (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orderdesk.console.api.chart import AXIS, LEFT, PLOT_HEIGHT, TOP, minute_chart, nice_ceiling
+from orderdesk.console.api.chart import AXIS, LEFT, TOP, minute_chart, nice_ceiling
 from orderdesk.console.api.overview import age
 from orderdesk.notifications.models import Channel, ChannelResults, MinuteResults
 
@@ -28,13 +28,12 @@ def test_chart__a_bar_per_minute__sent_from_the_axis__failed_stacked_above__figu
 
     # The peak is 10 (a round number already): 8 sent fill 8/10 of the plot, 2 failed the rest; the
     # current minute is the last of the day, the one before it has only failures.
-    last, earlier = LEFT + 1439 + 0.5, LEFT + 1438 + 0.5
-    sent_top = AXIS - PLOT_HEIGHT * 0.8
-    assert f'<path class="sent" d="M{last} {AXIS}V{sent_top:.2f}"/>' in chart.bars
+    last, earlier = LEFT + 1439, LEFT + 1438
+    assert f'<path class="sent" d="M{last}.5 {AXIS}V{AXIS - 144}"/>' in chart.bars
     assert (
-        f'<path class="failed" d="M{earlier} {AXIS:.2f}V{AXIS - PLOT_HEIGHT * 0.4:.2f}'
-        f'M{last} {sent_top:.2f}V{TOP:.2f}"/>'
-    ) in chart.bars
+        f'<path class="failed" d="M{earlier}.5 {AXIS}V{AXIS - 72}M{last}.5 {AXIS - 144}V{TOP}"/>'
+        in chart.bars
+    )
     assert "<title>24 Nov 14:05 UTC: 8 sent, 2 failed</title>" in chart.bars
     assert "<title>24 Nov 14:04 UTC: 0 sent, 4 failed</title>" in chart.bars
     assert (chart.sent, chart.failed) == (8, 6)
@@ -54,7 +53,7 @@ def test_chart__minutes_older_than_the_day_or_later_than_now__left_out() -> None
 
     assert chart.start == NOW.replace(second=0) - timedelta(minutes=1439)
     assert chart.bars.count("<title>") == 1
-    assert f'd="M{LEFT + 0.5} {AXIS}V' in chart.bars
+    assert f'd="M{LEFT}.5 {AXIS}V' in chart.bars
     assert [tick.label for tick in chart.y_ticks] == ["0", "2", "4"]
 
 
