@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bench import big_reads, chains, dataorders, expansion, feed, growth, http, instant, smtp
+from bench import big_reads, chains, console, dataorders, expansion, feed, growth, http, instant, smtp
 
 
 class Result(Protocol):
@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Result | Sequence[Result]]]] = {
     "intake": http.intake,
     "chain_intake": chains.chain_intake,
     "feed_page": feed.feed_page,
+    "console_pages": console.console_pages,
     "instant": instant.run,
     "expansion": expansion.run,
     "smtp": smtp.dispatch,

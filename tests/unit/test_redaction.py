@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from orderdesk.core.redaction import is_sensitive_parameter, redacted_query, redacted_url
+from orderdesk.core.redaction import (
+    is_sensitive_parameter,
+    redacted_addresses,
+    redacted_query,
+    redacted_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +49,23 @@ def test_redacted_url__userinfo_password_and_query_secret__both_redacted() -> No
 
 def test_redacted_url__not_a_url__redacted_whole() -> None:
     assert redacted_url("http://[::1") == "REDACTED"
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("550 5.1.1 <gone@example.com>: No such user here", "550 5.1.1 <REDACTED>: No such user here"),
+        (
+            "not an address an SMTP relay accepts: 'a b@x.org'",
+            "not an address an SMTP relay accepts: 'a REDACTED'",
+        ),
+        ("Kannel refused +4799999999: barred", "Kannel refused REDACTED: barred"),
+        ("receiver +47 999 99 999 unknown", "receiver REDACTED unknown"),
+        ("ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 2525)", None),
+        ("451 4.3.0 try again at 2026-12-08 14:05:00", None),
+    ],
+)
+def test_redacted_addresses__addresses_and_numbers_go__reply_codes_and_times_stay(
+    error: str, shown: str | None
+) -> None:
+    assert redacted_addresses(error) == (shown if shown is not None else error)

@@ -1,4 +1,5 @@
-"""The console's vocabulary: operators, their roles and sessions, and the sign-in rules' numbers."""
+"""The console's vocabulary: operators, their roles and sessions, the sign-in rules' numbers, and what
+the overview shows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NewType
+
+from orderdesk.core.heartbeat import WorkerSeen
+from orderdesk.notifications.models import ChannelResults, MinuteResults, ProviderError
+from orderdesk.notifications.repository.queue import QueueState
 
 OperatorId = NewType("OperatorId", int)
 
@@ -102,3 +107,53 @@ class AuditEntry:
     target_kind: str
     target_id: str
     detail: dict[str, object] | None
+
+
+CHART_SPAN = timedelta(hours=24)
+"""The overview's chart of notifications sent and failed: one bar a minute over this span."""
+WORKERS_SEEN_WITHIN = timedelta(minutes=1)
+"""The overview lists the worker processes whose heartbeat came within this time."""
+STATUS_COUNT_CAP = 1_000
+"""Orders of one status are counted up to this many; past it PostgreSQL's estimate is shown, so that
+the overview costs the same at a thousand orders and at millions."""
+QUEUE_COUNT_CAP = 10_000
+"""Due notifications are counted up to this many per queue (shown as "10,000 or more")."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    status: str
+    count: int
+    exact: bool
+    """False: past STATUS_COUNT_CAP, an estimate."""
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyCounts:
+    """One family's orders by status, for the overview: every status the family knows, in its order."""
+
+    family: str
+    path: str
+    """The console page listing the family's orders."""
+    counts: list[StatusCount]
+
+    @property
+    def total(self) -> int:
+        return sum(count.count for count in self.counts)
+
+    @property
+    def exact(self) -> bool:
+        return all(count.exact for count in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the overview shows, as of `now`."""
+
+    now: datetime
+    orders: list[FamilyCounts]
+    minutes: list[MinuteResults]
+    channels: list[ChannelResults]
+    queues: list[QueueState]
+    workers: list[WorkerSeen]
+    provider_errors: list[ProviderError]

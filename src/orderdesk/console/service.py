@@ -1,6 +1,6 @@
-"""Use cases of the console's sign-in: operators (added and looked after by the CLI), sign-in with
-its throttle, sessions, choosing a password; and the audit trail, written and read. Each takes a
-connection and never commits."""
+"""Use cases of the console: operators (added and looked after by the CLI), sign-in with its
+throttle, sessions, choosing a password, the audit trail, and the overview of every family. Each takes
+a connection and never commits."""
 
 from __future__ import annotations
 
@@ -12,19 +12,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.console import repository, rules
 from orderdesk.console.errors import OperatorNotFound, SignInThrottled
 from orderdesk.console.models import (
+    CHART_SPAN,
+    QUEUE_COUNT_CAP,
+    STATUS_COUNT_CAP,
     THROTTLE_FAILURES,
     THROTTLE_WINDOW,
+    WORKERS_SEEN_WITHIN,
     AuditEntry,
     AuditFilter,
+    FamilyCounts,
     NewPassword,
     NewSession,
     Operator,
+    Overview,
     Role,
     Session,
+    StatusCount,
 )
 from orderdesk.console.paging import PAGE_SIZE, Page, decode_cursor, paged
+from orderdesk.core import heartbeat
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.offload import off_loop
+from orderdesk.dataorders.repository import counts as dataorder_counts
+from orderdesk.notifications.repository import counts as notification_counts
+from orderdesk.notifications.repository import provider_errors, queue, result_minutes
+from orderdesk.purchases.repository import counts as purchase_counts
 
 
 async def add_operator(connection: AsyncConnection, email: str, role: Role, now: datetime) -> NewPassword:
@@ -142,3 +154,29 @@ async def audit_trail(
     after = cast("tuple[datetime, int] | None", decode_cursor(cursor, (datetime, int)))
     rows = await repository.list_audit(connection, wanted, after, PAGE_SIZE + 1)
     return paged(rows, PAGE_SIZE, lambda entry: (entry.at, entry.id))
+
+
+async def overview(connection: AsyncConnection, now: datetime) -> Overview:
+    """Everything the overview shows, each part a bounded index read whatever the installation's size:
+    orders counted per status up to STATUS_COUNT_CAP, a day of per-minute counts, the queues' due rows
+    up to QUEUE_COUNT_CAP on the claims' indexes, the workers seen lately, one row per provider."""
+    families = [
+        ("Notification orders", "/orders", notification_counts.count_orders_by_status),
+        ("Data orders", "/data-orders", dataorder_counts.count_orders_by_status),
+        ("Purchase orders", "/purchases", purchase_counts.count_orders_by_status),
+    ]
+    orders = []
+    for family, path, count in families:
+        tallies = await count(connection, STATUS_COUNT_CAP)
+        statuses = [StatusCount(status, tally.count, tally.exact) for status, tally in tallies.items()]
+        orders.append(FamilyCounts(family, path, statuses))
+    since = now - CHART_SPAN
+    return Overview(
+        now=now,
+        orders=orders,
+        minutes=await result_minutes.list_minutes(connection, since),
+        channels=await result_minutes.channel_totals(connection, since),
+        queues=await queue.queue_states(connection, now, QUEUE_COUNT_CAP),
+        workers=await heartbeat.list_workers_seen(connection, now - WORKERS_SEEN_WITHIN),
+        provider_errors=await provider_errors.list_provider_errors(connection),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
@@ -10,7 +11,19 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import DateTime, Executable, MetaData, Select, Table, event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Executable,
+    MetaData,
+    Select,
+    Table,
+    event,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -178,6 +191,66 @@ async def bulk_insert(
         return
     for start in range(0, len(rows), batch_size):
         await connection.execute(table.insert(), list(rows[start : start + batch_size]))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many rows: counted (`exact`), or past the counting cap PostgreSQL's estimate, which is
+    cap + 1 ("more than the cap") when its statistics have none."""
+
+    count: int
+    exact: bool
+
+
+async def tally_by(
+    connection: AsyncConnection, column: Column[str], values: Sequence[str], cap: int
+) -> dict[str, Tally]:
+    """How many rows have each of `values` in `column` (a status), at a cost that does not grow with
+    the table: one statement of index range reads, each stopping after `cap` + 1 entries (the column
+    must lead an index). Past the cap, PostgreSQL's estimate from the statistics ANALYZE keeps (one
+    more statement); SQLite counts."""
+    counted = [
+        select(func.count())
+        .select_from(select(literal(1)).where(column == value).limit(cap + 1).subquery())
+        .scalar_subquery()
+        for value in values
+    ]
+    row = (await connection.execute(select(*counted))).one() if values else ()
+    counts = dict(zip(values, row, strict=True))
+    beyond = [value for value, count in counts.items() if count > cap]
+    if beyond and connection.dialect.name == "postgresql":
+        estimates = await _estimates(connection, column)
+        return {
+            value: Tally(count, True) if count <= cap else Tally(max(cap + 1, estimates.get(value, 0)), False)
+            for value, count in counts.items()
+        }
+    for value in beyond:
+        statement = select(func.count()).select_from(column.table).where(column == value)
+        counts[value] = int((await connection.execute(statement)).scalar_one())
+    return {value: Tally(count, True) for value, count in counts.items()}
+
+
+_STATISTICS = text(
+    """
+    SELECT array_to_json(s.most_common_vals) AS vals, s.most_common_freqs AS freqs, c.reltuples
+    FROM pg_class AS c
+    LEFT JOIN pg_stats AS s
+        ON s.schemaname = current_schema() AND s.tablename = c.relname AND s.attname = :column
+    WHERE c.oid = to_regclass(:table)
+    """
+)
+
+
+async def _estimates(connection: AsyncConnection, column: Column[str]) -> dict[str, int]:
+    """Rows per value of `column` as PostgreSQL's statistics have them: its most common values'
+    frequencies times the table's row count, both as of the last ANALYZE (none before one)."""
+    table = column.table
+    assert isinstance(table, Table)
+    row = (await connection.execute(_STATISTICS, {"column": column.name, "table": table.name})).first()
+    if row is None or row.vals is None or row.reltuples <= 0:
+        return {}
+    values = json.loads(row.vals) if isinstance(row.vals, str) else row.vals
+    return {str(value): round(freq * row.reltuples) for value, freq in zip(values, row.freqs, strict=True)}
 
 
 class Database:

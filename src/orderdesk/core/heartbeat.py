@@ -202,3 +202,49 @@ async def last_seen(connection: AsyncConnection, worker: UUID | None = None) -> 
         statement = statement.where(process.id == worker)
     found: datetime | None = (await connection.execute(statement)).scalar()
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class LoopDoing:
+    """What one loop of a worker process said it was doing, and since when."""
+
+    loop: str
+    doing: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSeen:
+    """A worker process as its last heartbeat wrote it."""
+
+    id: UUID
+    host: str
+    pid: int
+    started_at: datetime
+    last_seen_at: datetime
+    loops: list[LoopDoing]
+
+
+async def list_workers_seen(connection: AsyncConnection, since: datetime) -> list[WorkerSeen]:
+    """The worker processes that beat at `since` or later, by host and pid: a range of the
+    last_seen_at index."""
+    process = worker_process.c
+    rows = await connection.execute(
+        select(
+            process.id, process.host, process.pid, process.started_at, process.last_seen_at, process.activity
+        )
+        .where(process.last_seen_at >= since)
+        .order_by(process.host, process.pid)
+    )
+    return [
+        WorkerSeen(row.id, row.host, row.pid, row.started_at, row.last_seen_at, _loops(row.activity))
+        for row in rows
+    ]
+
+
+def _loops(activity: dict[str, dict[str, str]]) -> list[LoopDoing]:
+    """The heartbeat's `activity` column (Activity.snapshot) as the loops it names, by name."""
+    return [
+        LoopDoing(loop, doing["doing"], datetime.fromisoformat(doing["since"]))
+        for loop, doing in sorted(activity.items())
+    ]

@@ -1,8 +1,10 @@
 """What never reaches a log: the values of credential-like query parameters (a metalink's
-`orderToken` opens a download for seven days) and the password of a URL's userinfo."""
+`orderToken` opens a download for seven days) and the password of a URL's userinfo. And what never
+reaches a page shown to every operator: the e-mail addresses and phone numbers in a provider's error."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
@@ -44,3 +46,15 @@ def redacted_url(url: str) -> str:
         user, _, host = netloc.rpartition("@")
         netloc = f"{user.partition(':')[0]}:{REDACTED}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, redacted_query(parts.query), ""))
+
+
+_EMAIL_ADDRESS = re.compile(r"[^\s<>()\[\],;:'\"@]+@[^\s<>()\[\],;:'\"@]+")
+_PHONE_NUMBER = re.compile(r"\+?\d(?: ?\d){7,}")
+"""Eight digits or more (single spaces allowed between): a phone number, or a number as personal (an
+identity number). SMTP's reply codes (550 5.1.1), dates and times are kept."""
+
+
+def redacted_addresses(text: str) -> str:
+    """`text` with every e-mail address and phone number replaced by REDACTED: a relay's refusal
+    names the recipient, and a provider's error is shown to operators who need the reason, not whom."""
+    return _PHONE_NUMBER.sub(REDACTED, _EMAIL_ADDRESS.sub(REDACTED, text))

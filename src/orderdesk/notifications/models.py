@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NewType
 from uuid import UUID
@@ -631,3 +631,46 @@ class ChainReceipt:
             main=shipment(data["main"]),
             reminders=[shipment(r) for r in data["reminders"]],
         )
+
+
+RESULT_MINUTES_KEPT = timedelta(hours=25)
+"""How long the per-minute counts of notifications sent and failed are kept: the console's chart shows
+24 hours, and a page rendered as the hour turns still finds all of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteResults:
+    """Notifications (of both channels) that were sent, and that failed, within one minute."""
+
+    epoch_minute: int
+    """Minutes since 1970-01-01 00:00 UTC."""
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResults:
+    """Notifications of one channel that were sent, and that failed, over a span of minutes."""
+
+    channel: Channel
+    sent: int
+    failed: int
+
+
+class ProviderErrorKind(StrEnum):
+    """How a provider failed a message, as the provider_errors metric counts it."""
+
+    THROTTLED = "throttled"
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+    EXCEPTION = "exception"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderError:
+    """The last error a provider answered with; the message has its addresses and numbers redacted."""
+
+    provider: str
+    kind: ProviderErrorKind
+    message: str
+    at: datetime

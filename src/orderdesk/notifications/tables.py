@@ -253,3 +253,31 @@ provider_pause = Table(
     Column("paused_until", UTCDateTime, nullable=False),
 )
 """A provider that answered "too many requests" is left alone until `paused_until`, by every worker."""
+
+notification_result_minute = Table(
+    "notification_result_minute",
+    metadata,
+    # The minute in which the results were recorded, counted from 1970-01-01 00:00 UTC: a number
+    # rather than a time, so that a day of minutes is read without parsing 1440 timestamps.
+    Column("epoch_minute", Integer, primary_key=True, autoincrement=False),
+    Column("channel", String(16), primary_key=True),
+    # Writers add to one of a few rows per minute, chosen at random, so that the workers recording
+    # results at the same moment seldom wait on one another's row lock; readers add the rows up.
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("sent", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+)
+"""Notifications sent (handed to the provider, or delivered) and failed per minute and channel,
+counted in the transaction that records their status: the console's 24-hour chart reads at most a
+few thousand of these rows instead of a day of notifications."""
+
+provider_error = Table(
+    "provider_error",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    # throttled, temporary, permanent or exception: as the provider_errors metric counts them.
+    Column("kind", String(16), nullable=False),
+    Column("message", Text, nullable=False),  # addresses and numbers redacted
+    Column("at", UTCDateTime, nullable=False),
+)
+"""The last error each provider answered with, written by the dispatch loops: one row per provider."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orderdesk.console.api import audit, clients, data_orders, failures, pages, purchases
+from orderdesk.console.api import audit, clients, data_orders, failures, overview, pages, purchases
 
 router = APIRouter(include_in_schema=False)
 """Kept out of the OpenAPI document: the console is pages for people, not an API."""
 router.include_router(pages.router)
+router.include_router(overview.router)
 router.include_router(clients.router)
 router.include_router(audit.router)
 router.include_router(failures.router)

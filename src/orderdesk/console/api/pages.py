@@ -1,4 +1,4 @@
-"""The console's pages: sign-in, choosing a password, the overview and sign-out.
+"""The console's pages: sign-in, choosing a password and sign-out.
 
 Every form carries a CSRF token: the session's, or before sign-in the one in the sign-in cookie. A
 POST without it, or with another, is 403 and changes nothing."""
@@ -25,7 +25,7 @@ from orderdesk.console.api.deps import (
     set_cookie,
     style_sheet,
 )
-from orderdesk.console.api.guard import CSRF_FIELD, OperatorDep, forged, same_token, text_fields
+from orderdesk.console.api.guard import CSRF_FIELD, forged, same_token, text_fields
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
 from orderdesk.core.db import Database
@@ -57,12 +57,6 @@ async def _signed_in(database: Database, request: Request, now: datetime) -> tup
 @router.get("/static/console.css")
 async def get_style_sheet() -> Response:
     return Response(style_sheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
-
-
-@router.get("/")
-async def get_overview(session: OperatorDep) -> Response:
-    """Signed in: who is signed in, with their role. Otherwise 303 to the sign-in page."""
-    return page("overview.html", session=session)
 
 
 @router.get("/sign-in")

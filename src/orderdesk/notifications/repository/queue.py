@@ -436,9 +436,11 @@ class QueueState:
     oldest_due_at: datetime | None
 
 
-async def queue_states(connection: AsyncConnection, now: datetime) -> list[QueueState]:
+async def queue_states(
+    connection: AsyncConnection, now: datetime, cap: int = DEPTH_COUNT_CAP
+) -> list[QueueState]:
     """The due Registered orders and the due New e-mails and SMS, in one statement of six index range
-    reads on (status, due_at): each count stops at the cap, each minimum is the index's first entry."""
+    reads on (status, due_at): each count stops at `cap`, each minimum is the index's first entry."""
     queues = [
         (
             "notification-orders",
@@ -454,7 +456,7 @@ async def queue_states(connection: AsyncConnection, now: datetime) -> list[Queue
     columns = []
     for name, status, waiting, due_at in queues:
         is_due = and_(status == waiting, due_at <= now)
-        capped = select(literal(1).label("one")).where(is_due).limit(DEPTH_COUNT_CAP).subquery()
+        capped = select(literal(1).label("one")).where(is_due).limit(cap).subquery()
         columns.append(select(func.count()).select_from(capped).scalar_subquery().label(f"{name}_depth"))
         columns.append(select(func.min(due_at)).where(is_due).scalar_subquery().label(f"{name}_oldest"))
     row = (await connection.execute(select(*columns))).one()

@@ -3,7 +3,8 @@
 Every status change after a notification is created goes through `apply`: send results, delivery
 reports, expiry. It locks the rows, lets the caller's guard refuse changes that no longer fit (a final
 status is never overwritten; a worker whose lease ran out has lost its claim), writes the changes in
-batches, adjusts the per-order counters, and completes the orders that have nothing left in flight.
+batches, adjusts the per-order counters, completes the orders that have nothing left in flight, and
+counts the minute's notifications sent and failed (for the console's chart).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from orderdesk.notifications.models import (
     NotificationStatus,
     OrderProcessingStatus,
 )
-from orderdesk.notifications.repository import status_feed
+from orderdesk.notifications.repository import result_minutes, status_feed
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
 from orderdesk.observability import metrics
 
@@ -50,6 +51,14 @@ class _Delta:
     succeeded: int = 0
     failed: int = 0
     finished: int = 0
+
+
+@dataclass
+class _Minute:
+    """Notifications that became sent (handed to the provider, or delivered) or failed in this call."""
+
+    sent: int = 0
+    failed: int = 0
 
 
 async def apply(
@@ -94,6 +103,7 @@ async def apply(
     applied: list[Change] = []
     refused: list[tuple[Change, LockedNotification | None]] = []
     deltas: dict[UUID, _Delta] = defaultdict(_Delta)
+    minute = _Minute()
     current: dict[UUID, NotificationStatus] = {}
     for change in changes:
         row = rows.get(change.id)
@@ -106,6 +116,8 @@ async def apply(
             continue
         current[change.id] = change.status
         _count(deltas[row.order_id], old, change.status)
+        minute.sent += int(change.status.counts_as_succeeded and not old.counts_as_succeeded)
+        minute.failed += int(_is_failed(change.status) and not _is_failed(old))
         applied.append(change)
 
     if applied:
@@ -115,6 +127,8 @@ async def apply(
         await _write(connection, table, last_per_id, now)
         await _write_attachment_bytes(connection, table, last_per_id)
         await _adjust_orders(connection, channel, deltas, now)
+        # Last: it locks a counter row other transactions share, to be held as briefly as possible.
+        await result_minutes.add_results(connection, channel, now, sent=minute.sent, failed=minute.failed)
         on_commit(connection, lambda: metrics.notifications_entered(channel, [c.status for c in applied]))
     return Applied(applied, refused)
 

@@ -26,11 +26,14 @@ from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.heartbeat import Heartbeat
 from orderdesk.core.leases import Lease
+from orderdesk.core.redaction import redacted_addresses
 from orderdesk.notifications.models import (
     Change,
     Channel,
     ClaimedNotification,
     EmailStatus,
+    ProviderError,
+    ProviderErrorKind,
     SmsStatus,
     Templates,
 )
@@ -326,26 +329,42 @@ class _Batch(Generic[MessageT]):
             raise
         except Exception as error:  # a provider bug must not strand the batch
             _log.exception("provider_send_failed", provider=dispatcher.provider.name)
-            metrics.provider_error(dispatcher.provider.name, "exception")
-            return SendResult.retry(f"{type(error).__name__}: {error}")
+            retry = SendResult.retry(f"{type(error).__name__}: {error}")
+            self._failed(ProviderErrorKind.EXCEPTION, retry.error)
+            return retry
         self._observe(notification, result)
         return result
 
     def _observe(self, notification: ClaimedNotification, result: SendResult) -> None:
-        """The provider's answer in the metrics: an error by its kind, or how late the message went."""
-        dispatcher = self.dispatcher
-        status = result.status
-        if result.throttle_seconds is not None:
-            metrics.provider_error(dispatcher.provider.name, "throttled")
-        elif status is None:
-            metrics.provider_error(dispatcher.provider.name, "temporary")
-        elif not status.counts_as_succeeded:
-            metrics.provider_error(dispatcher.provider.name, "permanent")
-        else:
-            due = self.templates[notification.order_id].send_at
-            if due is not None:
-                late = dispatcher._clock() - due
-                metrics.handed_to_provider(dispatcher.channel.value, late.total_seconds())
+        """The provider's answer in the metrics (and an error kept for the operator): an error by its
+        kind, or how late the message went."""
+        kind = _error_kind(result)
+        if kind is not None:
+            self._failed(kind, result.error)
+            return
+        due = self.templates[notification.order_id].send_at
+        if due is not None:
+            late = self.dispatcher._clock() - due
+            metrics.handed_to_provider(self.dispatcher.channel.value, late.total_seconds())
+
+    def _failed(self, kind: ProviderErrorKind, error: str | None) -> None:
+        """Count the provider's error, and hand it to the writer, which keeps the batch's latest one
+        with the next results it writes (nothing is written for it alone)."""
+        name = self.dispatcher.provider.name
+        metrics.provider_error(name, kind.value)
+        message = redacted_addresses(clean_text(error) or f"{kind.value} failure, no message")
+        self.writer.provider_error = ProviderError(name, kind, message, self.dispatcher._clock())
+
+
+def _error_kind(result: SendResult) -> ProviderErrorKind | None:
+    """How the provider failed the message; None when it took it."""
+    if result.throttle_seconds is not None:
+        return ProviderErrorKind.THROTTLED
+    if result.status is None:
+        return ProviderErrorKind.TEMPORARY
+    if not result.status.counts_as_succeeded:
+        return ProviderErrorKind.PERMANENT
+    return None
 
 
 class _ResultWriter:
@@ -375,6 +394,8 @@ class _ResultWriter:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self.failing = False
+        self.provider_error: ProviderError | None = None
+        """The provider's latest error not yet written: goes with the next results written."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -426,14 +447,22 @@ class _ResultWriter:
 
     async def _apply(self, changes: list[Change]) -> bool:
         token = self._token
+        error = self.provider_error
         try:
             async with self._database.transaction() as connection:
                 result = await record_results(
-                    connection, self._channel, changes, lease_token=token, now=self._clock()
+                    connection,
+                    self._channel,
+                    changes,
+                    lease_token=token,
+                    now=self._clock(),
+                    provider_error=error,
                 )
         except Exception:
             _log.exception("result_write_failed", results=len(changes))
             return False
+        if self.provider_error is error:
+            self.provider_error = None
         for change, row in result.refused:
             _log.info(
                 "result_refused",

@@ -7,7 +7,9 @@
 - expiry: fails what ran out of time, every minute;
 - dead reports: deletes dead delivery reports past their retention or beyond the cap, every minute;
 - status feed retention: deletes status feed entries past their retention, in batches, every ten
-  minutes (at once again while a batch was full).
+  minutes (at once again while a batch was full);
+- result minutes: deletes the per-minute counts of sent and failed notifications once older than the
+  console's chart, every ten minutes.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from orderdesk.notifications.providers.smtp import SmtpProvider
 from orderdesk.notifications.repository import queue
 from orderdesk.notifications.rules.expansion import ExpansionRules
 from orderdesk.notifications.rules.sending_window import SendingWindow
-from orderdesk.notifications.service import expiry, reports, shipments
+from orderdesk.notifications.service import expiry, reports, results, shipments
 from orderdesk.notifications.tasks.dispatch import (
     Dispatcher,
     DispatchSettings,
@@ -205,6 +207,7 @@ class NotificationPipeline:
             Loop("notification-expiry", pipeline.expire),
             Loop("notification-dead-reports", pipeline.prune_dead_reports),
             Loop("notification-status-feed-retention", pipeline.prune_status_feed),
+            Loop("notification-result-minutes", pipeline.prune_result_minutes),
         ]
         wakeups.attach(database)
         wakeups.subscribe(topics.NOTIFICATION_ORDERS, pipeline.loops[0].wake)
@@ -347,6 +350,11 @@ class NotificationPipeline:
             return 0.0
         return STATUS_FEED_RETENTION_INTERVAL_SECONDS
 
+    async def prune_result_minutes(self) -> float:
+        async with self.database.transaction() as connection:
+            await results.prune_result_minutes(connection, now=self.clock())
+        return STATUS_FEED_RETENTION_INTERVAL_SECONDS
+
     async def _announce(self, channels: set[Channel]) -> None:
         if not channels:
             return
@@ -366,6 +374,7 @@ class NotificationPipeline:
                 self.expire,
                 self.prune_dead_reports,
                 self.prune_status_feed,
+                self.prune_result_minutes,
             ):
                 busy |= (await step()) == 0.0
             if not busy:
