@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from orderdesk.console.api import audit, clients, data_orders, failures, overview, pages, purchases
+from orderdesk.console.api import (
+    audit,
+    clients,
+    data_orders,
+    failures,
+    orders,
+    overview,
+    pages,
+    purchases,
+    recipients,
+)
 
 router = APIRouter(include_in_schema=False)
 """Kept out of the OpenAPI document: the console is pages for people, not an API."""
@@ -15,3 +25,5 @@ router.include_router(audit.router)
 router.include_router(failures.router)
 router.include_router(data_orders.router)
 router.include_router(purchases.router)
+router.include_router(orders.router)
+router.include_router(recipients.router)

@@ -1,6 +1,6 @@
 """Reading shipments: an order of any type with its notifications (the tracking endpoint and the status
-feed's entries), and every notification to one person or organisation across orders and creators (the
-support look-up)."""
+feed's entries), and every notification to one person, organisation or address across orders and
+creators (the support look-ups of the API and of the operator console)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, and_, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, literal, select, tuple_, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.offload import converted_rows
 from orderdesk.notifications.models import Channel, Creator, OrderId, OrderProcessingStatus, OrderType
+from orderdesk.notifications.rules.lookup import Addressee, AddresseeKind
 from orderdesk.notifications.rules.shipments import (
     DialogNotification,
     RecipientNotification,
@@ -31,10 +32,11 @@ from orderdesk.notifications.tables import (
     notification_sms,
 )
 
-_CHANNELS: tuple[tuple[Channel, Table, str], ...] = (
+CHANNEL_TABLES: tuple[tuple[Channel, Table, str], ...] = (
     (Channel.EMAIL, notification_email, "to_address"),
     (Channel.SMS, notification_sms, "mobile_number"),
 )
+"""Each channel's table and the column of its resolved address, e-mail first."""
 _order = notification_order.c
 
 
@@ -94,7 +96,7 @@ async def recipients_of(
             table.c.status_changed_at,
             table.c.id,
         ).where(table.c.notification_order_id.in_(ids))
-        for channel, table, address in _CHANNELS
+        for channel, table, address in CHANNEL_TABLES
     ]
     both = union_all(*parts).subquery()
     result = await connection.execute(select(both).order_by(both.c.order_id, both.c.channel, both.c.id))
@@ -128,7 +130,7 @@ async def list_recipient_notifications(
     whose order was to be sent in [start, end), newest send time first. Each channel is found through
     its index on the recipient column."""
     found: list[RecipientNotification] = []
-    for channel, table, address in _CHANNELS:
+    for channel, table, address in CHANNEL_TABLES:
         recipient_column = (
             table.c.recipient_national_identity_number
             if national_identity_number is not None
@@ -136,19 +138,7 @@ async def list_recipient_notifications(
         )
         value = national_identity_number if national_identity_number is not None else organization_number
         result = await connection.execute(
-            select(
-                table.c.id.label("notification_id"),
-                table.c[address].label("destination"),
-                table.c.status,
-                table.c.status_changed_at,
-                _order.id.label("shipment_id"),
-                _order.chain_id,
-                _order.creator,
-                _order.senders_reference,
-                _order.order_type,
-                _order.requested_send_at,
-                _order.created_at,
-            )
+            _found_columns(table, address)
             .join(notification_order, _order.id == table.c.notification_order_id)
             .where(
                 and_(
@@ -163,6 +153,75 @@ async def list_recipient_notifications(
         found.extend(await converted_rows(result, functools.partial(_found, channel)))
     found.sort(key=lambda item: (item.requested_send_time, item.last_update), reverse=True)
     return found[:limit]
+
+
+FoundKey = tuple[datetime, Channel, UUID]
+"""Where a found notification stands, newest first: its order's send time, its channel, its id."""
+
+_ADDRESSEE_COLUMNS: dict[AddresseeKind, dict[Channel, str]] = {
+    AddresseeKind.EMAIL: {Channel.EMAIL: "to_address"},
+    AddresseeKind.MOBILE_NUMBER: {Channel.SMS: "mobile_number"},
+    AddresseeKind.NATIONAL_IDENTITY_NUMBER: dict.fromkeys(Channel, "recipient_national_identity_number"),
+    AddresseeKind.ORGANIZATION_NUMBER: dict.fromkeys(Channel, "recipient_organization_number"),
+}
+"""The column of each channel's table that names an addressee of each kind (all of them indexed)."""
+
+
+def found_key(item: RecipientNotification) -> FoundKey:
+    return item.requested_send_time, item.channel, item.notification_id
+
+
+async def page_recipient_notifications(
+    connection: AsyncConnection, addressee: Addressee, *, after: FoundKey | None, limit: int
+) -> list[RecipientNotification]:
+    """The first `limit` notifications, of every creator, to the addressee after the key `after`, in
+    the order of `found_key`, descending (newest send time first). Each channel is read through its
+    index on the addressee's column, each row joining its order by primary key: the cost is that of the
+    addressee's notifications, not of the table."""
+    found: list[RecipientNotification] = []
+    for channel, table, address in CHANNEL_TABLES:
+        column = _ADDRESSEE_COLUMNS[addressee.kind].get(channel)
+        if column is None:
+            continue
+        conditions: list[ColumnElement[bool]] = [table.c[column].in_(addressee.values)]
+        if after is not None:
+            conditions.append(_before(after, channel, table))
+        result = await connection.execute(
+            _found_columns(table, address)
+            .join(notification_order, _order.id == table.c.notification_order_id)
+            .where(*conditions)
+            .order_by(_order.requested_send_at.desc(), table.c.id.desc())
+            .limit(limit)
+        )
+        found.extend(await converted_rows(result, functools.partial(_found, channel)))
+    found.sort(key=found_key, reverse=True)
+    return found[:limit]
+
+
+def _before(key: FoundKey, channel: Channel, table: Table) -> ColumnElement[bool]:
+    """The rows of `channel` that come after `key` in descending `found_key` order."""
+    send_time, key_channel, notification_id = key
+    if channel == key_channel:
+        return tuple_(_order.requested_send_at, table.c.id) < tuple_(send_time, notification_id)
+    if channel < key_channel:
+        return _order.requested_send_at <= send_time
+    return _order.requested_send_at < send_time
+
+
+def _found_columns(table: Table, address: str) -> Select[Any]:
+    return select(
+        table.c.id.label("notification_id"),
+        table.c[address].label("destination"),
+        table.c.status,
+        table.c.status_changed_at,
+        _order.id.label("shipment_id"),
+        _order.chain_id,
+        _order.creator,
+        _order.senders_reference,
+        _order.order_type,
+        _order.requested_send_at,
+        _order.created_at,
+    )
 
 
 def _found(channel: Channel, row: Row[Any]) -> RecipientNotification:
@@ -199,7 +258,7 @@ async def list_dialog_notifications(
     if transmission_id is not None:
         matches.append(chain.transmission_id == transmission_id)
     found: list[DialogNotification] = []
-    for channel, table, address in _CHANNELS:
+    for channel, table, address in CHANNEL_TABLES:
         result = await connection.execute(
             select(
                 chain.id.label("chain_id"),
