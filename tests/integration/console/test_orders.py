@@ -206,7 +206,7 @@ async def test_order_page__request_escaped_and_notifications_reaching_a_final_st
     assert "<script>" not in shown.text
     assert "Hello &amp; welcome" in shown.text
     assert "ref-&lt;b&gt;" in shown.text
-    assert "2: 2 by e-mail address" in shown.text
+    assert '<td class="recipients">2, given by <code>emailAddress</code></td>' in shown.text
     assert '<td class="status">Completed</td>' in shown.text
     assert "Order_Completed" in shown.text
     for address in ("ola@example.com", "kari@example.com"):

@@ -7,7 +7,6 @@ cancellation goes to the audit trail in its own transaction."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -22,14 +21,12 @@ from orderdesk.console.api.guard import AdminFormDep, OperatorDep, bad_request, 
 from orderdesk.console.models import Role, Session
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.errors import CancellationProhibited, OrderNotFound
 from orderdesk.notifications.models import (
     ORDER_STATUS_DESCRIPTIONS,
     Channel,
     Creator,
     OrderProcessingStatus,
-    Recipient,
     lifecycle_status,
 )
 from orderdesk.notifications.repository.browse import NotificationKey, OrderFilter, OrderKey
@@ -147,8 +144,7 @@ async def post_cancel_order(
         return not_found(_NO_SUCH_ORDER, form.session)
     try:
         async with database.transaction() as connection:
-            detail = await browse.get_order(connection, identifier)
-            order = detail.order
+            order = (await browse.get_order(connection, identifier)).state
             if order.processing_status is not OrderProcessingStatus.CANCELLED:
                 await notification_orders.cancel_order(connection, order.creator, identifier, now=now)
                 target = (AUDIT_TARGET, str(identifier))
@@ -182,9 +178,8 @@ async def _order_page(
             )
     except OrderNotFound:
         return not_found(_NO_SUCH_ORDER, session)
-    order = detail.order
+    order = detail.state
     found = paging.paged(rows, paging.PAGE_SIZE, lambda n: (n.channel.value, str(n.id)))
-    kinds = await off_loop_if_large(len(order.recipients), lambda: recipient_kinds(order.recipients))
     done = cancelled and order.processing_status is OrderProcessingStatus.CANCELLED
     return page(
         "order.html",
@@ -193,7 +188,6 @@ async def _order_page(
         title=f"Notification order {order.id}",
         detail=detail,
         order=order,
-        kinds=kinds,
         v1_status=order.processing_status.v1.value,
         status_description=ORDER_STATUS_DESCRIPTIONS[order.processing_status],
         lifecycle=lifecycle_status(order.processing_status),
@@ -205,21 +199,3 @@ async def _order_page(
         notifications=found.items,
         pager=query.pager(f"/orders/{order.id}", {}, cursor=cursor, next_cursor=found.next_cursor),
     )
-
-
-def recipient_kinds(recipients: list[Recipient]) -> dict[str, int]:
-    """How many recipients the order names by each kind of identifier, in the order of the request's
-    fields: what the client sent, without listing (up to 100 000) people."""
-    kinds: Counter[str] = Counter()
-    for recipient in recipients:
-        if recipient.national_identity_number:
-            kinds["National identity number"] += 1
-        elif recipient.organization_number:
-            kinds["Organisation number"] += 1
-        elif recipient.email_address and recipient.mobile_number:
-            kinds["E-mail address and mobile number"] += 1
-        elif recipient.email_address:
-            kinds["E-mail address"] += 1
-        else:
-            kinds["Mobile number"] += 1
-    return dict(kinds)

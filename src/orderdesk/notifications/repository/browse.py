@@ -9,23 +9,29 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, Text, cast, func, select, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.models import (
     Channel,
     ChannelSummary,
     Creator,
+    EmailTemplate,
     NotificationChannel,
     NotificationStatus,
-    Order,
     OrderId,
     OrderProcessingStatus,
+    OrderState,
     OrderType,
+    SendingTimePolicy,
+    SmsTemplate,
 )
-from orderdesk.notifications.repository.orders import order_from_row
+from orderdesk.notifications.repository.orders import (
+    email_template_from_json,
+    order_state_of,
+    sms_template_from_json,
+)
 from orderdesk.notifications.repository.shipments import CHANNEL_TABLES
 from orderdesk.notifications.tables import notification_order
 
@@ -73,11 +79,27 @@ class ListedOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderDetail:
-    """An order of any creator with what its request was, and its chain (None for a v1 order)."""
+class RecipientSummary:
+    """An order's recipient list told without reading it into Python (it holds up to 100 000 people):
+    how many, and which of the request's recipient fields occur in it."""
 
-    order: Order
+    count: int
+    fields: tuple[str, ...]
+    """Of RECIPIENT_FIELDS, in that order."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """An order of any creator with what its request was, its recipients summed up."""
+
+    state: OrderState
+    order_type: OrderType
     chain_id: UUID | None
+    """None for a v1 order."""
+    sending_time_policy: SendingTimePolicy
+    email_template: EmailTemplate | None
+    sms_template: SmsTemplate | None
+    recipients: RecipientSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +184,48 @@ def _listed(row: Row[*tuple[Any, ...]]) -> ListedOrder:
     )
 
 
+RECIPIENT_FIELDS = ("emailAddress", "mobileNumber", "nationalIdentityNumber", "organizationNumber")
+"""The fields that name a recipient in a stored recipient list (`Recipient.to_json`)."""
+
+
 async def get_order_detail(connection: AsyncConnection, order_id: UUID) -> OrderDetail | None:
-    """The order, whoever created it (one primary-key lookup); its recipient list is converted off the
-    event loop when it is large."""
-    row = (await connection.execute(select(notification_order).where(_order.id == order_id))).first()
+    """The order, whoever created it: one primary-key lookup whose recipient list the database only
+    counts and searches for each field's quoted name, which occurs in the JSON text only as a key
+    (inside a string value a quote is escaped). For 100 000 recipients that is ~50 ms on PostgreSQL;
+    reading them into Python took a second."""
+    order = (
+        select(
+            *(column for column in notification_order.c if column.name != "recipients"),
+            func.json_array_length(_order.recipients).label("recipient_count"),
+            cast(_order.recipients, Text).label("recipients_text"),
+        )
+        .where(_order.id == order_id)
+        # Not merged into the outer query: PostgreSQL then reads (and decompresses) the text once,
+        # not once per field searched for.
+        .offset(0)
+        .subquery()
+    )
+    position = func.instr if connection.dialect.name == "sqlite" else func.strpos
+    found = [(position(order.c.recipients_text, f'"{name}"') > 0).label(name) for name in RECIPIENT_FIELDS]
+    row = (
+        await connection.execute(
+            select(*(column for column in order.c if column.name != "recipients_text"), *found)
+        )
+    ).first()
     if row is None:
         return None
-    order = await off_loop_if_large(len(row.recipients), lambda: order_from_row(row))
-    return OrderDetail(order, row.chain_id)
+    return OrderDetail(
+        state=order_state_of(row._mapping),
+        order_type=OrderType(row.order_type),
+        chain_id=row.chain_id,
+        sending_time_policy=SendingTimePolicy(row.sending_time_policy),
+        email_template=email_template_from_json(row.email_template),
+        sms_template=sms_template_from_json(row.sms_template),
+        recipients=RecipientSummary(
+            count=row.recipient_count,
+            fields=tuple(name for name in RECIPIENT_FIELDS if row._mapping[name]),
+        ),
+    )
 
 
 async def list_order_notifications(

@@ -211,7 +211,7 @@ async def get_order_state(database: Database, order_id: UUID, creator: Creator) 
     """The order's status and counters, one primary-key lookup that leaves the recipient list
     (as large as the order) unread; outside any transaction, the hottest read there is."""
     row = await database.fetch_one(_STATE_OF_ORDER, {"order_id": order_id, "creator": creator})
-    return OrderState(**_state_fields(row)) if row is not None else None
+    return order_state_of(row) if row is not None else None
 
 
 async def list_orders_by_senders_reference(
@@ -329,6 +329,11 @@ def _sms_template_json(template: SmsTemplate | None) -> dict[str, Any] | None:
     if template is None:
         return None
     return {"senderNumber": template.sender_number, "body": template.body}
+
+
+def order_state_of(row: Mapping[Any, Any]) -> OrderState:
+    """An order's state from a row (by column name) holding at least the columns of a status read."""
+    return OrderState(**_state_fields(row))
 
 
 def _state_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
