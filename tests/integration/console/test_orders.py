@@ -46,18 +46,29 @@ async def every_page(client: httpx.AsyncClient, first: str) -> list[httpx.Respon
     return pages
 
 
+@pytest.fixture
+async def viewer(client: httpx.AsyncClient, database: Database, clock: Clock) -> None:
+    """The test's client signed in to the console as a viewer (it still calls the API with tokens)."""
+    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, database: Database, clock: Clock) -> None:
+    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
+
+
 async def audit_rows(database: Database) -> list[Any]:
     async with database.read() as connection:
         return list(await connection.execute(select(console_audit)))
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_orders__two_creators__both_listed_newest_first_with_type_and_generation(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str], tokens: Tokens
+    client: httpx.AsyncClient, clock: Clock, auth: dict[str, str], tokens: Tokens
 ) -> None:
     by_ttd = await place(client, auth, "/orders/email", email_order(sendersReference="ttd-1"))
     clock.advance(timedelta(seconds=1))
     by_skd = await place(client, tokens.bearer("skd"), "/orders/email", email_order(sendersReference="skd-1"))
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
 
     listed = await client.get(ORDERS)
 
@@ -69,8 +80,9 @@ async def test_orders__two_creators__both_listed_newest_first_with_type_and_gene
     assert '<td class="status">Registered</td>' in listed.text
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_orders__an_order_chain__its_main_and_reminder_listed_as_the_current_generation(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str]
+    client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     recipient = {
         "recipientEmail": {
@@ -87,7 +99,6 @@ async def test_orders__an_order_chain__its_main_and_reminder_listed_as_the_curre
     }
     answer = await client.post(f"{API}/future/orders", json=chain, headers=auth)
     assert answer.status_code == 201, answer.text
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
 
     listed = await client.get(ORDERS, params={"reference": "chain-ref"})
 
@@ -99,8 +110,9 @@ async def test_orders__an_order_chain__its_main_and_reminder_listed_as_the_curre
     assert "<td>Reminder</td>" in everything.text
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_orders__filters__narrow_the_list(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str], tokens: Tokens
+    client: httpx.AsyncClient, clock: Clock, auth: dict[str, str], tokens: Tokens
 ) -> None:
     clock.stop()
     first = await place(client, auth, "/orders/email", email_order(sendersReference="a"))
@@ -112,7 +124,6 @@ async def test_orders__filters__narrow_the_list(
     by_skd = await place(client, tokens.bearer("skd"), "/orders/email", email_order(sendersReference="a"))
     assert (await client.put(f"{API}/orders/{second}/cancel", headers=auth)).status_code == 200
     between = (clock() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
 
     async def listed(**params: str) -> set[str]:
         return set(order_ids(await client.get(ORDERS, params=params)))
@@ -130,9 +141,9 @@ async def test_orders__filters__narrow_the_list(
     assert await listed(creator="nobody") == set()
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_orders__paged__every_order_once_across_the_pages(
     client: httpx.AsyncClient,
-    database: Database,
     clock: Clock,
     auth: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
@@ -142,7 +153,6 @@ async def test_orders__paged__every_order_once_across_the_pages(
     placed = [await place(client, auth, "/orders/email", email_order()) for _ in range(3)]
     clock.advance(timedelta(seconds=1))
     placed += [await place(client, auth, "/orders/email", email_order()) for _ in range(2)]
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
 
     pages = await every_page(client, f"{ORDERS}?creator=ttd")
 
@@ -167,11 +177,10 @@ async def test_orders__paged__every_order_once_across_the_pages(
         ({"reference": "r" * 501}, "reference"),
     ],
 )
+@pytest.mark.usefixtures("viewer")
 async def test_orders__bad_filter__400_page_naming_it(
-    client: httpx.AsyncClient, database: Database, clock: Clock, params: dict[str, str], named: str
+    client: httpx.AsyncClient, params: dict[str, str], named: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(ORDERS, params=params)
 
     assert answer.status_code == 400
@@ -179,10 +188,9 @@ async def test_orders__bad_filter__400_page_naming_it(
     assert f"{named}: " in answer.text
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_order_page__request_escaped_and_notifications_reaching_a_final_status(
     client: httpx.AsyncClient,
-    database: Database,
-    clock: Clock,
     auth: dict[str, str],
     pipeline: NotificationPipeline,  # noqa: F811
 ) -> None:
@@ -194,7 +202,6 @@ async def test_order_page__request_escaped_and_notifications_reaching_a_final_st
         body="Hello & welcome",
     )
     order_id = await place(client, auth, "/orders/email", body)
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
     before = await client.get(f"{ORDERS}/{order_id}")
     assert "None yet" in before.text
 
@@ -214,10 +221,9 @@ async def test_order_page__request_escaped_and_notifications_reaching_a_final_st
     assert shown.text.count('<td class="status">Delivered</td>') == 2
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_order_page__notifications_paged__each_once(
     client: httpx.AsyncClient,
-    database: Database,
-    clock: Clock,
     auth: dict[str, str],
     pipeline: NotificationPipeline,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -229,7 +235,6 @@ async def test_order_page__notifications_paged__each_once(
         client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=recipients)
     )
     await pipeline.run_until_idle()
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
 
     pages = await every_page(client, f"{ORDERS}/{order_id}")
 
@@ -239,11 +244,8 @@ async def test_order_page__notifications_paged__each_once(
 
 
 @pytest.mark.parametrize("order_id", ["00000000-0000-0000-0000-000000000000", "not-an-id"])
-async def test_order_page__unknown_or_invalid_id__404_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock, order_id: str
-) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
+@pytest.mark.usefixtures("viewer")
+async def test_order_page__unknown_or_invalid_id__404_page(client: httpx.AsyncClient, order_id: str) -> None:
     answer = await client.get(f"{ORDERS}/{order_id}")
 
     assert answer.status_code == 404
@@ -257,11 +259,11 @@ async def test_order_pages__without_a_session__303_to_sign_in(client: httpx.Asyn
         assert answer.headers["location"] == "/console/sign-in"
 
 
+@pytest.mark.usefixtures("admin")
 async def test_cancel__scheduled_order__the_api_answers_cancelled__audited(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str]
+    client: httpx.AsyncClient, database: Database, auth: dict[str, str]
 ) -> None:
     order_id = await place(client, auth, "/orders/email", email_order(requestedSendTime=in_future(hours=2)))
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
     shown = await client.get(f"{ORDERS}/{order_id}")
     assert CANCEL_BUTTON in shown.text
 
@@ -279,16 +281,15 @@ async def test_cancel__scheduled_order__the_api_answers_cancelled__audited(
     assert entry.detail == {"creator": "ttd"}
 
 
+@pytest.mark.usefixtures("admin")
 async def test_cancel__already_processed__409_page_with_the_reason__nothing_changed(
     client: httpx.AsyncClient,
     database: Database,
-    clock: Clock,
     auth: dict[str, str],
     pipeline: NotificationPipeline,  # noqa: F811
 ) -> None:
     order_id = await place(client, auth, "/orders/email", email_order(requestedSendTime=None))
     await pipeline.run_until_idle()
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
     shown = await client.get(f"{ORDERS}/{order_id}")
     assert CANCEL_BUTTON not in shown.text
 
@@ -300,12 +301,12 @@ async def test_cancel__already_processed__409_page_with_the_reason__nothing_chan
     assert await audit_rows(database) == []
 
 
+@pytest.mark.usefixtures("admin")
 async def test_cancel__send_time_too_close__409_page_with_the_reason(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str]
+    client: httpx.AsyncClient, clock: Clock, auth: dict[str, str]
 ) -> None:
     order_id = await place(client, auth, "/orders/email", email_order(requestedSendTime=in_future(hours=1)))
     clock.advance(timedelta(minutes=57))
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
     shown = await client.get(f"{ORDERS}/{order_id}")
 
     answer = await client.post(f"{ORDERS}/{order_id}/cancel", data={"csrf_token": csrf_of(shown)})
@@ -315,11 +316,11 @@ async def test_cancel__send_time_too_close__409_page_with_the_reason(
     assert await processing_status(client, auth, order_id) == "Registered"
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_cancel__viewer__no_button__a_forged_post_403_and_nothing_cancelled(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str]
+    client: httpx.AsyncClient, database: Database, auth: dict[str, str]
 ) -> None:
     order_id = await place(client, auth, "/orders/email", email_order())
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
     shown = await client.get(f"{ORDERS}/{order_id}")
     assert CANCEL_BUTTON not in shown.text
 
@@ -331,11 +332,11 @@ async def test_cancel__viewer__no_button__a_forged_post_403_and_nothing_cancelle
 
 
 @pytest.mark.parametrize("token", [None, "forged"])
+@pytest.mark.usefixtures("admin")
 async def test_cancel__admin_without_the_csrf_token__403_and_nothing_cancelled(
-    client: httpx.AsyncClient, database: Database, clock: Clock, auth: dict[str, str], token: str | None
+    client: httpx.AsyncClient, database: Database, auth: dict[str, str], token: str | None
 ) -> None:
     order_id = await place(client, auth, "/orders/email", email_order())
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
 
     answer = await client.post(f"{ORDERS}/{order_id}/cancel", data={"csrf_token": token} if token else {})
 
@@ -345,10 +346,8 @@ async def test_cancel__admin_without_the_csrf_token__403_and_nothing_cancelled(
     assert await audit_rows(database) == []
 
 
-async def test_cancel__unknown_order__404_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock
-) -> None:
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
+@pytest.mark.usefixtures("admin")
+async def test_cancel__unknown_order__404_page(client: httpx.AsyncClient) -> None:
     shown = await client.get(ORDERS)
 
     answer = await client.post(

@@ -10,14 +10,12 @@ import httpx
 import pytest
 
 from orderdesk.console import paging
-from orderdesk.console.models import Role
 from orderdesk.core.db import Database
 from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from tests.conftest import Clock, Tokens
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
-from tests.integration.console.test_orders import every_page, order_ids
-from tests.integration.console.test_sign_in import signed_in
+from tests.integration.console.test_orders import every_page, order_ids, viewer  # noqa: F401 - fixture
 from tests.integration.notifications.conftest import outbox_home, pipeline  # noqa: F401 - fixtures
 from tests.support.notifications_api import DAYTIME, place
 
@@ -43,9 +41,9 @@ def found(page: httpx.Response) -> list[tuple[str, str, str]]:
     return [(channel, destination, creator) for channel, destination, creator in rows]
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_first__linked(
     client: httpx.AsyncClient,
-    database: Database,
     clock: Clock,
     auth: dict[str, str],
     tokens: Tokens,
@@ -60,7 +58,6 @@ async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_
     )
     await place(client, auth, "/orders/email", email_order(requestedSendTime=None))  # to someone else
     await pipeline.run_until_idle()
-    await signed_in(client, database, clock, "support@example.org", Role.VIEWER)
 
     answer = await client.get(RECIPIENTS, params={"nin": contacts.PERSON_WITH_EMAIL})
 
@@ -69,10 +66,9 @@ async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_
     assert answer.text.count('<td class="status">Delivered</td>') == 2
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them(
     client: httpx.AsyncClient,
-    database: Database,
-    clock: Clock,
     auth: dict[str, str],
     pipeline: NotificationPipeline,  # noqa: F811
 ) -> None:
@@ -83,7 +79,6 @@ async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them
         client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=to_organization)
     )
     await pipeline.run_until_idle()
-    await signed_in(client, database, clock, "support@example.org", Role.VIEWER)
 
     async def lookup(**params: str) -> list[tuple[str, str, str]]:
         return found(await client.get(RECIPIENTS, params=params))
@@ -100,10 +95,9 @@ async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them
     )
 
 
+@pytest.mark.usefixtures("viewer")
 async def test_lookup__paged_across_channels__each_notification_once(
     client: httpx.AsyncClient,
-    database: Database,
-    clock: Clock,
     auth: dict[str, str],
     pipeline: NotificationPipeline,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -119,7 +113,6 @@ async def test_lookup__paged_across_channels__each_notification_once(
         await place(client, auth, "/orders", both)
     await place(client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=[PERSON]))
     await pipeline.run_until_idle()
-    await signed_in(client, database, clock, "support@example.org", Role.VIEWER)
 
     pages = await every_page(client, f"{RECIPIENTS}?nin={contacts.PERSON_WITH_EMAIL}")
 
@@ -129,11 +122,8 @@ async def test_lookup__paged_across_channels__each_notification_once(
     assert sorted(row[0] for row, _link in shown) == ["E-mail", "E-mail", "E-mail", "SMS", "SMS"]
 
 
-async def test_lookup__empty_form__the_form_without_results(
-    client: httpx.AsyncClient, database: Database, clock: Clock
-) -> None:
-    await signed_in(client, database, clock, "support@example.org", Role.VIEWER)
-
+@pytest.mark.usefixtures("viewer")
+async def test_lookup__empty_form__the_form_without_results(client: httpx.AsyncClient) -> None:
     answer = await client.get(RECIPIENTS, params={"email": "", "nin": " "})
 
     assert answer.status_code == 200
@@ -153,11 +143,10 @@ async def test_lookup__empty_form__the_form_without_results(
         ({"nin": contacts.PERSON_WITH_EMAIL, "cursor": "garbage"}, "cursor"),
     ],
 )
+@pytest.mark.usefixtures("viewer")
 async def test_lookup__bad_value__400_page_naming_the_field(
-    client: httpx.AsyncClient, database: Database, clock: Clock, params: dict[str, str], named: str
+    client: httpx.AsyncClient, params: dict[str, str], named: str
 ) -> None:
-    await signed_in(client, database, clock, "support@example.org", Role.VIEWER)
-
     answer = await client.get(RECIPIENTS, params=params)
 
     assert answer.status_code == 400

@@ -8,10 +8,9 @@ cancellation goes to the audit trail in its own transaction."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from orderdesk.console import paging, service
@@ -42,19 +41,17 @@ MAX_CREATOR_LENGTH = 100
 MAX_REFERENCE_LENGTH = 500
 _NO_SUCH_ORDER = "No notification order has this id."
 
-OptionalText = Annotated[str | None, Query()]
-
 
 @router.get("/orders")
 async def get_orders(
     session: OperatorDep,
     database: DatabaseDep,
-    creator: OptionalText = None,
-    status: OptionalText = None,
-    reference: OptionalText = None,
-    created_from: OptionalText = None,
-    created_before: OptionalText = None,
-    cursor: OptionalText = None,
+    creator: str | None = None,
+    status: str | None = None,
+    reference: str | None = None,
+    created_from: str | None = None,
+    created_before: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
     """Every creator's orders, newest first by creation time, filtered by creator, stored status,
     sender's reference and creation time in [created_from, created_before); 400 naming a bad one."""
@@ -117,8 +114,8 @@ async def get_order(
     order_id: str,
     session: OperatorDep,
     database: DatabaseDep,
-    cursor: OptionalText = None,
-    cancelled: OptionalText = None,
+    cursor: str | None = None,
+    cancelled: str | None = None,
 ) -> Response:
     """The order's request, its status as the API shows it, and its notifications a page at a time;
     404 for an id that names no order."""

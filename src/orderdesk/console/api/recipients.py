@@ -5,9 +5,8 @@ at a time, each linking to its order's page."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from orderdesk.console import paging
@@ -27,18 +26,16 @@ router = APIRouter(prefix="/console")
 MAX_QUERY_LENGTH = 320
 """The longest e-mail address; every other identifier is shorter."""
 
-OptionalText = Annotated[str | None, Query()]
-
 
 @router.get("/recipients")
 async def get_recipients(
     session: OperatorDep,
     database: DatabaseDep,
-    email: OptionalText = None,
-    phone: OptionalText = None,
-    nin: OptionalText = None,
-    org: OptionalText = None,
-    cursor: OptionalText = None,
+    email: str | None = None,
+    phone: str | None = None,
+    nin: str | None = None,
+    org: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
     """The look-up form, and with one of its fields filled in the notifications found; 400 naming the
     field when its value is not an identifier of its kind, or when more than one is filled in."""
