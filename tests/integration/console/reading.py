@@ -33,16 +33,21 @@ def linked_ids(page: httpx.Response, path: str) -> list[str]:
     return re.findall(rf'href="{re.escape(path)}/([\w-]+)"', page.text)
 
 
-async def every_page(client: httpx.AsyncClient, url: str, path: str) -> list[str]:
-    """The ids linked under `path` on the list at `url` and each page after it."""
-    seen: list[str] = []
+async def pages(client: httpx.AsyncClient, url: str) -> list[httpx.Response]:
+    """The list at `url` and each page after it, following the "Next page" links."""
+    seen: list[httpx.Response] = []
     next_page: str | None = url
     while next_page is not None:
         answer = await client.get(next_page)
         assert answer.status_code == 200, answer.text
-        seen.extend(linked_ids(answer, path))
+        seen.append(answer)
         next_page = next_url(answer)
     return seen
+
+
+async def every_page(client: httpx.AsyncClient, url: str, path: str) -> list[str]:
+    """The ids linked under `path` on the list at `url` and each page after it."""
+    return [found for answer in await pages(client, url) for found in linked_ids(answer, path)]
 
 
 def assert_refused_page(answer: httpx.Response, status: int, words: str) -> None:

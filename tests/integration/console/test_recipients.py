@@ -15,8 +15,8 @@ from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from tests.conftest import Clock, Tokens
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
-from tests.integration.console.test_orders import every_page, order_ids, viewer  # noqa: F401 - fixture
-from tests.integration.notifications.conftest import outbox_home, pipeline  # noqa: F401 - fixtures
+from tests.integration.console.reading import assert_refused_page, linked_ids, pages
+from tests.integration.console.test_orders import ORDERS
 from tests.support.notifications_api import DAYTIME, place
 
 RECIPIENTS = "/console/recipients"
@@ -34,7 +34,7 @@ def found(page: httpx.Response) -> list[tuple[str, str, str]]:
     """Each notification found: its channel, where it went and who ordered it, in the order shown."""
     assert page.status_code == 200, page.text
     rows = re.findall(
-        r'<td>(E-mail|SMS)</td>\s*<td class="destination">([^<]*)</td>.*?<td class="creator">([^<]*)</td>',
+        r'<td>(email|sms)</td>\s*<td class="destination">([^<]*)</td>.*?<td class="creator">([^<]*)</td>',
         page.text,
         re.DOTALL,
     )
@@ -47,7 +47,7 @@ async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_
     clock: Clock,
     auth: dict[str, str],
     tokens: Tokens,
-    pipeline: NotificationPipeline,  # noqa: F811
+    pipeline: NotificationPipeline,
 ) -> None:
     by_ttd = await place(
         client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=[PERSON])
@@ -61,8 +61,8 @@ async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_
 
     answer = await client.get(RECIPIENTS, params={"nin": contacts.PERSON_WITH_EMAIL})
 
-    assert found(answer) == [("SMS", "+4799999999", "skd"), ("E-mail", "ola@example.com", "ttd")]
-    assert order_ids(answer) == [by_skd, by_ttd]
+    assert found(answer) == [("sms", "+4799999999", "skd"), ("email", "ola@example.com", "ttd")]
+    assert linked_ids(answer, ORDERS) == [by_skd, by_ttd]
     assert answer.text.count('<td class="status">Delivered</td>') == 2
 
 
@@ -70,7 +70,7 @@ async def test_lookup_by_nin__a_persons_notifications_from_two_creators__newest_
 async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them(
     client: httpx.AsyncClient,
     auth: dict[str, str],
-    pipeline: NotificationPipeline,  # noqa: F811
+    pipeline: NotificationPipeline,
 ) -> None:
     await place(client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=[PERSON]))
     await place(client, auth, "/orders/sms", sms_order(requestedSendTime=None, recipients=[PERSON]))
@@ -83,11 +83,11 @@ async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them
     async def lookup(**params: str) -> list[tuple[str, str, str]]:
         return found(await client.get(RECIPIENTS, params=params))
 
-    assert await lookup(email="Ola@Example.com ") == [("E-mail", "ola@example.com", "ttd")]
-    assert await lookup(phone="+47 999 99 999") == [("SMS", "+4799999999", "ttd")]
-    assert await lookup(phone="0047-99999999") == [("SMS", "+4799999999", "ttd")]
-    assert await lookup(phone="99999999") == [("SMS", "+4799999999", "ttd")]
-    assert await lookup(org=contacts.ORGANIZATION) == [("E-mail", "post@example.com", "ttd")]
+    assert await lookup(email="Ola@Example.com ") == [("email", "ola@example.com", "ttd")]
+    assert await lookup(phone="+47 999 99 999") == [("sms", "+4799999999", "ttd")]
+    assert await lookup(phone="0047-99999999") == [("sms", "+4799999999", "ttd")]
+    assert await lookup(phone="99999999") == [("sms", "+4799999999", "ttd")]
+    assert await lookup(org=contacts.ORGANIZATION) == [("email", "post@example.com", "ttd")]
     assert await lookup(nin=contacts.PERSON_UNKNOWN) == []
     assert (
         "No notification to them was found."
@@ -99,7 +99,7 @@ async def test_lookup__by_address_number_or_organisation__as_the_api_stores_them
 async def test_lookup__paged_across_channels__each_notification_once(
     client: httpx.AsyncClient,
     auth: dict[str, str],
-    pipeline: NotificationPipeline,  # noqa: F811
+    pipeline: NotificationPipeline,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(paging, "PAGE_SIZE", 2)
@@ -114,12 +114,14 @@ async def test_lookup__paged_across_channels__each_notification_once(
     await place(client, auth, "/orders/email", email_order(requestedSendTime=None, recipients=[PERSON]))
     await pipeline.run_until_idle()
 
-    pages = await every_page(client, f"{RECIPIENTS}?nin={contacts.PERSON_WITH_EMAIL}")
+    read = await pages(client, f"{RECIPIENTS}?nin={contacts.PERSON_WITH_EMAIL}")
 
-    assert [len(found(page)) for page in pages] == [2, 2, 1]
-    shown = [(row, link) for page in pages for row, link in zip(found(page), order_ids(page), strict=True)]
+    assert [len(found(page)) for page in read] == [2, 2, 1]
+    shown = [
+        (row, link) for page in read for row, link in zip(found(page), linked_ids(page, ORDERS), strict=True)
+    ]
     assert len(set(shown)) == 5
-    assert sorted(row[0] for row, _link in shown) == ["E-mail", "E-mail", "E-mail", "SMS", "SMS"]
+    assert sorted(row[0] for row, _link in shown) == ["email", "email", "email", "sms", "sms"]
 
 
 @pytest.mark.usefixtures("viewer")
@@ -147,10 +149,7 @@ async def test_lookup__empty_form__the_form_without_results(client: httpx.AsyncC
 async def test_lookup__bad_value__400_page_naming_the_field(
     client: httpx.AsyncClient, params: dict[str, str], named: str
 ) -> None:
-    answer = await client.get(RECIPIENTS, params=params)
-
-    assert answer.status_code == 400
-    assert f"{named}: " in answer.text
+    assert_refused_page(await client.get(RECIPIENTS, params=params), 400, f"{named}: ")
 
 
 async def test_lookup__without_a_session__303_to_sign_in(client: httpx.AsyncClient) -> None:

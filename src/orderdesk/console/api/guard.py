@@ -17,7 +17,6 @@ from starlette.datastructures import FormData
 from orderdesk.console import service
 from orderdesk.console.api.deps import SESSION_COOKIE, page, see_other
 from orderdesk.console.models import Role, Session
-from orderdesk.core.errors import InvalidInput
 from orderdesk.web.deps import DatabaseDep, NowDep
 
 CSRF_FIELD = "csrf_token"
@@ -39,16 +38,6 @@ async def answer_interrupted(_request: Request, error: Exception) -> Response:
 
 def refused(message: str, session: Session | None = None, status: int = 403) -> Response:
     return page("message.html", status, title="Refused", message=message, session=session)
-
-
-def bad_request(error: InvalidInput, session: Session) -> Response:
-    """400, naming each query parameter or field that is wrong and why."""
-    problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.errors.items())
-    return page("message.html", 400, title="Bad request", message=problems, session=session)
-
-
-def not_found(message: str, session: Session) -> Response:
-    return page("message.html", 404, title="Not found", message=message, session=session)
 
 
 def forged() -> Response:
