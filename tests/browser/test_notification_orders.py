@@ -59,7 +59,7 @@ async def test_order_placed_through_the_api__listed__its_notifications_reach_a_f
     )
     page = await sign_in_as(Role.VIEWER)
 
-    await page.get_by_role("link", name="Notification orders").click()
+    await page.get_by_role("navigation").get_by_role("link", name="Notification orders").click()
     await page.get_by_label("Sender's reference").fill("browser-1")
     await page.get_by_role("button", name="Filter").click()
     await expect(page.get_by_role("link", name=order_id)).to_have_count(1)
@@ -86,7 +86,7 @@ async def test_admin__cancels_a_scheduled_order__the_api_answers_cancelled(
     await expect(page.get_by_role("status")).to_have_text("The order was cancelled.")
     await expect(page.locator("strong.status")).to_have_text("Cancelled")
     assert await api_status(console, order_id) == "Cancelled"
-    await page.get_by_role("link", name="Audit").click()
+    await page.get_by_role("navigation").get_by_role("link", name="Audit").click()
     await expect(page.locator("table.audit tbody tr").nth(0)).to_contain_text(
         f"cancel notification_order {order_id}"
     )
@@ -118,7 +118,7 @@ async def test_recipient_lookup__a_persons_notifications_from_two_creators(
     by_ttd = await place(console, email_order(requestedSendTime=None, recipients=person))
     by_skd = await place(console, email_order(requestedSendTime=None, recipients=person), org="skd")
     page = await sign_in_as(Role.VIEWER)
-    await page.get_by_role("link", name="Recipients").click()
+    await page.get_by_role("navigation").get_by_role("link", name="Recipients").click()
 
     await page.get_by_label("National identity number").fill(contacts.PERSON_WITH_EMAIL)
     await page.get_by_role("button", name="Look up").click()

@@ -5,8 +5,8 @@ page is a range read after its cursor however many orders and notifications ther
 The order-id indexes of both notification tables gain the notification id instead of a second index:
 every query that used them can use the wider one, and the notification intake keeps one index fewer.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
