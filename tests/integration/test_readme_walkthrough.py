@@ -9,11 +9,14 @@ import email.policy
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.support.console import NEW_PASSWORD, choose, sign_in
 from tests.support.processes import orderdesk_executable, serving, wait_until_healthy
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -133,6 +136,7 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
             shell.kill()
             await shell.wait()
             pytest.fail(f"the walkthrough ran longer than {WALKTHROUGH_TIMEOUT_SECONDS} s")
+        console_orders = await _orders_in_the_console(clone, env, server.base_url)
     transcript = output.decode("utf-8", "replace")
 
     assert shell.returncode == 0, f"{last_block_started(transcript)} failed:\n{transcript[-6000:]}"
@@ -143,3 +147,30 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
     assert {"recipient@example.com", "ola@example.com", "post@example.com"} <= recipients
     texts = [(sms["to"], sms["body"]) for sms in sent_sms(home)]
     assert ("+4799999999", "Hello from orderdesk") in texts
+    # The newcomer then adds themselves as an operator and sees the walkthrough's orders in the console.
+    for reference in ("demo-1", "demo-later", "invoice-42", "sms-demo-1"):
+        assert f">{reference}<" in console_orders, console_orders[-3000:]
+
+
+async def _orders_in_the_console(clone: Path, env: dict[str, str], base_url: str) -> str:
+    """`orderdesk operators add` as the README's console section has it, then the printed URL opened,
+    signed in with the one-time password, a password chosen: the notification order list's page. The
+    server's address is told as a deployment would (the README's user has the default, port 8080)."""
+    added = subprocess.run(
+        [str(clone / ".venv/bin/orderdesk"), "operators", "add", "you@example.org", "--role", "admin"],
+        cwd=clone,
+        env={**env, "ORDERDESK_PUBLIC_BASE_URL": base_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = json.loads(added.stdout)
+    console_url = printed["console_url"]
+    async with httpx.AsyncClient(base_url=console_url.removesuffix("/console/")) as http:
+        assert (await sign_in(http, "you@example.org", printed["one_time_password"])).status_code == 303
+        assert (await choose(http, NEW_PASSWORD)).status_code == 303
+        overview = await http.get(console_url)
+        assert overview.status_code == 200, overview.text
+        orders = await http.get(f"{console_url}orders")
+        assert orders.status_code == 200, orders.text
+        return orders.text
