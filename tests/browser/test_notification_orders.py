@@ -1,8 +1,9 @@
 """The console's notification order pages and recipient look-up in headless Chromium against a real
-`orderdesk serve` (its workers sending to the outbox): an order placed through the API on the list and
-its notifications reaching a final status on its page; an admin cancelling a scheduled order and the
-API answering Cancelled; a viewer without the button, their forged POST refused; a person's
-notifications from two creators found by their national identity number."""
+`orderdesk serve` (its workers sending to the outbox): an order placed through the API on the list,
+its notifications reaching a final status on its page, then counted on the overview; an admin
+cancelling a scheduled order and the API answering Cancelled; a viewer without the button, their
+forged POST refused; a person's notifications from two creators found by their national identity
+number."""
 
 from __future__ import annotations
 
@@ -72,6 +73,18 @@ async def test_order_placed_through_the_api__listed__its_notifications_reach_a_f
     for address in ("ola@example.com", "kari@example.com"):
         await expect(page.locator("td.destination", has_text=address)).to_have_count(1)
     await screenshot(page, console, "order")
+
+    # The overview counts it among the completed orders, and its two e-mails among those sent.
+    await page.get_by_role("navigation").get_by_role("link", name="Overview").click()
+    completed = (
+        page.get_by_role("table", name="Notification orders by status")
+        .get_by_role("row")
+        .filter(has=page.get_by_role("cell", name="Completed", exact=True))
+    )
+    await expect(completed).to_have_count(1)
+    await expect(completed).not_to_contain_text(re.compile(r"\b0$"))
+    await expect(page.locator("strong.sent-total")).not_to_have_text("0 sent")
+    await screenshot(page, console, "overview")
 
 
 async def test_admin__cancels_a_scheduled_order__the_api_answers_cancelled(
