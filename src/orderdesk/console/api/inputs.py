@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from orderdesk.console.paging import decode_cursor
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.text import has_control_characters
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -31,10 +32,13 @@ def choice(value: str | None, allowed: Sequence[E], field: str) -> E | None:
 
 
 def text_filter(value: str | None, field: str, max_length: int) -> str | None:
-    """The value trimmed, None when empty; InvalidInput when longer than any stored value can be."""
+    """The value trimmed, None when empty; InvalidInput when longer than any stored value can be, or
+    holding a control character (no stored value does, and PostgreSQL refuses a NUL outright)."""
     trimmed = (value or "").strip()
     if len(trimmed) > max_length:
         raise InvalidInput({field: [f"At most {max_length} characters."]})
+    if has_control_characters(trimmed):
+        raise InvalidInput({field: ["No control characters."]})
     return trimmed or None
 
 
@@ -52,6 +56,8 @@ def number_key(cursor: str | None) -> int | None:
         return None
     number = key[0]
     assert isinstance(number, int)  # decode_cursor checked the shape
+    if not 0 < number <= MAX_ID:  # no order has that number: the database would refuse to compare it
+        raise InvalidInput({"cursor": ["The cursor is not one this console made."]})
     return number
 
 
