@@ -19,13 +19,13 @@ from orderdesk.console.api.deps import (
     ConsoleParts,
     clear_cookie,
     get_console_parts,
-    messages_of,
     page,
     see_other,
     set_cookie,
     style_sheet,
 )
 from orderdesk.console.api.guard import CSRF_FIELD, forged, same_token, text_fields
+from orderdesk.console.api.refusals import messages_of
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
 from orderdesk.core.db import Database
@@ -150,7 +150,7 @@ async def post_password(request: Request, database: DatabaseDep, now: NowDep) ->
                 repeated=form.get("repeated", ""),
             )
         except InvalidInput as error:
-            return _password_page(session, 400, messages_of(error))
+            return _password_page(session, 400, messages_of(error, naming_fields=False))
     return see_other("/")
 
 
