@@ -38,6 +38,15 @@ def csrf_of(page: httpx.Response) -> str:
     return match.group(1)
 
 
+async def post_form(
+    http: httpx.AsyncClient, page_url: str, action_url: str, fields: dict[str, str] | None = None
+) -> httpx.Response:
+    """Post `fields` to `action_url` with the CSRF token of the page at `page_url`, as the browser
+    does with a form of that page."""
+    form_page = await http.get(page_url)
+    return await http.post(action_url, data={**(fields or {}), "csrf_token": csrf_of(form_page)})
+
+
 async def sign_in(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     form = await http.get("/console/sign-in")
     return await http.post(

@@ -9,16 +9,19 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.text import is_storable
 
 T = TypeVar("T")
 Key = tuple[datetime | int | str, ...]
 
 PAGE_SIZE = 50
 MAX_CURSOR_LENGTH = 400
+MAX_KEY_INTEGER = 2**63 - 1
+"""The largest integer a key column holds (PostgreSQL's bigint, SQLite's INTEGER)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +50,22 @@ def decode_cursor(text: str | None, shape: Sequence[type]) -> Key | None:
         if not isinstance(parts, list) or len(parts) != len(shape):
             raise ValueError(text)
         return tuple(_value(part, kind) for part, kind in zip(parts, shape, strict=True))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput({"cursor": ["The cursor is not one this console made."]}) from error
 
 
 def _value(part: object, kind: type) -> datetime | int | str:
+    """The part as `kind`, and one the databases can compare with their own values: a crafted cursor
+    may hold a time that overflows once in UTC, an integer past any column's or a NUL, which the
+    drivers refuse with an error of their own (a 500) rather than no row."""
     if kind is datetime and isinstance(part, dict) and isinstance(part.get("t"), str):
         moment = datetime.fromisoformat(part["t"])
         if moment.tzinfo is None:
             raise ValueError(part)
-        return moment
-    if kind is int and isinstance(part, int) and not isinstance(part, bool):
+        return moment.astimezone(UTC)  # OverflowError for a time past the first or last day
+    if kind is int and isinstance(part, int) and not isinstance(part, bool) and abs(part) <= MAX_KEY_INTEGER:
         return part
-    if kind is str and isinstance(part, str):
+    if kind is str and isinstance(part, str) and is_storable(part):
         return part
     raise ValueError(part)
 

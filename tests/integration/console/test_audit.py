@@ -118,6 +118,7 @@ async def test_audit__targets_link_to_their_console_pages__detail_escaped(
     assert 'href="/console/audit?operator=admin%40example.org"' in page.text
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -131,10 +132,8 @@ async def test_audit__targets_link_to_their_console_pages__detail_escaped(
     ids=["cursor", "kind", "id-without-kind", "kind-without-id", "long-id", "control-character"],
 )
 async def test_audit__bad_filter_or_cursor__400_naming_it(
-    client: httpx.AsyncClient, database: Database, clock: Clock, query: dict[str, str], message: str
+    client: httpx.AsyncClient, query: dict[str, str], message: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     refused = await client.get(AUDIT, params=query)
 
     assert refused.status_code == 400

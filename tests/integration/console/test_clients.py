@@ -15,7 +15,7 @@ from orderdesk.core.db import Database
 from orderdesk.purchases.models import NewClient
 from orderdesk.purchases.service.clients import register_client
 from tests.conftest import Clock
-from tests.support.console import csrf_of, signed_in
+from tests.support.console import csrf_of, post_form, signed_in
 
 CLIENTS = "/console/clients"
 
@@ -33,8 +33,7 @@ async def token_answer(http: httpx.AsyncClient, client_id: str, secret: str) -> 
 
 
 async def add_client(http: httpx.AsyncClient, name: str) -> httpx.Response:
-    listing = await http.get(CLIENTS)
-    return await http.post(CLIENTS, data={"name": name, "csrf_token": csrf_of(listing)})
+    return await post_form(http, CLIENTS, CLIENTS, {"name": name})
 
 
 def shown(answer: httpx.Response, css_class: str) -> str:
@@ -93,11 +92,10 @@ async def test_clients__admin_without_the_csrf_token__403_and_nothing_changed(
     assert "No admin action matches." in (await client.get("/console/audit")).text
 
 
+@pytest.mark.usefixtures("admin")
 async def test_add_client__admin__the_secret_shown_once_works_and_the_action_is_audited(
-    client: httpx.AsyncClient, database: Database, clock: Clock
+    client: httpx.AsyncClient,
 ) -> None:
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
-
     added = await add_client(client, "  Web shop  ")
 
     assert added.status_code == 200
@@ -116,6 +114,7 @@ async def test_add_client__admin__the_secret_shown_once_works_and_the_action_is_
     assert "name: Web shop" in audit.text
 
 
+@pytest.mark.usefixtures("admin")
 @pytest.mark.parametrize(
     ("name", "message"),
     [
@@ -126,10 +125,8 @@ async def test_add_client__admin__the_secret_shown_once_works_and_the_action_is_
     ids=["empty", "long", "control-character"],
 )
 async def test_add_client__bad_name__400_naming_it_and_nothing_stored(
-    client: httpx.AsyncClient, database: Database, clock: Clock, name: str, message: str
+    client: httpx.AsyncClient, name: str, message: str
 ) -> None:
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
-
     refused = await add_client(client, name)
 
     assert refused.status_code == 400
@@ -179,10 +176,8 @@ async def test_revoke_client__admin__no_token_any_more__listed_as_revoked__audit
     assert f'href="/console/clients#client-{shop.client_id}"' in audit.text
 
 
-async def test_revoke_client__unknown__404_with_a_message(
-    client: httpx.AsyncClient, database: Database, clock: Clock
-) -> None:
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
+@pytest.mark.usefixtures("admin")
+async def test_revoke_client__unknown__404_with_a_message(client: httpx.AsyncClient) -> None:
     token = csrf_of(await client.get(CLIENTS))
 
     refused = await client.post(f"{CLIENTS}/nobody/revoke", data={"csrf_token": token})

@@ -26,7 +26,7 @@ from tests.integration.console.reading import (
 )
 from tests.integration.dataorders import conftest as dataorder_fixtures
 from tests.integration.dataorders.flow import files_of, order_all, order_of, stage_everything
-from tests.support.console import csrf_of, signed_in
+from tests.support.console import csrf_of, post_form, signed_in
 
 # The data-order tests' own fixtures (a catalogue on disk, its user, the staging worker), as they are:
 # pytest finds the fixtures a test module holds.
@@ -40,8 +40,7 @@ PAGES = "/console/data-orders"
 
 async def act(client: httpx.AsyncClient, order_id: int, action: str) -> httpx.Response:
     """Post the action's form from the order's page, as the admin's browser does."""
-    order_page = await client.get(f"{PAGES}/{order_id}")
-    return await client.post(f"{PAGES}/{order_id}/{action}", data={"csrf_token": csrf_of(order_page)})
+    return await post_form(client, f"{PAGES}/{order_id}", f"{PAGES}/{order_id}/{action}")
 
 
 def order_links(page: httpx.Response) -> list[int]:
@@ -92,6 +91,7 @@ async def test_list__paged_with_a_cursor__no_order_twice_none_left_out(
     assert seen == [str(order_id) for order_id in reversed(placed)]
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -101,10 +101,8 @@ async def test_list__paged_with_a_cursor__no_order_twice_none_left_out(
     ],
 )
 async def test_list__bad_filter__400_page_naming_it(
-    client: httpx.AsyncClient, database: Database, clock: Clock, query: dict[str, str], named: str
+    client: httpx.AsyncClient, query: dict[str, str], named: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(PAGES, params=query)
 
     assert_refused_page(answer, 400, f"{named}:")
@@ -157,12 +155,11 @@ async def test_order_page__files_paged_by_state(
     assert 'rel="next"' not in second.text
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize("order_id", ["999999", "abc", "99999999999"])
 async def test_order_page__unknown_or_not_a_number__404_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock, order_id: str
+    client: httpx.AsyncClient, order_id: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(f"{PAGES}/{order_id}")
 
     assert_refused_page(answer, 404, "Not Found")

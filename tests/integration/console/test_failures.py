@@ -144,11 +144,8 @@ async def test_data_file_in_error__on_the_failures_page__linked_to_its_order(
         assert "ola@example.com" in page.text
 
 
-async def test_failures_page__nothing_failed__says_so(
-    client: httpx.AsyncClient, database: Database, clock: Clock
-) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
+@pytest.mark.usefixtures("viewer")
+async def test_failures_page__nothing_failed__says_so(client: httpx.AsyncClient) -> None:
     summary = await client.get(FAILURES)
 
     assert summary.status_code == 200
@@ -157,6 +154,7 @@ async def test_failures_page__nothing_failed__says_so(
         assert (await client.get(f"{FAILURES}{path}")).status_code == 200
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -169,21 +167,16 @@ async def test_failures_page__nothing_failed__says_so(
     ],
 )
 async def test_failed_notifications__bad_channel_reason_or_cursor__400_page_naming_it(
-    client: httpx.AsyncClient, database: Database, clock: Clock, query: str, named: str
+    client: httpx.AsyncClient, query: str, named: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(f"{FAILURES}/notifications{query}")
 
     assert_refused_page(answer, 400, f"{named}:")
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize("path", ["/delivery-reports", "/callbacks", "/data-files"])
-async def test_lists__bad_cursor__400_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock, path: str
-) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
+async def test_lists__bad_cursor__400_page(client: httpx.AsyncClient, path: str) -> None:
     answer = await client.get(f"{FAILURES}{path}", params={"cursor": "!!"})
 
     assert_refused_page(answer, 400, "cursor:")

@@ -19,7 +19,7 @@ from orderdesk.purchases.tasks.fulfilment import FulfilmentWorker
 from tests.conftest import Clock
 from tests.integration.console.reading import assert_refused_page, audit_rows, every_page, linked_ids
 from tests.integration.purchases import conftest as purchase_fixtures
-from tests.support.console import csrf_of, signed_in
+from tests.support.console import csrf_of, post_form, signed_in
 from tests.support.http_stub import HttpStub, http_stub
 from tests.support.purchases_api import Caller, fulfil, order_body, order_status, register, register_caller
 
@@ -34,8 +34,7 @@ PAGES = "/console/purchases"
 
 async def send_again(client: httpx.AsyncClient, order_id: int) -> httpx.Response:
     """Post the "send the callback again" form from the order's page, as the admin's browser does."""
-    order_page = await client.get(f"{PAGES}/{order_id}")
-    return await client.post(f"{PAGES}/{order_id}/callback", data={"csrf_token": csrf_of(order_page)})
+    return await post_form(client, f"{PAGES}/{order_id}", f"{PAGES}/{order_id}/callback")
 
 
 async def failing_callback(
@@ -96,6 +95,7 @@ async def test_list__paged_with_a_cursor__no_order_twice_none_left_out(
     ]
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -105,10 +105,8 @@ async def test_list__paged_with_a_cursor__no_order_twice_none_left_out(
     ],
 )
 async def test_list__bad_filter__400_page_naming_it(
-    client: httpx.AsyncClient, database: Database, clock: Clock, query: dict[str, str], named: str
+    client: httpx.AsyncClient, query: dict[str, str], named: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(PAGES, params=query)
 
     assert_refused_page(answer, 400, f"{named}:")
@@ -141,12 +139,11 @@ async def test_order_page__lines_and_callback(
     assert '<td class="callback-state">delivered</td>' in answer.text
 
 
+@pytest.mark.usefixtures("viewer")
 @pytest.mark.parametrize("order_id", ["999999", "abc", "3000000000"])
 async def test_order_page__unknown_or_not_a_number__404_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock, order_id: str
+    client: httpx.AsyncClient, order_id: str
 ) -> None:
-    await signed_in(client, database, clock, "viewer@example.org", Role.VIEWER)
-
     answer = await client.get(f"{PAGES}/{order_id}")
 
     assert_refused_page(answer, 404, "Not Found")
@@ -228,10 +225,8 @@ async def test_send_again__no_callback_to_make__409_message_on_the_page__not_aud
     assert await audit_rows(database) == []
 
 
-async def test_send_again__unknown_order__404_page(
-    client: httpx.AsyncClient, database: Database, clock: Clock
-) -> None:
-    await signed_in(client, database, clock, "admin@example.org", Role.ADMIN)
+@pytest.mark.usefixtures("admin")
+async def test_send_again__unknown_order__404_page(client: httpx.AsyncClient, database: Database) -> None:
     form = {"csrf_token": csrf_of(await client.get(PAGES))}
 
     assert (await client.post(f"{PAGES}/4242/callback", data=form)).status_code == 404

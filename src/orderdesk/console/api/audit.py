@@ -10,8 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from orderdesk.console import rules, service
-from orderdesk.console.api.deps import PREFIX, messages_of, page
+from orderdesk.console.api.deps import PREFIX, page
 from orderdesk.console.api.guard import OperatorDep
+from orderdesk.console.api.refusals import messages_of
 from orderdesk.console.models import TargetKind
 from orderdesk.core.errors import InvalidInput
 from orderdesk.web.deps import DatabaseDep
@@ -54,7 +55,7 @@ async def get_audit(
         async with database.read() as connection:
             trail = await service.audit_trail(connection, wanted, cursor)
     except InvalidInput as error:
-        return page("audit.html", 400, errors=messages_of(error), page=None, **context)
+        return page("audit.html", 400, errors=messages_of(error, naming_fields=False), page=None, **context)
     shown = {key: value for key, value in form.items() if value}
     next_query = urlencode({**shown, "cursor": trail.next_cursor or ""})
     return page("audit.html", page=trail, next_query=next_query, errors=[], **context)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.console import service
-from orderdesk.console.api.deps import messages_of, page, see_other
+from orderdesk.console.api.deps import page, see_other
 from orderdesk.console.api.guard import AdminFormDep, OperatorDep
+from orderdesk.console.api.refusals import Done, audited_refusal, messages_of
 from orderdesk.console.models import Role, Session, TargetKind
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
-from orderdesk.purchases.errors import ClientNotFound
 from orderdesk.purchases.models import MAX_CLIENT_NAME
 from orderdesk.purchases.service.clients import list_clients, register_client, revoke_client
 from orderdesk.web.deps import DatabaseDep, NowDep
@@ -57,7 +58,7 @@ async def post_client(form: AdminFormDep, database: DatabaseDep, now: NowDep) ->
             target = (TargetKind.API_CLIENT.value, client.client_id)
             await service.record_action(connection, form.session, "add", target, now, {"name": name.strip()})
     except InvalidInput as error:
-        return await _clients_page(database, form.session, 400, messages_of(error), name)
+        return await _clients_page(database, form.session, 400, messages_of(error, naming_fields=False), name)
     return page("client_added.html", session=form.session, client=client, client_name=name.strip())
 
 
@@ -67,14 +68,15 @@ async def post_revoke_client(
 ) -> Response:
     """303 back to the list, where the client shows as revoked; 404 for an unknown client. Revoking a
     revoked client changes nothing and writes no audit entry."""
-    try:
-        async with database.transaction() as connection:
-            revoked = await revoke_client(connection, client_id, now)
-            if revoked.revoked_at == now:
-                target = (TargetKind.API_CLIENT.value, revoked.client_id)
-                await service.record_action(
-                    connection, form.session, "revoke", target, now, {"name": revoked.name}
-                )
-    except (ClientNotFound, InvalidInput) as error:
-        return await _clients_page(database, form.session, error.status, messages_of(error))
+
+    async def revoke(connection: AsyncConnection) -> Done | None:
+        revoked = await revoke_client(connection, client_id, now)
+        if revoked.revoked_at != now:
+            return None
+        return Done((TargetKind.API_CLIENT.value, revoked.client_id), {"name": revoked.name})
+
+    refusal = await audited_refusal(database, form, "revoke", now, revoke)
+    if refusal is not None:
+        messages = messages_of(refusal, naming_fields=False)
+        return await _clients_page(database, form.session, refusal.status, messages)
     return see_other("/clients")

@@ -12,12 +12,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.console import paging, service
+from orderdesk.console import paging
 from orderdesk.console.api.deps import page, see_other
 from orderdesk.console.api.guard import AdminFormDep, OperatorDep
 from orderdesk.console.api.inputs import choice, number_key, order_number, text_filter, text_id_key
 from orderdesk.console.api.lists import page_links, read_page
-from orderdesk.console.api.refusals import messages_of, refusal_of, refused_as_page
+from orderdesk.console.api.refusals import Done, audited_refusal, messages_of, refused_as_page
 from orderdesk.console.models import Session
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
@@ -69,9 +69,7 @@ async def get_data_orders(
         statuses=list(OrderStatus),
         owner=owner_filter or "",
         status_filter=status_filter,
-        links=page_links(
-            listed, cursor, "/data-orders", owner=owner_filter, status=status_filter and status_filter.value
-        ),
+        links=page_links(listed, cursor, "/data-orders", owner=owner_filter, status=status_filter),
     )
 
 
@@ -97,14 +95,12 @@ async def post_data_order_action(
         if act is None or number is None:
             raise OrderNotFound()
 
-        async def take(connection: AsyncConnection) -> None:
+        async def take(connection: AsyncConnection) -> Done:
             order = await listing.get_order(connection, number)
             acted = await act(connection, order.owner, number, now)
-            target = ("data_order", str(number))
-            detail: dict[str, object] = {"owner": order.owner, "status": acted.status.value}
-            await service.record_action(connection, form.session, action, target, now, detail)
+            return Done(("data_order", str(number)), {"owner": order.owner, "status": acted.status.value})
 
-        refusal = await refusal_of(database, take)
+        refusal = await audited_refusal(database, form, action, now, take)
         if refusal is not None:
             return await _order_page(database, form.session, order_id, "", refusal)
     if action == "delete":

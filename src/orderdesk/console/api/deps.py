@@ -12,7 +12,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from orderdesk.core.errors import DomainError, InvalidInput
 from orderdesk.web.deps import part_of
 
 PREFIX = "/console"
@@ -59,13 +58,6 @@ def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The template `name` rendered with `context`, as a page that is neither cached nor framed."""
     html = _templates().get_template(name).render(prefix=PREFIX, **context)
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
-
-
-def messages_of(error: DomainError) -> list[str]:
-    """What a page shows of a refusal: each field's messages of an InvalidInput, else its message."""
-    if isinstance(error, InvalidInput):
-        return [message for messages in error.errors.values() for message in messages]
-    return [error.message]
 
 
 def see_other(path: str) -> RedirectResponse:

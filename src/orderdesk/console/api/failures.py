@@ -4,14 +4,18 @@ each kind has a list of its own, paged with a cursor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from orderdesk.console.api.deps import page
 from orderdesk.console.api.guard import OperatorDep
 from orderdesk.console.api.inputs import choice, number_key, time_id_key
-from orderdesk.console.api.lists import page_links, read_page
+from orderdesk.console.api.lists import PageLinks, page_links, read_page
 from orderdesk.console.api.refusals import refused_as_page
+from orderdesk.console.models import Session
+from orderdesk.console.paging import Page
 from orderdesk.core.errors import InvalidInput
 from orderdesk.dataorders.service import listing as data_listing
 from orderdesk.notifications.models import (
@@ -78,15 +82,10 @@ async def get_failed_notifications(
         ),
         lambda item: (item.status_changed_at, str(item.id)),
     )
-    filters = {"channel": chosen.value, "reason": status.value}
-    return page(
-        "failed_notifications.html",
-        session=session,
-        channel=chosen,
-        reason=status,
-        description=describe(status),
-        items=listed.items,
-        links=page_links(listed, cursor, "/failures/notifications", **filters),
+    links = page_links(listed, cursor, "/failures/notifications", channel=chosen, reason=status)
+    title = f"Failed notifications: {status.value}"
+    return _failure_list(
+        session, title, "failed_notifications", listed, links, chosen.value, describe(status)
     )
 
 
@@ -101,7 +100,7 @@ async def get_dead_letters(session: OperatorDep, database: DatabaseDep, cursor: 
         lambda kept: (kept.id,),
     )
     links = page_links(listed, cursor, "/failures/delivery-reports")
-    return page("dead_letters.html", session=session, dead=listed.items, links=links)
+    return _failure_list(session, "Delivery reports that could not be applied", "dead_letters", listed, links)
 
 
 @router.get("/failures/callbacks")
@@ -115,7 +114,7 @@ async def get_failing_callbacks(session: OperatorDep, database: DatabaseDep, cur
         lambda order: (order.order_id,),
     )
     links = page_links(listed, cursor, "/failures/callbacks")
-    return page("failing_callbacks.html", session=session, callbacks=listed.items, links=links)
+    return _failure_list(session, "Purchase callbacks that fail", "failing_callbacks", listed, links)
 
 
 @router.get("/failures/data-files")
@@ -129,4 +128,20 @@ async def get_files_in_error(session: OperatorDep, database: DatabaseDep, cursor
         lambda owned: (owned.file.state_changed_at, str(owned.file.id)),
     )
     links = page_links(listed, cursor, "/failures/data-files")
-    return page("files_in_error.html", session=session, files=listed.items, links=links)
+    return _failure_list(session, "Data-order files in error", "files_in_error", listed, links)
+
+
+def _failure_list(
+    session: Session, title: str, table: str, listed: Page[Any], links: PageLinks, *about: str
+) -> Response:
+    """A page of one kind of failure: `table` is its macro in failure_tables.html, the one the
+    failures page shows its newest in; `about` says more of the kind, after the link back."""
+    return page(
+        "failure_list.html",
+        session=session,
+        title=title,
+        table=table,
+        items=listed.items,
+        links=links,
+        about=about,
+    )

@@ -70,6 +70,8 @@ def number_key(cursor: str | None) -> int | None:
         return None
     number = key[0]
     assert isinstance(number, int)  # decode_cursor checked the shape
+    if not 0 < number <= MAX_ID:  # no order has that number: the database would refuse to compare it
+        raise InvalidInput({"cursor": ["The cursor is not one this console made."]})
     return number
 
 

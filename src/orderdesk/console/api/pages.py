@@ -19,21 +19,23 @@ from orderdesk.console.api.deps import (
     ConsoleParts,
     clear_cookie,
     get_console_parts,
-    messages_of,
     page,
     see_other,
     set_cookie,
     style_sheet,
 )
 from orderdesk.console.api.guard import CSRF_FIELD, forged, same_token, text_fields
+from orderdesk.console.api.refusals import messages_of
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
+from orderdesk.core.text import has_control_characters
 from orderdesk.web.deps import DatabaseDep, NowDep
 
 router = APIRouter(prefix="/console")
 ConsolePartsDep = Annotated[ConsoleParts, Depends(get_console_parts)]
+WRONG_SIGN_IN = "The e-mail address or the password is wrong."
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -88,6 +90,8 @@ async def post_sign_in(
     email, password = form.get("email", "").strip(), form.get("password", "")
     if not email or not password:
         return _sign_in_page(request, 400, "Both the e-mail address and the password are required.", email)
+    if has_control_characters(email):  # no operator's address has one; PostgreSQL refuses a NUL
+        return _sign_in_page(request, 401, WRONG_SIGN_IN, email)
     address = request.client.host if request.client else "unknown"
     try:
         async with database.transaction() as connection:
@@ -98,7 +102,7 @@ async def post_sign_in(
             request, 429, f"{error.message} Sign-ins reopen within {minutes} minutes.", email
         )
     if opened is None:
-        return _sign_in_page(request, 401, "The e-mail address or the password is wrong.", email)
+        return _sign_in_page(request, 401, WRONG_SIGN_IN, email)
     response = see_other("/password" if opened.session.operator.must_choose_password else "/")
     set_cookie(request, response, SESSION_COOKIE, opened.token, int(parts.session_length.total_seconds()))
     clear_cookie(request, response, SIGN_IN_COOKIE)
@@ -146,7 +150,7 @@ async def post_password(request: Request, database: DatabaseDep, now: NowDep) ->
                 repeated=form.get("repeated", ""),
             )
         except InvalidInput as error:
-            return _password_page(session, 400, messages_of(error))
+            return _password_page(session, 400, messages_of(error, naming_fields=False))
     return see_other("/")
 
 

@@ -10,12 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.console import service
 from orderdesk.console.api.deps import page, see_other
 from orderdesk.console.api.guard import AdminFormDep, OperatorDep
 from orderdesk.console.api.inputs import choice, number_key, order_number, text_filter
 from orderdesk.console.api.lists import page_links, read_page
-from orderdesk.console.api.refusals import messages_of, refusal_of, refused_as_page
+from orderdesk.console.api.refusals import Done, audited_refusal, messages_of, refused_as_page
 from orderdesk.console.models import Session
 from orderdesk.core.db import Database
 from orderdesk.core.errors import DomainError
@@ -56,9 +55,7 @@ async def get_purchases(
         statuses=list(OrderStatus),
         client=client_filter or "",
         status_filter=status_filter,
-        links=page_links(
-            listed, cursor, "/purchases", client=client_filter, status=status_filter and status_filter.value
-        ),
+        links=page_links(listed, cursor, "/purchases", client=client_filter, status=status_filter),
     )
 
 
@@ -81,12 +78,11 @@ async def post_send_callback_again(
         if number is None:
             raise OrderNotFound()
 
-        async def send_again(connection: AsyncConnection) -> None:
+        async def send_again(connection: AsyncConnection) -> Done:
             await callbacks.call_back_again(connection, number, now)
-            target = ("purchase_order", str(number))
-            await service.record_action(connection, form.session, SEND_CALLBACK_AGAIN, target, now)
+            return Done(("purchase_order", str(number)))
 
-        refusal = await refusal_of(database, send_again)
+        refusal = await audited_refusal(database, form, SEND_CALLBACK_AGAIN, now, send_again)
         if refusal is not None:
             return await _order_page(database, form.session, order_id, refusal)
     return see_other(f"/purchases/{number}")
