@@ -44,7 +44,6 @@ async def test_operator__one_time_password_printed_by_the_cli__chooses_a_passwor
     await expect(page).to_have_url(added["console_url"])
     await expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
     await expect(page.locator(".operator")).to_have_text(added["email"])
-    await screenshot(page, console, "overview")
 
 
 async def test_sign_in__wrong_password_five_times__the_sixth_attempt_is_throttled(
