@@ -58,6 +58,12 @@ def route_methods(app: FastAPI) -> RouteMethods:
     return table
 
 
+def route_paths(app: FastAPI) -> Iterator[tuple[str, frozenset[str]]]:
+    """Each route's full path (with its `{parameters}`) and methods, as the app serves them."""
+    for path_format, _regex, methods, _has_parameters in _routes(app.routes):
+        yield path_format, methods
+
+
 def allow_header(methods: frozenset[str]) -> str:
     return ", ".join(sorted(methods))
 
