@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 
 from orderdesk.console import service
 from orderdesk.console.api.deps import SESSION_COOKIE, page, see_other
 from orderdesk.console.models import Role, Session
+from orderdesk.core.db import Database
 from orderdesk.web.deps import DatabaseDep, NowDep
 
 CSRF_FIELD = "csrf_token"
@@ -53,16 +56,33 @@ def text_fields(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-async def signed_in_operator(request: Request, database: DatabaseDep, now: NowDep) -> Session:
-    """The session of a page's request, read outside a transaction; 303 to the sign-in page without
-    one, to choosing a password while the operator still has a one-time password."""
+async def request_session(
+    connection: AsyncConnection, request: Request, now: datetime
+) -> tuple[str, Session] | None:
+    """The cookie's token and its unexpired session, or None."""
     token = request.cookies.get(SESSION_COOKIE)
-    session = None
-    if token:
-        async with database.read() as connection:
-            session = await service.session_of(connection, token, now)
-    if session is None:
+    if not token:
+        return None
+    session = await service.session_of(connection, token, now)
+    return None if session is None else (token, session)
+
+
+async def signed_in(database: Database, request: Request, now: datetime) -> tuple[str, Session] | None:
+    """The request's session for a page that only shows: one read outside a transaction, none
+    without a cookie."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    async with database.read() as connection:
+        return await request_session(connection, request, now)
+
+
+async def signed_in_operator(request: Request, database: DatabaseDep, now: NowDep) -> Session:
+    """The session of a page's request; 303 to the sign-in page without one, to choosing a password
+    while the operator still has a one-time password."""
+    found = await signed_in(database, request, now)
+    if found is None:
         raise PageInterrupted(see_other("/sign-in"))
+    session = found[1]
     if session.operator.must_choose_password:
         raise PageInterrupted(see_other("/password"))
     return session

@@ -5,12 +5,10 @@ POST without it, or with another, is 403 and changes nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.console import rules, service
 from orderdesk.console.api.deps import (
@@ -24,11 +22,17 @@ from orderdesk.console.api.deps import (
     set_cookie,
     style_sheet,
 )
-from orderdesk.console.api.guard import CSRF_FIELD, forged, same_token, text_fields
+from orderdesk.console.api.guard import (
+    CSRF_FIELD,
+    forged,
+    request_session,
+    same_token,
+    signed_in,
+    text_fields,
+)
 from orderdesk.console.api.refusals import messages_of
 from orderdesk.console.errors import SignInThrottled
 from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Session
-from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
 from orderdesk.web.deps import DatabaseDep, NowDep
@@ -42,20 +46,6 @@ async def _form(request: Request) -> dict[str, str]:
     return text_fields(await request.form())
 
 
-async def _session(connection: AsyncConnection, request: Request, now: NowDep) -> tuple[str, Session] | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    session = await service.session_of(connection, token, now)
-    return None if session is None else (token, session)
-
-
-async def _signed_in(database: Database, request: Request, now: datetime) -> tuple[str, Session] | None:
-    """The request's session for a page that only shows: one read, outside a transaction."""
-    async with database.read() as connection:
-        return await _session(connection, request, now)
-
-
 @router.get("/static/console.css")
 async def get_style_sheet() -> Response:
     return Response(style_sheet(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
@@ -63,8 +53,7 @@ async def get_style_sheet() -> Response:
 
 @router.get("/sign-in")
 async def get_sign_in(request: Request, database: DatabaseDep, now: NowDep) -> Response:
-    signed_in = await _signed_in(database, request, now)
-    if signed_in is not None:
+    if await signed_in(database, request, now) is not None:
         return see_other("/")
     return _sign_in_page(request)
 
@@ -111,10 +100,10 @@ async def post_sign_in(
 
 @router.get("/password")
 async def get_password(request: Request, database: DatabaseDep, now: NowDep) -> Response:
-    signed_in = await _signed_in(database, request, now)
-    if signed_in is None:
+    found = await signed_in(database, request, now)
+    if found is None:
         return see_other("/sign-in")
-    return _password_page(signed_in[1])
+    return _password_page(found[1])
 
 
 def _password_page(session: Session, status: int = 200, errors: list[str] | None = None) -> Response:
@@ -134,7 +123,7 @@ async def post_password(request: Request, database: DatabaseDep, now: NowDep) ->
     session's CSRF token; 303 to the sign-in page without a session."""
     form = await _form(request)
     async with database.transaction() as connection:
-        signed_in = await _session(connection, request, now)
+        signed_in = await request_session(connection, request, now)
         if signed_in is None:
             return see_other("/sign-in")
         token, session = signed_in
@@ -160,7 +149,7 @@ async def post_sign_out(request: Request, database: DatabaseDep, now: NowDep) ->
     session's CSRF token."""
     form = await _form(request)
     async with database.transaction() as connection:
-        signed_in = await _session(connection, request, now)
+        signed_in = await request_session(connection, request, now)
         if signed_in is not None:
             token, session = signed_in
             if not same_token(form.get(CSRF_FIELD), session.csrf_token):
