@@ -9,7 +9,8 @@ import orderdesk.contacts.tables
 import orderdesk.core.heartbeat
 import orderdesk.dataorders.tables
 import orderdesk.notifications.tables
-import orderdesk.purchases.tables  # noqa: F401  (registers the tables on the metadata)
+import orderdesk.purchases.tables
+import orderdesk.webhooks.tables  # noqa: F401  (registers the tables on the metadata)
 from orderdesk.core.db import metadata
 
 connection = context.config.attributes.get("connection")

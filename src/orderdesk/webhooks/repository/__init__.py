@@ -1,0 +1,1 @@
+"""The statements of webhooks: subscriptions, the outbox, and delivery."""
