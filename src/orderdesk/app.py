@@ -51,6 +51,7 @@ from orderdesk.web.docs import install_docs
 from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.web.observed import ObservedRequestsMiddleware
+from orderdesk.webhooks.router import data_order_webhooks, notification_webhooks
 from orderdesk.worker_runtime import WorkerRuntime
 
 
@@ -171,6 +172,7 @@ def create_app(
         ),
         readiness,
         ConsoleParts(session_length=timedelta(hours=settings.console.session_hours)),
+        settings.webhooks,
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
@@ -202,6 +204,9 @@ def _family_routes() -> list[BaseRoute]:
     for family_router in (
         health_router,
         metrics_router,
+        # Before the families: `/user/webhooks` is no data-order path's parameter.
+        notification_webhooks,
+        data_order_webhooks,
         notifications_router,
         dataorders_router,
         purchases_router,
