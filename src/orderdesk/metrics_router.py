@@ -1,5 +1,6 @@
 """`GET /metrics`: every process's metrics on this home in the Prometheus text format, with the
-queues' state read from the database at scrape time (one statement; see queue_states)."""
+queues' state read from the database at scrape time (one statement for the notification queues, see
+queue_states, and one for the webhook outbox, see webhooks.repository.backlog)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from prometheus_client.core import GaugeMetricFamily
 from orderdesk.notifications.repository.queue import DEPTH_COUNT_CAP, QueueState, queue_states
 from orderdesk.observability import multiprocess
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.webhooks.repository.backlog import backlog
 
 router = APIRouter(tags=["Health"])
+
+WEBHOOK_QUEUE = "webhook-events"
+"""The queue label of webhook events waiting in the outbox (pending: due now or in back-off)."""
 
 
 @router.get(
@@ -30,6 +35,8 @@ async def get_metrics(database: DatabaseDep, now: NowDep) -> Response:
     try:
         async with database.read() as connection:
             queues = await queue_states(connection, now)
+            waiting = await backlog(connection, DEPTH_COUNT_CAP)
+        queues.append(QueueState(WEBHOOK_QUEUE, waiting.pending, waiting.oldest_at))
     except Exception:
         queues = []
     families = list(_queue_families(queues, now))
@@ -41,12 +48,14 @@ def _queue_families(queues: list[QueueState], now: datetime) -> Iterable[GaugeMe
     depth = GaugeMetricFamily(
         "orderdesk_queue_depth",
         f"Rows due and waiting, counted up to {DEPTH_COUNT_CAP}: Registered notification orders past "
-        "their send time, New e-mails and SMS due for sending (SMS wait here outside the daytime window).",
+        "their send time, New e-mails and SMS due for sending (SMS wait here outside the daytime window), "
+        "webhook events not yet delivered (those in back-off too).",
         labels=["queue"],
     )
     age = GaugeMetricFamily(
         "orderdesk_queue_oldest_due_age_seconds",
-        "How long the oldest due row of each queue has been due; 0 when nothing waits.",
+        "How long the oldest due row of each queue has been due (a webhook event: since it happened); "
+        "0 when nothing waits.",
         labels=["queue"],
     )
     for state in queues:

@@ -22,6 +22,7 @@ from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.purchases.tasks.loops import PurchaseWorkers
 from orderdesk.settings import Settings
 from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
+from orderdesk.webhooks.retention import RetentionWorker
 
 
 class WorkerRuntime:
@@ -86,8 +87,17 @@ class WorkerRuntime:
         )
         webhook_loop = Loop("webhook-delivery", self.webhooks.step, in_flight=self.webhooks.in_flight)
         wakeups.subscribe(topics.WEBHOOKS, webhook_loop.wake)
+        self.webhook_retention = RetentionWorker(database, settings.webhooks.retention_days, clock)
+        webhook_retention_loop = Loop("webhook-retention", self.webhook_retention.step)
         self.runtime = Runtime(
-            [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops, webhook_loop],
+            [
+                *self.notifications.loops,
+                staging_loop,
+                expiry_loop,
+                *self.purchases.loops,
+                webhook_loop,
+                webhook_retention_loop,
+            ],
             self.notifications.stopping,
             self.activity,
         )

@@ -72,6 +72,17 @@ rate_limit_refusals = Counter(
     "`/oauth/token` attempts past the failed sign-in limit.",
     ["limit"],
 )
+webhook_attempts = Counter(
+    "orderdesk_webhook_attempts",
+    "Webhook POSTs made, by outcome: delivered (a 2xx answer), failed (another status, no answer "
+    "within the deadline, no connection), refused (the URL's host resolved to an address outbound "
+    "calls may not reach: no connection was opened).",
+    ["outcome"],
+)
+webhook_events_pruned = Counter(
+    "orderdesk_webhook_events_pruned",
+    "Delivered and failed webhook events deleted past their retention.",
+)
 
 _CALLBACK_OUTCOMES = {"pending": "retrying", "delivered": "delivered", "abandoned": "abandoned"}
 
@@ -126,3 +137,13 @@ def file_staged(state: str, size: int) -> None:
 
 def rate_limit_refused(limit: str) -> None:
     rate_limit_refusals.labels(limit).inc()
+
+
+def webhook_attempt(outcome: str) -> None:
+    """One POST of a webhook event: `delivered`, `failed` or `refused`."""
+    webhook_attempts.labels(outcome).inc()
+
+
+def webhook_events_deleted(count: int) -> None:
+    if count:
+        webhook_events_pruned.inc(count)

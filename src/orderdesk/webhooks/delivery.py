@@ -2,22 +2,27 @@
 
 A subscription is claimed under a lease and its events are posted one at a time, in outbox order, by
 one task: the next event is posted only after the previous one was delivered or given up, so a
-receiver sees the changes in the order they happened. The results of a run of attempts are written
-together (one transaction per batch, not per event); a worker killed before writing them loses its
-lease, and another posts those events again with the same `webhook-id` (at least once).
+receiver sees the changes in the order they happened. The lease is renewed in the background while
+the run lasts (core.leases); no attempt starts unless the lease outlasts it, and a lost lease stops
+the run at once, its results unwritten (the new holder posts those events again).
+
+The results of a run of attempts are written together (one transaction per batch of up to `batch`
+events, not per event); a worker killed before writing them loses its lease, and another posts those
+events again with the same `webhook-id` (at least once). A stop that cannot wait writes what was
+delivered before it hands the subscription back.
 
 A failure stops the run: the subscription waits its back-off before its head event is posted again.
-Many subscriptions are posted to side by side (`in_flight`), at most `per_host` of them to one host,
-so one slow receiver holds back only its own events."""
+Many subscriptions are posted to side by side (`in_flight`), at most `per_host` runs to one host: a
+subscription claimed while its host has that many is handed back for a poll interval, so a slow host
+never fills the room other hosts' subscriptions need."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -27,8 +32,10 @@ from orderdesk import __version__
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
-from orderdesk.core.outbound import AddressPolicy, Answer, OutboundClient, OutboundFailure
+from orderdesk.core.leases import Lease
+from orderdesk.core.outbound import AddressPolicy, Answer, OutboundClient, OutboundFailure, TargetRefused
 from orderdesk.core.webhook_signing import signed_headers
+from orderdesk.observability import metrics
 from orderdesk.settings import WebhookSettings
 from orderdesk.webhooks.models import ClaimedSubscription, PendingEvent
 from orderdesk.webhooks.repository import delivery
@@ -77,6 +84,23 @@ def excerpt(body: bytes) -> str | None:
     return body[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS].replace("\x00", "\ufffd")
 
 
+def host_of(url: str) -> str:
+    """The host whose runs `per_host` bounds (a URL that names none was refused when subscribed)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+@dataclass
+class _Run:
+    """A subscription's run since its last write: the failures it started from, the attempts since."""
+
+    failures: int
+    failing_since: datetime | None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+
 class DeliveryWorker:
     """Claims subscriptions with due events for the room there is, and drains each in a task of its own."""
 
@@ -97,10 +121,10 @@ class DeliveryWorker:
         # Plain http goes only to the operator's own networks, never to a public address.
         self._http = OutboundClient(policy.only_allowed(), max_answer_bytes=max_answer_bytes)
         self._stopping = stopping or asyncio.Event()
-        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(rules.per_host)
-        )
         self.in_flight = InFlight("webhook-delivery", rules.in_flight)
+        # An attempt started now must end (its deadline) before the lease could: a few seconds more
+        # for writing its result.
+        self._attempt_margin = timedelta(seconds=rules.timeout_seconds + 2)
 
     async def step(self) -> float:
         room = self.in_flight.room
@@ -109,9 +133,24 @@ class DeliveryWorker:
         now = self._clock()
         async with self._database.transaction() as connection:
             claimed = await delivery.claim_subscriptions(connection, now, now + self._rules.lease, room)
+        running = self.in_flight.held()
+        held_off: list[ClaimedSubscription] = []
         for subscription in claimed:
-            self.in_flight.start(self._drain(subscription))
-        return 0.0 if claimed else self._rules.poll_seconds
+            host = host_of(subscription.url)
+            if running.get(host, 0) >= self._rules.per_host:
+                held_off.append(subscription)
+                continue
+            running[host] = running.get(host, 0) + 1
+            self.in_flight.start(self._drain(subscription, now + self._rules.lease), key=host)
+        if held_off:
+            async with self._database.transaction() as connection:
+                await delivery.hold_off(
+                    connection,
+                    [subscription.id for subscription in held_off],
+                    held_off[0].lease,
+                    now + timedelta(seconds=self._rules.poll_seconds),
+                )
+        return 0.0 if len(held_off) < len(claimed) else self._rules.poll_seconds
 
     async def step_and_settle(self) -> float:
         """One step, then wait for the runs it started (tests step the worker by hand)."""
@@ -119,89 +158,97 @@ class DeliveryWorker:
         await self.in_flight.settle()
         return sleep
 
-    async def _drain(self, subscription: ClaimedSubscription) -> None:
+    async def _drain(self, subscription: ClaimedSubscription, lease_ends: datetime) -> None:
+        run = _Run(subscription.consecutive_failures, subscription.failing_since)
+        lease = Lease(
+            self._database,
+            delivery.lease_renewal(subscription.id, subscription.lease),
+            length=self._rules.lease,
+            ends=lease_ends,
+            clock=self._clock,
+            name="webhook-subscription",
+        )
         with structlog.contextvars.bound_contextvars(webhook_subscription_id=str(subscription.id)):
             try:
-                await self._post_until_done(subscription)
+                async with lease:
+                    outcome = await self._post_until_done(subscription, lease, run)
             except asyncio.CancelledError:
-                # A stop that could not wait: hand the subscription back at once; what was posted
-                # and not recorded is posted again (at least once).
-                with contextlib.suppress(Exception):
-                    async with self._database.transaction() as connection:
-                        await delivery.release(connection, subscription.id, subscription.lease)
+                # A stop that could not wait: write what was delivered and hand the subscription back
+                # at once; an attempt cut short is made again (at least once).
+                if not lease.lost:
+                    with contextlib.suppress(Exception):
+                        await self._record(subscription, run, self._outcome(run))
                 raise
+            # Written once the renewal has stopped, so that no renewal finds the lease given up.
+            if outcome is not None and not lease.lost:
+                await self._record(subscription, run, outcome)
 
-    async def _post_until_done(self, subscription: ClaimedSubscription) -> None:
-        failures = subscription.consecutive_failures
-        failing_since = subscription.failing_since
+    async def _post_until_done(
+        self, subscription: ClaimedSubscription, lease: Lease, run: _Run
+    ) -> RunOutcome | None:
+        """Post the subscription's events in order until none is left, one fails, the worker stops or
+        the lease may not outlast another attempt; what is left to write (None: nothing, the lease
+        was lost)."""
         while True:
+            if self._stopping.is_set() or not lease.held(self._attempt_margin):
+                return self._outcome(run)
             async with self._database.read() as connection:
                 events = await delivery.pending_events(connection, subscription.id, self._rules.batch)
-            if not events:
-                await self._record(subscription, [], RunOutcome(failures, failing_since, None))
-                return
-            attempts: list[AttemptRecord] = []
-            failed: AttemptRecord | None = None
-            started = time.monotonic()
             for event in events:
                 attempt = await self._attempt(subscription, event)
-                attempts.append(attempt)
+                run.attempts.append(attempt)
                 if not attempt.delivered:
-                    failed = attempt
-                    break
-                if (
-                    self._stopping.is_set()
-                    or time.monotonic() - started > self._rules.lease.total_seconds() / 3
-                ):
-                    break
-            now = self._clock()
-            if failed is None:
-                stopping = self._stopping.is_set()
-                renewed = None if stopping else now + self._rules.lease
-                if not await self._record(
-                    subscription, attempts, RunOutcome(0, None, None, keep_lease_until=renewed)
-                ):
-                    return
-                if stopping:
-                    return
-                failures, failing_since = 0, None
-                continue
-            failures += 1
-            failing_since = failing_since or failed.attempted_at
-            decision = after_failure(
-                self._rules.retry,
-                now=now,
-                event_created_at=failed.event.created_at,
-                consecutive_failures=failures,
-                failing_since=failing_since,
-                status_code=failed.status_code,
-                error=failed.error or "",
-            )
-            await self._record(
-                subscription,
-                attempts,
-                RunOutcome(
-                    failures,
-                    failing_since,
-                    decision.retry_at,
-                    give_up_head=decision.give_up_event,
-                    disable_reason=decision.disable_reason,
-                ),
-            )
-            return
+                    return self._outcome(run)
+                if self._stopping.is_set() or not lease.held(self._attempt_margin):
+                    return self._outcome(run)
+            if len(events) < self._rules.batch:
+                # All caught up: an event queued meanwhile wakes the loop, which claims it again.
+                return self._outcome(run)
+            if not await self._record(subscription, run, self._outcome(run, release=False)):
+                return None
 
-    async def _record(
-        self, subscription: ClaimedSubscription, attempts: list[AttemptRecord], outcome: RunOutcome
-    ) -> bool:
+    def _outcome(self, run: _Run, *, release: bool = True) -> RunOutcome:
+        """What the run's attempts since its last write leave the subscription in."""
+        if not run.attempts:
+            return RunOutcome(run.failures, run.failing_since, None, release=release)
+        last = run.attempts[-1]
+        if last.delivered:
+            return RunOutcome(0, None, None, release=release)
+        # Only the last attempt of a run can fail; a delivery before it in the run ended the streak.
+        recovered = len(run.attempts) > 1
+        failures = 1 if recovered else run.failures + 1
+        failing_since = last.attempted_at if recovered else (run.failing_since or last.attempted_at)
+        decision = after_failure(
+            self._rules.retry,
+            now=self._clock(),
+            event_created_at=last.event.created_at,
+            consecutive_failures=failures,
+            failing_since=failing_since,
+            status_code=last.status_code,
+            error=last.error or "",
+        )
+        return RunOutcome(
+            failures,
+            failing_since,
+            decision.retry_at,
+            give_up_head=decision.give_up_event,
+            disable_reason=decision.disable_reason,
+        )
+
+    async def _record(self, subscription: ClaimedSubscription, run: _Run, outcome: RunOutcome) -> bool:
+        """Write the run's attempts and `outcome`; False when the lease was lost meanwhile."""
         async with self._database.transaction() as connection:
             held = await delivery.record_run(
-                connection, subscription.id, subscription.lease, attempts, outcome, self._clock()
+                connection, subscription.id, subscription.lease, run.attempts, outcome, self._clock()
             )
         if not held:
-            _log.warning("webhook_lease_lost", attempts=len(attempts))
-        if outcome.disable_reason is not None and held:
+            _log.warning("webhook_lease_lost", attempts=len(run.attempts))
+            return False
+        run.attempts = []
+        run.failures, run.failing_since = outcome.consecutive_failures, outcome.failing_since
+        if outcome.disable_reason is not None:
             _log.warning("webhook_subscription_disabled", reason=outcome.disable_reason)
-        return held
+        return True
 
     async def _attempt(self, subscription: ClaimedSubscription, event: PendingEvent) -> AttemptRecord:
         sent_at = self._clock()
@@ -213,21 +260,24 @@ class DeliveryWorker:
         started = time.monotonic()
         answer: Answer | None = None
         error: str | None = None
-        async with self._hosts[urlsplit(subscription.url).hostname or ""]:
-            try:
-                answer = await client.post(
-                    subscription.url,
-                    content=event.body,
-                    headers=headers,
-                    deadline_seconds=self._rules.timeout_seconds,
-                )
-            except OutboundFailure as failure:
-                error = f"{type(failure).__name__}: {failure}"[:1000]
-            except Exception as failure:  # one attempt's failure is that attempt's, never the loop's
-                error = f"{type(failure).__name__}: {failure}"[:1000]
+        refused = False
+        try:
+            answer = await client.post(
+                subscription.url,
+                content=event.body,
+                headers=headers,
+                deadline_seconds=self._rules.timeout_seconds,
+            )
+        except OutboundFailure as failure:
+            refused = isinstance(failure, TargetRefused)
+            error = f"{type(failure).__name__}: {failure}"[:1000]
+        except Exception as failure:  # one attempt's failure is that attempt's, never the loop's
+            error = f"{type(failure).__name__}: {failure}"[:1000]
         duration_ms = int((time.monotonic() - started) * 1000)
-        if answer is not None and not answer.is_success:
+        delivered = answer is not None and answer.is_success
+        if answer is not None and not delivered:
             error = f"HTTP {answer.status_code}"
+        metrics.webhook_attempt("delivered" if delivered else "refused" if refused else "failed")
         return AttemptRecord(
             event=event,
             attempted_at=sent_at,
@@ -235,7 +285,7 @@ class DeliveryWorker:
             duration_ms=duration_ms,
             response_excerpt=None if answer is None else excerpt(answer.body),
             error=None if error is None else error.replace("\x00", "\ufffd"),
-            delivered=answer is not None and answer.is_success,
+            delivered=delivered,
         )
 
     async def aclose(self) -> None:

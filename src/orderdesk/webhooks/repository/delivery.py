@@ -14,6 +14,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import bulk_insert, lock_for_update
+from orderdesk.core.leases import Renew
 from orderdesk.webhooks.models import (
     ClaimedSubscription,
     EventState,
@@ -53,7 +54,7 @@ async def claim_subscriptions(
                 or_(_subscription.lease_until.is_(None), _subscription.lease_until < now),
                 has_pending,
             )
-            .order_by(_subscription.next_attempt_at, _subscription.id)
+            .order_by(_subscription.next_attempt_at.asc().nulls_first(), _subscription.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=webhook_subscription)
         )
@@ -131,8 +132,8 @@ class RunOutcome:
     give_up_head: bool = False
     """The last attempt's event is given up (marked failed)."""
     disable_reason: str | None = None
-    keep_lease_until: datetime | None = None
-    """Set while the holder goes on posting: the lease is renewed; None gives it up."""
+    release: bool = True
+    """Give the lease up with this write (the run is over); False while the holder goes on posting."""
 
 
 async def record_run(
@@ -149,10 +150,9 @@ async def record_run(
         "consecutive_failures": outcome.consecutive_failures,
         "failing_since": outcome.failing_since,
         "next_attempt_at": outcome.next_attempt_at,
-        "lease_until": outcome.keep_lease_until,
     }
-    if outcome.keep_lease_until is None:
-        values["lease_token"] = None
+    if outcome.release:
+        values |= {"lease_token": None, "lease_until": None}
     if outcome.disable_reason is not None:
         values |= {
             "state": SubscriptionState.DISABLED.value,
@@ -191,6 +191,8 @@ async def record_run(
             .where(_event.subscription_id == subscription_id, _event.state == EventState.PENDING.value)
             .values(state=EventState.FAILED.value, finished_at=now)
         )
+    if not attempts:
+        return True
     await bulk_insert(
         connection,
         webhook_attempt,
@@ -212,10 +214,37 @@ async def record_run(
     return True
 
 
-async def release(connection: AsyncConnection, subscription_id: UUID, lease: str) -> None:
-    """Give up the lease with nothing recorded (a stop that could not wait)."""
-    await connection.execute(
+async def renew_lease(
+    connection: AsyncConnection, subscription_id: UUID, lease: str, until: datetime
+) -> bool:
+    """Move the lease's end to `until`; False when the lease is not held any more (it ran out and
+    another worker claimed the subscription, or the subscription was deleted)."""
+    result = await connection.execute(
         update(webhook_subscription)
         .where(_subscription.id == subscription_id, _subscription.lease_token == lease)
-        .values(lease_token=None, lease_until=None)
+        .values(lease_until=until)
+    )
+    return result.rowcount == 1
+
+
+def lease_renewal(subscription_id: UUID, lease: str) -> Renew:
+    """The `Renew` statement of one claimed subscription's lease, for core.leases.Lease."""
+
+    async def renew(connection: AsyncConnection, until: datetime) -> bool:
+        return await renew_lease(connection, subscription_id, lease, until)
+
+    return renew
+
+
+async def hold_off(
+    connection: AsyncConnection, subscription_ids: Sequence[UUID], lease: str, until: datetime
+) -> None:
+    """Hand claimed subscriptions back unposted, claimable again from `until` (their host already has
+    as many runs as it may: claiming them again at once would only spin)."""
+    if not subscription_ids:
+        return
+    await connection.execute(
+        update(webhook_subscription)
+        .where(_subscription.id.in_(subscription_ids), _subscription.lease_token == lease)
+        .values(lease_token=None, lease_until=until)
     )
