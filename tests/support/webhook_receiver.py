@@ -45,6 +45,8 @@ class WebhookReceiver:
     """Answered in turn, one per POST; when used up, every POST gets `default_status`."""
     default_status: int = 200
     answer_body: bytes = b'{"ok": true}'
+    delay_seconds: float = 0.0
+    """How long each POST waits before it is answered (a slow receiver)."""
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +83,8 @@ def webhook_receiver(host: str = "127.0.0.1", port: int = 0) -> Iterator[Webhook
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if receiver.delay_seconds:
+                time.sleep(receiver.delay_seconds)
             status = receiver.next_status()
             headers = {key.lower(): value for key, value in self.headers.items()}
             receiver.received.append(Received(self.path, headers, body, status))

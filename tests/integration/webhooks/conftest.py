@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from orderdesk.core.db import Database
 from orderdesk.settings import Settings, WebhookSettings
 from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
+from orderdesk.webhooks.tables import webhook_attempt, webhook_event
 from tests.conftest import Clock, Tokens
 
 NOTIFICATION_HOOKS = "/notifications/api/v1/webhooks"
@@ -57,3 +60,44 @@ def subscribe(client: httpx.AsyncClient, tokens: Tokens) -> Subscribe:
         return created
 
     return create
+
+
+async def ping(client: httpx.AsyncClient, tokens: Tokens, subscription_id: str, org: str = "ttd") -> str:
+    """Queue a `webhook.ping` through `POST …/{id}/test`; its `webhook-id`."""
+    answer = await client.post(f"{NOTIFICATION_HOOKS}/{subscription_id}/test", headers=tokens.bearer(org))
+    assert answer.status_code == 202, answer.text
+    message_id: str = answer.json()["messageId"]
+    return message_id
+
+
+async def shown(
+    client: httpx.AsyncClient, tokens: Tokens, subscription_id: str, org: str = "ttd"
+) -> dict[str, Any]:
+    """The subscription as its owner reads it (`GET …/webhooks/{id}`)."""
+    answer = await client.get(f"{NOTIFICATION_HOOKS}/{subscription_id}", headers=tokens.bearer(org))
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def outbox_states(database: Database, subscription_id: str) -> dict[str, str]:
+    """Each outbox event's state by its `webhook-id`, as the delivery worker left it (the deliveries
+    list of the API shows the same; read here so these tests stand on their own)."""
+    event = webhook_event.c
+    async with database.read() as connection:
+        rows = await connection.execute(
+            select(event.message_id, event.state).where(event.subscription_id == UUID(subscription_id))
+        )
+        return {row.message_id: row.state for row in rows}
+
+
+async def attempts_of(database: Database, subscription_id: str) -> list[Any]:
+    """The subscription's attempts in the order they were made."""
+    attempt = webhook_attempt.c
+    async with database.read() as connection:
+        rows = await connection.execute(
+            select(attempt.message_id, attempt.status_code, attempt.error, attempt.response_excerpt)
+            .where(attempt.subscription_id == UUID(subscription_id))
+            .order_by(attempt.id)
+        )
+        return list(rows)
