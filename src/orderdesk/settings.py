@@ -366,14 +366,18 @@ class WebhookSettings(BaseSettings):
     in_flight: int = Field(default=16, ge=1)
     """Subscriptions posted to at once per worker process (each posts its events one at a time)."""
     per_host: int = Field(default=4, ge=1)
-    """Subscriptions posted to at once per worker process whose URLs share one host."""
+    """Subscriptions posted to at once per worker process whose URLs share one host (a subscription
+    claimed while its host has that many is handed back for `poll_seconds`)."""
     batch: int = Field(default=100, ge=1)
     """Events of one subscription read (and their results written) together."""
     lease_seconds: float = Field(default=60.0, gt=0)
-    """A subscription claimed by a worker that went silent this long is taken over by another."""
+    """A subscription claimed by a worker that went silent this long is taken over by another. The
+    lease is renewed while the worker posts, and is at least twice `timeout_seconds` and 5 s, so that
+    an attempt always ends inside it."""
     poll_seconds: float = Field(default=1.0, gt=0)
     retention_days: float = Field(default=14.0, gt=0)
-    """Delivered and failed events, and attempts, are deleted this long after they ended."""
+    """Delivered and failed events, and attempts, are deleted this long after they ended (by the
+    `webhook-retention` loop, in batches, every ten minutes)."""
     max_answer_bytes: int = Field(default=4096, ge=256)
     """Largest answer read from a subscriber: reading stops there (its excerpt is kept, the attempt
     still counts by its status code)."""

@@ -94,11 +94,23 @@ def host_of(url: str) -> str:
 
 @dataclass
 class _Run:
-    """A subscription's run since its last write: the failures it started from, the attempts since."""
+    """A subscription's run: the failures it stands at, the attempts not yet handed to a write, and
+    the write of the last full batch while it is under way."""
 
     failures: int
     failing_since: datetime | None
     attempts: list[AttemptRecord] = field(default_factory=list)
+    writing: asyncio.Task[bool] | None = None
+
+    async def written(self) -> bool:
+        """Wait for the write under way, if any; False when it found the lease lost."""
+        if self.writing is None:
+            return True
+        # Shielded: a cancelled run still lets the write of what it delivered finish, and waits for
+        # it again (the task is kept until it has ended).
+        held = await asyncio.shield(self.writing)
+        self.writing = None
+        return held
 
 
 class DeliveryWorker:
@@ -175,45 +187,65 @@ class DeliveryWorker:
             except asyncio.CancelledError:
                 # A stop that could not wait: write what was delivered and hand the subscription back
                 # at once; an attempt cut short is made again (at least once).
-                if not lease.lost:
-                    with contextlib.suppress(Exception):
-                        await self._record(subscription, run, self._outcome(run))
+                with contextlib.suppress(Exception):
+                    if await run.written() and not lease.lost:
+                        await self._record(subscription, run.attempts, self._outcome(run))
+                raise
+            except Exception:
+                # The database failed the run: the lease runs out and another worker posts again
+                # whatever was not written; a batch's write under way is let end first.
+                with contextlib.suppress(Exception):
+                    await run.written()
                 raise
             # Written once the renewal has stopped, so that no renewal finds the lease given up.
             if outcome is not None and not lease.lost:
-                await self._record(subscription, run, outcome)
+                await self._record(subscription, run.attempts, outcome)
 
     async def _post_until_done(
         self, subscription: ClaimedSubscription, lease: Lease, run: _Run
     ) -> RunOutcome | None:
         """Post the subscription's events in order until none is left, one fails, the worker stops or
         the lease may not outlast another attempt; what is left to write (None: nothing, the lease
-        was lost)."""
+        was lost).
+
+        A full batch delivered is written while the next one is posted (the next read starts after
+        it), so that the database's round trips do not hold up the posting; each write is awaited
+        before the next starts, and before the run's last."""
+        after: int | None = None
         while True:
             if self._stopping.is_set() or not lease.held(self._attempt_margin):
-                return self._outcome(run)
+                break
             async with self._database.read() as connection:
-                events = await delivery.pending_events(connection, subscription.id, self._rules.batch)
+                events = await delivery.pending_events(
+                    connection, subscription.id, self._rules.batch, after=after
+                )
+            ended = len(events) < self._rules.batch  # all caught up: a new event wakes the loop
             for event in events:
                 attempt = await self._attempt(subscription, event)
                 run.attempts.append(attempt)
-                if not attempt.delivered:
-                    return self._outcome(run)
-                if self._stopping.is_set() or not lease.held(self._attempt_margin):
-                    return self._outcome(run)
-            if len(events) < self._rules.batch:
-                # All caught up: an event queued meanwhile wakes the loop, which claims it again.
-                return self._outcome(run)
-            if not await self._record(subscription, run, self._outcome(run, release=False)):
+                if not attempt.delivered or self._stopping.is_set() or not lease.held(self._attempt_margin):
+                    ended = True
+                    break
+            if ended:
+                break
+            if not await run.written():
                 return None
+            attempts, run.attempts = run.attempts, []
+            run.failures, run.failing_since = 0, None
+            run.writing = asyncio.create_task(
+                self._record(subscription, attempts, RunOutcome(0, None, None, release=False))
+            )
+            after = events[-1].seq
+        return self._outcome(run) if await run.written() else None
 
-    def _outcome(self, run: _Run, *, release: bool = True) -> RunOutcome:
-        """What the run's attempts since its last write leave the subscription in."""
+    def _outcome(self, run: _Run) -> RunOutcome:
+        """What the run's attempts not yet handed to a write leave the subscription in (the lease
+        given up with them)."""
         if not run.attempts:
-            return RunOutcome(run.failures, run.failing_since, None, release=release)
+            return RunOutcome(run.failures, run.failing_since, None)
         last = run.attempts[-1]
         if last.delivered:
-            return RunOutcome(0, None, None, release=release)
+            return RunOutcome(0, None, None)
         # Only the last attempt of a run can fail; a delivery before it in the run ended the streak.
         recovered = len(run.attempts) > 1
         failures = 1 if recovered else run.failures + 1
@@ -235,17 +267,17 @@ class DeliveryWorker:
             disable_reason=decision.disable_reason,
         )
 
-    async def _record(self, subscription: ClaimedSubscription, run: _Run, outcome: RunOutcome) -> bool:
-        """Write the run's attempts and `outcome`; False when the lease was lost meanwhile."""
+    async def _record(
+        self, subscription: ClaimedSubscription, attempts: list[AttemptRecord], outcome: RunOutcome
+    ) -> bool:
+        """Write `attempts` and `outcome`; False when the lease was lost meanwhile."""
         async with self._database.transaction() as connection:
             held = await delivery.record_run(
-                connection, subscription.id, subscription.lease, run.attempts, outcome, self._clock()
+                connection, subscription.id, subscription.lease, attempts, outcome, self._clock()
             )
         if not held:
-            _log.warning("webhook_lease_lost", attempts=len(run.attempts))
+            _log.warning("webhook_lease_lost", attempts=len(attempts))
             return False
-        run.attempts = []
-        run.failures, run.failing_since = outcome.consecutive_failures, outcome.failing_since
         if outcome.disable_reason is not None:
             _log.warning("webhook_subscription_disabled", reason=outcome.disable_reason)
         return True

@@ -1,6 +1,6 @@
 """A real `orderdesk worker` killed with SIGKILL in the middle of posting a subscription's events loses
 none: once its lease has run out another worker posts every event it had not written as delivered,
-with the same webhook-id, in order. Duplicates are allowed (at least once), at most one batch."""
+with the same webhook-id, in order. Duplicates are allowed (at least once), at most two batches."""
 
 from __future__ import annotations
 
@@ -107,6 +107,8 @@ async def test_worker_killed_mid_delivery__another_posts_the_rest__no_event_miss
     arrived = [item.message_id for item in receiver.received]
     assert set(arrived) == set(queued)  # none missing, none foreign
     assert list(dict.fromkeys(arrived)) == queued  # first arrivals in the order queued
-    assert len(arrived) - EVENTS <= BATCH  # repeats: at most the batch the dead worker had not written
+    # Repeats: at most what the dead worker had not written, the batch it was posting and the one
+    # before, whose write runs while the next is posted.
+    assert len(arrived) - EVENTS <= 2 * BATCH
     for item in receiver.received:
         assert item.verify(subscription["secret"])["type"] == "webhook.ping"

@@ -89,15 +89,19 @@ def _signing_secrets(
 
 
 async def pending_events(
-    connection: AsyncConnection, subscription_id: UUID, limit: int
+    connection: AsyncConnection, subscription_id: UUID, limit: int, *, after: int | None = None
 ) -> list[PendingEvent]:
-    """The subscription's next events, in the order they are to be posted."""
-    rows = await connection.execute(
+    """The subscription's next events, in the order they are to be posted; `after`: only those past
+    that place (the batch before is posted, its write still under way)."""
+    query = (
         select(_event.seq, _event.message_id, _event.type, _event.body, _event.created_at, _event.attempts)
         .where(_event.subscription_id == subscription_id, _event.state == EventState.PENDING.value)
         .order_by(_event.seq)
         .limit(limit)
     )
+    if after is not None:
+        query = query.where(_event.seq > after)
+    rows = await connection.execute(query)
     return [
         PendingEvent(
             seq=row.seq,
