@@ -203,7 +203,7 @@ async def run(count: int = EVENTS, sample: int = BASELINE_SAMPLE) -> Comparison:
             " default settings (batches of 100, a 60 s lease renewed in the background): it claims the"
             " subscription, reads its pending events in outbox order, signs each (Standard Webhooks"
             " headers), posts it, and writes every batch's results (the events delivered, an attempt"
-            " row each) in one transaction. The bare client posted"
+            " row each) in one transaction while it posts the next batch. The bare client posted"
             f" {sample:,} of the same bodies just before and just after the drain (its rate does not"
             " change with the count). Both post one event at a time, as a subscription's order"
             " requires; the receiver is uvicorn with a bare ASGI app in a process of its own."
