@@ -160,7 +160,7 @@ async def test_receiver_that_never_answers__one_attempt_per_timeout__another_sub
     settings: Settings,
     clock: Clock,
 ) -> None:
-    worker = worker_for(database, settings, clock, timeout_seconds=3.0)
+    worker = worker_for(database, settings, clock, timeout_seconds=5.0)
     try:
         with slow_listener(byte_every_seconds=60.0) as slow, webhook_receiver() as fast:
             stalled = await subscribe(f"{slow.base_url}/hooks")
@@ -179,7 +179,7 @@ async def test_receiver_that_never_answers__one_attempt_per_timeout__another_sub
             assert len(slow.calls) == 1  # one attempt, cut at the deadline; the next waits its back-off
             [attempt] = await attempts_of(database, stalled["id"])
             assert attempt.message_id == stalled_events[0]
-            assert "3 s" in attempt.error
+            assert "5 s" in attempt.error
             assert (await shown(client, tokens, stalled["id"]))["failingSince"] is not None
             assert (await shown(client, tokens, healthy["id"]))["failingSince"] is None
     finally:
@@ -220,7 +220,7 @@ async def test_per_host_bound__a_host_with_a_run_in_flight_waits__another_host_i
     settings: Settings,
     clock: Clock,
 ) -> None:
-    worker = worker_for(database, settings, clock, timeout_seconds=3.0, per_host=1)
+    worker = worker_for(database, settings, clock, timeout_seconds=5.0, per_host=1)
     try:
         with (
             slow_listener(byte_every_seconds=60.0) as slow,
