@@ -1,5 +1,5 @@
 """Migration 0018 gives every existing API client a callback signing secret of its own, on SQLite and
-PostgreSQL (and drops them again on the way down, the clients kept)."""
+PostgreSQL (and drops them again on the way down), the clients kept with the orders that name them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ SHOPS = ("shop-a", "shop-b", "shop-c")
 
 
 async def _seed_0017(database: Database) -> None:
+    """The shops, and an order of the first: SQLite rebuilds api_client under its foreign key."""
     async with database.transaction() as connection:
         for shop in SHOPS:
             await connection.execute(
@@ -25,6 +26,15 @@ async def _seed_0017(database: Database) -> None:
                 ),
                 {"shop": shop},
             )
+        await connection.execute(
+            text(
+                "INSERT INTO purchase_order (order_id, client_id, order_time, payment_method, order_amount, "
+                "currency, recurring, prepaid, payer, request, status, status_changed_at, "
+                "processing_errors, callback_attempts, created_at) VALUES (1, 'shop-a', CURRENT_TIMESTAMP, "
+                "'invoice', 149, 'NOK', false, false, '{}', '{}', 'processed', CURRENT_TIMESTAMP, 0, 0, "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
 
 
 async def test_upgrade__each_existing_client_gets_a_whsec_secret_of_its_own(empty_database: Database) -> None:
@@ -59,5 +69,7 @@ async def test_downgrade__the_secrets_dropped__the_clients_kept(empty_database: 
     async with empty_database.transaction() as connection:
         columns = (await connection.execute(text("SELECT * FROM api_client ORDER BY client_id"))).keys()
         count = (await connection.execute(text("SELECT count(*) FROM api_client"))).scalar_one()
+        orders = (await connection.execute(text("SELECT client_id FROM purchase_order"))).scalars().all()
     assert "callback_signing_secret" not in columns
     assert count == len(SHOPS)
+    assert orders == ["shop-a"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,8 +28,36 @@ def _new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def upgrade() -> None:
+_COLUMNS = "client_id, name, secret_hash, created_at, revoked_at"
+
+
+def _rebuild(alter: Callable[[Any], None], columns: str) -> None:
+    """Alter api_client by `alter` (given a batch). SQLite rebuilds the table, and dropping the old
+    one while orders and customers refer to it breaks their foreign keys: its rows (`columns` of
+    them) are set aside, the table altered empty and the rows put back, the checks deferred to the
+    commit (by when every reference is whole again), as migration 0007 does."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA defer_foreign_keys = ON")
+        op.execute("CREATE TEMP TABLE api_client_kept AS SELECT * FROM api_client")
+        op.execute("DELETE FROM api_client")
     with op.batch_alter_table("api_client") as batch:
+        alter(batch)
+    if sqlite:
+        op.execute(f"INSERT INTO api_client ({columns}) SELECT {columns} FROM api_client_kept")
+        op.execute("DROP TABLE api_client_kept")
+
+
+def _secret_required(batch: Any) -> None:
+    batch.alter_column("callback_signing_secret", existing_type=sa.String(64), nullable=False)
+
+
+def _no_secret(batch: Any) -> None:
+    batch.drop_column("callback_signing_secret")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("api_client") as batch:  # a new column: no rebuild, even on SQLite
         batch.add_column(sa.Column("callback_signing_secret", sa.String(64), nullable=True))
     bind = op.get_bind()
     client_ids = bind.execute(sa.text("SELECT client_id FROM api_client")).scalars().all()
@@ -37,10 +67,8 @@ def upgrade() -> None:
             sa.text("UPDATE api_client SET callback_signing_secret = :secret WHERE client_id = :client_id"),
             [{"secret": _new_secret(), "client_id": client_id} for client_id in client_ids],
         )
-    with op.batch_alter_table("api_client") as batch:
-        batch.alter_column("callback_signing_secret", existing_type=sa.String(64), nullable=False)
+    _rebuild(_secret_required, f"{_COLUMNS}, callback_signing_secret")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("api_client") as batch:
-        batch.drop_column("callback_signing_secret")
+    _rebuild(_no_secret, _COLUMNS)
