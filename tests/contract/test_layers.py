@@ -62,19 +62,17 @@ def _below_the_web(path: Path) -> bool:
     return path.stem in _BELOW_THE_WEB or (len(parts) > 2 and parts[1] in _BELOW_THE_WEB)
 
 
-_WEB_LAYER = ("orderdesk.web", "fastapi", "starlette", "typer")
-
-
-def _of_the_web(module: str) -> bool:
-    """A module of the web layer, by whole names: `orderdesk.webhooks` is a shared service below it."""
-    return any(module == web or module.startswith(f"{web}.") for web in _WEB_LAYER)
+def _is_web(module: str) -> bool:
+    """`orderdesk.web` and the frameworks, not `orderdesk.webhooks` (a service below the web)."""
+    top = module.split(".")
+    return top[0] in ("fastapi", "starlette", "typer") or top[:2] == ["orderdesk", "web"]
 
 
 def test_services_and_models__never_import_the_web_layer() -> None:
     offences = [
         str(path.relative_to(SRC))
         for path, imports in _modules()
-        if _below_the_web(path) and any(_of_the_web(name) for name in imports)
+        if _below_the_web(path) and any(_is_web(name) for name in imports)
     ]
     assert offences == []
 
