@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from orderdesk.dataorders.schemas import DataOrderFilesAvailableEvent, DataOrderStatusChangedEvent
 from orderdesk.web.webhook_headers import WebhookId, WebhookSignature, WebhookTimestamp
 
-router = APIRouter(tags=["Data orders"])
+router = APIRouter(tags=["Webhooks (data orders)"])
 
 _DELIVERY = """Sent to each endpoint the order's owner subscribed to this event with
 `POST /api/v1/rs-order/user/webhooks`, once the change has committed (never for one that rolled back),
