@@ -5,13 +5,15 @@ describes them; no event for what did not change, for a refused action, or for a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from orderdesk.core.db import Database
 from orderdesk.dataorders.schemas import DataOrderFilesAvailableEvent, DataOrderStatusChangedEvent
@@ -224,3 +226,43 @@ async def test_expiry__expired_arrives(
     assert changes(payloads) == [("PENDING", "EXPIRED")]
     assert payloads[0]["data"]["orderId"] == order_id
     assert payloads[0]["data"]["changedAt"] == expired_at.isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def subscription_reads(database: Database) -> Iterator[list[str]]:
+    """The statements that read webhook subscriptions while the block runs, on every engine."""
+    seen: list[str] = []
+
+    def note(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM webhook_subscription" in statement:
+            seen.append(statement)
+
+    engines = [engine.sync_engine for engine in database.engines]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+
+
+async def test_nobody_subscribed__one_look_up_per_transaction_that_changes_something(
+    http: httpx.AsyncClient,
+    user: dict[str, str],
+    worker: StagingWorker,
+    database: Database,
+    catalog: Path,
+) -> None:
+    order_id = await order_all(http, user, "ds1")  # one sub-order
+    with subscription_reads(database) as reads:
+        await stage_everything(worker)
+        staging_reads = len(reads)
+        _code, page = await status_of(http, user, order_id)
+        for item in page["content"]:
+            await download(http, user, item)
+        assert await act(http, user, "PUT", f"/user/orders/resume/{order_id}") == 409
+
+    # The claim that started the order, and the result: files available and DONE, recorded together.
+    assert staging_reads == 2
+    assert len(reads) == 2  # downloads changed no status, the refusal nothing
