@@ -8,9 +8,10 @@ their annotations at run time, where the owner dependency made in that function 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from orderdesk.auth.principals import DataUser, ServiceOwner
 from orderdesk.core.errors import InvalidInput
@@ -25,12 +26,20 @@ from orderdesk.web.deps import (
     part_of,
 )
 from orderdesk.web.problems import openapi_responses
-from orderdesk.web.wire import json_response
+from orderdesk.web.wire import json_response, storable_text
 from orderdesk.webhooks import service
 from orderdesk.webhooks.errors import SubscriptionDisabled, SubscriptionNotFound, TooManySubscriptions
-from orderdesk.webhooks.models import Owner, OwnerKind, Subscription
+from orderdesk.webhooks.models import Attempt, AttemptOutcome, Owner, OwnerKind, Subscription
+from orderdesk.webhooks.rules import (
+    DELIVERIES_PAGE_SIZE,
+    MAX_DELIVERIES_PAGE_SIZE,
+    MAX_MESSAGE_ID_LENGTH,
+    deliveries_cursor,
+)
 from orderdesk.webhooks.schemas import (
     CreatedSubscriptionExt,
+    DeliveryExt,
+    DeliveryListExt,
     RotatedSecretExt,
     SubscriptionExt,
     SubscriptionListExt,
@@ -42,6 +51,31 @@ NOTIFICATIONS_PREFIX = "/notifications/api/v1/webhooks"
 DATA_ORDERS_PREFIX = "/api/v1/rs-order/user/webhooks"
 
 SubscriptionIdPath = Annotated[UUID, Path(alias="id", description="The id of the webhook subscription.")]
+PageSizeQuery = Annotated[
+    int,
+    Query(
+        alias="pageSize",
+        ge=1,
+        le=MAX_DELIVERIES_PAGE_SIZE,
+        description=f"Attempts per page, 1 to {MAX_DELIVERIES_PAGE_SIZE}.",
+    ),
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(description="Where the page starts: the cursor in the previous page's `next` (opaque)."),
+]
+MessageIdQuery = Annotated[
+    Annotated[str, storable_text("The message id holds characters that cannot be stored.")] | None,
+    Query(
+        alias="messageId",
+        max_length=MAX_MESSAGE_ID_LENGTH,
+        description="Only the attempts of this event (its `webhook-id`).",
+    ),
+]
+OutcomeQuery = Annotated[
+    AttemptOutcome | None,
+    Query(description="Only the attempts that `succeeded` (a 2xx answer) or `failed` (anything else)."),
+]
 
 
 async def _organisation(owner: Annotated[ServiceOwner, Depends(get_service_owner)]) -> Owner:
@@ -72,6 +106,19 @@ def subscription_ext(subscription: Subscription) -> dict[str, Any]:
         "created_at": subscription.created_at,
         "secret_rotated_at": subscription.secret_rotated_at,
     }
+
+
+def delivery_ext(attempt: Attempt) -> DeliveryExt:
+    return DeliveryExt(
+        attempted_at=attempt.attempted_at,
+        message_id=attempt.message_id,
+        event_type=attempt.event_type.value,
+        status_code=attempt.status_code,
+        duration_ms=attempt.duration_ms,
+        response_excerpt=attempt.response_excerpt,
+        error=attempt.error,
+        event_state=None if attempt.event_state is None else attempt.event_state.value,
+    )
 
 
 def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], tag: str) -> APIRouter:
@@ -174,6 +221,60 @@ def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], 
         attempts appear in the deliveries list."""
         message_id = await service.send_test(database, owner, subscription_id, now=now)
         return json_response(TestEventExt(message_id=message_id), 202)
+
+    @router.get(
+        "/{id}/deliveries",
+        response_model=DeliveryListExt,
+        responses={**not_found, **openapi_responses(InvalidInput)},
+        summary="List the attempts to deliver events",
+    )
+    async def list_deliveries(
+        subscription_id: SubscriptionIdPath,
+        owner: OwnerDep,
+        database: DatabaseDep,
+        base_url: PublicBaseUrlDep,
+        page_size: PageSizeQuery = DELIVERIES_PAGE_SIZE,
+        cursor: CursorQuery = None,
+        message_id: MessageIdQuery = None,
+        outcome: OutcomeQuery = None,
+    ) -> Response:
+        """Every POST made to the subscription's URL, newest first: when, which event, what the
+        endpoint answered and how long it took, and the event's state now. An event retried shows
+        once per attempt, all with its `messageId`. Follow `next` for older attempts."""
+        page = await service.list_deliveries(
+            database,
+            owner,
+            subscription_id,
+            page_size=page_size,
+            cursor=cursor,
+            message_id=message_id,
+            outcome=outcome,
+        )
+        next_url = None
+        if page.next_after is not None:
+            query = {"pageSize": page_size, "cursor": deliveries_cursor(page.next_after)}
+            query |= {"messageId": message_id} if message_id is not None else {}
+            query |= {"outcome": outcome.value} if outcome is not None else {}
+            next_url = f"{base_url.rstrip('/')}{prefix}/{subscription_id}/deliveries?{urlencode(query)}"
+        return json_response(
+            DeliveryListExt(deliveries=[delivery_ext(attempt) for attempt in page.attempts], next=next_url)
+        )
+
+    @router.post(
+        "/{id}/enable",
+        response_model=SubscriptionExt,
+        responses=not_found,
+        summary="Enable a disabled subscription again",
+    )
+    async def enable_subscription(
+        subscription_id: SubscriptionIdPath, owner: OwnerDep, database: DatabaseDep
+    ) -> Response:
+        """A disabled subscription (its endpoint answered 410 Gone, or failed for five days) becomes
+        active again, with its failures forgotten: events that happen from now on are posted to it.
+        The events it lost stay `failed` (see its deliveries); nothing was queued for it while it was
+        disabled. An active subscription is answered as it is."""
+        enabled = await service.enable_subscription(database, owner, subscription_id)
+        return json_response(SubscriptionExt(**subscription_ext(enabled)))
 
     return router
 

@@ -1,14 +1,18 @@
-"""The rules of webhooks: which URLs may be subscribed, which events an owner may ask for, and what
-one failed attempt leaves (wait, give up the event, disable the subscription)."""
+"""The rules of webhooks: which URLs may be subscribed, which events an owner may ask for, what
+one failed attempt leaves (wait, give up the event, disable the subscription), and the cursor of the
+deliveries list."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from orderdesk.core.backoff import Backoff
+from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import AddressPolicy, IPAddress, literal_address
 from orderdesk.webhooks.models import EVENTS_OF, EventType, OwnerKind
 
@@ -16,6 +20,15 @@ MAX_SUBSCRIPTIONS_PER_OWNER = 20
 """Each subscription multiplies the owner's events: a bound keeps one owner from flooding the outbox."""
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 500
+
+DELIVERIES_PAGE_SIZE = 20
+MAX_DELIVERIES_PAGE_SIZE = 100
+MAX_MESSAGE_ID_LENGTH = 100
+"""Longer than any `webhook-id` orderdesk makes (`msg_` and 32 hex digits): a longer filter finds nothing."""
+_CURSOR_PREFIX = b"attempts-before:"
+_MAX_CURSOR_LENGTH = 64
+_MAX_ATTEMPT_ID = 2**63 - 1
+"""The largest id the attempt table holds (PostgreSQL's bigint, SQLite's INTEGER)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +132,24 @@ def after_failure(
     # likely fail the same way, and a dead endpoint is not to be hammered with a backlog.
     give_up = now - event_created_at >= rules.give_up_after
     return FailureOutcome(now + rules.backoff.delay(consecutive_failures), give_up, None)
+
+
+def deliveries_cursor(attempt_id: int) -> str:
+    """The opaque cursor of the page that starts below attempt `attempt_id` (the list is newest first)."""
+    return base64.urlsafe_b64encode(_CURSOR_PREFIX + str(attempt_id).encode()).decode().rstrip("=")
+
+
+def attempt_id_of_cursor(cursor: str) -> int:
+    """The attempt id a cursor made by `deliveries_cursor` names. InvalidInput naming `cursor` for
+    anything else a client may send: a crafted number past the database's integers would otherwise
+    reach the driver, which refuses it with an error of its own (a 500)."""
+    try:
+        if len(cursor) > _MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        digits = decoded.removeprefix(_CURSOR_PREFIX)
+        if digits == decoded or not digits.isdigit() or not 0 < int(digits) <= _MAX_ATTEMPT_ID:
+            raise ValueError(cursor)
+        return int(digits)
+    except (ValueError, binascii.Error) as error:
+        raise InvalidInput({"cursor": ["The cursor is not one a deliveries page gave."]}) from error

@@ -81,3 +81,32 @@ class RotatedSecretExt(_Wire):
 
 class TestEventExt(_Wire):
     message_id: str = Field(description="The `webhook-id` of the queued `webhook.ping` event.")
+
+
+class DeliveryExt(_Wire):
+    """One attempt to post one event to the subscription's URL."""
+
+    attempted_at: datetime = Field(description="When the POST was made.")
+    message_id: str = Field(description="The event's `webhook-id`: the same in every attempt of one event.")
+    event_type: str = Field(examples=["notification.status_changed"])
+    status_code: int | None = Field(
+        description="The status the endpoint answered; null when no answer came (refused address, "
+        "connection failed, timeout)."
+    )
+    duration_ms: int = Field(description="How long the attempt took, in milliseconds.")
+    response_excerpt: str | None = Field(
+        description="The start of the endpoint's answer (500 characters at most); null when it was empty."
+    )
+    error: str | None = Field(description="Why the attempt failed; null when it succeeded (a 2xx answer).")
+    event_state: Literal["pending", "delivered", "failed"] | None = Field(
+        description="The event's state now: `pending` while it is still to be posted (again), "
+        "`delivered` once an attempt succeeded, `failed` once given up (retried for the whole retry "
+        "window, or its subscription disabled). Null once the event itself is no longer kept."
+    )
+
+
+class DeliveryListExt(_Wire):
+    deliveries: list[DeliveryExt] = Field(description="Attempts, newest first.")
+    next: str | None = Field(
+        description="The URL of the next page (older attempts, the same filters); null on the last page."
+    )
