@@ -88,7 +88,7 @@ class DeliveryExt(_Wire):
 
     attempted_at: datetime = Field(description="When the POST was made.")
     message_id: str = Field(description="The event's `webhook-id`: the same in every attempt of one event.")
-    event_type: str = Field(examples=["notification.status_changed"])
+    event_type: str = Field(description="The event's `type`.", examples=["notification.status_changed"])
     status_code: int | None = Field(
         description="The status the endpoint answered; null when no answer came (refused address, "
         "connection failed, timeout)."
