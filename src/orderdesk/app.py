@@ -201,12 +201,13 @@ def _family_routes() -> list[BaseRoute]:
     them belongs to one app: dependencies reach the app's parts through the request, and orderdesk
     overrides no dependency."""
     routes = APIRouter()
+    # Before the families (`/user/webhooks` is no data-order path's parameter), and without the
+    # order-id binding: their `{id}` names a subscription.
+    routes.include_router(notification_webhooks)
+    routes.include_router(data_order_webhooks)
     for family_router in (
         health_router,
         metrics_router,
-        # Before the families: `/user/webhooks` is no data-order path's parameter.
-        notification_webhooks,
-        data_order_webhooks,
         notifications_router,
         dataorders_router,
         purchases_router,
