@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from orderdesk.auth.principals import DataUser, ServiceOwner
+from orderdesk.core import jsonschema
 from orderdesk.core.errors import InvalidInput
 from orderdesk.settings import WebhookSettings
 from orderdesk.web.deps import (
@@ -26,11 +27,12 @@ from orderdesk.web.deps import (
     part_of,
 )
 from orderdesk.web.problems import openapi_responses
-from orderdesk.web.wire import json_response, storable_text
+from orderdesk.web.wire import json_response
 from orderdesk.webhooks import service
 from orderdesk.webhooks.errors import SubscriptionDisabled, SubscriptionNotFound, TooManySubscriptions
 from orderdesk.webhooks.models import Attempt, AttemptOutcome, Owner, OwnerKind, Subscription
 from orderdesk.webhooks.rules import (
+    CURSOR_PATTERN,
     DELIVERIES_PAGE_SIZE,
     MAX_DELIVERIES_PAGE_SIZE,
     MAX_MESSAGE_ID_LENGTH,
@@ -62,13 +64,17 @@ PageSizeQuery = Annotated[
 ]
 CursorQuery = Annotated[
     str | None,
-    Query(description="Where the page starts: the cursor in the previous page's `next` (opaque)."),
+    Query(
+        pattern=CURSOR_PATTERN,
+        description="Where the page starts: the cursor in the previous page's `next` (opaque).",
+    ),
 ]
 MessageIdQuery = Annotated[
-    Annotated[str, storable_text("The message id holds characters that cannot be stored.")] | None,
+    str | None,
     Query(
         alias="messageId",
         max_length=MAX_MESSAGE_ID_LENGTH,
+        pattern=jsonschema.STORABLE_PATTERN,
         description="Only the attempts of this event (its `webhook-id`).",
     ),
 ]

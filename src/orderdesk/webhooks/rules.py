@@ -4,8 +4,7 @@ deliveries list."""
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,10 +24,9 @@ DELIVERIES_PAGE_SIZE = 20
 MAX_DELIVERIES_PAGE_SIZE = 100
 MAX_MESSAGE_ID_LENGTH = 100
 """Longer than any `webhook-id` orderdesk makes (`msg_` and 32 hex digits): a longer filter finds nothing."""
-_CURSOR_PREFIX = b"attempts-before:"
-_MAX_CURSOR_LENGTH = 64
-_MAX_ATTEMPT_ID = 2**63 - 1
-"""The largest id the attempt table holds (PostgreSQL's bigint, SQLite's INTEGER)."""
+CURSOR_PATTERN = "^[0-9a-f]{1,15}$"
+"""A deliveries cursor: an attempt id in hex, below 2**60, well inside the table's 64-bit ids."""
+_CURSOR = re.compile(CURSOR_PATTERN.strip("^$"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +133,15 @@ def after_failure(
 
 
 def deliveries_cursor(attempt_id: int) -> str:
-    """The opaque cursor of the page that starts below attempt `attempt_id` (the list is newest first)."""
-    return base64.urlsafe_b64encode(_CURSOR_PREFIX + str(attempt_id).encode()).decode().rstrip("=")
+    """The cursor of the page that starts below attempt `attempt_id` (the list is newest first)."""
+    return format(attempt_id, "x")
 
 
 def attempt_id_of_cursor(cursor: str) -> int:
-    """The attempt id a cursor made by `deliveries_cursor` names. InvalidInput naming `cursor` for
-    anything else a client may send: a crafted number past the database's integers would otherwise
-    reach the driver, which refuses it with an error of its own (a 500)."""
-    try:
-        if len(cursor) > _MAX_CURSOR_LENGTH:
-            raise ValueError(cursor)
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        digits = decoded.removeprefix(_CURSOR_PREFIX)
-        if digits == decoded or not digits.isdigit() or not 0 < int(digits) <= _MAX_ATTEMPT_ID:
-            raise ValueError(cursor)
-        return int(digits)
-    except (ValueError, binascii.Error) as error:
-        raise InvalidInput({"cursor": ["The cursor is not one a deliveries page gave."]}) from error
+    """The attempt id a cursor names. Opaque to clients, but any text of `CURSOR_PATTERN` is one the
+    databases can compare (a page below it, perhaps empty), as the OpenAPI document states; anything
+    else is InvalidInput naming `cursor`: a number past the database's integers would otherwise reach
+    the driver, which refuses it with an error of its own (a 500)."""
+    if _CURSOR.fullmatch(cursor) is None:
+        raise InvalidInput({"cursor": ["The cursor is not one a deliveries page gave."]})
+    return int(cursor, 16)
