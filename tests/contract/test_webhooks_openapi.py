@@ -11,6 +11,7 @@ import pytest
 
 from orderdesk.app import create_app
 from orderdesk.settings import AuthSettings, DatabaseSettings, Settings
+from orderdesk.webhooks.models import EVENTS_OF, OwnerKind
 from orderdesk.webhooks.router import DATA_ORDERS_PREFIX, NOTIFICATIONS_PREFIX
 
 PROBLEM = "application/problem+json"
@@ -106,3 +107,18 @@ def test_deliveries__each_attempt__documents_every_field(document: dict[str, Any
     }
     for name, field in attempt.items():
         assert field.get("description"), name
+
+
+@pytest.mark.parametrize(
+    ("prefix", "kind"),
+    [(NOTIFICATIONS_PREFIX, OwnerKind.ORGANISATION), (DATA_ORDERS_PREFIX, OwnerKind.DATA_USER)],
+)
+def test_subscribing__each_prefix__lists_exactly_the_events_its_owners_may_subscribe_to(
+    document: dict[str, Any], prefix: str, kind: OwnerKind
+) -> None:
+    schemas = document["components"]["schemas"]
+    content = document["paths"][prefix]["post"]["requestBody"]["content"]["application/json"]
+    body = schemas[content["schema"]["$ref"].rsplit("/", 1)[-1]]
+
+    assert body["properties"]["events"]["items"]["enum"] == [event.value for event in EVENTS_OF[kind]]
+    assert body["properties"]["url"]["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")

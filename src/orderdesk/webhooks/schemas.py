@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -9,7 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic.alias_generators import to_camel
 
-from orderdesk.web.wire import storable_text
+from orderdesk.core import jsonschema
+from orderdesk.web.wire import http_url, storable_text
 from orderdesk.webhooks.rules import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
 
 
@@ -18,37 +20,57 @@ class _Wire(BaseModel):
 
 
 class SubscriptionRequest(_Wire):
+    """A new subscription; each kind of owner's request names the events it may subscribe to."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     url: Annotated[
         StrictStr,
         Field(
             max_length=MAX_URL_LENGTH,
-            description="Where events are posted: https, or plain http inside the operator's own networks.",
+            description="Where events are posted: https, or plain http inside the operator's own networks "
+            "(`ORDERDESK_OUTBOUND_ALLOWED_NETWORKS`). An address outside the public internet (loopback, "
+            "private, link-local, cloud metadata) is refused unless it lies in those networks.",
             examples=["https://example.com/orderdesk/webhooks"],
+            json_schema_extra={"pattern": jsonschema.HTTP_URL_PATTERN},
         ),
-        storable_text("The URL holds characters that cannot be stored."),
+        http_url("The URL must be an absolute https URL."),
     ]
-    events: Annotated[
-        list[StrictStr],
-        Field(
-            min_length=1,
-            max_length=10,
-            description="The event types to receive.",
-            examples=[["notification.status_changed", "order.status_changed"]],
-        ),
-    ]
+    events: Sequence[str]
     description: Annotated[
         StrictStr,
-        Field(max_length=MAX_DESCRIPTION_LENGTH, description="Free text for the owner's own use."),
+        Field(
+            max_length=MAX_DESCRIPTION_LENGTH,
+            description="Free text for the owner's own use.",
+            json_schema_extra={"pattern": jsonschema.STORABLE_PATTERN},
+        ),
         storable_text("The description holds characters that cannot be stored."),
     ] = ""
+
+
+_EVENTS = Field(min_length=1, max_length=10, description="The event types to receive (each once).")
+
+
+class NotificationSubscriptionRequest(SubscriptionRequest):
+    events: Annotated[
+        list[Literal["notification.status_changed", "order.status_changed"]],
+        _EVENTS,
+        Field(examples=[["notification.status_changed", "order.status_changed"]]),
+    ]
+
+
+class DataOrderSubscriptionRequest(SubscriptionRequest):
+    events: Annotated[
+        list[Literal["dataorder.status_changed", "dataorder.files_available"]],
+        _EVENTS,
+        Field(examples=[["dataorder.status_changed", "dataorder.files_available"]]),
+    ]
 
 
 class SubscriptionExt(_Wire):
     id: UUID
     url: str
-    events: list[str]
+    events: Sequence[str]
     description: str
     status: Literal["active", "disabled"]
     disabled_reason: str | None = Field(
