@@ -1,7 +1,7 @@
 """Indexes of the webhook deliveries list: a subscription's failed attempts, and one message's
 attempts, each a range read however long the subscription's history.
 
-Revision ID: 0021
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
