@@ -2,8 +2,8 @@
 that signs its callbacks. Existing clients get one each here (`orderdesk clients add` prints it only for
 the clients it adds: an operator reads an existing client's from `api_client.callback_signing_secret`).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

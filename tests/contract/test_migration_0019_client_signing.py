@@ -1,4 +1,4 @@
-"""Migration 0018 gives every existing API client a callback signing secret of its own, on SQLite and
+"""Migration 0019 gives every existing API client a callback signing secret of its own, on SQLite and
 PostgreSQL (and drops them again on the way down), the clients kept with the orders that name them."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ __all__ = ["empty_database"]  # the fixture, shared with the other migration tes
 SHOPS = ("shop-a", "shop-b", "shop-c")
 
 
-async def _seed_0017(database: Database) -> None:
+async def _seed_0018(database: Database) -> None:
     """The shops, and an order of the first: SQLite rebuilds api_client under its foreign key."""
     async with database.transaction() as connection:
         for shop in SHOPS:
@@ -38,10 +38,10 @@ async def _seed_0017(database: Database) -> None:
 
 
 async def test_upgrade__each_existing_client_gets_a_whsec_secret_of_its_own(empty_database: Database) -> None:
-    await runner.upgrade(empty_database, "0017")
-    await _seed_0017(empty_database)
-
     await runner.upgrade(empty_database, "0018")
+    await _seed_0018(empty_database)
+
+    await runner.upgrade(empty_database, "0019")
 
     async with empty_database.transaction() as connection:
         rows = (
@@ -60,11 +60,11 @@ async def test_upgrade__each_existing_client_gets_a_whsec_secret_of_its_own(empt
 
 
 async def test_downgrade__the_secrets_dropped__the_clients_kept(empty_database: Database) -> None:
-    await runner.upgrade(empty_database, "0017")
-    await _seed_0017(empty_database)
     await runner.upgrade(empty_database, "0018")
+    await _seed_0018(empty_database)
+    await runner.upgrade(empty_database, "0019")
 
-    await runner.downgrade(empty_database, "0017")
+    await runner.downgrade(empty_database, "0018")
 
     async with empty_database.transaction() as connection:
         columns = (await connection.execute(text("SELECT * FROM api_client ORDER BY client_id"))).keys()
