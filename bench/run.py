@@ -30,6 +30,7 @@ from bench import (
     http,
     instant,
     smtp,
+    webhook_e2e,
     webhooks,
 )
 
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Result | Sequence[Result]]]] = {
     "expansion": expansion.run,
     "smtp": smtp.dispatch,
     "end_to_end": smtp.end_to_end,
+    "end_to_end_webhooks": webhook_e2e.end_to_end_with_subscription,
     "webhooks": webhooks.run,
     "growth": growth.run,
     "sqlite_mode": http.sqlite_mode,

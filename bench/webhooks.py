@@ -23,7 +23,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.common import Comparison, fresh_database
-from bench.smtp import _wait_for_port
+from bench.smtp import wait_for_port
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.core.webhook_signing import new_secret
@@ -66,7 +66,7 @@ def fast_receiver() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port)
+        wait_for_port(port)
         yield f"http://127.0.0.1:{port}/hooks"
     finally:
         process.terminate()

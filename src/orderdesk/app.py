@@ -30,6 +30,7 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.api import router as dataorders_router
 from orderdesk.dataorders.api.deps import DataOrderParts
 from orderdesk.dataorders.api.order_tokens import OrderTokens
+from orderdesk.dataorders.api.webhook_events import router as dataorder_webhooks
 from orderdesk.health import Readiness
 from orderdesk.health import router as health_router
 from orderdesk.metrics_router import router as metrics_router
@@ -139,6 +140,7 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
+    app.webhooks.include_router(dataorder_webhooks)
     deps.install(
         app,
         deps.Shared(
@@ -201,12 +203,13 @@ def _family_routes() -> list[BaseRoute]:
     them belongs to one app: dependencies reach the app's parts through the request, and orderdesk
     overrides no dependency."""
     routes = APIRouter()
+    # Before the families (`/user/webhooks` is no data-order path's parameter), and without the
+    # order-id binding: their `{id}` names a subscription.
+    routes.include_router(notification_webhooks)
+    routes.include_router(data_order_webhooks)
     for family_router in (
         health_router,
         metrics_router,
-        # Before the families: `/user/webhooks` is no data-order path's parameter.
-        notification_webhooks,
-        data_order_webhooks,
         notifications_router,
         dataorders_router,
         purchases_router,
