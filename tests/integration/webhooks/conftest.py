@@ -4,6 +4,7 @@ subscriptions made through the API."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from orderdesk.core.db import Database
 from orderdesk.settings import Settings, WebhookSettings
 from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
-from orderdesk.webhooks.tables import webhook_attempt, webhook_event
+from orderdesk.webhooks.tables import webhook_event
 from tests.conftest import Clock, Tokens
 
 NOTIFICATION_HOOKS = "/notifications/api/v1/webhooks"
@@ -81,8 +82,9 @@ async def shown(
 
 
 async def outbox_states(database: Database, subscription_id: str) -> dict[str, str]:
-    """Each outbox event's state by its `webhook-id`, as the delivery worker left it (the deliveries
-    list of the API shows the same; read here so these tests stand on their own)."""
+    """Each outbox event's state by its `webhook-id`, as the delivery worker left it, read from the
+    outbox: the deliveries list shows only events that were attempted, and these tests also follow
+    events never posted (waiting behind a failing one, or failed with their disabled subscription)."""
     event = webhook_event.c
     async with database.read() as connection:
         rows = await connection.execute(
@@ -91,13 +93,37 @@ async def outbox_states(database: Database, subscription_id: str) -> dict[str, s
         return {row.message_id: row.state for row in rows}
 
 
-async def attempts_of(database: Database, subscription_id: str) -> list[Any]:
-    """The subscription's attempts in the order they were made."""
-    attempt = webhook_attempt.c
-    async with database.read() as connection:
-        rows = await connection.execute(
-            select(attempt.message_id, attempt.status_code, attempt.error, attempt.response_excerpt)
-            .where(attempt.subscription_id == UUID(subscription_id))
-            .order_by(attempt.id)
-        )
-        return list(rows)
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt as the deliveries list shows it."""
+
+    message_id: str
+    status_code: int | None
+    error: str | None
+    response_excerpt: str | None
+    event_state: str | None
+
+
+async def attempts_of(
+    client: httpx.AsyncClient, tokens: Tokens, subscription_id: str, org: str = "ttd"
+) -> list[Delivery]:
+    """The subscription's attempts in the order they were made, read page by page through
+    `GET …/webhooks/{id}/deliveries` (newest first there)."""
+    found: list[Delivery] = []
+    url: str | None = f"{NOTIFICATION_HOOKS}/{subscription_id}/deliveries?pageSize=100"
+    while url is not None:
+        answer = await client.get(url, headers=tokens.bearer(org))
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        found += [
+            Delivery(
+                item["messageId"],
+                item["statusCode"],
+                item["error"],
+                item["responseExcerpt"],
+                item["eventState"],
+            )
+            for item in page["deliveries"]
+        ]
+        url = page["next"]
+    return found[::-1]

@@ -35,7 +35,7 @@ async def test_several_batches__each_event_once_in_order__every_result_written(
 
         assert [item.message_id for item in receiver.received] == queued
         assert await outbox_states(database, created["id"]) == dict.fromkeys(queued, "delivered")
-        attempts = await attempts_of(database, created["id"])
+        attempts = await attempts_of(client, tokens, created["id"])
         assert [attempt.message_id for attempt in attempts] == queued
         assert {attempt.status_code for attempt in attempts} == {200}
     finally:
@@ -73,6 +73,6 @@ async def test_failure_in_a_later_batch__deliveries_before_it_written__a_new_fai
         arrived = [item.message_id for item in receiver.acknowledged()]
         assert arrived == queued
         assert set((await outbox_states(database, created["id"])).values()) == {"delivered"}
-        assert len(await attempts_of(database, created["id"])) == EVENTS + 2
+        assert len(await attempts_of(client, tokens, created["id"])) == EVENTS + 2
     finally:
         await worker.aclose()

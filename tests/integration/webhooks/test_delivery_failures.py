@@ -51,7 +51,7 @@ async def test_receiver_down__events_stay_queued__then_arrive_once_each_in_order
     clock.advance(timedelta(seconds=1))
     await webhook_worker.step_and_settle()  # still in its back-off: not attempted again
 
-    [attempt] = await attempts_of(database, created["id"])
+    [attempt] = await attempts_of(client, tokens, created["id"])
     assert attempt.message_id == queued[0]
     assert attempt.status_code is None
     assert attempt.error
@@ -177,7 +177,7 @@ async def test_receiver_that_never_answers__one_attempt_per_timeout__another_sub
 
             assert [item.message_id for item in fast.received] == healthy_events
             assert len(slow.calls) == 1  # one attempt, cut at the deadline; the next waits its back-off
-            [attempt] = await attempts_of(database, stalled["id"])
+            [attempt] = await attempts_of(client, tokens, stalled["id"])
             assert attempt.message_id == stalled_events[0]
             assert "5 s" in attempt.error
             assert (await shown(client, tokens, stalled["id"]))["failingSince"] is not None
@@ -205,7 +205,7 @@ async def test_large_answer__delivered__only_an_excerpt_kept(
 
     assert [item.message_id for item in receiver.received] == [message_id]
     assert await outbox_states(database, created["id"]) == {message_id: "delivered"}
-    [attempt] = await attempts_of(database, created["id"])
+    [attempt] = await attempts_of(client, tokens, created["id"])
     assert attempt.status_code == 200
     assert attempt.error is None
     assert attempt.response_excerpt == "x" * EXCERPT_CHARS
