@@ -94,6 +94,12 @@ TAGS: list[dict[str, Any]] = [
         "webhook for e-mail providers (a token with the delivery-reports scope).",
     },
     {
+        "name": "Notification webhook events",
+        "description": "What orderdesk posts to an endpoint a notification creator subscribed (the "
+        "document's `webhooks` section): `notification.status_changed` and `order.status_changed`, "
+        "signed by the Standard Webhooks specification.",
+    },
+    {
         "name": "Data orders: basket",
         "description": "REGARDS rs-order: a user's basket of catalogue selections, before it is ordered.",
     },
