@@ -30,8 +30,9 @@ from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
 from tests.conftest import Clock, Tokens
 from tests.factories import contacts
-from tests.factories.notifications import order, sms_order
+from tests.factories.notifications import email_order, order, sms_order
 from tests.integration.notifications.instant_support import INSTANT_SMS, sms_body
+from tests.support.http_stub import http_stub
 from tests.support.kannel import SendsmsPeer, kannel_notification_settings, sendsms_peer
 from tests.support.notifications_api import API, DAYTIME, notifications, place, processing_status
 from tests.support.smtp_sink import SmtpSink
@@ -463,3 +464,64 @@ async def test_creator_without_a_subscription__one_read_of_subscriptions_per_bat
     # batch, never one per notification.
     assert 4 <= len(webhook_statements) < 10, webhook_statements
     await subscriptions.delivered(theirs, count=0)
+
+
+async def test_email_retried_after_the_relay_refused__handed_back_new_then_sent(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    sink: SmtpSink,
+    clock: Clock,
+    subscriptions: Subscriptions,
+) -> None:
+    clock.set(DAYTIME)
+    endpoint = await subscriptions.subscribe(client, auth, events=[NOTIFICATION])
+    await sink.refuse_connections()
+    order_id = await place(client, auth, "/orders", order(requestedSendTime=None))
+    await pipeline.run_until_idle()
+
+    await sink.accept_connections()
+    clock.advance(timedelta(hours=1))
+    await pipeline.run_until_idle()
+
+    email_id = await the_notification(client, auth, order_id, "email")
+    received = await subscriptions.delivered(endpoint, count=4)
+    assert changes(received, NOTIFICATION, "notificationId") == {
+        email_id: [
+            ("Email_New", "Email_Sending"),
+            ("Email_Sending", "Email_New"),
+            ("Email_New", "Email_Sending"),
+            ("Email_Sending", "Email_Succeeded"),
+        ]
+    }
+
+
+async def test_send_condition__inconclusive_then_not_met__postponed_and_stopped(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    pipeline: NotificationPipeline,
+    clock: Clock,
+    subscriptions: Subscriptions,
+) -> None:
+    endpoint = await subscriptions.subscribe(client, auth, events=[ORDER])
+    with http_stub() as stub:
+        condition = stub.answer("/condition", 500, "{}")
+        order_id = await place(
+            client, auth, "/orders/email", email_order(requestedSendTime=None, conditionEndpoint=condition)
+        )
+        await pipeline.run_until_idle()
+        stub.answer("/condition", 200, '{"sendNotification": false}')
+        clock.advance(timedelta(seconds=pipeline.settings.condition_retry_delay_seconds + 1))
+        await pipeline.run_until_idle()
+
+    assert await processing_status(client, auth, order_id) == "SendConditionNotMet"
+    received = await subscriptions.delivered(endpoint, count=4)
+    assert changes(received, ORDER, "shipmentId") == {
+        order_id: [
+            ("Order_Registered", "Order_Processing"),
+            ("Order_Processing", "Order_Registered"),
+            ("Order_Registered", "Order_Processing"),
+            ("Order_Processing", "Order_SendConditionNotMet"),
+        ]
+    }
+    assert_documented(received)
