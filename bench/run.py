@@ -19,7 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bench import big_reads, chains, console, dataorders, expansion, feed, growth, http, instant, smtp
+from bench import (
+    big_reads,
+    chains,
+    console,
+    dataorders,
+    expansion,
+    feed,
+    growth,
+    http,
+    instant,
+    smtp,
+    webhook_e2e,
+)
 
 
 class Result(Protocol):
@@ -40,6 +52,7 @@ BENCHMARKS: dict[str, Callable[[], Awaitable[Result | Sequence[Result]]]] = {
     "expansion": expansion.run,
     "smtp": smtp.dispatch,
     "end_to_end": smtp.end_to_end,
+    "end_to_end_webhooks": webhook_e2e.end_to_end_with_subscription,
     "growth": growth.run,
     "sqlite_mode": http.sqlite_mode,
     "dataorder_staging": dataorders.staging,

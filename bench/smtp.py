@@ -57,14 +57,14 @@ def smtp_sink() -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port)
+        wait_for_port(port)
         yield port
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _wait_for_port(port: int) -> None:
+def wait_for_port(port: int) -> None:
     import socket
 
     deadline = time.monotonic() + 20
@@ -189,9 +189,9 @@ async def end_to_end(count: int = 100_000) -> Comparison:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_for_port(api_port)
+            wait_for_port(api_port)
             token = run_orderdesk(home, "token", "--org", "bench", env=env).stdout.strip()
-            elapsed = await _post_and_wait(f"http://127.0.0.1:{api_port}", token, count)
+            elapsed = await post_and_wait(f"http://127.0.0.1:{api_port}", token, count)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -219,7 +219,7 @@ async def end_to_end(count: int = 100_000) -> Comparison:
     )
 
 
-async def _post_and_wait(base_url: str, token: str, count: int) -> float:
+async def post_and_wait(base_url: str, token: str, count: int) -> float:
     body = {
         "recipients": [{"emailAddress": f"r{index}@example.com"} for index in range(count)],
         "subject": "Benchmark",

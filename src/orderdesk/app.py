@@ -52,6 +52,7 @@ from orderdesk.web.docs import install_docs
 from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.web.observed import ObservedRequestsMiddleware
+from orderdesk.webhooks.router import data_order_webhooks, notification_webhooks
 from orderdesk.worker_runtime import WorkerRuntime
 
 
@@ -174,6 +175,7 @@ def create_app(
         ),
         readiness,
         ConsoleParts(session_length=timedelta(hours=settings.console.session_hours)),
+        settings.webhooks,
     )
 
     app.add_exception_handler(DomainError, problems.handle_domain_error)
@@ -202,6 +204,10 @@ def _family_routes() -> list[BaseRoute]:
     them belongs to one app: dependencies reach the app's parts through the request, and orderdesk
     overrides no dependency."""
     routes = APIRouter()
+    # Before the families (`/user/webhooks` is no data-order path's parameter), and without the
+    # order-id binding: their `{id}` names a subscription.
+    routes.include_router(notification_webhooks)
+    routes.include_router(data_order_webhooks)
     for family_router in (
         health_router,
         metrics_router,

@@ -346,6 +346,39 @@ class OutboundSettings(BaseSettings):
         return AddressPolicy.from_text(self.allowed_networks)
 
 
+class WebhookSettings(BaseSettings):
+    """Status webhooks: how events are posted to subscribers, retried, and kept."""
+
+    model_config = _group("ORDERDESK_WEBHOOKS_")
+
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    """Overall deadline of one POST (connecting, the request, the answer's headers and body)."""
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    """The wait after a subscription's first failed attempt; it doubles with each further failure."""
+    retry_max_seconds: float = Field(default=12 * 3600.0, gt=0)
+    """No wait between attempts is longer."""
+    give_up_after_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
+    """An event still failing this long after it happened is marked failed, and the next is posted."""
+    disable_after_seconds: float = Field(default=5 * 24 * 3600.0, gt=0)
+    """A subscription whose every attempt failed for this long is disabled, with the reason."""
+    rotation_overlap_seconds: float = Field(default=24 * 3600.0, gt=0)
+    """After a secret is rotated, the previous one still signs (beside the new) this long."""
+    in_flight: int = Field(default=16, ge=1)
+    """Subscriptions posted to at once per worker process (each posts its events one at a time)."""
+    per_host: int = Field(default=4, ge=1)
+    """Subscriptions posted to at once per worker process whose URLs share one host."""
+    batch: int = Field(default=100, ge=1)
+    """Events of one subscription read (and their results written) together."""
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """A subscription claimed by a worker that went silent this long is taken over by another."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    retention_days: float = Field(default=14.0, gt=0)
+    """Delivered and failed events, and attempts, are deleted this long after they ended."""
+    max_answer_bytes: int = Field(default=4096, ge=256)
+    """Largest answer read from a subscriber: reading stops there (its excerpt is kept, the attempt
+    still counts by its status code)."""
+
+
 class Settings(BaseSettings):
     """Root of all settings; each family receives only its own group."""
 
@@ -371,6 +404,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

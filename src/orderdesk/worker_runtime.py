@@ -21,6 +21,7 @@ from orderdesk.notifications.tasks.bounces import BounceIntake
 from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.purchases.tasks.loops import PurchaseWorkers
 from orderdesk.settings import Settings
+from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
 
 
 class WorkerRuntime:
@@ -75,8 +76,18 @@ class WorkerRuntime:
         )
         expiry_loop = Loop("dataorder-expiry", self.expiry.step)
         self.purchases = PurchaseWorkers(database, settings.purchases, settings.outbound, clock, wakeups)
+        self.webhooks = DeliveryWorker(
+            database,
+            DeliveryRules.from_settings(settings.webhooks),
+            clock,
+            settings.outbound.policy,
+            max_answer_bytes=settings.webhooks.max_answer_bytes,
+            stopping=self.notifications.stopping,
+        )
+        webhook_loop = Loop("webhook-delivery", self.webhooks.step, in_flight=self.webhooks.in_flight)
+        wakeups.subscribe(topics.WEBHOOKS, webhook_loop.wake)
         self.runtime = Runtime(
-            [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops],
+            [*self.notifications.loops, staging_loop, expiry_loop, *self.purchases.loops, webhook_loop],
             self.notifications.stopping,
             self.activity,
         )
@@ -106,3 +117,4 @@ class WorkerRuntime:
             await self._listener
         await self.notifications.aclose()
         await self.purchases.aclose()
+        await self.webhooks.aclose()

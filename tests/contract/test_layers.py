@@ -62,11 +62,10 @@ def _below_the_web(path: Path) -> bool:
     return path.stem in _BELOW_THE_WEB or (len(parts) > 2 and parts[1] in _BELOW_THE_WEB)
 
 
-def _is_web(name: str) -> bool:
-    """`orderdesk.web` and the web frameworks; `orderdesk.webhooks` (a shared service) is not."""
-    return name.split(".")[0] in ("fastapi", "starlette", "typer") or (
-        name == "orderdesk.web" or name.startswith("orderdesk.web.")
-    )
+def _is_web(module: str) -> bool:
+    """`orderdesk.web` and the frameworks, not `orderdesk.webhooks` (a service below the web)."""
+    top = module.split(".")
+    return top[0] in ("fastapi", "starlette", "typer") or top[:2] == ["orderdesk", "web"]
 
 
 def test_services_and_models__never_import_the_web_layer() -> None:

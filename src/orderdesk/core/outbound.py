@@ -97,10 +97,21 @@ class AddressPolicy:
     """Which addresses outbound calls may reach: public ones, and any in `allowed` (the operator's)."""
 
     allowed: tuple[IPNetwork, ...] = ()
+    public: bool = True
+    """Whether public addresses are permitted too (False: only the operator's `allowed` networks, as
+    for a plain-http webhook, which may not leave them)."""
 
     @classmethod
     def from_text(cls, networks: str) -> AddressPolicy:
         return cls(parse_networks(networks))
+
+    def only_allowed(self) -> AddressPolicy:
+        """This policy without public addresses: only the operator's own networks."""
+        return AddressPolicy(self.allowed, public=False)
+
+    def allows_network_of(self, address: IPAddress) -> bool:
+        """Whether `address` is inside one of the operator's networks."""
+        return self._allowed(address)
 
     def _allowed(self, address: IPAddress) -> bool:
         return any(address.version == network.version and address in network for network in self.allowed)
@@ -108,6 +119,8 @@ class AddressPolicy:
     def permits(self, address: IPAddress) -> bool:
         if self._allowed(address):
             return True
+        if not self.public:
+            return False
         embedded = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
         if embedded is not None:  # judged by where it leads (NAT64 is how IPv6-only hosts reach IPv4)
             return self._allowed(embedded) or _public(embedded)
@@ -127,6 +140,22 @@ class AddressPolicy:
             f"The URL names the address {address}, which orderdesk does not call: loopback, private, "
             "link-local, shared, multicast and reserved addresses are refused."
         )
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """The addresses `host` names (itself when it is an address), each once; OSError when it names none."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    found: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if address not in found:
+            found.append(address)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,21 +202,10 @@ class _GuardedNetwork(httpcore.AsyncNetworkBackend):
         raise failure
 
     async def _resolve(self, host: str, port: int) -> list[IPAddress]:
-        literal = literal_address(host)
-        if literal is not None:
-            return [literal]
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-            )
+            return await resolve(host, port)
         except OSError as error:
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from error
-        found: list[IPAddress] = []
-        for _family, _type, _proto, _name, sockaddr in infos:
-            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-            if address not in found:
-                found.append(address)
-        return found
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -228,9 +246,29 @@ class OutboundClient:
     ) -> Answer:
         """The answer to a GET of `url`; OutboundFailure (TargetRefused among them) when there is none
         within the deadline. An answer larger than the limit is a failure too."""
+        return await self._call("GET", url, None, headers, deadline_seconds, truncate=False)
+
+    async def post(
+        self, url: str, *, content: bytes, deadline_seconds: float, headers: Mapping[str, str] | None = None
+    ) -> Answer:
+        """The answer to a POST of `content` to `url`; OutboundFailure when there is none within the
+        deadline. A larger answer than the limit is cut there (its status code is the answer): a
+        receiver's chatty 200 is still a 200."""
+        return await self._call("POST", url, content, headers, deadline_seconds, truncate=True)
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        deadline_seconds: float,
+        *,
+        truncate: bool,
+    ) -> Answer:
         try:
             async with asyncio.timeout(deadline_seconds):
-                return await self._get(url, deadline_seconds, headers or {})
+                return await self._send(method, url, content, headers or {}, deadline_seconds, truncate)
         except TimeoutError as error:
             raise OutboundFailure(f"no complete answer within {deadline_seconds:g} s") from error
         except OutboundFailure:
@@ -238,14 +276,27 @@ class OutboundClient:
         except Exception as error:  # whatever the endpoint or its URL does, there is no answer
             raise OutboundFailure(f"{type(error).__name__}: {error}"[:500]) from error
 
-    async def _get(self, url: str, deadline_seconds: float, headers: Mapping[str, str]) -> Answer:
-        async with self._http.stream("GET", url, headers=headers, timeout=deadline_seconds) as response:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        headers: Mapping[str, str],
+        deadline_seconds: float,
+        truncate: bool,
+    ) -> Answer:
+        async with self._http.stream(
+            method, url, content=content, headers=headers, timeout=deadline_seconds
+        ) as response:
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_answer_bytes:
-                    raise AnswerTooLarge(f"the answer is larger than {self.max_answer_bytes} bytes")
+                    if not truncate:
+                        raise AnswerTooLarge(f"the answer is larger than {self.max_answer_bytes} bytes")
+                    chunks.append(chunk[: len(chunk) - (size - self.max_answer_bytes)])
+                    break
                 chunks.append(chunk)
             return Answer(response.status_code, b"".join(chunks))
 

@@ -94,6 +94,13 @@ TAGS: list[dict[str, Any]] = [
         "webhook for e-mail providers (a token with the delivery-reports scope).",
     },
     {
+        "name": "Webhooks (notification orders)",
+        "description": "Subscribe an endpoint to `notification.status_changed` and "
+        "`order.status_changed`: every status change of the caller's notifications and orders is "
+        "posted to it, signed by the Standard Webhooks specification, retried for about three days, "
+        "in the order the changes happened.",
+    },
+    {
         "name": "Notification webhook events",
         "description": "What orderdesk posts to an endpoint a notification creator subscribed (the "
         "document's `webhooks` section): `notification.status_changed` and `order.status_changed`, "
@@ -108,6 +115,12 @@ TAGS: list[dict[str, Any]] = [
         "description": "REGARDS rs-order: place an order from the basket or from queries, follow its "
         "staging, download its files (one by one, as a zip, or through a metalink), pause, resume, retry, "
         "restart or delete it.",
+    },
+    {
+        "name": "Webhooks (data orders)",
+        "description": "Subscribe an endpoint to `dataorder.status_changed` and "
+        "`dataorder.files_available` for the caller's data orders; signed and retried as the "
+        "notification webhooks are.",
     },
     {
         "name": "Purchase orders: OAuth2",
