@@ -9,7 +9,9 @@ over the e-mail webhook); SMS through the Kannel provider to a real HTTP peer an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +30,7 @@ from orderdesk.notifications.schemas.webhooks import (
 from orderdesk.notifications.service.reports import apply_reports
 from orderdesk.notifications.tasks.pipeline import NotificationPipeline
 from orderdesk.settings import Settings
+from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
 from tests.conftest import Clock, Tokens
 from tests.factories import contacts
 from tests.factories.notifications import email_order, order, sms_order
@@ -37,11 +40,12 @@ from tests.support.kannel import SendsmsPeer, kannel_notification_settings, send
 from tests.support.notifications_api import API, DAYTIME, notifications, place, processing_status
 from tests.support.smtp_sink import SmtpSink
 from tests.support.statements import counting_statements
-from tests.support.webhook_receiving import Received, Subscriptions
+from tests.support.webhook_receiver import WebhookReceiver, webhook_receiver
 
 BASE_URL = "http://testserver"
 EMAIL_REPORTS = f"{API}/reports/email"
 CHAINS = f"{API}/future/orders"
+HOOKS = f"{API}/webhooks"
 NOTIFICATION = "notification.status_changed"
 ORDER = "order.status_changed"
 
@@ -80,9 +84,68 @@ def reporter(tokens: Tokens) -> dict[str, str]:
     return tokens.reporter()
 
 
+@dataclass(frozen=True)
+class Received:
+    """One event as its endpoint acknowledged it, its signature verified with the subscription's
+    secret: equal to another with the same webhook-id and body."""
+
+    id: str
+    body: dict[str, Any]
+    headers: dict[str, str] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    receiver: WebhookReceiver
+    subscription_id: str
+    secret: str
+
+
+@dataclass
+class Subscriptions:
+    """Endpoints subscribed through the API, each a real local receiver, and the delivery worker."""
+
+    client: httpx.AsyncClient
+    worker: DeliveryWorker
+    receivers: ExitStack
+
+    async def subscribe(
+        self, headers: dict[str, str], events: Sequence[str] = (NOTIFICATION, ORDER)
+    ) -> Endpoint:
+        receiver = self.receivers.enter_context(webhook_receiver())
+        answer = await self.client.post(
+            HOOKS, json={"url": receiver.url, "events": list(events), "description": "test"}, headers=headers
+        )
+        assert answer.status_code == 201, answer.text
+        created = answer.json()
+        return Endpoint(receiver, created["id"], created["secret"])
+
+    async def delivered(self, endpoint: Endpoint, count: int) -> list[Received]:
+        """Every event the endpoint has received once the worker has posted all there is: `count`."""
+        while await self.worker.step_and_settle() == 0.0:
+            pass
+        received = [
+            Received(item.message_id, item.verify(endpoint.secret), item.headers)
+            for item in endpoint.receiver.acknowledged()
+        ]
+        assert len(received) == count, [event.body for event in received]
+        return received
+
+
 @pytest.fixture
-def subscriptions(database: Database) -> Subscriptions:
-    return Subscriptions(database)
+async def subscriptions(
+    client: httpx.AsyncClient, database: Database, settings: Settings, clock: Clock
+) -> AsyncIterator[Subscriptions]:
+    worker = DeliveryWorker(
+        database,
+        DeliveryRules.from_settings(settings.webhooks),
+        clock,
+        settings.outbound.policy,
+        max_answer_bytes=settings.webhooks.max_answer_bytes,
+    )
+    with ExitStack() as receivers:
+        yield Subscriptions(client, worker, receivers)
+        await worker.aclose()
 
 
 def changes(received: list[Received], event_type: str, key: str) -> dict[str, list[tuple[Any, Any]]]:
@@ -140,7 +203,7 @@ async def test_v1_order_with_email_and_sms__every_event_of_its_life_arrives_sign
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth)
+    endpoint = await subscriptions.subscribe(auth)
     order_id = await place(
         client,
         auth,
@@ -205,7 +268,7 @@ async def test_chain_with_a_reminder__events_of_both_orders_under_the_chains_id(
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth, events=[ORDER])
+    endpoint = await subscriptions.subscribe(auth, events=[ORDER])
     response = await client.post(
         CHAINS,
         json={
@@ -256,7 +319,7 @@ async def test_instant_sms__its_send_and_the_orders_completion(
     auth: dict[str, str],
     subscriptions: Subscriptions,
 ) -> None:
-    endpoint = await subscriptions.subscribe(client, auth)
+    endpoint = await subscriptions.subscribe(auth)
     body = sms_body(number="+4791111111", reference="otp-7")
 
     response = await client.post(INSTANT_SMS, json=body, headers=auth)
@@ -286,7 +349,7 @@ async def test_cancelled_order__one_event__a_refused_cancel_none(
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth)
+    endpoint = await subscriptions.subscribe(auth)
     later = (DAYTIME + timedelta(days=1)).isoformat()
     cancelled = await place(client, auth, "/orders", order(requestedSendTime=later))
     started = await place(client, auth, "/orders", order(requestedSendTime=None, sendersReference="ref-2"))
@@ -319,7 +382,7 @@ async def test_sms_without_a_report_before_it_expires__failed_ttl_and_the_order_
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth, events=[NOTIFICATION, ORDER])
+    endpoint = await subscriptions.subscribe(auth, events=[NOTIFICATION, ORDER])
     order_id = await place(client, auth, "/orders/sms", sms_order(requestedSendTime=None))
     await pipeline.run_until_idle()
     clock.advance(timedelta(hours=49))
@@ -349,7 +412,7 @@ async def test_reserved_recipient__notification_born_failed__one_event_without_o
     subscriptions: Subscriptions,
 ) -> None:
     await contacts.load(database)
-    endpoint = await subscriptions.subscribe(client, auth)
+    endpoint = await subscriptions.subscribe(auth)
     order_id = await place(
         client,
         auth,
@@ -382,8 +445,8 @@ async def test_another_creators_subscription__receives_nothing_of_these_orders(
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    theirs = await subscriptions.subscribe(client, tokens.bearer("skd"))
-    ours = await subscriptions.subscribe(client, auth)
+    theirs = await subscriptions.subscribe(tokens.bearer("skd"))
+    ours = await subscriptions.subscribe(auth)
     await place(client, auth, "/orders", order(requestedSendTime=None))
     their_order = await place(client, tokens.bearer("skd"), "/orders", order(requestedSendTime=None))
     await pipeline.run_until_idle()
@@ -418,7 +481,7 @@ async def test_a_change_rolled_back__sends_nothing(
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth, events=[NOTIFICATION])
+    endpoint = await subscriptions.subscribe(auth, events=[NOTIFICATION])
     order_id = await place(client, auth, "/orders", order(requestedSendTime=None))
     await pipeline.run_until_idle()
     email_id = await the_notification(client, auth, order_id, "email")
@@ -450,7 +513,7 @@ async def test_creator_without_a_subscription__one_read_of_subscriptions_per_bat
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    theirs = await subscriptions.subscribe(client, tokens.bearer("skd"))
+    theirs = await subscriptions.subscribe(tokens.bearer("skd"))
     recipients = [{"emailAddress": f"person{index}@example.com"} for index in range(40)]
     await place(client, auth, "/orders", order(requestedSendTime=None, recipients=recipients))
 
@@ -475,7 +538,7 @@ async def test_email_retried_after_the_relay_refused__handed_back_new_then_sent(
     subscriptions: Subscriptions,
 ) -> None:
     clock.set(DAYTIME)
-    endpoint = await subscriptions.subscribe(client, auth, events=[NOTIFICATION])
+    endpoint = await subscriptions.subscribe(auth, events=[NOTIFICATION])
     await sink.refuse_connections()
     order_id = await place(client, auth, "/orders", order(requestedSendTime=None))
     await pipeline.run_until_idle()
@@ -503,7 +566,7 @@ async def test_send_condition__inconclusive_then_not_met__postponed_and_stopped(
     clock: Clock,
     subscriptions: Subscriptions,
 ) -> None:
-    endpoint = await subscriptions.subscribe(client, auth, events=[ORDER])
+    endpoint = await subscriptions.subscribe(auth, events=[ORDER])
     with http_stub() as stub:
         condition = stub.answer("/condition", 500, "{}")
         order_id = await place(
