@@ -20,6 +20,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from orderdesk.auth.tokens import COMPOSED_EMAIL_CREATE_SCOPE
 from orderdesk.core.db import Database
 from orderdesk.core.wakeup import Wakeups
 from orderdesk.notifications.models import Channel, DeliveryReport, EmailStatus
@@ -587,4 +588,44 @@ async def test_send_condition__inconclusive_then_not_met__postponed_and_stopped(
             ("Order_Processing", "Order_SendConditionNotMet"),
         ]
     }
+    assert_documented(received)
+
+
+async def test_composed_email__events_name_the_composed_order_under_its_receipts_id(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    tokens: Tokens,
+    pipeline: NotificationPipeline,
+    subscriptions: Subscriptions,
+) -> None:
+    endpoint = await subscriptions.subscribe(auth)
+    response = await client.post(
+        f"{API}/future/orders/composed-email",
+        json={
+            "idempotencyId": "webhook-composed-1",
+            "sendersReference": "ref-42",
+            "recipient": {
+                "emailAddress": "ola@example.com",
+                "emailSettings": {"subject": "Your invoice", "body": "It is ready.", "attachments": []},
+            },
+        },
+        headers=tokens.bearer("ttd", scopes=(COMPOSED_EMAIL_CREATE_SCOPE,)),
+    )
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    shipment_id = receipt["notification"]["shipmentId"]
+
+    await pipeline.run_until_idle()
+
+    received = await subscriptions.delivered(endpoint, count=4)
+    email_id = await the_notification(client, auth, shipment_id, "email")
+    assert changes(received, ORDER, "shipmentId") == {
+        shipment_id: [("Order_Registered", "Order_Processing"), ("Order_Processing", "Order_Processed")]
+    }
+    assert changes(received, NOTIFICATION, "notificationId") == {
+        email_id: [("Email_New", "Email_Sending"), ("Email_Sending", "Email_Succeeded")]
+    }
+    for data in (event.body["data"] for event in received):
+        assert (data["orderId"], data["sendersReference"]) == (receipt["notificationOrderId"], "ref-42")
+    assert {data["orderType"] for data in of_type(received, ORDER)} == {"Composed"}
     assert_documented(received)
