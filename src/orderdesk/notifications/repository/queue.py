@@ -97,7 +97,9 @@ async def claim_due_orders(
         .values(
             processing_status=_PROCESSING,
             # An order taken over from a worker whose lease ran out was Processing already: its
-            # status did not change. So the row returned tells which orders the claim moved.
+            # status did not change. So the row returned tells which orders the claim moved (its
+            # earlier claim cannot have been made at this very instant: a lease or a worker's
+            # silence lies between).
             status_changed_at=case(
                 (order.processing_status == _PROCESSING, order.status_changed_at),
                 else_=literal(now, UTCDateTime),
@@ -341,7 +343,7 @@ async def claim_notifications(
         .values(
             status=sending.value,
             # One taken over from a worker whose lease ran out was Sending already: no change of
-            # status, so the row returned tells which notifications the claim moved.
+            # status, so the row returned tells which notifications the claim moved (as above).
             status_changed_at=case(
                 (table.c.status == sending.value, table.c.status_changed_at), else_=literal(now, UTCDateTime)
             ),
