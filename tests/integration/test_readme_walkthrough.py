@@ -10,11 +10,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from tests.support.console import NEW_PASSWORD, choose, sign_in
 from tests.support.processes import orderdesk_executable, serving, wait_until_healthy
@@ -27,6 +29,9 @@ BASE_URL_LINE = re.compile(r"^export ORDERDESK=http://127\.0\.0\.1:8080\b", re.M
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 # Bounded: the blocks' own polling loops give up after 30 s each.
 WALKTHROUGH_TIMEOUT_SECONDS = 240
+# What the README tells the newcomer to start the server with, so that its webhook receiver on this
+# machine may be posted to over plain http.
+SERVER_SETTINGS = {"ORDERDESK_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8"}
 
 # What the shell gets before the first block: stop at the first failing command, an unset variable or
 # a failing pipe, and make every curl of the walkthrough fail on an HTTP error (a user reads a 4xx
@@ -91,11 +96,16 @@ def environment_without_orderdesk_settings() -> dict[str, str]:
 
 
 def a_clone(root: Path) -> Path:
-    """A folder as a fresh clone looks to the walkthrough: `.venv/bin/orderdesk` and nothing else (the
-    home, `./var`, is made by `orderdesk serve`)."""
+    """A folder as a fresh clone looks to the walkthrough once `dev.py` made its `.venv`: its
+    `orderdesk`, and its `python3` with the dev extra installed (the webhook verification imports
+    `standardwebhooks`), and nothing else (the home, `./var`, is made by `orderdesk serve`). A symlink
+    to a venv's interpreter would not find the venv's packages: `python3` runs this one by a script."""
     bin_folder = root / ".venv" / "bin"
     bin_folder.mkdir(parents=True)
     (bin_folder / "orderdesk").symlink_to(orderdesk_executable())
+    python = bin_folder / "python3"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
     return root
 
 
@@ -116,7 +126,7 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
     blocks = walkthrough_blocks(README.read_text(encoding="utf-8"))
     clone = a_clone(tmp_path / "clone")
     home = clone / "var"
-    with serving(home, database_env) as server:
+    with serving(home, {**database_env, **SERVER_SETTINGS}) as server:
         await wait_until_healthy(server)
         # A user's second shell in the clone: no ORDERDESK_HOME, so the home is the default ./var, the
         # one serve was given; the database URL exported, as a user of PostgreSQL would have it.
@@ -147,9 +157,25 @@ async def test_readme_walkthrough__fresh_installation__every_block_runs_and_the_
     assert {"recipient@example.com", "ola@example.com", "post@example.com"} <= recipients
     texts = [(sms["to"], sms["body"]) for sms in sent_sms(home)]
     assert ("+4799999999", "Hello from orderdesk") in texts
+    # The webhook the README's receiver kept verifies with the secret its subscription answered, and
+    # the README's five lines said so.
+    delivered = _webhook_delivery(clone, transcript)
+    assert delivered["type"] == "webhook.ping"
+    assert f"webhook.ping {delivered['data']!r}" in transcript
     # The newcomer then adds themselves as an operator and sees the walkthrough's orders in the console.
     for reference in ("demo-1", "demo-later", "invoice-42", "sms-demo-1"):
         assert f">{reference}<" in console_orders, console_orders[-3000:]
+
+
+def _webhook_delivery(clone: Path, transcript: str) -> dict[str, object]:
+    """The payload the walkthrough's receiver kept in `delivery/`, verified with the secret printed in
+    the walkthrough's answer to the subscription (raises when it does not verify)."""
+    secrets = re.findall(r'"secret":"(whsec_[A-Za-z0-9+/=]+)"', transcript)
+    assert len(secrets) == 1, transcript[-6000:]
+    headers = json.loads((clone / "delivery" / "headers.json").read_text(encoding="utf-8"))
+    body = (clone / "delivery" / "body.json").read_bytes()
+    payload: dict[str, object] = Webhook(secrets[0]).verify(body, headers)
+    return payload
 
 
 async def _orders_in_the_console(clone: Path, env: dict[str, str], base_url: str) -> str:

@@ -191,7 +191,7 @@ def map_body(_context: Any, body: Any) -> Any:
       formed but past are moved to tomorrow;
     - a URL orderdesk will call may not name an address outside the public internet (and the test's
       allowed networks), which no pattern can list: the host of such a generated URL is replaced by a
-      public name.
+      public name; a webhook's URL is https besides (plain http only inside the operator's networks).
     """
     if not isinstance(body, dict):
         return body
@@ -200,6 +200,7 @@ def map_body(_context: Any, body: Any) -> Any:
         url = body.get(name)
         if isinstance(url, str) and policy.url_problem(url) is not None:
             body = {**body, name: _with_public_host(url)}
+    body = _webhook_over_https(body, policy)
     body = _with_late_signatures(body)
     reminders = body.get("reminders")
     if isinstance(reminders, list):
@@ -208,6 +209,19 @@ def map_body(_context: Any, body: Any) -> Any:
             "reminders": [_sent_later(item) if isinstance(item, dict) else item for item in reminders],
         }
     return _sent_later(body)
+
+
+_PLAIN_HTTP = re.compile(r"^[Hh][Tt][Tt][Pp]://")
+
+
+def _webhook_over_https(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any]:
+    """A webhook subscription's generated `url` made https, with a public host where it names another:
+    plain http is taken only for the operator's own networks, which no pattern can list."""
+    url = body.get("url")
+    if "events" not in body or not isinstance(url, str):
+        return body
+    url = _PLAIN_HTTP.sub("https://", url)
+    return {**body, "url": _with_public_host(url) if policy.url_problem(url) is not None else url}
 
 
 def _sent_later(part: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,47 @@ the server's log (where an operation says so, its 404 has an empty body, as in t
 purchase API answers `{"exceptionType", "errorMessage"}` as the original does,
 and `POST /oauth/token` the errors of RFC 6749.
 
+## Webhooks
+
+Instead of polling, a client can have orderdesk post every status change of what it owns to an
+endpoint of its own. A notification creator subscribes with `POST /notifications/api/v1/webhooks`
+(events `notification.status_changed`, `order.status_changed`), a data-order user with
+`POST /api/v1/rs-order/user/webhooks` (`dataorder.status_changed`, `dataorder.files_available`),
+each with its usual token and the body `{"url", "events", "description"}`. The answer (201) holds the
+signing secret (`whsec_…`), shown only then; `POST …/webhooks/{id}/test` queues a `webhook.ping`
+event to try the endpoint. Each owner sees only its own subscriptions (another's is a 404).
+
+- **Signed** by the [Standard Webhooks][standard-webhooks] specification, so that a receiver verifies
+  with an off-the-shelf library (`Webhook(secret).verify(body, headers)` in Python's
+  `standardwebhooks`): each POST carries `webhook-id`, `webhook-timestamp` (seconds since 1970, of
+  that attempt) and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`).
+  The body is `{"type", "timestamp", "data"}`. Verify the raw body as it came, and refuse a timestamp
+  far from your own clock (the libraries allow five minutes), so that a captured POST cannot be replayed.
+- **At least once, with a stable id.** An event may arrive more than once (a retry after an answer
+  that was lost, a worker that stopped mid-delivery), always with the same `webhook-id`: drop repeats
+  by that id. Answer 2xx as soon as the event is stored; each POST has 15 seconds.
+- **In order per subscription.** A subscription's events are posted one at a time, in the order the
+  changes happened: the next waits until the previous one was delivered or given up. Subscriptions do
+  not wait for each other.
+- **Retried for about three days.** Any answer other than 2xx, or none, is tried again after a delay
+  that grows (5 seconds, doubling, at most 12 hours); an event still failing three days after it
+  happened is marked `failed`, and the next one is posted. `GET …/webhooks/{id}/deliveries` lists
+  every attempt, newest first, with what the endpoint answered and each event's state.
+- **Disabled after five days failing, or at once on 410.** A subscription whose every attempt failed
+  for five days, or whose endpoint answered `410 Gone`, is disabled with the reason (`status`,
+  `disabledReason`); the events it still had are marked `failed` and no new ones are queued for it.
+  `POST …/webhooks/{id}/enable` makes it active again; what it lost stays failed (see its deliveries).
+- **Secret rotation.** `POST …/webhooks/{id}/rotate-secret` answers a new secret; for 24 hours every
+  POST carries two signatures, one per secret, so the receiver can switch at any moment in that time.
+- **https only**, except towards the operator's own networks (`ORDERDESK_OUTBOUND_ALLOWED_NETWORKS`),
+  which may be reached over plain http. The host name is resolved at each POST, and loopback,
+  private, link-local and cloud-metadata addresses are refused unless they lie in those networks;
+  redirects are not followed.
+
+The times are the defaults; the operator may change them (`ORDERDESK_WEBHOOKS_…`).
+
+[standard-webhooks]: https://www.standardwebhooks.com/
+
 ## Links
 
 This reference is also at [`/redoc`](/redoc) (reading) and [`/docs`](/docs) (trying requests); the
@@ -98,7 +139,8 @@ TAGS: list[dict[str, Any]] = [
         "description": "Subscribe an endpoint to `notification.status_changed` and "
         "`order.status_changed`: every status change of the caller's notifications and orders is "
         "posted to it, signed by the Standard Webhooks specification, retried for about three days, "
-        "in the order the changes happened.",
+        "in the order the changes happened. Each subscription lists its delivery attempts, and one "
+        "disabled for failing can be enabled again (see Webhooks above).",
     },
     {
         "name": "Notification webhook events",
@@ -119,8 +161,8 @@ TAGS: list[dict[str, Any]] = [
     {
         "name": "Webhooks (data orders)",
         "description": "Subscribe an endpoint to `dataorder.status_changed` and "
-        "`dataorder.files_available` for the caller's data orders; signed and retried as the "
-        "notification webhooks are.",
+        "`dataorder.files_available` for the caller's data orders; signed, retried, listed and "
+        "enabled again as the notification webhooks are.",
     },
     {
         "name": "Purchase orders: OAuth2",

@@ -46,6 +46,14 @@ class EventState(StrEnum):
     """Given up: retried for the whole retry window, or its subscription was disabled."""
 
 
+class AttemptOutcome(StrEnum):
+    """How one POST ended, as the deliveries list filters it: a 2xx answer succeeded, anything else
+    (another status, no answer at all) failed."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class Owner:
     kind: OwnerKind
@@ -121,3 +129,13 @@ class Attempt:
     response_excerpt: str | None
     error: str | None
     event_state: EventState | None = None
+    """The event's state now (None once the event itself is no longer kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPage:
+    """One page of a subscription's attempts, newest first."""
+
+    attempts: list[Attempt]
+    next_after: int | None
+    """The id the next page starts below; None on the last page."""

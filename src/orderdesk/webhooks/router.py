@@ -7,12 +7,14 @@ their annotations at run time, where the owner dependency made in that function 
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from orderdesk.auth.principals import DataUser, ServiceOwner
+from orderdesk.core import jsonschema
 from orderdesk.core.errors import InvalidInput
 from orderdesk.settings import WebhookSettings
 from orderdesk.web.deps import (
@@ -28,9 +30,20 @@ from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 from orderdesk.webhooks import service
 from orderdesk.webhooks.errors import SubscriptionDisabled, SubscriptionNotFound, TooManySubscriptions
-from orderdesk.webhooks.models import Owner, OwnerKind, Subscription
+from orderdesk.webhooks.models import Attempt, AttemptOutcome, Owner, OwnerKind, Subscription
+from orderdesk.webhooks.rules import (
+    CURSOR_PATTERN,
+    DELIVERIES_PAGE_SIZE,
+    MAX_DELIVERIES_PAGE_SIZE,
+    MAX_MESSAGE_ID_LENGTH,
+    deliveries_cursor,
+)
 from orderdesk.webhooks.schemas import (
     CreatedSubscriptionExt,
+    DataOrderSubscriptionRequest,
+    DeliveryExt,
+    DeliveryListExt,
+    NotificationSubscriptionRequest,
     RotatedSecretExt,
     SubscriptionExt,
     SubscriptionListExt,
@@ -42,6 +55,35 @@ NOTIFICATIONS_PREFIX = "/notifications/api/v1/webhooks"
 DATA_ORDERS_PREFIX = "/api/v1/rs-order/user/webhooks"
 
 SubscriptionIdPath = Annotated[UUID, Path(alias="id", description="The id of the webhook subscription.")]
+PageSizeQuery = Annotated[
+    int,
+    Query(
+        alias="pageSize",
+        ge=1,
+        le=MAX_DELIVERIES_PAGE_SIZE,
+        description=f"Attempts per page, 1 to {MAX_DELIVERIES_PAGE_SIZE}.",
+    ),
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        pattern=CURSOR_PATTERN,
+        description="Where the page starts: the cursor in the previous page's `next` (opaque).",
+    ),
+]
+MessageIdQuery = Annotated[
+    str | None,
+    Query(
+        alias="messageId",
+        max_length=MAX_MESSAGE_ID_LENGTH,
+        pattern=jsonschema.STORABLE_PATTERN,
+        description="Only the attempts of this event (its `webhook-id`).",
+    ),
+]
+OutcomeQuery = Annotated[
+    AttemptOutcome | None,
+    Query(description="Only the attempts that `succeeded` (a 2xx answer) or `failed` (anything else)."),
+]
 
 
 async def _organisation(owner: Annotated[ServiceOwner, Depends(get_service_owner)]) -> Owner:
@@ -74,9 +116,29 @@ def subscription_ext(subscription: Subscription) -> dict[str, Any]:
     }
 
 
-def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], tag: str) -> APIRouter:
-    """The subscription routes under `prefix`, for the owner `owner_of` finds in the request."""
+def delivery_ext(attempt: Attempt) -> DeliveryExt:
+    return DeliveryExt(
+        attempted_at=attempt.attempted_at,
+        message_id=attempt.message_id,
+        event_type=attempt.event_type.value,
+        status_code=attempt.status_code,
+        duration_ms=attempt.duration_ms,
+        response_excerpt=attempt.response_excerpt,
+        error=attempt.error,
+        event_state=None if attempt.event_state is None else attempt.event_state.value,
+    )
+
+
+def subscription_router(
+    prefix: str,
+    owner_of: Callable[..., Awaitable[Owner]],
+    tag: str,
+    request_model: type[SubscriptionRequest],
+) -> APIRouter:
+    """The subscription routes under `prefix`, for the owner `owner_of` finds in the request, which
+    subscribes with `request_model` (the events that owner may ask for)."""
     router = APIRouter(prefix=prefix, tags=[tag])
+    SubscriptionBody = request_model
     OwnerDep = Annotated[Owner, Depends(owner_of)]
     not_found = openapi_responses(SubscriptionNotFound)
 
@@ -88,7 +150,7 @@ def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], 
         summary="Subscribe an endpoint to events",
     )
     async def create_subscription(
-        body: SubscriptionRequest,
+        body: SubscriptionBody,  # type: ignore[valid-type]  # a class per owner kind, read at run time
         owner: OwnerDep,
         database: DatabaseDep,
         now: NowDep,
@@ -97,12 +159,13 @@ def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], 
     ) -> Response:
         """Events of the chosen types about what the caller owns are posted to `url`, signed by the
         Standard Webhooks specification with the `secret` in the answer (shown only now)."""
+        request = cast(SubscriptionRequest, body)
         created, secret = await service.subscribe(
             database,
             owner,
-            url=body.url,
-            events=body.events,
-            description=body.description,
+            url=request.url,
+            events=list(request.events),
+            description=request.description,
             now=now,
             policy=policy,
         )
@@ -175,10 +238,66 @@ def subscription_router(prefix: str, owner_of: Callable[..., Awaitable[Owner]], 
         message_id = await service.send_test(database, owner, subscription_id, now=now)
         return json_response(TestEventExt(message_id=message_id), 202)
 
+    @router.get(
+        "/{id}/deliveries",
+        response_model=DeliveryListExt,
+        responses={**not_found, **openapi_responses(InvalidInput)},
+        summary="List the attempts to deliver events",
+    )
+    async def list_deliveries(
+        subscription_id: SubscriptionIdPath,
+        owner: OwnerDep,
+        database: DatabaseDep,
+        base_url: PublicBaseUrlDep,
+        page_size: PageSizeQuery = DELIVERIES_PAGE_SIZE,
+        cursor: CursorQuery = None,
+        message_id: MessageIdQuery = None,
+        outcome: OutcomeQuery = None,
+    ) -> Response:
+        """Every POST made to the subscription's URL, newest first: when, which event, what the
+        endpoint answered and how long it took, and the event's state now. An event retried shows
+        once per attempt, all with its `messageId`. Follow `next` for older attempts."""
+        page = await service.list_deliveries(
+            database,
+            owner,
+            subscription_id,
+            page_size=page_size,
+            cursor=cursor,
+            message_id=message_id,
+            outcome=outcome,
+        )
+        next_url = None
+        if page.next_after is not None:
+            query = {"pageSize": page_size, "cursor": deliveries_cursor(page.next_after)}
+            query |= {"messageId": message_id} if message_id is not None else {}
+            query |= {"outcome": outcome.value} if outcome is not None else {}
+            next_url = f"{base_url.rstrip('/')}{prefix}/{subscription_id}/deliveries?{urlencode(query)}"
+        return json_response(
+            DeliveryListExt(deliveries=[delivery_ext(attempt) for attempt in page.attempts], next=next_url)
+        )
+
+    @router.post(
+        "/{id}/enable",
+        response_model=SubscriptionExt,
+        responses=not_found,
+        summary="Enable a disabled subscription again",
+    )
+    async def enable_subscription(
+        subscription_id: SubscriptionIdPath, owner: OwnerDep, database: DatabaseDep
+    ) -> Response:
+        """A disabled subscription (its endpoint answered 410 Gone, or failed for five days) becomes
+        active again, with its failures forgotten: events that happen from now on are posted to it.
+        The events it lost stay `failed` (see its deliveries); nothing was queued for it while it was
+        disabled. An active subscription is answered as it is."""
+        enabled = await service.enable_subscription(database, owner, subscription_id)
+        return json_response(SubscriptionExt(**subscription_ext(enabled)))
+
     return router
 
 
 notification_webhooks = subscription_router(
-    NOTIFICATIONS_PREFIX, _organisation, "Webhooks (notification orders)"
+    NOTIFICATIONS_PREFIX, _organisation, "Webhooks (notification orders)", NotificationSubscriptionRequest
 )
-data_order_webhooks = subscription_router(DATA_ORDERS_PREFIX, _data_user, "Webhooks (data orders)")
+data_order_webhooks = subscription_router(
+    DATA_ORDERS_PREFIX, _data_user, "Webhooks (data orders)", DataOrderSubscriptionRequest
+)

@@ -1,14 +1,17 @@
-"""The rules of webhooks: which URLs may be subscribed, which events an owner may ask for, and what
-one failed attempt leaves (wait, give up the event, disable the subscription)."""
+"""The rules of webhooks: which URLs may be subscribed, which events an owner may ask for, what
+one failed attempt leaves (wait, give up the event, disable the subscription), and the cursor of the
+deliveries list."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from orderdesk.core.backoff import Backoff
+from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import AddressPolicy, IPAddress, literal_address
 from orderdesk.webhooks.models import EVENTS_OF, EventType, OwnerKind
 
@@ -16,6 +19,14 @@ MAX_SUBSCRIPTIONS_PER_OWNER = 20
 """Each subscription multiplies the owner's events: a bound keeps one owner from flooding the outbox."""
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 500
+
+DELIVERIES_PAGE_SIZE = 20
+MAX_DELIVERIES_PAGE_SIZE = 100
+MAX_MESSAGE_ID_LENGTH = 100
+"""Longer than any `webhook-id` orderdesk makes (`msg_` and 32 hex digits): a longer filter finds nothing."""
+CURSOR_PATTERN = "^[0-9a-f]{1,15}$"
+"""A deliveries cursor: an attempt id in hex, below 2**60, well inside the table's 64-bit ids."""
+_CURSOR = re.compile(CURSOR_PATTERN.strip("^$"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +130,18 @@ def after_failure(
     # likely fail the same way, and a dead endpoint is not to be hammered with a backlog.
     give_up = now - event_created_at >= rules.give_up_after
     return FailureOutcome(now + rules.backoff.delay(consecutive_failures), give_up, None)
+
+
+def deliveries_cursor(attempt_id: int) -> str:
+    """The cursor of the page that starts below attempt `attempt_id` (the list is newest first)."""
+    return format(attempt_id, "x")
+
+
+def attempt_id_of_cursor(cursor: str) -> int:
+    """The attempt id a cursor names. Opaque to clients, but any text of `CURSOR_PATTERN` is one the
+    databases can compare (a page below it, perhaps empty), as the OpenAPI document states; anything
+    else is InvalidInput naming `cursor`: a number past the database's integers would otherwise reach
+    the driver, which refuses it with an error of its own (a 500)."""
+    if _CURSOR.fullmatch(cursor) is None:
+        raise InvalidInput({"cursor": ["The cursor is not one a deliveries page gave."]})
+    return int(cursor, 16)

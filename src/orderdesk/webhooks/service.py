@@ -1,5 +1,6 @@
 """Use cases of webhook subscriptions, each for one owner: subscribe, list, read, delete, rotate the
-signing secret, send a test event. Another owner's subscription is never found."""
+signing secret, send a test event, list the delivery attempts, enable a disabled subscription again.
+Another owner's subscription is never found."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import AddressPolicy, resolve
 from orderdesk.core.webhook_signing import new_secret
 from orderdesk.webhooks.errors import SubscriptionDisabled, SubscriptionNotFound, TooManySubscriptions
-from orderdesk.webhooks.models import Owner, Subscription, SubscriptionState
-from orderdesk.webhooks.repository import outbox, subscriptions
+from orderdesk.webhooks.models import AttemptOutcome, AttemptPage, Owner, Subscription, SubscriptionState
+from orderdesk.webhooks.repository import attempts, outbox, subscriptions
 from orderdesk.webhooks.rules import (
     MAX_SUBSCRIPTIONS_PER_OWNER,
+    attempt_id_of_cursor,
     check_url,
     event_problems,
     plain_http_problem,
@@ -121,3 +123,35 @@ async def send_test(database: Database, owner: Owner, subscription_id: UUID, *, 
         if found.state is SubscriptionState.DISABLED:
             raise SubscriptionDisabled(f"The subscription is disabled: {found.disabled_reason}")
         return await outbox.record_ping(connection, subscription_id, now)
+
+
+async def list_deliveries(
+    database: Database,
+    owner: Owner,
+    subscription_id: UUID,
+    *,
+    page_size: int,
+    cursor: str | None,
+    message_id: str | None,
+    outcome: AttemptOutcome | None,
+) -> AttemptPage:
+    """One page of the subscription's attempts, newest first, from `cursor` on (None: the newest).
+    InvalidInput (`cursor`) for a cursor no page gave; SubscriptionNotFound for another owner's."""
+    below = None if not cursor else attempt_id_of_cursor(cursor)
+    async with database.read() as connection:
+        if await subscriptions.get(connection, owner, subscription_id) is None:
+            raise SubscriptionNotFound()
+        return await attempts.list_page(
+            connection, subscription_id, below=below, size=page_size, message_id=message_id, outcome=outcome
+        )
+
+
+async def enable_subscription(database: Database, owner: Owner, subscription_id: UUID) -> Subscription:
+    """Make a disabled subscription active again with its failures reset (an active one is left as
+    it is); its state afterwards. The events it lost while disabled stay failed."""
+    async with database.transaction() as connection:
+        await subscriptions.enable(connection, owner, subscription_id)
+        found = await subscriptions.get(connection, owner, subscription_id)
+    if found is None:
+        raise SubscriptionNotFound()
+    return found

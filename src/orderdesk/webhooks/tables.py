@@ -22,6 +22,10 @@ from orderdesk.core.db import UTCDateTime, metadata
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
 """A 64-bit sequence on PostgreSQL; SQLite's rowid (INTEGER PRIMARY KEY) on SQLite."""
 
+ATTEMPT_FAILED = "status_code IS NULL OR status_code < 200 OR status_code >= 300"
+"""An attempt that failed: no answer, or one that is not 2xx. Written with its constants inline, so
+that both databases match a query's filter to the partial index below (a bound parameter would not)."""
+
 webhook_subscription = Table(
     "webhook_subscription",
     metadata,
@@ -96,6 +100,16 @@ webhook_attempt = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("response_excerpt", Text, nullable=True),
     Column("error", Text, nullable=True),
+    # The deliveries list, newest first: a page is a range read below its cursor; the failed attempts
+    # and one message's attempts have their own, so that a filter never scans a subscription's history.
     Index("ix_webhook_attempt_subscription", "subscription_id", "id"),
+    Index(
+        "ix_webhook_attempt_failed",
+        "subscription_id",
+        "id",
+        postgresql_where=text(ATTEMPT_FAILED),
+        sqlite_where=text(ATTEMPT_FAILED),
+    ),
+    Index("ix_webhook_attempt_message", "message_id", "id"),
     Index("ix_webhook_attempt_time", "attempted_at"),
 )

@@ -137,3 +137,27 @@ async def set_secret(
         )
     )
     return result.rowcount == 1
+
+
+async def enable(connection: AsyncConnection, owner: Owner, subscription_id: UUID) -> bool:
+    """Make a disabled subscription active again, its failures forgotten and its next event due at
+    once; False when it is not the owner's or not disabled (an active one keeps its failure count,
+    so that enabling cannot postpone its disabling). Events given up while it was disabled stay
+    failed: nothing new was queued for it meanwhile."""
+    result = await connection.execute(
+        update(webhook_subscription)
+        .where(
+            _of(owner),
+            _subscription.id == subscription_id,
+            _subscription.state == SubscriptionState.DISABLED.value,
+        )
+        .values(
+            state=SubscriptionState.ACTIVE.value,
+            disabled_reason=None,
+            disabled_at=None,
+            consecutive_failures=0,
+            failing_since=None,
+            next_attempt_at=None,
+        )
+    )
+    return result.rowcount == 1
