@@ -67,7 +67,8 @@ event to try the endpoint. Each owner sees only its own subscriptions (another's
   with an off-the-shelf library (`Webhook(secret).verify(body, headers)` in Python's
   `standardwebhooks`): each POST carries `webhook-id`, `webhook-timestamp` (seconds since 1970, of
   that attempt) and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`).
-  The body is `{"type", "timestamp", "data"}`. Verify the raw body as it came, and refuse a timestamp
+  The body is `{"type", "timestamp", "data"}` (the notification events' `data`, field by field: this
+  document's `webhooks` section). Verify the raw body as it came, and refuse a timestamp
   far from your own clock (the libraries allow five minutes), so that a captured POST cannot be replayed.
 - **At least once, with a stable id.** An event may arrive more than once (a retry after an answer
   that was lost, a worker that stopped mid-delivery), always with the same `webhook-id`: drop repeats
