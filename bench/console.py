@@ -152,8 +152,9 @@ _DATA_ORDERS = text(
 _PURCHASES = text(
     """
     WITH client AS (
-        INSERT INTO api_client (client_id, name, secret_hash, created_at)
-        VALUES ('bench-shop', 'bench shop', 'not a hash', CAST(:now AS timestamptz)) RETURNING client_id)
+        INSERT INTO api_client (client_id, name, secret_hash, callback_signing_secret, created_at)
+        VALUES ('bench-shop', 'bench shop', 'not a hash', 'not a secret', CAST(:now AS timestamptz))
+        RETURNING client_id)
     INSERT INTO purchase_order (
         order_id, client_id, external_order_id, order_time, payment_method, order_amount, currency,
         recurring, prepaid, payer, request, status, status_changed_at, processing_errors,

@@ -181,7 +181,11 @@ async def staging(rounds: int = ROUNDS) -> Comparison:
                     started = time.perf_counter()
                     order_id = await _place_order(http, auth)
                     placing.append(time.perf_counter() - started)
-                    worker = StagingWorker(database, StagingRules(area=area, max_per_user=FILES), utcnow)
+                    worker = StagingWorker(
+                        database,
+                        StagingRules(area=area, max_per_user=FILES, links_base_url=settings.links_base_url),
+                        utcnow,
+                    )
                     os.sync()
                     started = time.perf_counter()
                     suborders = await _stage_all(worker)

@@ -30,6 +30,7 @@ from orderdesk.core.wakeup import Wakeups
 from orderdesk.dataorders.api import router as dataorders_router
 from orderdesk.dataorders.api.deps import DataOrderParts
 from orderdesk.dataorders.api.order_tokens import OrderTokens
+from orderdesk.dataorders.api.webhook_events import router as dataorder_webhooks
 from orderdesk.health import Readiness
 from orderdesk.health import router as health_router
 from orderdesk.metrics_router import router as metrics_router
@@ -142,6 +143,7 @@ def create_app(
     install_docs(app)
     # The events orderdesk posts to subscribed endpoints: the document's `webhooks` section.
     app.webhooks.include_router(notification_webhook_events)
+    app.webhooks.include_router(dataorder_webhooks)
     deps.install(
         app,
         deps.Shared(

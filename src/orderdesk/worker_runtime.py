@@ -58,6 +58,7 @@ class WorkerRuntime:
             StagingRules(
                 area=settings.dataorder_area,
                 max_per_user=settings.dataorders.max_suborders_per_user,
+                links_base_url=settings.links_base_url,
                 lease=timedelta(seconds=settings.dataorders.staging_lease_seconds),
                 poll_seconds=settings.dataorders.staging_poll_seconds,
             ),

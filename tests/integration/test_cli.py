@@ -437,7 +437,7 @@ def test_config_show__secrets_set__masked_everywhere(cli_home: Path) -> None:
 # ---- clients add ----------------------------------------------------------------------------------
 
 
-async def test_clients_add__prints_id_and_secret__only_the_hash_is_stored(
+async def test_clients_add__prints_id_secret_and_callback_signing_secret__only_the_hash_is_stored(
     cli_home: Path, home_database: Database
 ) -> None:
     first = run_orderdesk(cli_home, "clients", "add", "Shop A")
@@ -445,8 +445,10 @@ async def test_clients_add__prints_id_and_secret__only_the_hash_is_stored(
 
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     one, two = json.loads(first.stdout), json.loads(second.stdout)
-    assert set(one) == {"client_id", "client_secret"}
+    assert set(one) == {"client_id", "client_secret", "callback_signing_secret"}
     assert one["client_id"] != two["client_id"]
+    assert one["callback_signing_secret"].startswith("whsec_")
+    assert one["callback_signing_secret"] != two["callback_signing_secret"]
     async with home_database.transaction() as connection:
         one_hash = await stored_secret_hash(connection, one["client_id"])
         stored = (await connection.execute(select(api_client.c.secret_hash))).scalars().all()

@@ -95,6 +95,7 @@ def test_clients_list__shows_id_name_and_times__never_a_secret(
     assert all(entry["revoked_at"] is None and entry["created_at"].endswith("Z") for entry in listed)
     for credentials in added:
         assert credentials["client_secret"] not in result.stdout  # type: ignore[index]
+        assert credentials["callback_signing_secret"] not in result.stdout  # type: ignore[index]
 
 
 async def test_clients_revoke__by_name__no_new_token_and_no_order_from_the_old_one(

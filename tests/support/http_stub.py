@@ -22,6 +22,8 @@ class HttpStub:
     base_url: str
     answers: dict[str, Answer] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of each request, in the order of `requests` (names lower-cased)."""
 
     def answer(self, path: str, status: int = 200, body: str = "") -> str:
         """Serve `body` with `status` at `path`; returns the absolute URL."""
@@ -36,6 +38,7 @@ def http_stub(host: str = "127.0.0.1") -> Iterator[HttpStub]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            stub.headers.append({name.lower(): value for name, value in self.headers.items()})
             stub.requests.append(self.path)
             # An answer set for a path serves it whatever query string comes with it.
             answer = stub.answers.get(self.path) or stub.answers.get(

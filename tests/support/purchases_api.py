@@ -45,6 +45,7 @@ CATALOG = {
 class Caller:
     client_id: str
     headers: dict[str, str]
+    callback_signing_secret: str = ""
 
 
 async def register_caller(http: httpx.AsyncClient, database: Database, name: str = "shop") -> Caller:
@@ -57,7 +58,11 @@ async def register_caller(http: httpx.AsyncClient, database: Database, name: str
         auth=(client.client_id, client.client_secret),
     )
     assert response.status_code == 200, response.text
-    return Caller(client.client_id, {"Authorization": f"Bearer {response.json()['access_token']}"})
+    return Caller(
+        client.client_id,
+        {"Authorization": f"Bearer {response.json()['access_token']}"},
+        client.callback_signing_secret,
+    )
 
 
 def shop_home(home: Path, env: dict[str, str]) -> dict[str, str]:

@@ -555,7 +555,8 @@ def catalog_remove(
 def clients_add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Who the client is (shown to operators).")],
 ) -> None:
-    """Register a client of the purchase API; prints its id and secret as JSON (the secret only now)."""
+    """Register a client of the purchase API; prints its id, its secret and the `whsec_` secret that
+    signs its fulfilment callbacks as JSON (both secrets only now)."""
     from orderdesk.core.clock import utcnow
     from orderdesk.purchases.service.clients import client_name, register_client
 
@@ -564,7 +565,15 @@ def clients_add(
         client = _in_transaction(_settings(), lambda connection: register_client(connection, name, utcnow()))
     except InvalidInput as error:
         _invalid(error)
-    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+    typer.echo(
+        json.dumps(
+            {
+                "client_id": client.client_id,
+                "client_secret": client.client_secret,
+                "callback_signing_secret": client.callback_signing_secret,
+            }
+        )
+    )
 
 
 @clients_app.command("list")

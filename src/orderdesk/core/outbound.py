@@ -304,6 +304,12 @@ class OutboundClient:
         await self._http.aclose()
 
 
+def query_as_sent(url: str) -> bytes:
+    """The query string of `url` exactly as `OutboundClient.get` puts it on the request line (httpx
+    percent-encodes what a URL may not hold as is): what a signature over a GET's query must cover."""
+    return httpx.URL(url).query
+
+
 def refused_fields(policy: AddressPolicy, urls: Sequence[tuple[str, str | None]]) -> dict[str, list[str]]:
     """The fields (name, URL) whose URL names an address outbound calls may not reach, with why."""
     problems: dict[str, list[str]] = {}

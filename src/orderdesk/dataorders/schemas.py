@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from orderdesk.core import jsonschema
 from orderdesk.core.errors import InvalidInput
+from orderdesk.dataorders.models import OrderStatus
 from orderdesk.dataorders.rules.selection import MAX_PRODUCT_IDS, QUERY_PATTERN, product_ids_of_query
 
 _NO_NUL = r"^[^\x00]*$"
@@ -246,3 +247,55 @@ class OrderFileExt(AvailableFileExt):
 class OrderFilesPageExt(BaseModel):
     metadata: PageMetadata
     content: list[OrderFileExt]
+
+
+# The webhook events (dataorders.service.events), as the OpenAPI document's `webhooks` shows them.
+
+StatusName = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": [status.value for status in OrderStatus]})
+]
+_EVENT = ConfigDict(populate_by_name=True)
+
+
+class DataOrderStatusChangedData(BaseModel):
+    model_config = _EVENT
+
+    order_id: int = Field(alias="orderId")
+    label: str
+    owner: str = Field(description="The e-mail address of the user who placed the order.")
+    old_status: StatusName = Field(alias="oldStatus")
+    new_status: StatusName = Field(alias="newStatus", description="As the order's `status` shows it.")
+    changed_at: datetime = Field(alias="changedAt", description="The order's new `statusDate`.")
+
+
+class DataOrderStatusChangedEvent(BaseModel):
+    """An order's status changed (placing an order is no change: its first event is PENDING to
+    RUNNING, or PAUSED, DELETED…)."""
+
+    type: Literal["dataorder.status_changed"]
+    timestamp: datetime = Field(description="When it happened (UTC).")
+    data: DataOrderStatusChangedData
+
+
+class DataOrderFilesAvailableData(BaseModel):
+    model_config = _EVENT
+
+    order_id: int = Field(alias="orderId")
+    label: str
+    sub_order_id: int = Field(alias="subOrderId", description="The sub-order staging has just finished.")
+    files_available: int = Field(
+        alias="filesAvailable", description="Files of the sub-order that wait to be downloaded now."
+    )
+    files_available_url: str = Field(
+        alias="filesAvailableUrl",
+        description="`GET` it (with your bearer token) for the order's available files and their links.",
+    )
+    changed_at: datetime = Field(alias="changedAt")
+
+
+class DataOrderFilesAvailableEvent(BaseModel):
+    """Staging made files of a sub-order available for download."""
+
+    type: Literal["dataorder.files_available"]
+    timestamp: datetime = Field(description="When it happened (UTC).")
+    data: DataOrderFilesAvailableData

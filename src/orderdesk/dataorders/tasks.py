@@ -34,6 +34,8 @@ class StagingRules:
     area: Path
     """Where staged files are kept: AREA/<order id>/<file id>."""
     max_per_user: int
+    links_base_url: str
+    """The base of absolute links (the public base URL): a files event links to the order's files."""
     lease: timedelta = timedelta(minutes=2)
     poll_seconds: float = 1.0
     """How long an idle step waits before looking again (unless woken)."""
@@ -110,7 +112,9 @@ class StagingWorker:
             )
             return
         async with self._database.transaction() as connection:
-            gone = await staging.record_staging(connection, claimed, outcomes, self._clock())
+            gone = await staging.record_staging(
+                connection, claimed, outcomes, self._clock(), links_base_url=self._rules.links_base_url
+            )
         if gone:
             # Deleted or expired while we copied: what we staged has no owner any more.
             await remove_staged_files(self._rules.area, claimed.order_id)

@@ -253,6 +253,8 @@ class ClaimedCallback:
     lease: str
     attempts: int
     """Calls made before this one."""
+    signing_secret: str
+    """The `whsec_` secret of the order's client: every call is signed with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +284,8 @@ class NewClient:
     client_id: str
     client_secret: str
     """Shown once, at registration; only its hash is stored."""
+    callback_signing_secret: str
+    """The `whsec_` secret that signs the client's callbacks: shown once too (stored as is, to sign)."""
 
 
 @dataclass(frozen=True, slots=True)

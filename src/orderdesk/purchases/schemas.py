@@ -393,7 +393,8 @@ class FulfillmentRequest(BaseModel):
     callback_url: CallbackUrl | None = Field(
         default=None,
         alias="callbackUrl",
-        description="Called with GET and `fulfillmentStatus=success|failed` once the outcome is known.",
+        description="Called with GET and `fulfillmentStatus=success|failed` once the outcome is known, "
+        "with Standard Webhooks signature headers over the request's raw query string exactly as sent.",
     )
 
 

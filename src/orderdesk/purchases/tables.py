@@ -28,6 +28,8 @@ api_client = Table(
     Column("client_id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("secret_hash", String(255), nullable=False),
+    # Signs the client's fulfilment callbacks (core.webhook_signing); kept as is: HMAC needs the key.
+    Column("callback_signing_secret", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     # Set by `orderdesk clients revoke`: the client gets no token and places no order any more.
     Column("revoked_at", UTCDateTime, nullable=True),

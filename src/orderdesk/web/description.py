@@ -141,13 +141,8 @@ TAGS: list[dict[str, Any]] = [
         "`order.status_changed`: every status change of the caller's notifications and orders is "
         "posted to it, signed by the Standard Webhooks specification, retried for about three days, "
         "in the order the changes happened. Each subscription lists its delivery attempts, and one "
-        "disabled for failing can be enabled again (see Webhooks above).",
-    },
-    {
-        "name": "Notification webhook events",
-        "description": "What orderdesk posts to an endpoint a notification creator subscribed (the "
-        "document's `webhooks` section): `notification.status_changed` and `order.status_changed`, "
-        "signed by the Standard Webhooks specification.",
+        "disabled for failing can be enabled again (see Webhooks above). The events' payloads are in "
+        "the document's `webhooks` section.",
     },
     {
         "name": "Data orders: basket",

@@ -101,13 +101,17 @@ async def test_add_client__admin__the_secret_shown_once_works_and_the_action_is_
     assert added.status_code == 200
     assert "shown only on this page" in added.text
     client_id, secret = shown(added, "client-id"), shown(added, "client-secret")
+    signing_secret = shown(added, "callback-signing-secret")
+    assert signing_secret.startswith("whsec_")
     assert await token_answer(client, client_id, secret) == 200
     listing = await client.get(CLIENTS)
     assert f'<tr id="client-{client_id}">' in listing.text
     assert "<td>Web shop</td>" in listing.text
     assert secret not in listing.text
+    assert signing_secret not in listing.text
     audit = await client.get("/console/audit")
     assert secret not in audit.text
+    assert signing_secret not in audit.text
     assert "admin@example.org" in audit.text
     assert "<td>add</td>" in audit.text
     assert f'href="/console/clients#client-{client_id}"' in audit.text

@@ -70,7 +70,11 @@ async def http(
 
 @pytest.fixture
 def worker(small_suborders: Settings, database: Database, clock: Clock) -> StagingWorker:
-    rules = StagingRules(area=small_suborders.home / "dataorders", max_per_user=2)
+    rules = StagingRules(
+        area=small_suborders.home / "dataorders",
+        max_per_user=2,
+        links_base_url=small_suborders.links_base_url,
+    )
     return StagingWorker(database, rules, clock)
 
 

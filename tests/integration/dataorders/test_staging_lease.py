@@ -62,7 +62,11 @@ async def test_staging__lease_lost_mid_copy__starts_no_further_file(
         ).all()
     assert len(suborders) == 1
     area = tmp_path / "area"
-    worker = StagingWorker(database, StagingRules(area=area, max_per_user=2, lease=LEASE), clock)
+    worker = StagingWorker(
+        database,
+        StagingRules(area=area, max_per_user=2, links_base_url="http://testserver", lease=LEASE),
+        clock,
+    )
 
     await asyncio.gather(worker.step(), take_over_once_claimed(database, order_id))
 

@@ -56,10 +56,11 @@ async def lock_owner(connection: AsyncConnection, owner: str) -> None:
         await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
 
 
-async def lock_order(connection: AsyncConnection, order_id: int) -> None:
+async def lock_order(connection: AsyncConnection, order_id: int) -> OrderRow | None:
     """Hold the order's row until commit, so that concurrent downloads and staging results recount
-    its files one after the other (each would otherwise miss the other's change)."""
-    await get_order(connection, order_id, lock=True)
+    its files one after the other (each would otherwise miss the other's change); the order as it is
+    now (None if there is none)."""
+    return await get_order(connection, order_id, lock=True)
 
 
 async def labels_like(connection: AsyncConnection, owner: str, prefix: str) -> set[str]:
@@ -265,21 +266,24 @@ async def update_progress(connection: AsyncConnection, order_id: int, progress: 
 
 
 async def settle_status(
-    connection: AsyncConnection, order_id: int, status: OrderStatus, now: datetime
-) -> None:
-    """`status` as the order's files give it, if it follows its files now (rules.status.SETTLING)
-    and is not `status` already (its status time then stays)."""
-    await connection.execute(
+    connection: AsyncConnection, order_id: int, status: OrderStatus, was: OrderStatus, now: datetime
+) -> bool:
+    """`status` as the order's files give it, if it follows its files now (rules.status.SETTLING),
+    is `was` (what the caller read under the order's lock) and is not `status` already (its status
+    time then stays); whether it changed."""
+    result = await connection.execute(
         update(data_order)
         .where(
             and_(
                 data_order.c.id == order_id,
                 data_order.c.status.in_([settling.value for settling in SETTLING]),
+                data_order.c.status == was.value,
                 data_order.c.status != status.value,
             )
         )
         .values(status=status.value, status_changed_at=now)
     )
+    return bool(result.rowcount == 1)
 
 
 async def close_orders(
@@ -323,7 +327,7 @@ async def reopen_suborders_of_files(
     )
 
 
-async def claim_due_for_expiry(connection: AsyncConnection, now: datetime, limit: int) -> list[int]:
+async def claim_due_for_expiry(connection: AsyncConnection, now: datetime, limit: int) -> list[OrderRow]:
     """Up to `limit` orders past their expiry that expire (rules.status.EXPIRING, or
     EXPIRING_IF_UNREAD with files waiting), locked (skipping those another transaction holds)."""
     order = data_order.c
@@ -338,9 +342,13 @@ async def claim_due_for_expiry(connection: AsyncConnection, now: datetime, limit
     )
     await lock_for_update(connection)
     rows = await connection.execute(
-        select(order.id).where(due).order_by(order.expires_at).limit(limit).with_for_update(skip_locked=True)
+        select(data_order)
+        .where(due)
+        .order_by(order.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return [row.id for row in rows]
+    return [_order(row) for row in rows]
 
 
 async def order_lives(connection: AsyncConnection, order_ids: Collection[int]) -> list[OrderLife]:
@@ -350,9 +358,3 @@ async def order_lives(connection: AsyncConnection, order_ids: Collection[int]) -
         select(order.id, order.status, order.expires_at).where(order.id.in_(order_ids))
     )
     return [OrderLife(row.id, OrderStatus(row.status), row.expires_at) for row in rows]
-
-
-async def order_status(connection: AsyncConnection, order_id: int) -> OrderStatus | None:
-    result = await connection.execute(select(data_order.c.status).where(data_order.c.id == order_id))
-    status = result.scalar_one_or_none()
-    return OrderStatus(status) if status is not None else None

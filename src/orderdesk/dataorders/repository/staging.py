@@ -110,13 +110,17 @@ async def take(
     return bool(taken.rowcount == 1)
 
 
-async def start_order(connection: AsyncConnection, order_id: int, now: datetime) -> None:
-    """A PENDING order RUNNING (its first sub-order is being staged)."""
-    await connection.execute(
+async def start_order(connection: AsyncConnection, order_id: int, now: datetime) -> str | None:
+    """A PENDING order RUNNING (its first sub-order is being staged); its label if it was PENDING,
+    None if it was not (nothing changed)."""
+    started = await connection.execute(
         update(data_order)
         .where(and_(data_order.c.id == order_id, data_order.c.status == OrderStatus.PENDING.value))
         .values(status=OrderStatus.RUNNING.value, status_changed_at=now)
+        .returning(data_order.c.label)
     )
+    label: str | None = started.scalar_one_or_none()
+    return label
 
 
 async def files_to_stage(connection: AsyncConnection, suborder_id: int) -> list[FileToStage]:
@@ -184,13 +188,15 @@ async def record_outcomes(
     )
 
 
-async def any_available(connection: AsyncConnection, suborder_id: int) -> bool:
-    """Whether a file of the sub-order waits to be downloaded."""
+async def available_count(connection: AsyncConnection, suborder_id: int) -> int:
+    """How many files of the sub-order wait to be downloaded (a sub-order holds a bucket's worth)."""
     file = data_order_file.c
     available = await connection.execute(
-        select(exists().where(and_(file.suborder_id == suborder_id, file.state == FileState.AVAILABLE.value)))
+        select(func.count())
+        .select_from(data_order_file)
+        .where(and_(file.suborder_id == suborder_id, file.state == FileState.AVAILABLE.value))
     )
-    return bool(available.scalar_one())
+    return int(available.scalar_one())
 
 
 async def end_lease(connection: AsyncConnection, suborder_id: int, state: SuborderState) -> None:

@@ -5,6 +5,7 @@ retry the failed files (DONE_WITH_WARNING, FAILED) and restart as a new order (f
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from orderdesk.dataorders.rules.status import (
     check_action,
     check_not_staging,
 )
-from orderdesk.dataorders.service import ordering
+from orderdesk.dataorders.service import events, ordering
 from orderdesk.dataorders.service.progress import refresh_order
 from orderdesk.dataorders.storage.area import remove_staged_files
 
@@ -35,26 +36,26 @@ _S = OrderStatus
 
 async def pause(connection: AsyncConnection, user: str, order_id: int, now: datetime) -> DataOrder:
     """No further sub-order starts; one being staged finishes."""
-    await _owned_in(connection, user, order_id, PAUSABLE, "paused")
+    order = await _owned_in(connection, user, order_id, PAUSABLE, "paused")
     await orders.update_status(connection, order_id, _S.PAUSED, now)
+    await events.record(connection, [events.status_changed(order, _S.PAUSED, now)])
     return await ordering.get_order(connection, user, order_id)
 
 
 async def resume(connection: AsyncConnection, user: str, order_id: int, now: datetime) -> DataOrder:
-    await _owned_in(connection, user, order_id, RESUMABLE, "resumed")
+    order = await _owned_in(connection, user, order_id, RESUMABLE, "resumed")
     await _refuse_while_staging(connection, order_id, "resumed")
     await orders.update_status(connection, order_id, _S.RUNNING, now)
-    await refresh_order(connection, order_id, now)
-    await after_commit(connection, topics.DATAORDER_STAGING)
+    await _running_again(connection, order, now)
     return await ordering.get_order(connection, user, order_id)
 
 
 async def delete(connection: AsyncConnection, user: str, order_id: int, now: datetime) -> DataOrder:
     """DELETED (the row stays, as in the original); the caller removes the staged files after
     commit (`remove_files`)."""
-    await _owned_in(connection, user, order_id, DELETABLE, "deleted")
+    order = await _owned_in(connection, user, order_id, DELETABLE, "deleted")
     await _refuse_while_staging(connection, order_id, "deleted")
-    await close_orders(connection, [order_id], _S.DELETED, now)
+    await close_orders(connection, [order], _S.DELETED, now)
     return await ordering.get_order(connection, user, order_id)
 
 
@@ -67,14 +68,13 @@ async def retry(
     connection: AsyncConnection, user: str, order_id: int, now: datetime, *, suborder_hours: int
 ) -> DataOrder:
     """Files in ERROR or DOWNLOAD_ERROR are staged again; the order runs again with a new expiry."""
-    await _owned_in(connection, user, order_id, RETRYABLE, "retried")
+    order = await _owned_in(connection, user, order_id, RETRYABLE, "retried")
     await orders.reopen_suborders_of_files(connection, order_id, RETRIED, now)
     await files.reset_files_in(connection, order_id, RETRIED, now)
     suborders = await orders.suborder_count(connection, order_id)
     expires_at = now + ordering_rules.lifetime(suborders, suborder_hours)
     await orders.update_expiry_and_run(connection, order_id, now, expires_at)
-    await refresh_order(connection, order_id, now)
-    await after_commit(connection, topics.DATAORDER_STAGING)
+    await _running_again(connection, order, now)
     return await ordering.get_order(connection, user, order_id)
 
 
@@ -105,12 +105,23 @@ async def restart(
 
 
 async def close_orders(
-    connection: AsyncConnection, order_ids: Sequence[int], status: OrderStatus, now: datetime
+    connection: AsyncConnection, closed: Sequence[OrderRow], status: OrderStatus, now: datetime
 ) -> None:
     """DELETED or EXPIRED: every sub-order ENDED (a staging one loses its lease, which frees the
-    owner's slots), nothing available any more. The caller removes the staged files after commit."""
-    await orders.close_orders(connection, order_ids, status, now)
+    owner's slots), nothing available any more. `closed` are the orders as read under their locks
+    (none of them in `status` already). The caller removes the staged files after commit."""
+    await orders.close_orders(connection, [order.id for order in closed], status, now)
+    await events.record(connection, [events.status_changed(order, status, now) for order in closed])
     await after_commit(connection, topics.DATAORDER_STAGING)  # their slots are free
+
+
+async def _running_again(connection: AsyncConnection, order: OrderRow, now: datetime) -> None:
+    """After the caller made `order` (as it was) RUNNING again: its counters and status follow its
+    files, the events of both changes are recorded, the staging worker is woken."""
+    running = replace(order, status=_S.RUNNING)
+    settled = await refresh_order(connection, running, now)
+    await events.record(connection, [events.status_changed(order, _S.RUNNING, now), settled])
+    await after_commit(connection, topics.DATAORDER_STAGING)
 
 
 async def _owned_in(

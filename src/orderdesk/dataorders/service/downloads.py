@@ -17,10 +17,11 @@ from orderdesk.core import topics
 from orderdesk.core.wakeup import after_commit
 from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
 from orderdesk.dataorders.models import FileState, OrderFile
-from orderdesk.dataorders.repository import files, orders
+from orderdesk.dataorders.repository import files
 from orderdesk.dataorders.rules.files import check_servable
+from orderdesk.dataorders.service import events
 from orderdesk.dataorders.service.ordering import available_files_of, owned_order
-from orderdesk.dataorders.service.progress import refresh_order
+from orderdesk.dataorders.service.progress import locked_order, refresh_order
 from orderdesk.dataorders.storage.area import staged_path
 from orderdesk.dataorders.storage.zipping import OrderZip, build_zip
 
@@ -100,13 +101,14 @@ async def record_downloads(
     reason); a staged sub-order of theirs with nothing left to download ends, freeing its owner's
     slot. True when one ended (a waiting sub-order may start now)."""
     failed = failed or {}
-    await orders.lock_order(connection, order_id)
+    order = await locked_order(connection, order_id)
     if downloaded:
         await files.mark_downloaded(connection, downloaded, now)
     if failed:
         await files.mark_download_failed(connection, failed, now)
     ended = await files.end_suborders_done_with(connection, [*downloaded, *failed])
-    await refresh_order(connection, order_id, now)
+    # a download error turns DONE into DONE_WITH_WARNING, a later good download turns it back
+    await events.record(connection, [await refresh_order(connection, order, now)])
     if ended > 0:
         await after_commit(connection, topics.DATAORDER_STAGING)
     return ended > 0

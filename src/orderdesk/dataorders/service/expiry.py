@@ -21,10 +21,10 @@ from orderdesk.dataorders.service.actions import close_orders
 async def expire_due(connection: AsyncConnection, now: datetime, batch: int) -> list[int]:
     """Up to `batch` orders due to expire EXPIRED; their ids. The caller removes their staged files
     after commit."""
-    order_ids = await orders.claim_due_for_expiry(connection, now, batch)
-    if order_ids:
-        await close_orders(connection, order_ids, OrderStatus.EXPIRED, now)
-    return order_ids
+    due = await orders.claim_due_for_expiry(connection, now, batch)
+    if due:
+        await close_orders(connection, due, OrderStatus.EXPIRED, now)
+    return [order.id for order in due]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,14 @@ from orderdesk.dataorders.models import (
     ClaimedSuborder,
     FileState,
     FileToStage,
+    OrderStatus,
     StagingOutcome,
     SuborderState,
 )
 from orderdesk.dataorders.repository import orders, staging
 from orderdesk.dataorders.rules.files import staging_refusal
 from orderdesk.dataorders.rules.status import is_gone, suborder_state_after_staging
+from orderdesk.dataorders.service import events
 from orderdesk.dataorders.service.progress import refresh_order
 from orderdesk.dataorders.storage.area import staged_path
 from orderdesk.dataorders.storage.store import ChecksumMismatch, LocalFolderStore
@@ -52,7 +54,12 @@ async def claim_suborder(
         token = uuid.uuid4()
         if not await staging.take(connection, candidate, token, now + lease, worker):
             continue
-        await staging.start_order(connection, candidate.order_id, now)
+        label = await staging.start_order(connection, candidate.order_id, now)
+        if label is not None:
+            started = events.status_change(
+                candidate.order_id, candidate.owner, label, OrderStatus.PENDING, OrderStatus.RUNNING, now
+            )
+            await events.record(connection, [started])
         return ClaimedSuborder(candidate.id, candidate.order_id, token)
     return None
 
@@ -89,19 +96,30 @@ async def record_staging(
     claimed: ClaimedSuborder,
     outcomes: Sequence[StagingOutcome],
     now: datetime,
+    *,
+    links_base_url: str,
 ) -> bool:
     """Write the outcome if the lease is still held: the files' states, the sub-order STAGED or
-    ENDED, the order's counters and status. True when the lease was lost to the order being deleted
-    or expired (then the copies just made are to be removed)."""
-    await orders.lock_order(connection, claimed.order_id)
-    if not await staging.holds_lease(connection, claimed.id, claimed.token):
+    ENDED, the order's counters and status, and their events (files made available, with a link to
+    the order's available files under `links_base_url`; the status settled). True when the lease was
+    lost to the order being deleted or expired (then the copies just made are to be removed)."""
+    order = await orders.lock_order(connection, claimed.order_id)
+    if order is None or not await staging.holds_lease(connection, claimed.id, claimed.token):
         _log.warning("staging_lease_lost", suborder_id=claimed.id)
-        status = await orders.order_status(connection, claimed.order_id)
-        return status is None or is_gone(status)
+        return order is None or is_gone(order.status)
     await staging.record_outcomes(connection, outcomes, now)
-    available = await staging.any_available(connection, claimed.id)
-    await staging.end_lease(connection, claimed.id, suborder_state_after_staging(available))
-    await refresh_order(connection, claimed.order_id, now)
+    available = await staging.available_count(connection, claimed.id)
+    await staging.end_lease(connection, claimed.id, suborder_state_after_staging(available > 0))
+    made_available = any(outcome.state is FileState.AVAILABLE for outcome in outcomes)
+    await events.record(
+        connection,
+        [
+            events.files_available(order, claimed.id, available, links_base_url, now)
+            if made_available
+            else None,
+            await refresh_order(connection, order, now),
+        ],
+    )
     return False
 
 

@@ -4,48 +4,17 @@ Standard Webhooks specification. Documentation only: these operations are the re
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from orderdesk.notifications.schemas.webhooks import (
     NotificationStatusChangedEventExt,
     OrderStatusChangedEventExt,
 )
+from orderdesk.web.webhook_headers import WebhookId, WebhookSignature, WebhookTimestamp
 from orderdesk.webhooks.models import EventType
 
-router = APIRouter(tags=["Notification webhook events"])
-
-WebhookId = Annotated[
-    str,
-    Header(
-        alias="webhook-id",
-        description=(
-            "The event's id (`msg_…`), the same in every attempt to deliver it: a receiver that has "
-            "seen it already drops the repeat."
-        ),
-    ),
-]
-WebhookTimestamp = Annotated[
-    str,
-    Header(
-        alias="webhook-timestamp",
-        description="When this attempt was signed, in seconds since 1970: refuse one too old or too new.",
-    ),
-]
-WebhookSignature = Annotated[
-    str,
-    Header(
-        alias="webhook-signature",
-        description=(
-            "`v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the "
-            "subscription's secret (`whsec_…`); two, space-separated, for a day after the secret is "
-            "rotated (old and new). Any Standard Webhooks library verifies it, e.g. "
-            "`standardwebhooks.Webhook(secret).verify(body, headers)`."
-        ),
-    ),
-]
+router = APIRouter(tags=["Webhooks (notification orders)"])
 
 _RESPONSES: dict[int | str, dict[str, str]] = {
     200: {

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Response
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.outbound import refused_fields
 from orderdesk.purchases import service
+from orderdesk.purchases.api.callback_doc import FULFILMENT_CALLBACK
 from orderdesk.purchases.api.common import (
     ERRORS,
     NOT_FOUND,
@@ -92,9 +93,13 @@ async def get_order_status(
     description="""Completes an order that needs no user: paymentMethod `invoice`, `other` or `free`, or
 any prepaid order. It becomes `confirmed`, and a worker carries it to `processed` or `failed`; the
 `callbackUrl`, when given, is then called with GET and `fulfillmentStatus=success|failed` (and `orderId`),
-retried with back-off until it answers 2xx. Other payment methods need the user at a payment provider:
-`fulfillmentStatus` is `ERROR` with the reason in `errorMessage`, and the order stays `preliminary`.
+retried with back-off until it answers 2xx, signed with the Standard Webhooks headers (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`) over the request's raw query string exactly as sent, with the
+client's `callback_signing_secret` (see the callback below). Other payment methods need the user at a
+payment provider: `fulfillmentStatus` is `ERROR` with the reason in `errorMessage`, and the order stays
+`preliminary`.
 Completing an order again answers `OK` and changes nothing.""",
+    callbacks=FULFILMENT_CALLBACK,
 )
 async def fulfil_order(
     body: FulfillmentRequest,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import lock_for_update
 from orderdesk.purchases.models import CallbackOutcome, CallbackState, ClaimedCallback, OrderStatus
-from orderdesk.purchases.tables import purchase_order
+from orderdesk.purchases.tables import api_client, purchase_order
 
 _order = purchase_order.c
 
@@ -20,15 +20,23 @@ _order = purchase_order.c
 async def claim_callbacks(
     connection: AsyncConnection, now: datetime, until: datetime, limit: int
 ) -> list[ClaimedCallback]:
-    """Due callbacks, each leased to this worker until `until`. A worker that dies mid-call loses its
-    lease and the callback is made again."""
+    """Due callbacks, each leased to this worker until `until`, with its client's signing secret. A
+    worker that dies mid-call loses its lease and the callback is made again."""
     await lock_for_update(connection)
     query = (
-        select(_order.order_id, _order.callback_url, _order.status, _order.callback_attempts)
+        select(
+            _order.order_id,
+            _order.callback_url,
+            _order.status,
+            _order.callback_attempts,
+            api_client.c.callback_signing_secret,
+        )
+        .join(api_client, api_client.c.client_id == _order.client_id)
         .where(_order.callback_state == CallbackState.PENDING.value, _order.callback_due_at <= now)
         .order_by(_order.callback_due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # the order's row only: the client's row is read, not claimed
+        .with_for_update(skip_locked=True, of=purchase_order)
     )
     rows = (await connection.execute(query)).all()
     if not rows:
@@ -43,7 +51,14 @@ async def claim_callbacks(
         .values(callback_lease=lease, callback_due_at=until)
     )
     return [
-        ClaimedCallback(row.order_id, row.callback_url, OrderStatus(row.status), lease, row.callback_attempts)
+        ClaimedCallback(
+            row.order_id,
+            row.callback_url,
+            OrderStatus(row.status),
+            lease,
+            row.callback_attempts,
+            row.callback_signing_secret,
+        )
         for row in rows
     ]
 

@@ -14,10 +14,21 @@ _ACTIVE = api_client.c.revoked_at.is_(None)
 
 
 async def insert_client(
-    connection: AsyncConnection, client_id: str, name: str, secret_hash: str, now: datetime
+    connection: AsyncConnection,
+    client_id: str,
+    name: str,
+    secret_hash: str,
+    callback_signing_secret: str,
+    now: datetime,
 ) -> None:
     await connection.execute(
-        api_client.insert().values(client_id=client_id, name=name, secret_hash=secret_hash, created_at=now)
+        api_client.insert().values(
+            client_id=client_id,
+            name=name,
+            secret_hash=secret_hash,
+            callback_signing_secret=callback_signing_secret,
+            created_at=now,
+        )
     )
 
 

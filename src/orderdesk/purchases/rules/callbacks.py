@@ -22,6 +22,12 @@ def callback_target(url: str, order_id: int, status: OrderStatus) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}&{ours}" if parts.query else ours))
 
 
+def callback_message_id(order_id: int) -> str:
+    """The callback's `webhook-id`: one per order (an order has one outcome to tell), so every call of
+    it, retries and an operator's new round alike, carries the same id and a receiver drops repeats."""
+    return f"msg_purchase_order_{order_id}"
+
+
 def callback_outcome(
     error: str | None, made: int, allowed: int, backoff: Backoff, now: datetime
 ) -> CallbackOutcome:

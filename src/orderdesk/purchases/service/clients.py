@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
+from orderdesk.core.webhook_signing import new_secret
 from orderdesk.purchases import repository
 from orderdesk.purchases.errors import ClientNotFound
 from orderdesk.purchases.models import MAX_CLIENT_NAME, ClientListing, NewClient
@@ -38,11 +39,21 @@ def client_name(name: str) -> str:
 
 
 async def register_client(connection: AsyncConnection, name: str, now: datetime) -> NewClient:
-    """A new client with a fresh id and secret; InvalidInput for a bad name (`client_name`)."""
+    """A new client with a fresh id and secret, and a `whsec_` secret that signs its callbacks;
+    InvalidInput for a bad name (`client_name`)."""
     name = client_name(name)
-    client = NewClient(client_id=secrets.token_hex(16), client_secret=secrets.token_urlsafe(32))
+    client = NewClient(
+        client_id=secrets.token_hex(16),
+        client_secret=secrets.token_urlsafe(32),
+        callback_signing_secret=new_secret(),
+    )
     await repository.clients.insert_client(
-        connection, client.client_id, name, hash_secret(client.client_secret), now
+        connection,
+        client.client_id,
+        name,
+        hash_secret(client.client_secret),
+        client.callback_signing_secret,
+        now,
     )
     return client
 

@@ -1,6 +1,8 @@
 """Telling the client how fulfilment ended: a GET of its callbackUrl with
 `fulfillmentStatus=success|failed` (and the `orderId`), retried with a doubling back-off until it
-answers 2xx or the attempts are used up.
+answers 2xx or the attempts are used up. Each call carries the Standard Webhooks headers, signed with
+the client's callback signing secret over the request's query string exactly as sent (a GET has no
+body), with one `webhook-id` per order.
 
 A callback is leased while it is made, with no database lock held during the call; a worker that
 dies mid-call loses the lease and another calls again, so a client may, rarely, hear twice (at least
@@ -20,9 +22,10 @@ import structlog
 from orderdesk.core.backoff import Backoff
 from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
-from orderdesk.core.outbound import OutboundClient, OutboundFailure
+from orderdesk.core.outbound import OutboundClient, OutboundFailure, query_as_sent
+from orderdesk.core.webhook_signing import signed_headers
 from orderdesk.purchases.models import ClaimedCallback
-from orderdesk.purchases.rules.callbacks import callback_target
+from orderdesk.purchases.rules.callbacks import callback_message_id, callback_target
 from orderdesk.purchases.service import callbacks
 
 IN_FLIGHT = 10
@@ -91,7 +94,15 @@ class CallbackWorker:
         target = callback_target(callback.url, callback.order_id, callback.status)
         error: str | None = None
         try:
-            answer = await self._http.get(target, deadline_seconds=self._rules.timeout_seconds)
+            headers = signed_headers(
+                callback_message_id(callback.order_id),
+                self._clock(),
+                query_as_sent(target),
+                [callback.signing_secret],
+            )
+            answer = await self._http.get(
+                target, deadline_seconds=self._rules.timeout_seconds, headers=headers
+            )
             if not answer.is_success:
                 error = f"HTTP {answer.status_code}"
         except OutboundFailure as failure:
