@@ -36,6 +36,7 @@ from orderdesk.health import router as health_router
 from orderdesk.metrics_router import router as metrics_router
 from orderdesk.notifications.api import router as notifications_router
 from orderdesk.notifications.api.deps import NotificationParts
+from orderdesk.notifications.api.webhook_events import router as notification_webhook_events
 from orderdesk.notifications.providers.kannel import ReportSigner
 from orderdesk.notifications.service.instant import InstantProviders
 from orderdesk.notifications.tasks.pipeline import email_provider, sms_provider
@@ -140,6 +141,8 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
+    # The events orderdesk posts to subscribed endpoints: the document's `webhooks` section.
+    app.webhooks.include_router(notification_webhook_events)
     app.webhooks.include_router(dataorder_webhooks)
     deps.install(
         app,

@@ -67,7 +67,8 @@ event to try the endpoint. Each owner sees only its own subscriptions (another's
   with an off-the-shelf library (`Webhook(secret).verify(body, headers)` in Python's
   `standardwebhooks`): each POST carries `webhook-id`, `webhook-timestamp` (seconds since 1970, of
   that attempt) and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`).
-  The body is `{"type", "timestamp", "data"}`. Verify the raw body as it came, and refuse a timestamp
+  The body is `{"type", "timestamp", "data"}` (the notification events' `data`, field by field: this
+  document's `webhooks` section). Verify the raw body as it came, and refuse a timestamp
   far from your own clock (the libraries allow five minutes), so that a captured POST cannot be replayed.
 - **At least once, with a stable id.** An event may arrive more than once (a retry after an answer
   that was lost, a worker that stopped mid-delivery), always with the same `webhook-id`: drop repeats
@@ -140,7 +141,8 @@ TAGS: list[dict[str, Any]] = [
         "`order.status_changed`: every status change of the caller's notifications and orders is "
         "posted to it, signed by the Standard Webhooks specification, retried for about three days, "
         "in the order the changes happened. Each subscription lists its delivery attempts, and one "
-        "disabled for failing can be enabled again (see Webhooks above).",
+        "disabled for failing can be enabled again (see Webhooks above). The events' payloads are in "
+        "the document's `webhooks` section.",
     },
     {
         "name": "Data orders: basket",

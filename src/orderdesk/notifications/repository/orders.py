@@ -37,6 +37,7 @@ from orderdesk.notifications.models import (
     SmsStatus,
     SmsTemplate,
 )
+from orderdesk.notifications.repository.webhook_events import OrderStatusChange, record_status_changes
 from orderdesk.notifications.tables import (
     notification_email,
     notification_order,
@@ -258,7 +259,15 @@ async def cancel_order_if_allowed(
         )
         .values(processing_status=OrderProcessingStatus.CANCELLED.value, status_changed_at=now)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await record_status_changes(
+        connection,
+        [OrderStatusChange(order_id, OrderProcessingStatus.REGISTERED, OrderProcessingStatus.CANCELLED)],
+        now=now,
+        creators=[creator],
+    )
+    return True
 
 
 async def list_email_notifications(connection: AsyncConnection, order_id: UUID) -> list[NotificationResult]:

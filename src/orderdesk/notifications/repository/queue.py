@@ -22,7 +22,7 @@ from uuid import UUID
 from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import bulk_insert, insert_for, on_commit
+from orderdesk.core.db import UTCDateTime, bulk_insert, insert_for, on_commit
 from orderdesk.core.offload import off_loop_if_large
 from orderdesk.notifications.models import (
     Channel,
@@ -40,6 +40,12 @@ from orderdesk.notifications.repository.orders import (
     sms_template_from_json,
 )
 from orderdesk.notifications.repository.transitions import TABLES
+from orderdesk.notifications.repository.webhook_events import (
+    NotificationStatusChange,
+    OrderStatusChange,
+    StatusChange,
+    record_status_changes,
+)
 from orderdesk.notifications.rules.expansion import NewNotification
 from orderdesk.notifications.tables import notification_order, provider_pause
 from orderdesk.observability import metrics
@@ -90,16 +96,34 @@ async def claim_due_orders(
         .where(order.id.in_(due.scalar_subquery()))
         .values(
             processing_status=_PROCESSING,
-            status_changed_at=now,
+            # An order taken over from a worker whose lease ran out was Processing already: its
+            # status did not change. So the row returned tells which orders the claim moved (its
+            # earlier claim cannot have been made at this very instant: a lease or a worker's
+            # silence lies between).
+            status_changed_at=case(
+                (order.processing_status == _PROCESSING, order.status_changed_at),
+                else_=literal(now, UTCDateTime),
+            ),
             due_at=now + lease,
             lease_token=token,
             claimed_by=worker,
         )
         .returning(*notification_order.c)
     )
+    rows = sorted(result, key=lambda row: row.due_at)
+    await record_status_changes(
+        connection,
+        [
+            OrderStatusChange(row.id, OrderProcessingStatus.REGISTERED, OrderProcessingStatus.PROCESSING)
+            for row in rows
+            if row.status_changed_at == now
+        ],
+        now=now,
+        creators={row.creator for row in rows},
+    )
     return [
         ClaimedOrder(order_from_row(row), token, row.condition_checks, row.processing_attempts, now + lease)
-        for row in sorted(result, key=lambda row: row.due_at)
+        for row in rows
     ]
 
 
@@ -120,8 +144,8 @@ async def postpone_order(
     return await _release(
         connection,
         claim,
-        processing_status=_REGISTERED,
-        status_changed_at=now,
+        OrderProcessingStatus.REGISTERED,
+        now=now,
         due_at=until,
         condition_checks=claim.condition_checks + 1,
     )
@@ -134,8 +158,8 @@ async def retry_order(
     return await _release(
         connection,
         claim,
-        processing_status=_REGISTERED,
-        status_changed_at=now,
+        OrderProcessingStatus.REGISTERED,
+        now=now,
         due_at=until,
         processing_attempts=claim.processing_attempts + 1,
     )
@@ -143,7 +167,7 @@ async def retry_order(
 
 async def release_order(connection: AsyncConnection, claim: ClaimedOrder, *, now: datetime) -> bool:
     """Hand the order back as Registered, due at once, its counters as they were (a stopping worker)."""
-    return await _release(connection, claim, processing_status=_REGISTERED, status_changed_at=now, due_at=now)
+    return await _release(connection, claim, OrderProcessingStatus.REGISTERED, now=now, due_at=now)
 
 
 async def stop_order(
@@ -151,9 +175,7 @@ async def stop_order(
 ) -> bool:
     """End the claimed order in `status` (SendConditionNotMet gets its status feed entry with it);
     False, and nothing written, when the claim was lost."""
-    if not await _release(
-        connection, claim, processing_status=status.value, status_changed_at=now, due_at=now
-    ):
+    if not await _release(connection, claim, status, now=now, due_at=now):
         return False
     await status_feed.record_final_orders(connection, [claim.order.id], now)
     return True
@@ -180,8 +202,21 @@ async def store_expansion(
         counters[f"{channel}_finished"] = finished
     all_final = all(n.status.is_final for n in notifications)
     status = OrderProcessingStatus.COMPLETED if all_final else OrderProcessingStatus.PROCESSED
+    # Notifications born final (recipient reserved, or not found) have a status from the start: an
+    # event each, with no old status, before the order's own.
+    born_final = [n for n in notifications if n.status.is_final]
+    born_events: list[StatusChange] = [
+        NotificationStatusChange(n.id, claim.order.id, n.channel, None, n.status) for n in born_final
+    ]
     if not await _release(
-        connection, claim, processing_status=status.value, status_changed_at=now, due_at=now, **counters
+        connection,
+        claim,
+        status,
+        now=now,
+        due_at=now,
+        events_before=born_events,
+        addresses={n.id: n.address for n in born_final},
+        **counters,
     ):
         return False
     # The rows of a large order are built off the loop, which the API shares with in-process workers.
@@ -196,7 +231,18 @@ async def store_expansion(
     return True
 
 
-async def _release(connection: AsyncConnection, claim: ClaimedOrder, **values: Any) -> bool:
+async def _release(
+    connection: AsyncConnection,
+    claim: ClaimedOrder,
+    status: OrderProcessingStatus,
+    *,
+    now: datetime,
+    events_before: Sequence[StatusChange] = (),
+    addresses: Mapping[UUID, str | None] | None = None,
+    **values: Any,
+) -> bool:
+    """Move the claimed order from Processing to `status` and end the claim, with the webhook events
+    of the change (after `events_before`); False, writing nothing, when the claim was lost."""
     order = notification_order.c
     result = await connection.execute(
         update(notification_order)
@@ -207,9 +253,18 @@ async def _release(connection: AsyncConnection, claim: ClaimedOrder, **values: A
                 order.processing_status == _PROCESSING,
             )
         )
-        .values(lease_token=None, **values)
+        .values(lease_token=None, processing_status=status.value, status_changed_at=now, **values)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await record_status_changes(
+        connection,
+        [*events_before, OrderStatusChange(claim.order.id, OrderProcessingStatus.PROCESSING, status)],
+        now=now,
+        creators=[claim.order.creator],
+        addresses=addresses,
+    )
+    return True
 
 
 def _common_row(claim: ClaimedOrder, notification: NewNotification, now: datetime) -> dict[str, Any]:
@@ -287,7 +342,11 @@ async def claim_notifications(
         .where(table.c.id.in_(due.scalar_subquery()))
         .values(
             status=sending.value,
-            status_changed_at=now,
+            # One taken over from a worker whose lease ran out was Sending already: no change of
+            # status, so the row returned tells which notifications the claim moved (as above).
+            status_changed_at=case(
+                (table.c.status == sending.value, table.c.status_changed_at), else_=literal(now, UTCDateTime)
+            ),
             due_at=now + lease,
             lease_token=token,
             claimed_by=worker,
@@ -301,8 +360,21 @@ async def claim_notifications(
             table.c.customized_body,
             table.c.attempts,
             table.c.expires_at,
+            table.c.status_changed_at,
         )
     )
+    rows = list(result)
+    moved = [row for row in rows if row.status_changed_at == now]
+    if moved:
+        await record_status_changes(
+            connection,
+            [
+                NotificationStatusChange(row.id, row.notification_order_id, channel, new, sending)
+                for row in moved
+            ],
+            now=now,
+            addresses={row.id: row[2] for row in moved},
+        )
     claimed = [
         ClaimedNotification(
             id=row.id,
@@ -313,7 +385,7 @@ async def claim_notifications(
             attempts=row.attempts,
             expires_at=row.expires_at,
         )
-        for row in result
+        for row in rows
     ]
     return token, claimed
 

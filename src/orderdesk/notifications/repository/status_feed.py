@@ -50,8 +50,16 @@ async def record_final_orders(connection: AsyncConnection, order_ids: Sequence[U
     Idempotent: an order that already has its entry is skipped, and an entry written meanwhile by
     another transaction is kept (the insert does nothing on the unique order id). The entries of
     orders with many notifications are built off the event loop."""
+    return len(await record_new_final_orders(connection, order_ids, now))
+
+
+async def record_new_final_orders(
+    connection: AsyncConnection, order_ids: Sequence[UUID], now: datetime
+) -> list[UUID]:
+    """`record_final_orders`, returning the orders whose entry it wrote: those that became final in
+    this transaction (the order's webhook event is written for the same ones)."""
     if not order_ids:
-        return 0
+        return []
     has_entry = exists().where(_feed.notification_order_id == _order.id)
     result = await connection.execute(
         select(*shipment_columns()).where(
@@ -64,7 +72,7 @@ async def record_final_orders(connection: AsyncConnection, order_ids: Sequence[U
     )
     rows = list(result)
     if not rows:
-        return 0
+        return []
     completed = [row.id for row in rows if row.processing_status == OrderProcessingStatus.COMPLETED.value]
     recipients = await recipients_of(connection, completed)
     size = sum(len(found) for found in recipients.values())
@@ -96,7 +104,7 @@ async def record_final_orders(connection: AsyncConnection, order_ids: Sequence[U
         .on_conflict_do_nothing(index_elements=["notification_order_id"])
     )
     await connection.execute(statement, values)
-    return len(values)
+    return [row.id for row in sorted(rows, key=lambda row: row.id)]
 
 
 def feed_page_statement(

@@ -3,8 +3,9 @@
 Every status change after a notification is created goes through `apply`: send results, delivery
 reports, expiry. It locks the rows, lets the caller's guard refuse changes that no longer fit (a final
 status is never overwritten; a worker whose lease ran out has lost its claim), writes the changes in
-batches, adjusts the per-order counters, completes the orders that have nothing left in flight, and
-counts the minute's notifications sent and failed (for the console's chart).
+batches, adjusts the per-order counters, completes the orders that have nothing left in flight,
+queues the webhook events of both (repository.webhook_events), and counts the minute's notifications
+sent and failed (for the console's chart).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from orderdesk.notifications.models import (
     OrderProcessingStatus,
 )
 from orderdesk.notifications.repository import result_minutes, status_feed
+from orderdesk.notifications.repository.webhook_events import (
+    NotificationStatusChange,
+    OrderStatusChange,
+    StatusChange,
+    record_status_changes,
+)
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
 from orderdesk.observability import metrics
 
@@ -105,6 +112,7 @@ async def apply(
     deltas: dict[UUID, _Delta] = defaultdict(_Delta)
     minute = _Minute()
     current: dict[UUID, NotificationStatus] = {}
+    events: list[StatusChange] = []
     for change in changes:
         row = rows.get(change.id)
         if row is None:
@@ -115,6 +123,8 @@ async def apply(
             refused.append((change, row))
             continue
         current[change.id] = change.status
+        if change.status != old:  # a repeated report of the status it has is no change
+            events.append(NotificationStatusChange(change.id, row.order_id, channel, old, change.status))
         _count(deltas[row.order_id], old, change.status)
         minute.sent += int(change.status.counts_as_succeeded and not old.counts_as_succeeded)
         minute.failed += int(_is_failed(change.status) and not _is_failed(old))
@@ -126,7 +136,12 @@ async def apply(
         last_per_id = list({change.id: change for change in applied}.values())
         await _write(connection, table, last_per_id, now)
         await _write_attachment_bytes(connection, table, last_per_id)
-        await _adjust_orders(connection, channel, deltas, now)
+        completed = await _adjust_orders(connection, channel, deltas, now)
+        events.extend(
+            OrderStatusChange(order_id, OrderProcessingStatus.PROCESSED, OrderProcessingStatus.COMPLETED)
+            for order_id in completed
+        )
+        await record_status_changes(connection, events, now=now)
         # Last: it locks a counter row other transactions share, to be held as briefly as possible.
         await result_minutes.add_results(connection, channel, now, sent=minute.sent, failed=minute.failed)
         on_commit(connection, lambda: metrics.notifications_entered(channel, [c.status for c in applied]))
@@ -250,13 +265,13 @@ async def _write_postgresql(
 
 async def _adjust_orders(
     connection: AsyncConnection, channel: Channel, deltas: dict[UUID, _Delta], now: datetime
-) -> None:
+) -> list[UUID]:
     """Add the deltas to the orders' counters and, in the same statement, complete the Processed
     orders whose notifications have now all reached a final status; then write the status feed entries
-    of those that did."""
+    of those that did. Returns the orders completed here: those that got their feed entry now."""
     changed = {order_id: delta for order_id, delta in deltas.items() if delta != _Delta()}
     if not changed:
-        return
+        return []
     order = notification_order.c
     succeeded, failed, finished = (order[f"{channel}_{name}"] for name in ("succeeded", "failed", "finished"))
     finished_after = finished + bindparam("b_finished")
@@ -291,7 +306,9 @@ async def _adjust_orders(
             for order_id, d in sorted(changed.items())
         ],
     )
-    # Only an order that gained a final notification can have completed here.
-    await status_feed.record_final_orders(
+    # Only an order that gained a final notification can have completed here. The feed entry is
+    # written once, by the transaction whose UPDATE completed the order (it holds the order's row
+    # lock): so are the order's completion events, from the same list.
+    return await status_feed.record_new_final_orders(
         connection, [order_id for order_id, d in changed.items() if d.finished > 0], now
     )
