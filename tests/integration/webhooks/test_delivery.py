@@ -8,9 +8,11 @@ from datetime import timedelta
 import httpx
 from standardwebhooks import Webhook
 
+from orderdesk.core.db import Database
+from orderdesk.settings import OutboundSettings, Settings
 from orderdesk.webhooks.delivery import DeliveryWorker
 from tests.conftest import Clock, Tokens
-from tests.integration.webhooks.conftest import NOTIFICATION_HOOKS, Subscribe
+from tests.integration.webhooks.conftest import NOTIFICATION_HOOKS, Subscribe, worker_for
 from tests.support.webhook_receiver import webhook_receiver
 
 
@@ -153,12 +155,15 @@ async def test_rotated_secret__both_secrets_verify_for_the_overlap_then_only_the
 
 
 async def test_a_name_resolving_to_a_refused_address__is_not_called(
-    client: httpx.AsyncClient, tokens: Tokens, subscribe: Subscribe, database, settings, clock: Clock
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    subscribe: Subscribe,
+    database: Database,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     """The operator allowed no network: `localhost` resolves to loopback, refused when the event is
     posted, whatever it resolved to when the subscription was made."""
-    from orderdesk.settings import OutboundSettings
-    from tests.integration.webhooks.conftest import worker_for
 
     with webhook_receiver() as receiver:
         port = receiver.url.split(":")[2].split("/")[0]

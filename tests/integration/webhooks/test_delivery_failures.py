@@ -179,6 +179,7 @@ async def test_receiver_that_never_answers__one_attempt_per_timeout__another_sub
             assert len(slow.calls) == 1  # one attempt, cut at the deadline; the next waits its back-off
             [attempt] = await attempts_of(client, tokens, stalled["id"])
             assert attempt.message_id == stalled_events[0]
+            assert attempt.error is not None
             assert "5 s" in attempt.error
             assert (await shown(client, tokens, stalled["id"]))["failingSince"] is not None
             assert (await shown(client, tokens, healthy["id"]))["failingSince"] is None
