@@ -11,6 +11,8 @@ target is a failed call; no connection is ever opened to it. Redirects are not f
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
 import ipaddress
 import re
 import socket
@@ -18,7 +20,7 @@ import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import httpcore
 import httpx
@@ -227,12 +229,13 @@ class OutboundClient:
     ssl_context: ssl.SSLContext | None = None
     """Certificates trusted for https (default: the system's); the name in the URL is verified."""
     _http: httpx.AsyncClient = field(init=False)
+    _pool: httpcore.AsyncConnectionPool = field(init=False)
 
     def __post_init__(self) -> None:
         transport = httpx.AsyncHTTPTransport(retries=0)
         # httpx has no public way to choose the network backend of its pool: give it a pool of our own,
         # built the way httpx builds its default one (proxies are not used: trust_env is off).
-        transport._pool = httpcore.AsyncConnectionPool(
+        transport._pool = self._pool = httpcore.AsyncConnectionPool(
             ssl_context=self.ssl_context or httpx.create_ssl_context(),
             max_connections=self.max_connections,
             max_keepalive_connections=20,
@@ -285,6 +288,8 @@ class OutboundClient:
         deadline_seconds: float,
         truncate: bool,
     ) -> Answer:
+        if method == "POST" and content is not None:
+            return await self._post_to_pool(url, content, headers, deadline_seconds)
         async with self._http.stream(
             method, url, content=content, headers=headers, timeout=deadline_seconds
         ) as response:
@@ -300,8 +305,53 @@ class OutboundClient:
                 chunks.append(chunk)
             return Answer(response.status_code, b"".join(chunks))
 
+    async def _post_to_pool(
+        self, url: str, content: bytes, headers: Mapping[str, str], deadline_seconds: float
+    ) -> Answer:
+        """A POST straight through the guarded connection pool, without httpx's request and response
+        models: webhooks post one event per request, and those layers cost a third of each post's CPU
+        time. The answer is read up to the limit and cut there."""
+        target, fixed = _pool_target(url)
+        raw_headers = [
+            *fixed,
+            (b"content-length", str(len(content)).encode()),
+            *((name.encode(), value.encode()) for name, value in headers.items()),
+        ]
+        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
+        async with self._pool.stream(
+            b"POST", target, headers=raw_headers, content=content, extensions={"timeout": timeouts}
+        ) as response:
+            chunks: list[bytes] = []
+            room = self.max_answer_bytes
+            async for chunk in response.aiter_stream():
+                chunks.append(chunk[:room])
+                room -= len(chunks[-1])
+                if room <= 0:
+                    break
+            return Answer(response.status, b"".join(chunks))
+
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+@functools.lru_cache(maxsize=1024)
+def _pool_target(url: str) -> tuple[httpcore.URL, tuple[tuple[bytes, bytes], ...]]:
+    """The pool's URL of `url` and the headers its request always has (Host, and Authorization from
+    credentials written in the URL), parsed by httpx's rules (IDNA hosts, percent-encoding) once per
+    URL rather than per request."""
+    parsed = httpx.URL(url)
+    target = httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+    default_port = {b"http": 80, b"https": 443}.get(parsed.raw_scheme)
+    host = parsed.raw_host if b":" not in parsed.raw_host else b"[" + parsed.raw_host + b"]"
+    if parsed.port is not None and parsed.port != default_port:
+        host += b":%d" % parsed.port
+    fixed = [(b"host", host)]
+    if parsed.userinfo:
+        credentials = base64.b64encode(unquote_to_bytes(parsed.userinfo))
+        fixed.append((b"authorization", b"Basic " + credentials))
+    return target, tuple(fixed)
 
 
 def query_as_sent(url: str) -> bytes:
