@@ -74,8 +74,9 @@ event to try the endpoint. Each owner sees only its own subscriptions (another's
   that was lost, a worker that stopped mid-delivery), always with the same `webhook-id`: drop repeats
   by that id. Answer 2xx as soon as the event is stored; each POST has 15 seconds.
 - **In order per subscription.** A subscription's events are posted one at a time, in the order the
-  changes happened: the next waits until the previous one was delivered or given up. Subscriptions do
-  not wait for each other.
+  changes happened: the next waits until the previous one was delivered or given up. The changes of
+  one notification or order always arrive in order; changes of different ones committed at the same
+  moment may arrive either way round. Subscriptions do not wait for each other.
 - **Retried for about three days.** Any answer other than 2xx, or none, is tried again after a delay
   that grows (5 seconds, doubling, at most 12 hours); an event still failing three days after it
   happened is marked `failed`, and the next one is posted. `GET …/webhooks/{id}/deliveries` lists
