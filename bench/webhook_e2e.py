@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import httpx
 
+from bench import webhook_sink
 from bench.common import Comparison, postgres_url
 from bench.smtp import CONNECTIONS, post_and_wait, smtp_sink, wait_for_port
 from tests.support.processes import (
@@ -29,19 +27,6 @@ from tests.support.workers import free_port
 
 EVENTS_SETTLED_SECONDS = 5.0
 """The receiver's count has stopped growing for this long: every event has been posted."""
-
-
-@contextmanager
-def webhook_sink() -> Iterator[str]:
-    """The benchmark receiver in a process of its own; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.webhook_sink", str(port)])
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def _received(http: httpx.AsyncClient, sink_url: str) -> int:
@@ -115,7 +100,7 @@ async def _events_settled(sink_url: str) -> tuple[float, int]:
 
 async def end_to_end_with_subscription(count: int = 100_000) -> Comparison:
     without, _, _ = await _order_run(count, None)
-    with webhook_sink() as sink_url:
+    with webhook_sink.running() as sink_url:
         with_hooks, events_done, received = await _order_run(count, sink_url)
     assert events_done is not None
     return Comparison(

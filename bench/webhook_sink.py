@@ -2,12 +2,18 @@
 keep-alive connections and counts them; `GET /count` answers how many it took. Plain asyncio streams,
 so that the receiver costs far less than what is measured against it.
 
-`python -m bench.webhook_sink PORT`"""
+`running()` starts it (`python -m bench.webhook_sink PORT`) for a benchmark."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bench.smtp import wait_for_port
+from tests.support.workers import free_port
 
 _NO_CONTENT = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
@@ -38,6 +44,19 @@ class Sink:
             pass
         finally:
             writer.close()
+
+
+@contextmanager
+def running() -> Iterator[str]:
+    """The receiver in a process of its own; yields its base URL (POST anywhere under it)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bench.webhook_sink", str(port)])
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 async def main(port: int) -> None:

@@ -2,7 +2,7 @@
 subscription, posted by the DeliveryWorker (claim under a lease, one POST at a time in outbox order,
 each signed, the results written per batch) to a local receiver that answers 204, against a bare
 httpx.AsyncClient posting the same bodies one after another over a kept-alive connection to the same
-receiver. Events per second. The receiver is uvicorn in a process of its own.
+receiver. Events per second. The receiver (bench.webhook_sink) is plain asyncio in a process of its own.
 
 The events are written straight into the outbox (COPY, as `outbox.record_events` writes them), like a
 seeding step: what is measured is their delivery.
@@ -10,20 +10,15 @@ seeding step: what is measured is their delivery.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
 
+from bench import webhook_sink
 from bench.common import Comparison, fresh_database
-from bench.smtp import wait_for_port
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.core.webhook_signing import new_secret
@@ -32,45 +27,12 @@ from orderdesk.webhooks.delivery import DeliveryRules, DeliveryWorker
 from orderdesk.webhooks.models import EventState, EventType, Owner, OwnerKind
 from orderdesk.webhooks.repository import outbox, subscriptions
 from orderdesk.webhooks.tables import webhook_event
-from tests.support.workers import free_port
 
 EVENTS = 100_000
 BASELINE_SAMPLE = 20_000
 """Posts the bare client makes before and after the drain: its rate does not change with the count,
 and 200 000 more posts would double the benchmark's time on a 2-core machine."""
 LOOPBACK = AddressPolicy.from_text("127.0.0.0/8")
-
-
-@contextmanager
-def fast_receiver() -> Iterator[str]:
-    """uvicorn serving bench.fast_receiver (204 to every POST) in a process of its own; its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.fast_receiver:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--lifespan",
-            "off",
-        ],
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}/hooks"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _status_changed(index: int, at: datetime) -> dict[str, object]:
@@ -184,7 +146,8 @@ async def httpx_alone(url: str, count: int) -> float:
 async def run(count: int = EVENTS, sample: int = BASELINE_SAMPLE) -> Comparison:
     """The backlog drained once; the bare client timed over `sample` posts just before and just after
     it, so that both see the machine as it was around the drain."""
-    with fast_receiver() as url:
+    with webhook_sink.running() as base_url:
+        url = f"{base_url}/hooks"
         baseline = [await httpx_alone(url, sample)]
         ours = [await orderdesk_delivery(url, count)]
         baseline.append(await httpx_alone(url, sample))
@@ -206,6 +169,6 @@ async def run(count: int = EVENTS, sample: int = BASELINE_SAMPLE) -> Comparison:
             " row each) in one transaction while it posts the next batch. The bare client posted"
             f" {sample:,} of the same bodies just before and just after the drain (its rate does not"
             " change with the count). Both post one event at a time, as a subscription's order"
-            " requires; the receiver is uvicorn with a bare ASGI app in a process of its own."
+            " requires; the receiver is bench.webhook_sink, plain asyncio in a process of its own."
         ),
     )
