@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from bench import webhook_sink
 from bench.common import Comparison, fresh_database
+from orderdesk.core.clock import wire_time
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy
 from orderdesk.core.webhook_signing import new_secret
@@ -47,7 +48,7 @@ def _status_changed(index: int, at: datetime) -> dict[str, object]:
         "recipient": f"r{index}@example.com",
         "oldStatus": "Email_Sending",
         "newStatus": "Email_Delivered",
-        "changedAt": at.isoformat().replace("+00:00", "Z"),
+        "changedAt": wire_time(at),
     }
 
 

@@ -28,6 +28,7 @@ from orderdesk.auth.tokens import (
 )
 from orderdesk.contacts.models import Organization, Person
 from orderdesk.contacts.service import import_contacts
+from orderdesk.core.clock import wire_time
 from orderdesk.core.db import Database
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.gc_freeze import freeze_startup_heap
@@ -134,7 +135,7 @@ def _print_json(document: Any) -> None:
 
 def _json_value(value: object) -> str:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return wire_time(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 

@@ -10,3 +10,9 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def wire_time(moment: datetime) -> str:
+    """A moment as the APIs and webhooks write it: ISO 8601 in UTC with `Z`, as pydantic writes a UTC
+    datetime."""
+    return moment.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"

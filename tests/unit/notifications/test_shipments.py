@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+from orderdesk.core.clock import wire_time
 from orderdesk.notifications.models import (
     Channel,
     Creator,
@@ -19,7 +20,6 @@ from orderdesk.notifications.rules.shipments import (
     ShipmentRecipient,
     feed_entry,
     last_update,
-    wire_time,
 )
 
 MOMENT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -11,17 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.clock import wire_time
 from orderdesk.dataorders.models import OrderRow, OrderStatus
 from orderdesk.webhooks.models import EventType, OwnedEvent, Owner, OwnerKind
 from orderdesk.webhooks.repository import outbox
 
 AVAILABLE_FILES_PATH = "/api/v1/rs-order/user/orders/{order_id}/files/available"
 """The endpoint that lists an order's available files (api.files), the link a files event carries."""
-
-
-def wire_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with `Z`, as the API writes its times."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def status_changed(order: OrderRow, new_status: OrderStatus, changed_at: datetime) -> OwnedEvent:

@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.clock import wire_time
 from orderdesk.notifications.models import (
     Channel,
     NotificationStatus,
@@ -97,7 +98,7 @@ async def record_status_changes(
     recipients = dict(addresses or {})
     if notifications_wanted:
         recipients.update(await _recipients(connection, changes, orders, known=recipients))
-    changed_at = _iso(now)
+    changed_at = wire_time(now)
     events: list[OwnedEvent] = []
     for change in changes:
         info = orders.get(change.order_id)
@@ -178,7 +179,3 @@ def _order_data(change: OrderStatusChange, info: _OrderInfo, changed_at: str) ->
         "newStatus": lifecycle_status(change.new),
         "changedAt": changed_at,
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

@@ -6,10 +6,11 @@ The types live here rather than in `models`, beside the one rule that builds a f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from orderdesk.core.clock import wire_time
 from orderdesk.notifications.models import (
     Channel,
     Creator,
@@ -80,12 +81,6 @@ class RecipientNotification:
 def last_update(created: datetime, status_changed: datetime) -> datetime:
     """An order's last update: the later of its creation and its last status change."""
     return max(created, status_changed)
-
-
-def wire_time(moment: datetime) -> str:
-    """A moment as the API writes it: ISO 8601 in UTC with `Z`, as pydantic writes a UTC datetime."""
-    text = moment.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
 
 
 def feed_entry(shipment: Shipment) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core import topics
+from orderdesk.core.clock import wire_time
 from orderdesk.core.db import bulk_insert
 from orderdesk.core.wakeup import after_commit
 from orderdesk.webhooks.models import EventState, EventType, OwnedEvent, OwnerKind, SubscriptionState
@@ -37,8 +38,9 @@ def message_id() -> str:
 
 def event_body(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> str:
     """The JSON posted: the Standard Webhooks payload shape, `type`, `timestamp` and `data`."""
-    timestamp = occurred_at.isoformat().replace("+00:00", "Z")
-    return orjson.dumps({"type": event_type.value, "timestamp": timestamp, "data": data}).decode()
+    return orjson.dumps(
+        {"type": event_type.value, "timestamp": wire_time(occurred_at), "data": data}
+    ).decode()
 
 
 async def subscribers(
