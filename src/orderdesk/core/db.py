@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    delete,
     event,
     func,
     literal,
@@ -191,6 +192,17 @@ async def bulk_insert(
         return
     for start in range(0, len(rows), batch_size):
         await connection.execute(table.insert(), list(rows[start : start + batch_size]))
+
+
+async def delete_oldest(
+    connection: AsyncConnection, key: Column[Any], when: Column[Any], before: datetime, batch: int
+) -> int:
+    """Delete up to `batch` rows of `key`'s table whose `when` is before `before`, oldest first (found
+    through an index on `when`); how many went. A full batch: there may be more, for a short
+    transaction of its own, so that a large backlog never makes one long one."""
+    doomed = select(key).where(when < before).order_by(when).limit(batch)
+    result = await connection.execute(delete(key.table).where(key.in_(doomed.scalar_subquery())))
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True, slots=True)

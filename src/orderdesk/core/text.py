@@ -26,3 +26,8 @@ def replace_control_characters(value: str, replacement: str = " ") -> str:
 def is_storable(value: str) -> bool:
     """Neither NUL (PostgreSQL text refuses it) nor a lone surrogate (no UTF-8 encodes it)."""
     return _UNSTORABLE.search(value) is None
+
+
+def storable(value: str) -> str:
+    """`value` with what no database stores replaced by U+FFFD: text from outside kept as a record."""
+    return _UNSTORABLE.sub("\ufffd", value)

@@ -34,6 +34,7 @@ from orderdesk.core.db import Database
 from orderdesk.core.inflight import InFlight
 from orderdesk.core.leases import Lease
 from orderdesk.core.outbound import AddressPolicy, Answer, OutboundClient, OutboundFailure, TargetRefused
+from orderdesk.core.text import storable
 from orderdesk.core.webhook_signing import signed_headers
 from orderdesk.observability import metrics
 from orderdesk.settings import WebhookSettings
@@ -81,7 +82,7 @@ def excerpt(body: bytes) -> str | None:
     """The start of an answer as text a database stores (no NUL, no broken UTF-8)."""
     if not body:
         return None
-    return body[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS].replace("\x00", "\ufffd")
+    return storable(body[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS])
 
 
 def host_of(url: str) -> str:
@@ -316,7 +317,7 @@ class DeliveryWorker:
             status_code=None if answer is None else answer.status_code,
             duration_ms=duration_ms,
             response_excerpt=None if answer is None else excerpt(answer.body),
-            error=None if error is None else error.replace("\x00", "\ufffd"),
+            error=None if error is None else storable(error),
             delivered=delivered,
         )
 

@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    delete,
     exists,
     literal,
     select,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderdesk.core.db import UTCDateTime, insert_for
+from orderdesk.core.db import UTCDateTime, delete_oldest, insert_for
 from orderdesk.core.offload import converted_rows, off_loop_if_large
 from orderdesk.notifications.models import Creator, OrderProcessingStatus
 from orderdesk.notifications.repository.shipments import recipients_of, shipment_columns, shipment_of
@@ -159,10 +158,4 @@ async def delete_entries_before(
 ) -> int:
     """Delete up to `batch` entries written before `before`, oldest first; returns how many (a full
     batch: there may be more). Found through the created_at index."""
-    doomed = (
-        select(_feed.sequence_number).where(_feed.created_at < before).order_by(_feed.created_at).limit(batch)
-    )
-    result = await connection.execute(
-        delete(notification_status_feed).where(_feed.sequence_number.in_(doomed.scalar_subquery()))
-    )
-    return int(result.rowcount)
+    return await delete_oldest(connection, _feed.sequence_number, _feed.created_at, before, batch)

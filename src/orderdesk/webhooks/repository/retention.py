@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderdesk.core.db import delete_oldest
 from orderdesk.webhooks.tables import webhook_attempt, webhook_event
 
 RETENTION_BATCH = 5_000
@@ -21,9 +21,7 @@ async def prune_events(connection: AsyncConnection, before: datetime, *, batch: 
     """Delete up to `batch` events that ended (delivered or failed) before `before`, oldest first;
     returns how many (a full batch: there may be more). A pending event has no end and is never
     deleted here; found through the finished_at index."""
-    doomed = select(_event.seq).where(_event.finished_at < before).order_by(_event.finished_at).limit(batch)
-    result = await connection.execute(delete(webhook_event).where(_event.seq.in_(doomed.scalar_subquery())))
-    return int(result.rowcount)
+    return await delete_oldest(connection, _event.seq, _event.finished_at, before, batch)
 
 
 async def prune_attempts(
@@ -32,10 +30,4 @@ async def prune_attempts(
     """Delete up to `batch` attempts made before `before`, oldest first; returns how many. An event
     still pending is younger than the give-up and disable windows, which are far shorter than any
     retention worth setting, so its attempts are not reached."""
-    doomed = (
-        select(_attempt.id).where(_attempt.attempted_at < before).order_by(_attempt.attempted_at).limit(batch)
-    )
-    result = await connection.execute(
-        delete(webhook_attempt).where(_attempt.id.in_(doomed.scalar_subquery()))
-    )
-    return int(result.rowcount)
+    return await delete_oldest(connection, _attempt.id, _attempt.attempted_at, before, batch)
