@@ -35,6 +35,19 @@ SOON = 10.0
 """Generous: an ordinary order completes, and a callback arrives, well under a second."""
 
 
+HANG_UP_NOTICED = 2.0
+"""The listener sees a caller hang up within 0.2 s; far below DEADLINE, so the stop hung up, not it."""
+
+
+async def all_hung_up(slow: SlowListener) -> None:
+    """Every call has ended: the stopped workers hung up rather than leaving a call open."""
+
+    async def none_hanging() -> bool:
+        return not slow.hanging()
+
+    await eventually(none_hanging, within=HANG_UP_NOTICED, what="every slow call hung up")
+
+
 def quick(settings: Settings) -> Settings:
     """Workers that poll often, with the deadline above and no retry of a callback during the test."""
     notifications = settings.notifications.model_copy(
@@ -154,7 +167,7 @@ async def test_stop_while_a_condition_endpoint_hangs__order_handed_back_and_take
             await eventually(lambda: called(2), within=SOON, what="the next worker calling again")
         finally:
             await next_worker.aclose()
-        assert not slow.hanging()
+        await all_hung_up(slow)
 
 
 async def test_stop_while_a_callback_url_hangs__callback_handed_back_and_made_at_once(
@@ -189,4 +202,4 @@ async def test_stop_while_a_callback_url_hangs__callback_handed_back_and_made_at
             await eventually(lambda: called(2), within=SOON, what="the next worker calling again")
         finally:
             await next_worker.aclose()
-        assert not slow.hanging()
+        await all_hung_up(slow)
