@@ -11,19 +11,19 @@ target is a failed call; no connection is ever opened to it. Redirects are not f
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 import ipaddress
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import urlsplit
 
-import httpcore
+import aiohttp
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -170,79 +170,70 @@ class Answer:
         return 200 <= self.status_code < 300
 
 
-class _GuardedNetwork(httpcore.AsyncNetworkBackend):
-    """Resolves each new connection's host once, checks every address, connects to a permitted one.
-
-    TLS still names the host (httpcore passes the URL's host for SNI and certificate checks), and the
-    Host header comes from the URL, so only the socket's peer is pinned."""
+class _GuardedResolver(AbstractResolver):
+    """Resolves each new connection's host once and hands aiohttp only the addresses the policy
+    permits, which it then connects to. TLS still names the host (SNI and the certificate check use
+    the URL's host), and so does the Host header: only the socket's peer is pinned."""
 
     def __init__(self, policy: AddressPolicy) -> None:
         self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await self._resolve(host, port)
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await resolve(host, port)  # OSError: aiohttp reports a failed look-up
         permitted = [address for address in addresses if self._policy.permits(address)]
         if not permitted:
             raise TargetRefused(f"{host} resolves to {', '.join(map(str, addresses))}: not called")
-        failure: Exception | None = None
-        for address in permitted:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
-                failure = error
-        assert failure is not None
-        raise failure
+        return [
+            ResolveResult(
+                hostname=host,
+                host=str(address),
+                port=port,
+                family=socket.AF_INET6 if address.version == 6 else socket.AF_INET,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in permitted
+        ]
 
-    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
-        try:
-            return await resolve(host, port)
-        except OSError as error:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from error
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise TargetRefused("unix sockets are not called")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
 class OutboundClient:
-    """GET with an overall deadline (connect, send, headers and the whole body), the answer read up to
-    `max_answer_bytes`, through the guard. One client per worker; calls may run concurrently."""
+    """GET and POST with an overall deadline (connect, send, headers and the whole body), the answer
+    read up to `max_answer_bytes`, through the guard. One client per worker; calls may run
+    concurrently. Its connections are opened on first use, in the event loop that uses them.
+
+    aiohttp carries the calls: its C parser makes a webhook post (one event per request) cost about
+    a third of the CPU time of httpx's pure-Python stack, which a large order's events feel."""
 
     policy: AddressPolicy
     max_answer_bytes: int = 64 * 1024
     max_connections: int = 100
     ssl_context: ssl.SSLContext | None = None
     """Certificates trusted for https (default: the system's); the name in the URL is verified."""
-    _http: httpx.AsyncClient = field(init=False)
-    _pool: httpcore.AsyncConnectionPool = field(init=False)
+    _session: aiohttp.ClientSession | None = field(init=False, default=None)
 
-    def __post_init__(self) -> None:
-        transport = httpx.AsyncHTTPTransport(retries=0)
-        # httpx has no public way to choose the network backend of its pool: give it a pool of our own,
-        # built the way httpx builds its default one (proxies are not used: trust_env is off).
-        transport._pool = self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=self.ssl_context or httpx.create_ssl_context(),
-            max_connections=self.max_connections,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=_GuardedNetwork(self.policy),
-        )
-        self._http = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
+    def _opened(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=_GuardedResolver(self.policy),
+                use_dns_cache=False,  # every new connection resolves (and is checked) again
+                ssl=self.ssl_context or True,
+                limit=self.max_connections,
+                keepalive_timeout=5.0,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # no state carried from one answer to the next call
+                auto_decompress=False,  # only the first bytes are kept: nothing to inflate
+                trust_env=False,  # no proxy from the environment
+                timeout=aiohttp.ClientTimeout(total=None),  # the overall deadline is the call's own
+            )
+        return self._session
 
     async def get(
         self, url: str, *, deadline_seconds: float, headers: Mapping[str, str] | None = None
@@ -270,8 +261,11 @@ class OutboundClient:
         truncate: bool,
     ) -> Answer:
         try:
+            problem = self.policy.url_problem(url)  # aiohttp does not ask the resolver about addresses
+            if problem is not None:
+                raise TargetRefused(problem)
             async with asyncio.timeout(deadline_seconds):
-                return await self._send(method, url, content, headers or {}, deadline_seconds, truncate)
+                return await self._send(method, url, content, headers, truncate)
         except TimeoutError as error:
             raise OutboundFailure(f"no complete answer within {deadline_seconds:g} s") from error
         except OutboundFailure:
@@ -280,84 +274,41 @@ class OutboundClient:
             raise OutboundFailure(f"{type(error).__name__}: {error}"[:500]) from error
 
     async def _send(
-        self,
-        method: str,
-        url: str,
-        content: bytes | None,
-        headers: Mapping[str, str],
-        deadline_seconds: float,
-        truncate: bool,
+        self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None, truncate: bool
     ) -> Answer:
-        if method == "POST" and content is not None:
-            return await self._post_to_pool(url, content, headers, deadline_seconds)
-        async with self._http.stream(
-            method, url, content=content, headers=headers, timeout=deadline_seconds
-        ) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_answer_bytes:
-                    if not truncate:
-                        raise AnswerTooLarge(f"the answer is larger than {self.max_answer_bytes} bytes")
-                    chunks.append(chunk[: len(chunk) - (size - self.max_answer_bytes)])
-                    break
-                chunks.append(chunk)
-            return Answer(response.status_code, b"".join(chunks))
-
-    async def _post_to_pool(
-        self, url: str, content: bytes, headers: Mapping[str, str], deadline_seconds: float
-    ) -> Answer:
-        """A POST straight through the guarded connection pool, without httpx's request and response
-        models: webhooks post one event per request, and those layers cost a third of each post's CPU
-        time. The answer is read up to the limit and cut there."""
-        target, fixed = _pool_target(url)
-        raw_headers = [
-            *fixed,
-            (b"content-length", str(len(content)).encode()),
-            *((name.encode(), value.encode()) for name, value in headers.items()),
-        ]
-        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), deadline_seconds)
-        async with self._pool.stream(
-            b"POST", target, headers=raw_headers, content=content, extensions={"timeout": timeouts}
+        async with self._opened().request(
+            method, _wire_url(url), data=content, headers=headers, allow_redirects=False
         ) as response:
             chunks: list[bytes] = []
             room = self.max_answer_bytes
-            async for chunk in response.aiter_stream():
-                chunks.append(chunk[:room])
-                room -= len(chunks[-1])
-                if room <= 0:
+            while chunk := await response.content.read(room + 1):
+                if len(chunk) > room:
+                    if not truncate:
+                        raise AnswerTooLarge(f"the answer is larger than {self.max_answer_bytes} bytes")
+                    chunks.append(chunk[:room])
                     break
+                chunks.append(chunk)
+                room -= len(chunk)
             return Answer(response.status, b"".join(chunks))
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Hangs up every connection, calls in flight included (they end as failures)."""
+        if self._session is not None:
+            await self._session.close()
 
 
 @functools.lru_cache(maxsize=1024)
-def _pool_target(url: str) -> tuple[httpcore.URL, tuple[tuple[bytes, bytes], ...]]:
-    """The pool's URL of `url` and the headers its request always has (Host, and Authorization from
-    credentials written in the URL), parsed by httpx's rules (IDNA hosts, percent-encoding) once per
-    URL rather than per request."""
-    parsed = httpx.URL(url)
-    target = httpcore.URL(
-        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
-    )
-    default_port = {b"http": 80, b"https": 443}.get(parsed.raw_scheme)
-    host = parsed.raw_host if b":" not in parsed.raw_host else b"[" + parsed.raw_host + b"]"
-    if parsed.port is not None and parsed.port != default_port:
-        host += b":%d" % parsed.port
-    fixed = [(b"host", host)]
-    if parsed.userinfo:
-        credentials = base64.b64encode(unquote_to_bytes(parsed.userinfo))
-        fixed.append((b"authorization", b"Basic " + credentials))
-    return target, tuple(fixed)
+def _wire_url(url: str) -> URL:
+    """`url` as it goes on the wire: percent-encoded by httpx's rules, which encode only what a URL
+    may not hold as is and keep the client's own escapes (`%7E` stays `%7E`: a pre-signed URL still
+    verifies), the host in its IDNA form. Parsed once per URL, not per call."""
+    return URL(str(httpx.URL(url)), encoded=True)
 
 
 def query_as_sent(url: str) -> bytes:
-    """The query string of `url` exactly as `OutboundClient.get` puts it on the request line (httpx
-    percent-encodes what a URL may not hold as is): what a signature over a GET's query must cover."""
-    return httpx.URL(url).query
+    """The query string of `url` exactly as `OutboundClient.get` puts it on the request line: what a
+    signature over a GET's query must cover."""
+    return _wire_url(url).raw_query_string.encode()
 
 
 def refused_fields(policy: AddressPolicy, urls: Sequence[tuple[str, str | None]]) -> dict[str, list[str]]:

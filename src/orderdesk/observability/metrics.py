@@ -7,6 +7,7 @@ values go to the shared multiprocess directory: `serve` and `worker` call
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Histogram
@@ -139,9 +140,15 @@ def rate_limit_refused(limit: str) -> None:
     rate_limit_refusals.labels(limit).inc()
 
 
+@functools.cache
+def _webhook_attempts_of(outcome: str) -> Counter:
+    return webhook_attempts.labels(outcome)
+
+
 def webhook_attempt(outcome: str) -> None:
-    """One POST of a webhook event: `delivered`, `failed` or `refused`."""
-    webhook_attempts.labels(outcome).inc()
+    """One POST of a webhook event: `delivered`, `failed` or `refused` (the labelled counter looked
+    up once, not on every post)."""
+    _webhook_attempts_of(outcome).inc()
 
 
 def webhook_events_deleted(count: int) -> None:

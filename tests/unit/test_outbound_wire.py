@@ -1,0 +1,115 @@
+"""What an outbound call puts on the wire for a URL, read by a real listener: the request line (with
+the query exactly as `query_as_sent` says, which a callback's signature covers), and the Host and
+Authorization headers a receiver sees."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from orderdesk.core.outbound import AddressPolicy, OutboundClient, query_as_sent
+
+_ANSWER = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+@contextmanager
+def capturing(family: socket.AddressFamily = socket.AF_INET) -> Iterator[tuple[int, list[bytes]]]:
+    """A listener that keeps each request's head and answers 204."""
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    server = socket.create_server((host, 0), family=family)
+    server.settimeout(0.2)
+    heads: list[bytes] = []
+    closing = threading.Event()
+
+    def serve() -> None:
+        while not closing.is_set():
+            try:
+                connection, _peer = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096)
+                heads.append(request.split(b"\r\n\r\n", 1)[0])
+                connection.sendall(_ANSWER)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], heads
+    finally:
+        closing.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def header(head: bytes, name: bytes) -> bytes:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    raise AssertionError(f"no {name!r} header in {head!r}")
+
+
+async def test_post__other_port__written_in_the_host_header() -> None:
+    client = OutboundClient(AddressPolicy.from_text("127.0.0.0/8"))
+    try:
+        with capturing() as (port, heads):
+            await client.post(f"http://127.0.0.1:{port}/in", content=b"{}", deadline_seconds=5)
+        assert heads[0].split(b"\r\n")[0] == b"POST /in HTTP/1.1"
+        assert header(heads[0], b"host") == b"127.0.0.1:%d" % port
+    finally:
+        await client.aclose()
+
+
+async def test_post__ipv6_address__bracketed_in_the_host_header() -> None:
+    client = OutboundClient(AddressPolicy.from_text("::1/128"))
+    try:
+        with capturing(socket.AF_INET6) as (port, heads):
+            await client.post(f"http://[::1]:{port}/in", content=b"{}", deadline_seconds=5)
+        assert header(heads[0], b"host") == b"[::1]:%d" % port
+    finally:
+        await client.aclose()
+
+
+async def test_credentials_in_the_url__become_basic_authorization() -> None:
+    client = OutboundClient(AddressPolicy.from_text("127.0.0.0/8"))
+    try:
+        with capturing() as (port, heads):
+            await client.post(f"http://us%40er:p%3Ass@127.0.0.1:{port}/in", content=b"{}", deadline_seconds=5)
+        assert header(heads[0], b"authorization") == b"Basic " + base64.b64encode(b"us@er:p:ss")
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["orderId=7&status=Fulfilled", "a=b c&d=é", "sig=abc%2Bdef%3D&se=2026-12-07T10:00:00Z", "x=%zz&y=1+2"],
+)
+async def test_get__query_on_the_request_line_is_query_as_sent(query: str) -> None:
+    client = OutboundClient(AddressPolicy.from_text("127.0.0.0/8"))
+    try:
+        with capturing() as (port, heads):
+            url = f"http://127.0.0.1:{port}/hook?{query}"
+            await client.get(url, deadline_seconds=5)
+        request_line = heads[0].split(b"\r\n")[0]
+        assert request_line == b"GET /hook?" + query_as_sent(url) + b" HTTP/1.1"
+    finally:
+        await client.aclose()
+
+
+async def test_get__the_urls_own_escapes__sent_as_written() -> None:
+    """A pre-signed URL (or a callback URL with a query of its own) must reach the receiver unchanged."""
+    client = OutboundClient(AddressPolicy.from_text("127.0.0.0/8"))
+    try:
+        with capturing() as (port, heads):
+            await client.get(f"http://127.0.0.1:{port}/hook?q=%7E&shop=a%2Fb&flag", deadline_seconds=5)
+        assert heads[0].split(b"\r\n")[0] == b"GET /hook?q=%7E&shop=a%2Fb&flag HTTP/1.1"
+    finally:
+        await client.aclose()
