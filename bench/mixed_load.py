@@ -1,0 +1,241 @@
+"""Sustained mixed load (issue 19): orders arriving, their notifications sent, and clients polling,
+all at once on this machine, at rising intake rates until one breaks a limit.
+
+At each rate, for `seconds`: order intake (v1 e-mail and SMS orders of one to ten recipients, and
+order chains), five status reads per order, shipment reads and status-feed polls, from the open-loop
+generator in bench/load_client.py (its own process); meanwhile `orderdesk serve --no-worker` answers
+and `orderdesk worker` sends every e-mail to a local SMTP sink and every SMS to the outbox (the
+production layout, so that the API's and the workers' CPU time are read apart, from /proc). A rate
+holds when every kind's p99 stays under 100 ms, nothing errs, and the sending keeps up: the oldest due
+notification or order never waits 5 s. The highest rate that holds is the figure.
+
+`python -m bench.mixed_load [--seconds S] [RATE ...]` runs it on PostgreSQL and prints the steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from sqlalchemy import func, select
+
+from bench.common import postgres_url
+from bench.smtp import CONNECTIONS, smtp_sink, wait_for_port
+from orderdesk.core.db import Database
+from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
+from tests.support.processes import (
+    fresh_postgres_database,
+    orderdesk_env,
+    orderdesk_executable,
+    run_orderdesk,
+)
+from tests.support.workers import free_port
+
+P99_LIMIT_MS = 100.0
+OLDEST_DUE_LIMIT_SECONDS = 5.0
+RATES = (100, 200, 300, 400, 500, 600, 800)
+SECONDS = 60
+WARM_UP_SECONDS = 10
+DRAIN_SECONDS = 60
+"""Between steps, the sending may catch up this long, so that a step starts with an empty queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    rate: float
+    seconds: float
+    p99_ms: dict[str, float]
+    counts: dict[str, int]
+    errors: dict[str, int]
+    oldest_due_seconds: float
+    api_cpu_seconds: float
+    worker_cpu_seconds: float
+    client_cpu_seconds: float
+
+    @property
+    def holds(self) -> bool:
+        return (
+            not self.errors
+            and all(p99 < P99_LIMIT_MS for p99 in self.p99_ms.values())
+            and self.oldest_due_seconds < OLDEST_DUE_LIMIT_SECONDS
+        )
+
+    def line(self) -> str:
+        kinds = ", ".join(
+            f"{kind} {self.p99_ms[kind]:.0f} ms ({self.counts[kind]})" for kind in sorted(self.p99_ms)
+        )
+        api, workers, client = (
+            seconds / self.seconds
+            for seconds in (self.api_cpu_seconds, self.worker_cpu_seconds, self.client_cpu_seconds)
+        )
+        return (
+            f"{self.rate:g} orders/s: {'holds' if self.holds else 'breaks'}; p99 {kinds}; "
+            f"errors {self.errors or 'none'}; oldest due {self.oldest_due_seconds:.1f} s; CPU in cores: "
+            f"API {api:.2f}, workers {workers:.2f}, load client {client:.2f}"
+        )
+
+
+def _p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def _process(command: list[str], env: dict[str, str], home: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = (home / f"{Path(command[1]).name}-{command[1]}.log").open("ab")
+    process = subprocess.Popen(command, env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+
+
+async def _oldest_due(database: Database) -> float:
+    """Seconds the longest-waiting due work has waited: an order not yet expanded, or an e-mail or
+    SMS not yet claimed (0 when nothing due waits)."""
+    now = datetime.now(UTC)
+    waiting = [
+        select(func.min(notification_order.c.due_at)).where(
+            notification_order.c.processing_status == "Registered", notification_order.c.due_at <= now
+        ),
+        *(
+            select(func.min(table.c.due_at)).where(table.c.status == "New", table.c.due_at <= now)
+            for table in (notification_email, notification_sms)
+        ),
+    ]
+    oldest = 0.0
+    async with database.read() as connection:
+        for query in waiting:
+            due = await connection.scalar(query)
+            if due is not None:
+                due = due if due.tzinfo else due.replace(tzinfo=UTC)  # SQLite keeps no zone
+                oldest = max(oldest, (now - due).total_seconds())
+    return oldest
+
+
+async def _step(
+    base_url: str,
+    token: str,
+    rate: float,
+    seconds: float,
+    database: Database,
+    api: int,
+    worker: int,
+    home: Path,
+) -> Step:
+    plan = home / f"plan-{rate:g}.json"
+    plan.write_text(
+        json.dumps({"base_url": base_url, "token": token, "intake_per_second": rate, "seconds": seconds})
+    )
+    before = _cpu_seconds(api), _cpu_seconds(worker)
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.load_client", str(plan), stdout=subprocess.PIPE
+    )
+    oldest = 0.0
+    waiting = asyncio.ensure_future(client.communicate())
+    while not waiting.done():
+        oldest = max(oldest, await _oldest_due(database))
+        await asyncio.wait([waiting], timeout=1.0)
+    output, _ = waiting.result()
+    after = _cpu_seconds(api), _cpu_seconds(worker)
+    results = json.loads(output)
+    latencies: dict[str, list[float]] = results["latencies_ms"]
+    return Step(
+        rate=rate,
+        seconds=results["seconds"],
+        p99_ms={kind: _p99(values) for kind, values in latencies.items()},
+        counts={kind: len(values) for kind, values in latencies.items()},
+        errors=results["errors"],
+        oldest_due_seconds=oldest,
+        api_cpu_seconds=after[0] - before[0],
+        worker_cpu_seconds=after[1] - before[1],
+        client_cpu_seconds=results["client_cpu_seconds"],
+    )
+
+
+async def _drained(database: Database) -> None:
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline and await _oldest_due(database) > 0:
+        await asyncio.sleep(1)
+
+
+async def run(
+    rates: Sequence[float] = RATES, seconds: float = SECONDS, *, sqlite: bool = False
+) -> list[Step]:
+    """The steps, in rising rate, up to and including the first that breaks a limit; a warm-up at
+    the lowest rate first, not counted."""
+    steps: list[Step] = []
+    with smtp_sink() as smtp_port, TemporaryDirectory() as folder:
+        home = Path(folder)
+        database_url = (
+            f"sqlite+aiosqlite:///{home / 'orderdesk.db'}"
+            if sqlite
+            else await fresh_postgres_database(postgres_url(), "mixed")
+        )
+        extra = {
+            "ORDERDESK_DATABASE_URL": database_url,
+            "ORDERDESK_EMAIL_PROVIDER": "smtp",
+            "ORDERDESK_SMTP_HOST": "127.0.0.1",
+            "ORDERDESK_SMTP_PORT": str(smtp_port),
+            "ORDERDESK_SMTP_CONNECTIONS": str(CONNECTIONS),
+            "ORDERDESK_LOG_LEVEL": "WARNING",
+        }
+        env = orderdesk_env(home, extra)
+        run_orderdesk(home, "migrate", env=extra)
+        token = run_orderdesk(home, "token", "--org", "bench", env=extra).stdout.strip()
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        serve = [orderdesk_executable(), "serve", "--no-worker", "--port", str(port)]
+        database = Database.from_url(database_url, pool_size=2)
+        try:
+            with (
+                _process(serve, env, home) as api,
+                _process([orderdesk_executable(), "worker"], env, home) as worker,
+            ):
+                wait_for_port(port)
+                processes = api.pid, worker.pid
+                await _step(base_url, token, min(rates), WARM_UP_SECONDS, database, *processes, home)
+                await _drained(database)
+                for rate in rates:
+                    step = await _step(base_url, token, rate, seconds, database, *processes, home)
+                    print(step.line(), flush=True)
+                    steps.append(step)
+                    if not step.holds:
+                        break
+                    await _drained(database)
+        finally:
+            await database.dispose()
+    return steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--sqlite", action="store_true", help="on the embedded SQLite default")
+    parser.add_argument("rates", nargs="*", type=float, default=list(RATES))
+    arguments = parser.parse_args()
+    steps = asyncio.run(run(arguments.rates, arguments.seconds, sqlite=arguments.sqlite))
+    holding = [step.rate for step in steps if step.holds]
+    print(f"highest rate that holds: {max(holding):g} orders/s" if holding else "no rate holds")
+
+
+if __name__ == "__main__":
+    main()
