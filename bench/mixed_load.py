@@ -31,6 +31,7 @@ from tempfile import TemporaryDirectory
 from sqlalchemy import func, select
 
 from bench.common import postgres_url
+from bench.load_client import FEED_POLLS_PER_SECOND as FEED_POLLS
 from bench.smtp import CONNECTIONS, smtp_sink, wait_for_port
 from orderdesk.core.db import Database
 from orderdesk.notifications.tables import notification_email, notification_order, notification_sms
@@ -45,6 +46,9 @@ from tests.support.workers import free_port
 P99_LIMIT_MS = 100.0
 OLDEST_DUE_LIMIT_SECONDS = 5.0
 RATES = (100, 200, 300, 400, 500, 600, 800)
+SQLITE_RATES = (25, 50, 100, 200, 300)
+TARGET_RATE = 500.0
+PLOT = Path(__file__).resolve().parent.parent / "BENCHMARKS-sustained.png"
 SECONDS = 60
 WARM_UP_SECONDS = 10
 DRAIN_SECONDS = 60
@@ -224,6 +228,76 @@ async def run(
         finally:
             await database.dispose()
     return steps
+
+
+@dataclass(frozen=True, slots=True)
+class Sustained:
+    """The steps on PostgreSQL and on SQLite, for BENCHMARKS.md and its plot."""
+
+    postgres: list[Step]
+    sqlite: list[Step]
+    plot: Path
+
+    @staticmethod
+    def _highest(steps: list[Step]) -> float:
+        return max((step.rate for step in steps if step.holds), default=0.0)
+
+    def summary_row(self) -> str:
+        reached = self._highest(self.postgres)
+        verdict = "meets" if reached >= TARGET_RATE else f"MISSES, {reached:g} of {TARGET_RATE:g} orders/s"
+        return (
+            f"| Sustained mixed load: intake, five status reads per order, shipment reads and feed polls for "
+            f"{SECONDS} s each step while a worker sends every notification, highest intake rate at p99 "
+            f"< {P99_LIMIT_MS:g} ms, no errors, oldest due < {OLDEST_DUE_LIMIT_SECONDS:g} s | "
+            f"{reached:g} orders/s (PostgreSQL) | {self._highest(self.sqlite):g} orders/s "
+            f"(the same on SQLite) | — | ≥ {TARGET_RATE:g} orders/s "
+            f"| {verdict} (plotted: `{self.plot.name}`) |"
+        )
+
+    def markdown(self) -> str:
+        rows = ["### Sustained mixed load", ""]
+        for name, steps in (("PostgreSQL", self.postgres), ("SQLite", self.sqlite)):
+            rows += [f"{name}: highest intake rate that holds **{self._highest(steps):g} orders/s**.", ""]
+            rows += [f"- {step.line()}" for step in steps]
+            rows.append("")
+        rows.append(
+            f"Each step runs {SECONDS} s at a fixed arrival rate (bench/load_client.py: open loop, latency "
+            "from each request's due time, so a server falling behind shows as latency rather than as a "
+            "slower load). Intake is half v1 e-mail orders and a quarter v1 SMS orders of one to ten "
+            "recipients, and a quarter order chains (an e-mail and an SMS reminder); status reads at five "
+            f"per order, shipment reads at one per two orders, {FEED_POLLS} feed polls a second. Server: "
+            "`orderdesk serve --no-worker` and `orderdesk worker` (SMTP to a local sink, SMS to the "
+            "outbox), CPU read from /proc per process; the load client's own CPU is reported beside. "
+            f"Plot: `{self.plot.name}`."
+        )
+        return "\n".join(rows)
+
+
+def _plot(sustained: Sustained) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for name, steps, style in (("PostgreSQL", sustained.postgres, "-"), ("SQLite", sustained.sqlite, "--")):
+        kinds = sorted({kind for step in steps for kind in step.p99_ms})
+        for kind in kinds:
+            points = [(step.rate, step.p99_ms[kind]) for step in steps if kind in step.p99_ms]
+            axes.plot(*zip(*points, strict=True), linestyle=style, marker="o", label=f"{kind} ({name})")
+    axes.axhline(P99_LIMIT_MS, color="grey", linewidth=0.8)
+    axes.set(xlabel="intake, orders/s", ylabel="p99, ms", yscale="log", title="Sustained mixed load")
+    axes.legend(fontsize="x-small", ncol=2)
+    figure.tight_layout()
+    figure.savefig(sustained.plot, dpi=100)
+    plt.close(figure)
+
+
+async def sustained_load() -> Sustained:
+    """Both databases, then the plot beside BENCHMARKS.md."""
+    result = Sustained(await run(), await run(SQLITE_RATES, sqlite=True), PLOT)
+    _plot(result)
+    return result
 
 
 def main() -> None:
