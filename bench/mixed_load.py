@@ -45,11 +45,12 @@ from tests.support.workers import free_port
 
 P99_LIMIT_MS = 100.0
 OLDEST_DUE_LIMIT_SECONDS = 5.0
-RATES = (100, 200, 300, 400, 500, 600, 800)
-SQLITE_RATES = (25, 50, 100, 200, 300)
+RATES = (25, 50, 75, 100, 150, 200, 300, 400, 500)
+SQLITE_RATES = (10, 25, 50, 75, 100)
 TARGET_RATE = 500.0
 PLOT = Path(__file__).resolve().parent.parent / "BENCHMARKS-sustained.png"
 SECONDS = 60
+REFINE = 2
 WARM_UP_SECONDS = 10
 DRAIN_SECONDS = 60
 """Between steps, the sending may catch up this long, so that a step starts with an empty queue."""
@@ -65,6 +66,8 @@ class Step:
     oldest_due_seconds: float
     api_cpu_seconds: float
     worker_cpu_seconds: float
+    database_cpu_seconds: float
+    """PostgreSQL's server processes (0 on SQLite, which runs inside orderdesk's)."""
     client_cpu_seconds: float
 
     @property
@@ -83,16 +86,30 @@ class Step:
             seconds / self.seconds
             for seconds in (self.api_cpu_seconds, self.worker_cpu_seconds, self.client_cpu_seconds)
         )
+        database = self.database_cpu_seconds / self.seconds
         return (
             f"{self.rate:g} orders/s: {'holds' if self.holds else 'breaks'}; p99 {kinds}; "
             f"errors {self.errors or 'none'}; oldest due {self.oldest_due_seconds:.1f} s; CPU in cores: "
-            f"API {api:.2f}, workers {workers:.2f}, load client {client:.2f}"
+            f"API {api:.2f}, workers {workers:.2f}, PostgreSQL {database:.2f}, load client {client:.2f}"
         )
 
 
 def _p99(values: Sequence[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
+
+
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL server process now running, by pid."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found[int(entry.name)] = _cpu_seconds(int(entry.name))
+            except OSError:  # ended meanwhile
+                continue
+    return found
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -150,6 +167,7 @@ async def _step(
         json.dumps({"base_url": base_url, "token": token, "intake_per_second": rate, "seconds": seconds})
     )
     before = _cpu_seconds(api), _cpu_seconds(worker)
+    postgres_before = _postgres_cpu()
     client = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load_client", str(plan), stdout=subprocess.PIPE
     )
@@ -160,6 +178,7 @@ async def _step(
         await asyncio.wait([waiting], timeout=1.0)
     output, _ = waiting.result()
     after = _cpu_seconds(api), _cpu_seconds(worker)
+    postgres = sum(seconds - postgres_before.get(pid, 0.0) for pid, seconds in _postgres_cpu().items())
     results = json.loads(output)
     latencies: dict[str, list[float]] = results["latencies_ms"]
     return Step(
@@ -171,6 +190,7 @@ async def _step(
         oldest_due_seconds=oldest,
         api_cpu_seconds=after[0] - before[0],
         worker_cpu_seconds=after[1] - before[1],
+        database_cpu_seconds=postgres,
         client_cpu_seconds=results["client_cpu_seconds"],
     )
 
@@ -181,11 +201,26 @@ async def _drained(database: Database) -> None:
         await asyncio.sleep(1)
 
 
+def _rates_to_try(rates: Sequence[float], steps: list[Step]) -> Iterator[float]:
+    """`rates` in rising order until one breaks a limit, then REFINE rates halfway between the highest
+    that held and the lowest that broke (`steps` is read as it fills)."""
+    for rate in sorted(rates):
+        yield rate
+        if not steps[-1].holds:
+            break
+    for _ in range(REFINE):
+        held = [step.rate for step in steps if step.holds]
+        broke = [step.rate for step in steps if not step.holds]
+        if not held or not broke:
+            return
+        yield round((max(held) + min(broke)) / 2)
+
+
 async def run(
     rates: Sequence[float] = RATES, seconds: float = SECONDS, *, sqlite: bool = False
 ) -> list[Step]:
-    """The steps, in rising rate, up to and including the first that breaks a limit; a warm-up at
-    the lowest rate first, not counted."""
+    """The steps tried (see _rates_to_try), in the order run; a warm-up at the lowest rate first, not
+    counted."""
     steps: list[Step] = []
     with smtp_sink() as smtp_port, TemporaryDirectory() as folder:
         home = Path(folder)
@@ -218,12 +253,10 @@ async def run(
                 processes = api.pid, worker.pid
                 await _step(base_url, token, min(rates), WARM_UP_SECONDS, database, *processes, home)
                 await _drained(database)
-                for rate in rates:
+                for rate in _rates_to_try(rates, steps):
                     step = await _step(base_url, token, rate, seconds, database, *processes, home)
                     print(step.line(), flush=True)
                     steps.append(step)
-                    if not step.holds:
-                        break
                     await _drained(database)
         finally:
             await database.dispose()
@@ -258,7 +291,7 @@ class Sustained:
         rows = ["### Sustained mixed load", ""]
         for name, steps in (("PostgreSQL", self.postgres), ("SQLite", self.sqlite)):
             rows += [f"{name}: highest intake rate that holds **{self._highest(steps):g} orders/s**.", ""]
-            rows += [f"- {step.line()}" for step in steps]
+            rows += [f"- {step.line()}" for step in sorted(steps, key=lambda step: step.rate)]
             rows.append("")
         rows.append(
             f"Each step runs {SECONDS} s at a fixed arrival rate (bench/load_client.py: open loop, latency "
@@ -283,7 +316,7 @@ def _plot(sustained: Sustained) -> None:
     for name, steps, style in (("PostgreSQL", sustained.postgres, "-"), ("SQLite", sustained.sqlite, "--")):
         kinds = sorted({kind for step in steps for kind in step.p99_ms})
         for kind in kinds:
-            points = [(step.rate, step.p99_ms[kind]) for step in steps if kind in step.p99_ms]
+            points = sorted((step.rate, step.p99_ms[kind]) for step in steps if kind in step.p99_ms)
             axes.plot(*zip(*points, strict=True), linestyle=style, marker="o", label=f"{kind} ({name})")
     axes.axhline(P99_LIMIT_MS, color="grey", linewidth=0.8)
     axes.set(xlabel="intake, orders/s", ylabel="p99, ms", yscale="log", title="Sustained mixed load")
