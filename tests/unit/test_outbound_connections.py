@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from orderdesk.core.outbound import AddressPolicy, OutboundClient, OutboundFailure
 from tests.support.https_server import https_server
+from tests.support.raw_listener import raw_listener
 from tests.support.slow_listener import slow_listener
 from tests.support.workers import free_port
 
@@ -36,47 +33,20 @@ async def test_post__https_by_name__sent_and_answered_over_tls(tmp_path: Path) -
             await client.aclose()
 
 
-@contextmanager
-def hanging_up_after_each_answer() -> Iterator[tuple[str, list[bytes]]]:
-    """A receiver that answers 204 as if the connection stayed open (HTTP/1.1, no `Connection:
-    close`), then closes it: a client that reused it would write into a closed socket."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    received: list[bytes] = []
-    closing = threading.Event()
-
-    def serve() -> None:
-        while not closing.is_set():
-            try:
-                connection, _peer = server.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    request += connection.recv(4096)
-                received.append(request.split(b"\r\n", 1)[0])
-                connection.sendall(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}", received
-    finally:
-        closing.set()
-        thread.join(timeout=5)
-        server.close()
+_KEPT_ALIVE_ANSWER = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
+"""An answer that keeps the connection (HTTP/1.1, no `Connection: close`): the listener hangs up
+anyway, and a client that reused the connection would write into a closed socket."""
 
 
 async def test_post__peer_closed_the_kept_alive_connection__next_post_on_a_new_one() -> None:
     client = OutboundClient(LOOPBACK)
     try:
-        with hanging_up_after_each_answer() as (url, received):
+        with raw_listener(_KEPT_ALIVE_ANSWER) as (port, received):
             for _ in range(3):
-                answer = await client.post(f"{url}/hook", content=b"{}", deadline_seconds=5)
+                answer = await client.post(f"http://127.0.0.1:{port}/hook", content=b"{}", deadline_seconds=5)
                 assert answer.status_code == 204
                 await asyncio.sleep(0.1)  # the hang-up has arrived before the next post
-        assert received == [b"POST /hook HTTP/1.1"] * 3
+        assert [head.split(b"\r\n")[0] for head in received] == [b"POST /hook HTTP/1.1"] * 3
     finally:
         await client.aclose()
 

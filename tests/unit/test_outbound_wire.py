@@ -6,47 +6,21 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 
 from orderdesk.core.outbound import AddressPolicy, OutboundClient, query_as_sent
+from tests.support.raw_listener import raw_listener
 
 _ANSWER = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
-@contextmanager
-def capturing(family: socket.AddressFamily = socket.AF_INET) -> Iterator[tuple[int, list[bytes]]]:
+def capturing(
+    family: socket.AddressFamily = socket.AF_INET,
+) -> AbstractContextManager[tuple[int, list[bytes]]]:
     """A listener that keeps each request's head and answers 204."""
-    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    server = socket.create_server((host, 0), family=family)
-    server.settimeout(0.2)
-    heads: list[bytes] = []
-    closing = threading.Event()
-
-    def serve() -> None:
-        while not closing.is_set():
-            try:
-                connection, _peer = server.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    request += connection.recv(4096)
-                heads.append(request.split(b"\r\n\r\n", 1)[0])
-                connection.sendall(_ANSWER)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1], heads
-    finally:
-        closing.set()
-        thread.join(timeout=5)
-        server.close()
+    return raw_listener(_ANSWER, family)
 
 
 def header(head: bytes, name: bytes) -> bytes:
