@@ -203,17 +203,18 @@ async def _drained(database: Database) -> None:
 
 def _rates_to_try(rates: Sequence[float], steps: list[Step]) -> Iterator[float]:
     """`rates` in rising order until one breaks a limit, then REFINE rates halfway between the highest
-    that held and the lowest that broke (`steps` is read as it fills)."""
+    that held (or none) and the lowest that broke (`steps` is read as it fills)."""
     for rate in sorted(rates):
         yield rate
         if not steps[-1].holds:
             break
     for _ in range(REFINE):
-        held = [step.rate for step in steps if step.holds]
+        highest_held = max((step.rate for step in steps if step.holds), default=0.0)
         broke = [step.rate for step in steps if not step.holds]
-        if not held or not broke:
+        halfway = round((highest_held + min(broke, default=highest_held)) / 2)
+        if not broke or halfway in (highest_held, min(broke)):
             return
-        yield round((max(held) + min(broke)) / 2)
+        yield halfway
 
 
 async def run(
