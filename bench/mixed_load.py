@@ -5,7 +5,8 @@ At each rate, for `seconds`: order intake (v1 e-mail and SMS orders of one to te
 order chains), five status reads per order, shipment reads and status-feed polls, from the open-loop
 generator in bench/load_client.py (its own process); meanwhile `orderdesk serve --no-worker` answers
 and `orderdesk worker` sends every e-mail to a local SMTP sink and every SMS to the outbox (the
-production layout, so that the API's and the workers' CPU time are read apart, from /proc). A rate
+production layout, so that the API's and the workers' CPU time are read apart, from /proc). On SQLite
+one `orderdesk serve` does both, as SQLite's layout is. A rate
 holds when every kind's p99 stays under 100 ms, nothing errs, and the sending keeps up: the oldest due
 notification or order never waits 5 s. The highest rate that holds is the figure.
 
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +69,8 @@ class Step:
     worker_cpu_seconds: float
     database_cpu_seconds: float
     """PostgreSQL's server processes (0 on SQLite, which runs inside orderdesk's)."""
+    one_process: bool
+    """API and workers in one `orderdesk serve` (SQLite's layout): `api_cpu_seconds` is both."""
     client_cpu_seconds: float
 
     @property
@@ -87,10 +90,15 @@ class Step:
             for seconds in (self.api_cpu_seconds, self.worker_cpu_seconds, self.client_cpu_seconds)
         )
         database = self.database_cpu_seconds / self.seconds
+        server = (
+            f"API and workers in one process {api:.2f}"
+            if self.one_process
+            else f"API {api:.2f}, workers {workers:.2f}, PostgreSQL {database:.2f}"
+        )
         return (
             f"{self.rate:g} orders/s: {'holds' if self.holds else 'breaks'}; p99 {kinds}; "
             f"errors {self.errors or 'none'}; oldest due {self.oldest_due_seconds:.1f} s; CPU in cores: "
-            f"API {api:.2f}, workers {workers:.2f}, PostgreSQL {database:.2f}, load client {client:.2f}"
+            f"{server}, load client {client:.2f}"
         )
 
 
@@ -159,14 +167,14 @@ async def _step(
     seconds: float,
     database: Database,
     api: int,
-    worker: int,
+    worker: int | None,
     home: Path,
 ) -> Step:
     plan = home / f"plan-{rate:g}.json"
     plan.write_text(
         json.dumps({"base_url": base_url, "token": token, "intake_per_second": rate, "seconds": seconds})
     )
-    before = _cpu_seconds(api), _cpu_seconds(worker)
+    before = _cpu_seconds(api), _cpu_seconds(worker) if worker else 0.0
     postgres_before = _postgres_cpu()
     client = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load_client", str(plan), stdout=subprocess.PIPE
@@ -177,7 +185,7 @@ async def _step(
         oldest = max(oldest, await _oldest_due(database))
         await asyncio.wait([waiting], timeout=1.0)
     output, _ = waiting.result()
-    after = _cpu_seconds(api), _cpu_seconds(worker)
+    after = _cpu_seconds(api), _cpu_seconds(worker) if worker else 0.0
     postgres = sum(seconds - postgres_before.get(pid, 0.0) for pid, seconds in _postgres_cpu().items())
     results = json.loads(output)
     latencies: dict[str, list[float]] = results["latencies_ms"]
@@ -191,6 +199,7 @@ async def _step(
         api_cpu_seconds=after[0] - before[0],
         worker_cpu_seconds=after[1] - before[1],
         database_cpu_seconds=postgres,
+        one_process=worker is None,
         client_cpu_seconds=results["client_cpu_seconds"],
     )
 
@@ -243,15 +252,24 @@ async def run(
         token = run_orderdesk(home, "token", "--org", "bench", env=extra).stdout.strip()
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        serve = [orderdesk_executable(), "serve", "--no-worker", "--port", str(port)]
+        # PostgreSQL: the production layout, API and workers apart. SQLite: its own, one process,
+        # whose writers take turns in-process; across processes they wait on the file's lock.
+        serve = [orderdesk_executable(), "serve", "--port", str(port)]
+        if not sqlite:
+            serve.insert(2, "--no-worker")
         database = Database.from_url(database_url, pool_size=2)
         try:
-            with (
-                _process(serve, env, home) as api,
-                _process([orderdesk_executable(), "worker"], env, home) as worker,
-            ):
+            with ExitStack() as processes_running:
+                api = processes_running.enter_context(_process(serve, env, home))
+                worker = (
+                    None
+                    if sqlite
+                    else processes_running.enter_context(
+                        _process([orderdesk_executable(), "worker"], env, home)
+                    )
+                )
                 wait_for_port(port)
-                processes = api.pid, worker.pid
+                processes = api.pid, None if worker is None else worker.pid
                 await _step(base_url, token, min(rates), WARM_UP_SECONDS, database, *processes, home)
                 await _drained(database)
                 for rate in _rates_to_try(rates, steps):
@@ -299,9 +317,10 @@ class Sustained:
             "from each request's due time, so a server falling behind shows as latency rather than as a "
             "slower load). Intake is half v1 e-mail orders and a quarter v1 SMS orders of one to ten "
             "recipients, and a quarter order chains (an e-mail and an SMS reminder); status reads at five "
-            f"per order, shipment reads at one per two orders, {FEED_POLLS} feed polls a second. Server: "
-            "`orderdesk serve --no-worker` and `orderdesk worker` (SMTP to a local sink, SMS to the "
-            "outbox), CPU read from /proc per process; the load client's own CPU is reported beside. "
+            f"per order, shipment reads at one per two orders, {FEED_POLLS} feed polls a second. Server on "
+            "PostgreSQL: `orderdesk serve --no-worker` and `orderdesk worker` (SMTP to a local sink, SMS "
+            "to the outbox), CPU read from /proc per process; on SQLite one `orderdesk serve` (API and "
+            "workers, SQLite's layout). The load client's own CPU is reported beside. "
             f"Plot: `{self.plot.name}`."
         )
         return "\n".join(rows)
