@@ -357,9 +357,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--sqlite", action="store_true", help="on the embedded SQLite default")
-    parser.add_argument("rates", nargs="*", type=float, default=list(RATES))
+    parser.add_argument("rates", nargs="*", type=float, help="intake rates (default: per database)")
     arguments = parser.parse_args()
-    steps = asyncio.run(run(arguments.rates, arguments.seconds, sqlite=arguments.sqlite))
+    rates = arguments.rates or (SQLITE_RATES if arguments.sqlite else RATES)
+    steps = asyncio.run(run(rates, arguments.seconds, sqlite=arguments.sqlite))
     holding = [step.rate for step in steps if step.holds]
     print(f"highest rate that holds: {max(holding):g} orders/s" if holding else "no rate holds")
 
