@@ -333,11 +333,19 @@ def _plot(sustained: Sustained) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 4.5))
+    every_kind = sorted({kind for step in sustained.postgres + sustained.sqlite for kind in step.p99_ms})
+    colour = {kind: f"C{index}" for index, kind in enumerate(every_kind)}  # a kind's colour on both
     for name, steps, style in (("PostgreSQL", sustained.postgres, "-"), ("SQLite", sustained.sqlite, "--")):
         kinds = sorted({kind for step in steps for kind in step.p99_ms})
         for kind in kinds:
             points = sorted((step.rate, step.p99_ms[kind]) for step in steps if kind in step.p99_ms)
-            axes.plot(*zip(*points, strict=True), linestyle=style, marker="o", label=f"{kind} ({name})")
+            axes.plot(
+                *zip(*points, strict=True),
+                linestyle=style,
+                marker="o" if style == "-" else "s",
+                color=colour[kind],
+                label=f"{kind} ({name})",
+            )
     axes.axhline(P99_LIMIT_MS, color="grey", linewidth=0.8)
     axes.set(xlabel="intake, orders/s", ylabel="p99, ms", yscale="log", title="Sustained mixed load")
     axes.legend(fontsize="x-small", ncol=2)
