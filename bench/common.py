@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from orderdesk.core.db import Database
 from orderdesk.core.outbound import AddressPolicy, OutboundClient
@@ -205,3 +206,19 @@ class Comparison:
         if self.notes:
             rows += ["", self.notes]
         return "\n".join(rows)
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files only; a message naming the extra when it is missing."""
+    try:
+        import matplotlib
+    except ImportError as missing:  # an extra: only the plots need it
+        raise SystemExit(
+            "the benchmarks draw their plots with matplotlib, which the extra `bench` installs: "
+            "pip install -e '.[bench]' (python3 dev.py installs it with the `dev` extra)"
+        ) from missing
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

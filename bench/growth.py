@@ -15,7 +15,7 @@ from tempfile import TemporaryDirectory
 import httpx
 from sqlalchemy import delete, select
 
-from bench.common import fresh_database, timed
+from bench.common import fresh_database, pyplot, timed
 from bench.expansion import expand_order, load_register, register_order
 from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
@@ -104,17 +104,7 @@ async def _read_latencies(http: httpx.AsyncClient, order_id: str, headers: dict[
 
 
 def _plot(points: list[Point], path: Path) -> None:
-    try:
-        import matplotlib
-    except ImportError as missing:  # an extra: only this plot needs it
-        raise SystemExit(
-            "bench/growth.py draws its plot with matplotlib, which the extra `bench` installs: "
-            "pip install -e '.[bench]' (python3 dev.py installs it with the `dev` extra)"
-        ) from missing
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     sizes = [point.notifications for point in points]
     figure, (reads, fan_out) = plt.subplots(1, 2, figsize=(10, 4))
     reads.plot(sizes, [point.read_median_ms for point in points], marker="o", label="median")

@@ -31,7 +31,7 @@ from tempfile import TemporaryDirectory
 
 from sqlalchemy import func, select
 
-from bench.common import postgres_url
+from bench.common import postgres_url, pyplot
 from bench.load_client import FEED_POLLS_PER_SECOND as FEED_POLLS
 from bench.smtp import CONNECTIONS, smtp_sink, wait_for_port
 from orderdesk.core.db import Database
@@ -327,11 +327,7 @@ class Sustained:
 
 
 def _plot(sustained: Sustained) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(8, 4.5))
     every_kind = sorted({kind for step in sustained.postgres + sustained.sqlite for kind in step.p99_ms})
     colour = {kind: f"C{index}" for index, kind in enumerate(every_kind)}  # a kind's colour on both
