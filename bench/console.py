@@ -26,7 +26,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy import text
 
-from bench.common import expanded_email_order, fresh_database
+from bench.common import expanded_email_order, fresh_database, percentile
 from bench.http import LARGE_ORDER, SMALL_ORDER, _orderdesk, _token
 from orderdesk.console.models import Role
 from orderdesk.console.service import add_operator, reset_password
@@ -252,11 +252,6 @@ async def _latencies(http: httpx.AsyncClient, path: str, count: int) -> list[flo
     return taken
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 @dataclass
 class Measured:
     """One path's latencies, per round; no rounds when the page is not built."""
@@ -265,7 +260,7 @@ class Measured:
     rounds: list[list[float]] = field(default_factory=list)
 
     def median(self, fraction: float) -> float:
-        return statistics.median(_percentile(samples, fraction) for samples in self.rounds)
+        return statistics.median(percentile(samples, fraction) for samples in self.rounds)
 
     def cell(self) -> str:
         if not self.rounds:
@@ -305,8 +300,8 @@ class ConsolePagesResult:
         def row(measured: Measured, name: str) -> str:
             if not measured.rounds:
                 return f"| {name} | not built (404) | | | |"
-            p50s = ", ".join(f"{_percentile(samples, 0.5):.1f}" for samples in measured.rounds)
-            p95s = ", ".join(f"{_percentile(samples, 0.95):.1f}" for samples in measured.rounds)
+            p50s = ", ".join(f"{percentile(samples, 0.5):.1f}" for samples in measured.rounds)
+            p95s = ", ".join(f"{percentile(samples, 0.95):.1f}" for samples in measured.rounds)
             medians = f"{measured.median(0.5):.1f} ms | {measured.median(0.95):.1f} ms"
             return f"| {name} | {medians} | {p50s} | {p95s} |"
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import Baseline, Comparison, fresh_database, timed
+from bench.common import Baseline, Comparison, cpu_seconds, fresh_database, timed
 from orderdesk.app import create_app
 from orderdesk.auth.keys import load_or_create_signing_key
 from orderdesk.auth.tokens import mint_user_token
@@ -346,21 +346,15 @@ class DownloadFigures:
     VmHWM, so this is the largest of them and of the peak since the last reset."""
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (fields 14 and 15 of /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _measured(server: Server, way: Way, download: Awaitable[int]) -> int:
     """Run `download` (bytes received) and record its rate, the server's CPU time and peak memory."""
     before = _memory_kib(server.pid)
     _reset_peak(server.pid)
-    cpu = _cpu_seconds(server.pid)
+    cpu = cpu_seconds(server.pid)
     started = time.perf_counter()
     received = await download
     way.rates.append(_rate(received, time.perf_counter() - started))
-    way.server_cpu.append((_cpu_seconds(server.pid) - cpu) * GIB / received)
+    way.server_cpu.append((cpu_seconds(server.pid) - cpu) * GIB / received)
     after = _memory_kib(server.pid)
     way.peak_mib.append(after["VmHWM"] / 1024)
     way.growth_mib.append((after["VmHWM"] - before["VmRSS"]) / 1024)

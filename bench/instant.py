@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import fresh_database
+from bench.common import fresh_database, percentile
 from bench.http import _orderdesk, _token
 
 ROUNDS = 3
@@ -69,11 +69,6 @@ async def _latencies(
     return taken
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 @dataclass(frozen=True, slots=True)
 class LatencyResult:
     """Latency per round of instant SMS and of the v1 intake, with the absolute p99 target."""
@@ -83,7 +78,7 @@ class LatencyResult:
     outbox_lines: int
 
     def _median(self, rounds: list[list[float]], fraction: float) -> float:
-        return statistics.median(_percentile(samples, fraction) for samples in rounds)
+        return statistics.median(percentile(samples, fraction) for samples in rounds)
 
     @property
     def verdict(self) -> str:
@@ -101,8 +96,8 @@ class LatencyResult:
 
     def markdown(self) -> str:
         def row(name: str, rounds: list[list[float]]) -> str:
-            p50s = ", ".join(f"{_percentile(samples, 0.5):.1f}" for samples in rounds)
-            p99s = ", ".join(f"{_percentile(samples, 0.99):.1f}" for samples in rounds)
+            p50s = ", ".join(f"{percentile(samples, 0.5):.1f}" for samples in rounds)
+            p99s = ", ".join(f"{percentile(samples, 0.99):.1f}" for samples in rounds)
             return (
                 f"| {name} | {self._median(rounds, 0.5):.1f} ms | {self._median(rounds, 0.99):.1f} ms "
                 f"| {p50s} | {p99s} |"

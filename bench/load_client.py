@@ -19,9 +19,12 @@ import sys
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from bench.http1 import content_length
 
 API = "/notifications/api/v1"
 STATUS_READS_PER_ORDER = 5
@@ -58,8 +61,9 @@ class Request:
 class Results:
     latencies_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    late_starts_ms: list[float] = field(default_factory=list)
-    """How late the scheduler itself put requests on the queue (its own lag, not the server's)."""
+    latest_start_ms: float = 0.0
+    """The most the scheduler itself was late putting a request on the queue (its own lag, not the
+    server's)."""
 
 
 def _recipients(count: int, channel: str) -> list[dict[str, str]]:
@@ -122,7 +126,7 @@ class Generator:
         plan = self.plan
         requests: list[Request] = []
 
-        def every(rate: float, make: Any) -> None:
+        def every(rate: float, make: Callable[[float], Request]) -> None:
             if rate <= 0:
                 return
             count = int(rate * plan.seconds)
@@ -147,9 +151,7 @@ class Generator:
         order_id = random.choice(self.recent_orders)
         if request.kind == "status":
             return f"{API}/orders/{order_id}/status"
-        if request.kind == "shipment":
-            return f"{API}/future/shipment/{order_id}"
-        return request.path
+        return f"{API}/future/shipment/{order_id}"
 
     def _head(self, request: Request, path: str) -> bytes:
         lines = [
@@ -200,7 +202,7 @@ class Generator:
             if delay > 0:
                 await asyncio.sleep(delay)
             else:
-                self.results.late_starts_ms.append(-delay * 1000)
+                self.results.latest_start_ms = max(self.results.latest_start_ms, -delay * 1000)
             self.queue.put_nowait(request)
         for _ in connections:
             self.queue.put_nowait(None)
@@ -211,18 +213,14 @@ class Generator:
             "client_cpu_seconds": time.process_time() - cpu_before,
             "latencies_ms": dict(self.results.latencies_ms),
             "errors": dict(self.results.errors),
-            "scheduler_late_ms_max": max(self.results.late_starts_ms, default=0.0),
+            "scheduler_late_ms_max": self.results.latest_start_ms,
         }
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
+    length = content_length(head)
     body = await reader.readexactly(length) if length else b""
     return status, body
 

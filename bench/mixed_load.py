@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from tempfile import TemporaryDirectory
 
 from sqlalchemy import func, select
 
-from bench.common import postgres_url, pyplot
+from bench.common import cpu_seconds, percentile, postgres_url, pyplot
 from bench.load_client import FEED_POLLS_PER_SECOND as FEED_POLLS
 from bench.smtp import CONNECTIONS, smtp_sink, wait_for_port
 from orderdesk.core.db import Database
@@ -102,11 +101,6 @@ class Step:
         )
 
 
-def _p99(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
-
-
 def _postgres_cpu() -> dict[int, float]:
     """CPU seconds of every PostgreSQL server process now running, by pid."""
     found: dict[int, float] = {}
@@ -114,20 +108,15 @@ def _postgres_cpu() -> dict[int, float]:
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "postgres":
-                    found[int(entry.name)] = _cpu_seconds(int(entry.name))
+                    found[int(entry.name)] = cpu_seconds(int(entry.name))
             except OSError:  # ended meanwhile
                 continue
     return found
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextmanager
 def _process(command: list[str], env: dict[str, str], home: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log = (home / f"{Path(command[1]).name}-{command[1]}.log").open("ab")
+    log = (home / f"{command[1]}.log").open("ab")
     process = subprocess.Popen(command, env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
@@ -174,7 +163,7 @@ async def _step(
     plan.write_text(
         json.dumps({"base_url": base_url, "token": token, "intake_per_second": rate, "seconds": seconds})
     )
-    before = _cpu_seconds(api), _cpu_seconds(worker) if worker else 0.0
+    before = cpu_seconds(api), cpu_seconds(worker) if worker else 0.0
     postgres_before = _postgres_cpu()
     client = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load_client", str(plan), stdout=subprocess.PIPE
@@ -185,14 +174,14 @@ async def _step(
         oldest = max(oldest, await _oldest_due(database))
         await asyncio.wait([waiting], timeout=1.0)
     output, _ = waiting.result()
-    after = _cpu_seconds(api), _cpu_seconds(worker) if worker else 0.0
+    after = cpu_seconds(api), cpu_seconds(worker) if worker else 0.0
     postgres = sum(seconds - postgres_before.get(pid, 0.0) for pid, seconds in _postgres_cpu().items())
     results = json.loads(output)
     latencies: dict[str, list[float]] = results["latencies_ms"]
     return Step(
         rate=rate,
         seconds=results["seconds"],
-        p99_ms={kind: _p99(values) for kind, values in latencies.items()},
+        p99_ms={kind: percentile(values, 0.99) for kind, values in latencies.items()},
         counts={kind: len(values) for kind, values in latencies.items()},
         errors=results["errors"],
         oldest_due_seconds=oldest,

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from bench.http1 import content_length
 from bench.smtp import wait_for_port
 from tests.support.workers import free_port
 
@@ -26,11 +27,7 @@ class Sink:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value.strip())
+                length = content_length(head)
                 if length:
                     await reader.readexactly(length)
                 if head.startswith(b"GET /count"):
