@@ -9,16 +9,23 @@ has named it, the `order_id`. No header is logged, so neither `Authorization` no
 
 from __future__ import annotations
 
+import logging
+
 import structlog
 from starlette.types import Scope
 
 from orderdesk.core.redaction import redacted_query
 
-_log = structlog.get_logger("orderdesk.access")
+_LOGGER_NAME = "orderdesk.access"
+_log = structlog.get_logger(_LOGGER_NAME)
+_level_check = logging.getLogger(_LOGGER_NAME)
 
 
 def log_request(scope: Scope, status: int | None, seconds: float) -> None:
     """`status` None: no response was started (the client went away, the request was cancelled)."""
+    # Checked first: below the level, not even the line's fields are built (the query's redaction).
+    if not _level_check.isEnabledFor(logging.INFO):
+        return
     _log.info(
         "http_request",
         method=scope["method"],
