@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -47,10 +47,9 @@ from orderdesk.purchases.api.deps import PurchaseParts, TokenIssuing
 from orderdesk.purchases.api.oauth import TOKEN_PATH
 from orderdesk.purchases.ratelimit import FailedAttempts, RateLimiter
 from orderdesk.settings import Settings
-from orderdesk.web import deps, methods, problems, security
+from orderdesk.web import deps, methods, problems, route_index, security
 from orderdesk.web.description import DESCRIPTION, LICENSE_INFO, TAGS
 from orderdesk.web.docs import install_docs
-from orderdesk.web.log_context import bind_path_order_id
 from orderdesk.web.middleware import BodySizeLimitMiddleware, TraceIdMiddleware
 from orderdesk.web.observed import ObservedRequestsMiddleware
 from orderdesk.webhooks.router import data_order_webhooks, notification_webhooks
@@ -193,6 +192,7 @@ def create_app(
     app.add_middleware(ObservedRequestsMiddleware)
     app.add_middleware(TraceIdMiddleware)
     _tidy_openapi(app)
+    route_index.install(app)
     return app
 
 
@@ -210,6 +210,8 @@ def _family_routes() -> list[BaseRoute]:
     # order-id binding: their `{id}` names a subscription.
     routes.include_router(notification_webhooks)
     routes.include_router(data_order_webhooks)
+    # Every line logged while a family's route runs names the order its path names (`order_id`):
+    # their routers' route class (OrderLoggedRoute) binds it.
     for family_router in (
         health_router,
         metrics_router,
@@ -218,8 +220,7 @@ def _family_routes() -> list[BaseRoute]:
         purchases_router,
         console_router,
     ):
-        # Every line logged while a route runs names the order its path names (`order_id`).
-        routes.include_router(family_router, dependencies=[Depends(bind_path_order_id)])
+        routes.include_router(family_router)
     return routes.routes
 
 

@@ -17,8 +17,9 @@ from orderdesk.core.db import Database, ping
 from orderdesk.core.errors import DatabaseUnavailable
 from orderdesk.migrations import runner
 from orderdesk.web.deps import ClockDep, DatabaseDep, part_of
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(tags=["Health"])
+router = APIRouter(tags=["Health"], route_class=OrderLoggedRoute)
 
 OK = "ok"
 

@@ -15,9 +15,10 @@ from prometheus_client.core import GaugeMetricFamily
 from orderdesk.notifications.repository.queue import DEPTH_COUNT_CAP, QueueState, queue_states
 from orderdesk.observability import multiprocess
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.webhooks.repository.backlog import backlog
 
-router = APIRouter(tags=["Health"])
+router = APIRouter(tags=["Health"], route_class=OrderLoggedRoute)
 
 WEBHOOK_QUEUE = "webhook-events"
 """The queue label of webhook events waiting in the outbox (pending: due now or in back-off)."""

@@ -16,8 +16,9 @@ from orderdesk.console.api.refusals import messages_of
 from orderdesk.console.models import TargetKind
 from orderdesk.core.errors import InvalidInput
 from orderdesk.web.deps import DatabaseDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 _TARGET_PAGES = {
     TargetKind.NOTIFICATION_ORDER: "/orders/{}",

@@ -18,8 +18,9 @@ from orderdesk.core.errors import InvalidInput
 from orderdesk.purchases.models import MAX_CLIENT_NAME
 from orderdesk.purchases.service.clients import list_clients, register_client, revoke_client
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 
 async def _clients_page(

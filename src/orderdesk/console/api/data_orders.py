@@ -27,8 +27,9 @@ from orderdesk.dataorders.models import DataOrder, OrderStatus
 from orderdesk.dataorders.rules.ordering import USER_SUBORDER_HOURS
 from orderdesk.dataorders.service import actions, listing
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 MAX_OWNER_LENGTH = 320
 SUBORDERS_SHOWN = 100

@@ -28,8 +28,9 @@ from orderdesk.notifications.models import (
 from orderdesk.notifications.service import failures
 from orderdesk.purchases.service import listing as purchase_listing
 from orderdesk.web.deps import DatabaseDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 SUMMARY_ROWS = 10
 """The newest of each kind the failures page shows; its own list shows them all."""

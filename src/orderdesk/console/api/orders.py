@@ -32,8 +32,9 @@ from orderdesk.notifications.repository.browse import OrderFilter
 from orderdesk.notifications.service import browse
 from orderdesk.notifications.service import orders as notification_orders
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 MAX_CREATOR_LENGTH = 100
 """As the order table's column (the longest organisation a token may name)."""

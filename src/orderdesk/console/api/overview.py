@@ -14,8 +14,9 @@ from orderdesk.console.api.deps import page
 from orderdesk.console.api.guard import OperatorDep
 from orderdesk.console.models import QUEUE_COUNT_CAP, STATUS_COUNT_CAP
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 QUEUE_NAMES = {
     "notification-orders": "Notification orders (to be processed)",

@@ -36,8 +36,9 @@ from orderdesk.console.models import MIN_PASSWORD_LENGTH, THROTTLE_WINDOW, Sessi
 from orderdesk.core.errors import InvalidInput
 from orderdesk.core.text import has_control_characters
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 ConsolePartsDep = Annotated[ConsoleParts, Depends(get_console_parts)]
 WRONG_SIGN_IN = "The e-mail address or the password is wrong."
 

@@ -22,8 +22,9 @@ from orderdesk.purchases.errors import OrderNotFound
 from orderdesk.purchases.models import OrderStatus
 from orderdesk.purchases.service import callbacks, clients, listing
 from orderdesk.web.deps import DatabaseDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 MAX_CLIENT_ID_LENGTH = 64
 SEND_CALLBACK_AGAIN = "send_callback_again"

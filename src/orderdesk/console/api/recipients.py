@@ -17,8 +17,9 @@ from orderdesk.notifications.models import Channel
 from orderdesk.notifications.rules.lookup import Addressee, AddresseeKind, addressee
 from orderdesk.notifications.service import browse
 from orderdesk.web.deps import DatabaseDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
-router = APIRouter(prefix="/console")
+router = APIRouter(prefix="/console", route_class=OrderLoggedRoute)
 
 MAX_QUERY_LENGTH = 320
 """The longest e-mail address; every other identifier is shorter."""

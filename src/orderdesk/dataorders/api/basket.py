@@ -20,10 +20,11 @@ from orderdesk.dataorders.schemas import (
 )
 from orderdesk.dataorders.service import basket as service
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
-router = APIRouter(prefix=PREFIX, tags=["Data orders: basket"])
+router = APIRouter(prefix=PREFIX, tags=["Data orders: basket"], route_class=OrderLoggedRoute)
 
 
 def _basket_ext(basket: Basket) -> BasketExt:

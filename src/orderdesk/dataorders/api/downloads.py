@@ -29,9 +29,10 @@ from orderdesk.dataorders.errors import FileNotAvailable, OrderNotFound
 from orderdesk.dataorders.rules.names import zip_filename
 from orderdesk.dataorders.service import downloads
 from orderdesk.web.deps import ClockDep, DatabaseDep, DataUserDep, NowDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 
-router = APIRouter(prefix=PREFIX, tags=["Data orders"])
+router = APIRouter(prefix=PREFIX, tags=["Data orders"], route_class=OrderLoggedRoute)
 _log = structlog.get_logger(__name__)
 
 

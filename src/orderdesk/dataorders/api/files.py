@@ -27,10 +27,11 @@ from orderdesk.dataorders.schemas import (
 )
 from orderdesk.dataorders.service import ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, PublicBaseUrlDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
-router = APIRouter(prefix=PREFIX, tags=["Data orders"])
+router = APIRouter(prefix=PREFIX, tags=["Data orders"], route_class=OrderLoggedRoute)
 
 
 _STATUS_DESCRIPTION = """The order's status told by the HTTP status, and a page of the files that can be

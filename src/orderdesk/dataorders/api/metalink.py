@@ -26,12 +26,13 @@ from orderdesk.dataorders.models import OrderFile
 from orderdesk.dataorders.rules.names import metalink_filename, unique_name
 from orderdesk.dataorders.service import ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 
 MEDIA_TYPE = "application/metalink4+xml"
 _NAMESPACE = "urn:ietf:params:xml:ns:metalink"
 
-router = APIRouter(prefix=PREFIX, tags=["Data orders"])
+router = APIRouter(prefix=PREFIX, tags=["Data orders"], route_class=OrderLoggedRoute)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Metalink 4 (RFC 5854)", "content": {MEDIA_TYPE: {}}},
 }

@@ -29,11 +29,11 @@ from orderdesk.dataorders.schemas import (
 )
 from orderdesk.dataorders.service import actions, ordering
 from orderdesk.web.deps import DatabaseDep, DataUserDep, NowDep, PublicBaseUrlDep
-from orderdesk.web.log_context import bind_order_id
+from orderdesk.web.log_context import OrderLoggedRoute, bind_order_id
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
-router = APIRouter(prefix=PREFIX, tags=["Data orders"])
+router = APIRouter(prefix=PREFIX, tags=["Data orders"], route_class=OrderLoggedRoute)
 
 
 @router.post(

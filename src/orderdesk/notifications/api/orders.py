@@ -47,11 +47,11 @@ from orderdesk.web.deps import (
     ServiceOwnerDep,
 )
 from orderdesk.web.links import links_to
-from orderdesk.web.log_context import bind_order_id
+from orderdesk.web.log_context import OrderLoggedRoute, bind_order_id
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response, json_text
 
-router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"])
+router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"], route_class=OrderLoggedRoute)
 
 OrderIdPath = Annotated[UUID, Path(alias="id", description="The id of the notification order.")]
 

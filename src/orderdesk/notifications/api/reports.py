@@ -27,12 +27,13 @@ from orderdesk.notifications.rules.delivery_reports import DLR_MASK, REPORT_PATH
 from orderdesk.notifications.schemas.fields import Text
 from orderdesk.notifications.service import reports as service
 from orderdesk.web.deps import DatabaseDep, NowDep, TokenVerifierDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import field_path
 
 _log = structlog.get_logger(__name__)
 
-router = APIRouter(tags=["Delivery reports"])
+router = APIRouter(tags=["Delivery reports"], route_class=OrderLoggedRoute)
 
 EMAIL_REPORTS_PATH = f"{mapping.API_PREFIX}/reports/email"
 MAX_REPORTS_PER_REQUEST = 1000

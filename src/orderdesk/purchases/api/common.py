@@ -11,7 +11,6 @@ import structlog
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,6 +24,7 @@ from orderdesk.purchases.errors import RateLimited, UnknownClient
 from orderdesk.purchases.ratelimit import RateDecision
 from orderdesk.purchases.schemas import CapiError, OAuthErrorBody
 from orderdesk.web.deps import get_token_verifier
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.wire import error_field, error_message
 
 PREFIX = "/capi/v1"
@@ -107,7 +107,7 @@ def _error_response(error: Exception) -> Response | None:
     return None
 
 
-class CapiRoute(APIRoute):
+class CapiRoute(OrderLoggedRoute):
     """Authenticates the caller and counts the call before anything else is read (a body that is not
     even JSON counts too), answers errors in the purchase API's own shapes instead of the problem
     details of the rest of orderdesk, and puts the caller's rate-limit headers on every answer to a

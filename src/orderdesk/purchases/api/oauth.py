@@ -25,10 +25,11 @@ from orderdesk.purchases.ratelimit import FailedAttempts
 from orderdesk.purchases.service.clients import check_secret, stored_secret_hash
 from orderdesk.web import security
 from orderdesk.web.deps import DatabaseDep
+from orderdesk.web.log_context import OrderLoggedRoute
 
 TOKEN_SECONDS = 43_200
 TOKEN_PATH = "/oauth/token"
-router = APIRouter(tags=["Purchase orders: OAuth2"])
+router = APIRouter(tags=["Purchase orders: OAuth2"], route_class=OrderLoggedRoute)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _OAUTH_ERROR = {
     "content": {

@@ -26,10 +26,11 @@ from orderdesk.web.deps import (
     OutboundPolicyDep,
     PublicBaseUrlDep,
 )
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
-router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders"])
+router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders"], route_class=OrderLoggedRoute)
 
 _RECEIPT = "`notificationOrderId` names the order chain; `notification.shipmentId` the e-mail's shipment."
 _RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -18,10 +18,15 @@ from orderdesk.notifications.schemas.shipments import RecipientNotificationExt, 
 from orderdesk.notifications.service import shipments as service
 from orderdesk.notifications.service.shipments import SUPPORT_LOOKUP_LIMIT
 from orderdesk.web.deps import DatabaseDep, NowDep, SupportAdminDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_array_response
 
-router = APIRouter(prefix=f"{API_PREFIX}/future/dashboard/recipients/notifications", tags=["Support look-up"])
+router = APIRouter(
+    prefix=f"{API_PREFIX}/future/dashboard/recipients/notifications",
+    tags=["Support look-up"],
+    route_class=OrderLoggedRoute,
+)
 
 _FOUND = TypeAdapter(list[RecipientNotificationExt])
 _RESPONSES: dict[int | str, dict[str, Any]] = {

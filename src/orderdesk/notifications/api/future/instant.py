@@ -39,10 +39,15 @@ from orderdesk.notifications.service.instant import (
 )
 from orderdesk.notifications.service.orders import OrderDefaults
 from orderdesk.web.deps import ClockDep, DatabaseDep, PublicBaseUrlDep, ServiceOwnerDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
-router = APIRouter(prefix=f"{mapping.API_PREFIX}/future/orders/instant", tags=["Instant orders"])
+router = APIRouter(
+    prefix=f"{mapping.API_PREFIX}/future/orders/instant",
+    tags=["Instant orders"],
+    route_class=OrderLoggedRoute,
+)
 
 SHIPMENT_PATH = f"{mapping.API_PREFIX}/future/shipment"
 

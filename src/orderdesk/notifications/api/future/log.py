@@ -18,10 +18,13 @@ from orderdesk.notifications.schemas.shipments import NotificationLogEntryExt
 from orderdesk.notifications.service import shipments as service
 from orderdesk.notifications.service.shipments import DIALOG_LOG_LIMIT
 from orderdesk.web.deps import DatabaseDep, ServiceOwnerDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_array_response
 
-router = APIRouter(prefix=f"{API_PREFIX}/future", tags=["Shipments and status feed"])
+router = APIRouter(
+    prefix=f"{API_PREFIX}/future", tags=["Shipments and status feed"], route_class=OrderLoggedRoute
+)
 
 _LOG = TypeAdapter(list[NotificationLogEntryExt])
 

@@ -19,12 +19,13 @@ from orderdesk.notifications.schemas.future import (
     NotificationOrderChainResponseExt,
 )
 from orderdesk.notifications.service import chains as service
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_response
 
 FUTURE_PREFIX = f"{mapping.API_PREFIX}/future"
 
-router = APIRouter(prefix=FUTURE_PREFIX, tags=["Notification orders"])
+router = APIRouter(prefix=FUTURE_PREFIX, tags=["Notification orders"], route_class=OrderLoggedRoute)
 
 _LOCATION = {"Location": {"description": "The main notification's shipment.", "schema": {"type": "string"}}}
 _CHAIN_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -24,10 +24,13 @@ from orderdesk.notifications.schemas.shipments import (
 from orderdesk.notifications.service import shipments as service
 from orderdesk.notifications.service.shipments import FEED_PAGE_SIZE, FeedOrder
 from orderdesk.web.deps import DatabaseDep, NowDep, ServiceOwnerDep
+from orderdesk.web.log_context import OrderLoggedRoute
 from orderdesk.web.problems import openapi_responses
 from orderdesk.web.wire import json_text
 
-router = APIRouter(prefix=f"{API_PREFIX}/future", tags=["Shipments and status feed"])
+router = APIRouter(
+    prefix=f"{API_PREFIX}/future", tags=["Shipments and status feed"], route_class=OrderLoggedRoute
+)
 
 MAX_SEQUENCE_NUMBER = 2**63 - 1
 """The largest sequence number the feed's column holds (BIGINT)."""
