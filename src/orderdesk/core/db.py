@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from orderdesk.core.errors import DatabaseUnavailable
 
@@ -328,8 +329,20 @@ class Database:
             async with self.read() as connection:
                 row = (await connection.execute(statement, params)).first()
             return row._mapping if row is not None else None
-        async with _opened(self._reader.connect()) as connection:
-            return await driver_fetchrow(connection, statement, params)
+        compiled = compiled_for_driver(statement, self._reader.dialect)
+        # The pool's connection itself, without SQLAlchemy's Connection around it: its opening, its
+        # hand-over of the driver's connection and its closing were a twentieth of a status read.
+        try:
+            pooled = await greenlet_spawn(self._reader.sync_engine.raw_connection)
+        except (DBAPIError, OSError, PoolTimeout) as error:
+            raise DatabaseUnavailable() from error
+        try:
+            driver: Any = pooled.driver_connection
+            arguments = compiled.arguments(params)
+            record: Mapping[str, Any] | None = await driver.fetchrow(compiled.sql, *arguments)
+        finally:
+            await greenlet_spawn(pooled.close)
+        return record
 
     def atomic_write(self) -> AsyncContextManager[AsyncConnection]:
         """A connection for a write its repository makes atomic: on PostgreSQL in one statement

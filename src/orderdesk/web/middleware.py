@@ -30,8 +30,10 @@ class TraceIdMiddleware:
         if scope["type"] == "http":
             incoming = dict(scope.get("headers") or []).get(b"traceparent", b"").decode("latin-1")
             match = _TRACEPARENT.fullmatch(incoming)
-            trace = match.group(1) if match else secrets.token_hex(16)
-            trace_id = f"00-{trace}-{secrets.token_hex(8)}-00"
+            # One draw for both ids (the span's is new even when the trace is the caller's).
+            drawn = secrets.token_hex(24)
+            trace = match.group(1) if match else drawn[16:]
+            trace_id = f"00-{trace}-{drawn[:16]}-00"
             scope.setdefault("state", {})["trace_id"] = trace_id
             with structlog.contextvars.bound_contextvars(trace_id=trace_id):
                 await self.app(scope, receive, send)
