@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -11,14 +12,15 @@ from sqlalchemy import event
 from orderdesk.core.db import Database
 
 
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
+@asynccontextmanager
+async def counting_statements(database: Database) -> AsyncIterator[list[str]]:
     """Every statement sent to the database server inside the block.
 
     SQLAlchemy's event sees what it runs; on PostgreSQL what the driver runs by itself (BEGIN,
     COMMIT, Database.fetch_one's reads) only asyncpg's query logger sees, so each connection
     checked out in the block gets one. (asyncpg logs no prepared statement, which is how
-    SQLAlchemy runs its own, so nothing is counted twice.)"""
+    SQLAlchemy runs its own, so nothing is counted twice.) asyncpg hands a logged query to its loggers
+    at the event loop's next turn, so the block's end waits for one before the count is read."""
     statements: list[str] = []
     logged: list[Any] = []
 
@@ -39,6 +41,7 @@ def counting_statements(database: Database) -> Iterator[list[str]]:
         event.listen(engine.sync_engine, "checkout", on_checkout)
     try:
         yield statements
+        await asyncio.sleep(0)
     finally:
         for engine in database.engines:
             event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -52,7 +52,7 @@ async def test_order_placed_on_postgres__stored_and_announced_in_one_statement(
     if backend != "postgres":
         pytest.skip("SQLite has no notifications between processes")
 
-    with counting_statements(database) as statements:
+    async with counting_statements(database) as statements:
         placed = await client.post(f"{API}/orders/email", json=email_order(), headers=auth)
 
     assert placed.status_code == 202, placed.text

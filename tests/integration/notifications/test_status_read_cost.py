@@ -49,7 +49,7 @@ async def test_get_status__order_with_five_thousand_notifications__one_statement
 ) -> None:
     order_id = await _order_with_notifications(client, auth, database, 5000)
 
-    with counting_statements(database) as statements:
+    async with counting_statements(database) as statements:
         response = await client.get(f"{API}/orders/{order_id}/status", headers=auth)
 
     assert response.status_code == 200
@@ -102,7 +102,7 @@ async def test_get_status__order_of_two_thousand_recipients__recipient_list_left
     placed = await client.post(f"{API}/orders/email", json=email_order(recipients=recipients), headers=auth)
     assert placed.status_code == 202, placed.text
 
-    with counting_statements(database) as statements:
+    async with counting_statements(database) as statements:
         response = await client.get(f"{API}/orders/{placed.json()['orderId']}/status", headers=auth)
 
     assert response.status_code == 200

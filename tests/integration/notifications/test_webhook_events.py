@@ -518,7 +518,7 @@ async def test_creator_without_a_subscription__one_read_of_subscriptions_per_bat
     recipients = [{"emailAddress": f"person{index}@example.com"} for index in range(40)]
     await place(client, auth, "/orders", order(requestedSendTime=None, recipients=recipients))
 
-    with counting_statements(database) as statements:
+    async with counting_statements(database) as statements:
         await pipeline.run_until_idle()
 
     webhook_statements = [s for s in statements if "webhook_" in s]
