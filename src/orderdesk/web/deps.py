@@ -120,16 +120,26 @@ async def get_token_verifier(request: Request) -> TokenVerifier:
     return part_of(request, Shared).token_verifier
 
 
-@security.documents_security(_SERVICE_OWNER_SCHEMES)
-async def get_service_owner(request: Request) -> ServiceOwner:
+documents_service_owner = security.documents_security(_SERVICE_OWNER_SCHEMES)
+"""The mark of a dependency that authenticates the caller by `service_owner` itself."""
+
+
+def service_owner(request: Request) -> ServiceOwner:
     """401 without a valid token, 403 without the notifications scope or an organisation.
 
-    The headers are read here, not by FastAPI's security classes (see orderdesk.web.security)."""
+    The headers are read here, not by FastAPI's security classes (see orderdesk.web.security). For
+    dependencies marked `documents_service_owner` that gather the owner with the app's parts: one
+    dependency fewer for FastAPI to solve on the hottest routes."""
     verifier = part_of(request, Shared).token_verifier
     return verifier.service_owner(
         bearer=security.bearer_token(request),
         platform=security.header_value(request, PLATFORM_TOKEN_HEADER),
     )
+
+
+@documents_service_owner
+async def get_service_owner(request: Request) -> ServiceOwner:
+    return service_owner(request)
 
 
 @security.documents_security(_SUPPORT_SCHEMES)

@@ -45,7 +45,9 @@ from orderdesk.web.deps import (
     PublicBaseUrlDep,
     ServiceOwnerDep,
     Shared,
+    documents_service_owner,
     part_of,
+    service_owner,
 )
 from orderdesk.web.links import links_to
 from orderdesk.web.log_context import OrderLoggedRoute, bind_order_id
@@ -107,10 +109,12 @@ class _Intake:
     base_url: str
 
 
-async def _intake(request: Request, owner: ServiceOwnerDep) -> _Intake:
-    """The app's parts read here rather than each as a dependency of its own: FastAPI's solving of
-    five more dependencies was a tenth of an intake's instructions."""
+@documents_service_owner
+async def _intake(request: Request) -> _Intake:
+    """The caller and the app's parts read here rather than each as a dependency of its own:
+    FastAPI's solving of six more dependencies was a seventh of an intake's instructions."""
     shared = part_of(request, Shared)
+    owner = service_owner(request)
     return _Intake(
         database=shared.database,
         now=shared.clock(),
@@ -133,8 +137,10 @@ class _Reading:
     base_url: str
 
 
-async def _reading(request: Request, owner: ServiceOwnerDep) -> _Reading:
-    """As `_intake`: two dependencies fewer were a twentieth of a status read's instructions."""
+@documents_service_owner
+async def _reading(request: Request) -> _Reading:
+    """As `_intake`: three dependencies fewer were a twelfth of a status read's instructions."""
+    owner = service_owner(request)
     shared = part_of(request, Shared)
     return _Reading(database=shared.database, owner=owner, base_url=shared.links_base_url)
 
