@@ -68,6 +68,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._head_deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._body_deadline: asyncio.TimerHandle | None = None
+        self._body_pending = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -87,17 +88,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             if not self.transport.is_closing():
                 self.transport.write(_TOO_LARGE)
                 self.transport.close()
+        elif self._body_pending and self._body_deadline is None and not self.transport.is_closing():
+            # Armed only when a request's body is still to come after what arrived: most requests
+            # arrive whole in one read, and a timer set and cancelled for each was a cost of its own.
+            self._body_deadline = self.loop.call_later(self.body_timeout_seconds, self._body_too_slow)
 
     def on_headers_complete(self) -> None:
         self._head_received()
         super().on_headers_complete()
         self._body_received()
-        self._body_deadline = self.loop.call_later(self.body_timeout_seconds, self._body_too_slow)
+        self._body_pending = True
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         super()._start_asgi_task(cycle, _busy if app is service_unavailable else app)
 
     def on_message_complete(self) -> None:
+        self._body_pending = False
         self._body_received()
         super().on_message_complete()
 
