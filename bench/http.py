@@ -452,21 +452,23 @@ async def status_read(rounds: int = ROUNDS, seconds: int = SECONDS) -> list[Comp
 
 
 STATUS_READ_SHORTFALL = (
-    "both make the same one-row lookup, but orderdesk spends about 0.58 ms of CPU time per read"
-    " against the baseline's 0.33 ms (the server's CPU time under wrk, from /proc, and py-spy):"
-    " FastAPI's routing through the five API families' routers and its dependency solving, the"
-    " trace-id and body-limit middleware, the token check, the pooled-connection checkout and"
-    " building the contract's response model, none of them more than a few per cent; with 2 workers"
-    " the gap narrows as the baseline meets the 2 cores' limit first"
+    "both make the same one-row lookup, but orderdesk spends about 0.64-0.80 ms of the server's CPU"
+    " time per read against the baseline's 0.44-0.53 ms (from /proc under wrk), 1.04 M instructions"
+    " against 0.77 M through the app alone (callgrind): FastAPI solving the route's one dependency"
+    " and validating the path's id, four middleware layers each wrapping the answer's send (trace id,"
+    " access log and metrics, body limit, fixed-path methods), the token check, the pool's checkout"
+    " through SQLAlchemy and building the contract's response model; with one worker process, wrk,"
+    " PostgreSQL and the server share the 2 cores and the ratio moves by a fifth between runs; with"
+    " 2 workers it meets"
 )
 """Why the status read stays below 0.8x, from the profiles of this issue (BENCHMARKS.md notes)."""
 INTAKE_SHORTFALL = (
-    "orderdesk spends about 0.97 ms of CPU time per order against the baseline's 0.36 ms (the"
-    " server's CPU time under wrk, from /proc); py-spy puts a third of a request in the framework's"
-    " layers between uvicorn and the endpoint, a quarter in solving its dependencies (the token"
-    " check) and validating the body against the contract's pydantic models, a fifth in the INSERT"
-    " through SQLAlchemy (the baseline: one driver call), and the rest in the order rules and"
-    " building the answer"
+    "orderdesk spends about 0.9-1.1 ms of the server's CPU time per order against the baseline's"
+    " 0.45-0.55 ms (from /proc under wrk), 1.40 M instructions against 0.73 M through the app alone"
+    " (callgrind): validating the body against the contract's pydantic models and the order rules,"
+    " the autocommitted connection's checkout through SQLAlchemy (the INSERT itself is one driver"
+    " call, as the baseline's), the token check and the answer; the ratio moves by a fifth between"
+    " runs (0.46x and 0.60x twenty minutes apart, with 4 % fewer instructions between them)"
 )
 """Why order intake stays below 0.6x."""
 
