@@ -329,7 +329,6 @@ class Database:
             async with self.read() as connection:
                 row = (await connection.execute(statement, params)).first()
             return row._mapping if row is not None else None
-        compiled = compiled_for_driver(statement, self._reader.dialect)
         # The pool's connection itself, without SQLAlchemy's Connection around it: its opening, its
         # hand-over of the driver's connection and its closing were a twentieth of a status read.
         try:
@@ -337,12 +336,9 @@ class Database:
         except (DBAPIError, OSError, PoolTimeout) as error:
             raise DatabaseUnavailable() from error
         try:
-            driver: Any = pooled.driver_connection
-            arguments = compiled.arguments(params)
-            record: Mapping[str, Any] | None = await driver.fetchrow(compiled.sql, *arguments)
+            return await _fetchrow(pooled.driver_connection, self._reader.dialect, statement, params)
         finally:
             await greenlet_spawn(pooled.close)
-        return record
 
     def atomic_write(self) -> AsyncContextManager[AsyncConnection]:
         """A connection for a write its repository makes atomic: on PostgreSQL in one statement
@@ -427,9 +423,15 @@ async def driver_fetchrow(
     costs more than the driver's. Values go in as asyncpg takes them (JSON as text, aware datetimes,
     UUIDs) and the row comes out as asyncpg gives it; the driver's errors are its own, which
     `refused_connection` knows."""
-    compiled = compiled_for_driver(statement, connection.dialect)
     raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+    return await _fetchrow(raw.driver_connection, connection.dialect, statement, params)
+
+
+async def _fetchrow(
+    driver: Any, dialect: Dialect, statement: Executable, params: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """`statement`, compiled once, run by the driver's own connection (asyncpg's `fetchrow`)."""
+    compiled = compiled_for_driver(statement, dialect)
     record: Mapping[str, Any] | None = await driver.fetchrow(compiled.sql, *compiled.arguments(params))
     return record
 
