@@ -68,9 +68,12 @@ async def test_worker_killed_while_reminders_are_due__survivor_sends_the_rest__e
     tmp_path: Path,
 ) -> None:
     sink.accept_limit = ACCEPTED  # then the relay stops answering DATA: the first worker hangs mid-way
-    due = datetime.now(UTC) + timedelta(seconds=1)
     receipts = []
     for index in range(CHAINS):
+        # each chain's reminders a second after its own registration, not after the first's: the
+        # fifty registrations can take longer than a second on a loaded machine, and a send time
+        # already past is refused. All are due before the worker has started.
+        due = datetime.now(UTC) + timedelta(seconds=1)
         response = await api.post(f"{API}/future/orders", json=chain(index, due), headers=auth)
         assert response.status_code == 201, response.text
         receipts.append(response.json())
