@@ -46,6 +46,11 @@ def _delivery_columns() -> list[Column[Any]]:
     ]
 
 
+PENDING = "processing_status IN ('Registered', 'Processing')"
+"""Orders the scheduler has still to claim (Registered) or may take over (Processing, once the lease
+runs out). Repeated word for word by the claim, so that both databases see the partial index covers it
+(and a prepared statement's plan, which knows no parameter values, can use it)."""
+
 FAILED = "status LIKE 'Failed%'"
 """Every failure status of both channels begins with `Failed`. A query of failed notifications repeats
 this condition word for word, so that both databases see that the partial index below covers it."""
@@ -132,6 +137,15 @@ notification_order = Table(
     Index("ix_notification_order_creator_senders_reference", "creator", "senders_reference"),
     Index("ix_notification_order_chain_id", "chain_id"),
     Index("ix_notification_order_status_due_at", "processing_status", "due_at"),
+    # The scheduler's fair claim: which creators have orders still to carry out, and each one's
+    # earliest due, without reading the orders done or any creator's whole backlog.
+    Index(
+        "ix_notification_order_pending_creator_due_at",
+        "creator",
+        "due_at",
+        postgresql_where=text(PENDING),
+        sqlite_where=text(PENDING),
+    ),
     Index("ix_notification_order_claimed_by", "claimed_by", "processing_status"),
     # The operator console lists every creator's orders newest first, or one creator's, one status's or
     # one sender's reference's, a page at a time: each read along one of these after its last

@@ -19,7 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Update,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import UTCDateTime, bulk_insert, insert_for, on_commit
@@ -47,7 +60,7 @@ from orderdesk.notifications.repository.webhook_events import (
     record_status_changes,
 )
 from orderdesk.notifications.rules.expansion import NewNotification
-from orderdesk.notifications.tables import notification_order, provider_pause
+from orderdesk.notifications.tables import PENDING, notification_order, provider_pause
 from orderdesk.observability import metrics
 
 _REGISTERED = OrderProcessingStatus.REGISTERED.value
@@ -70,28 +83,54 @@ async def claim_due_orders(
     `creator_room` (what it may still add to the orders this worker already works on): one
     organisation's many due orders, each waiting on a slow send condition, cannot take every place
     and hold back everybody else's."""
-    order = notification_order.c
-    is_due = and_(order.processing_status.in_((_REGISTERED, _PROCESSING)), order.due_at <= now)
-    due = select(order.id).where(is_due)
-    if per_creator is not None:
-        ranked = (
-            select(
-                order.id,
-                order.creator,
-                func.row_number().over(partition_by=order.creator, order_by=order.due_at).label("rank"),
-            )
-            .where(is_due)
-            .subquery()
-        )
-        allowed = (
-            case(dict(creator_room), value=ranked.c.creator, else_=per_creator)
-            if creator_room
-            else literal(per_creator)
-        )
-        due = due.where(order.id.in_(select(ranked.c.id).where(ranked.c.rank <= allowed)))
-    due = due.order_by(order.due_at).limit(limit).with_for_update(skip_locked=True)
     token = uuid.uuid4()
-    result = await connection.execute(
+    statement = order_claim(
+        connection.dialect.name,
+        now=now,
+        limit=limit,
+        lease=lease,
+        token=token,
+        worker=worker,
+        per_creator=per_creator,
+        creator_room=creator_room,
+    )
+    result = await connection.execute(statement)
+    rows = sorted(result, key=lambda row: row.due_at)
+    await record_status_changes(
+        connection,
+        [
+            OrderStatusChange(row.id, OrderProcessingStatus.REGISTERED, OrderProcessingStatus.PROCESSING)
+            for row in rows
+            if row.status_changed_at == now
+        ],
+        now=now,
+        creators={row.creator for row in rows},
+    )
+    return [
+        ClaimedOrder(order_from_row(row), token, row.condition_checks, row.processing_attempts, now + lease)
+        for row in rows
+    ]
+
+
+def order_claim(
+    dialect: str,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    token: UUID,
+    worker: UUID | None = None,
+    per_creator: int | None = None,
+    creator_room: Mapping[str, int] | None = None,
+) -> Update:
+    """The one statement of `claim_due_orders`: which orders it takes, and what it writes to them."""
+    order = notification_order.c
+    if per_creator is None:
+        due = select(order.id).where(_is_due(notification_order, now)).order_by(order.due_at).limit(limit)
+        due = due.with_for_update(skip_locked=True)
+    else:
+        due = _fair_share(dialect, now, limit, per_creator, creator_room or {})
+    return (
         update(notification_order)
         .where(order.id.in_(due.scalar_subquery()))
         .values(
@@ -110,21 +149,89 @@ async def claim_due_orders(
         )
         .returning(*notification_order.c)
     )
-    rows = sorted(result, key=lambda row: row.due_at)
-    await record_status_changes(
-        connection,
-        [
-            OrderStatusChange(row.id, OrderProcessingStatus.REGISTERED, OrderProcessingStatus.PROCESSING)
-            for row in rows
-            if row.status_changed_at == now
-        ],
-        now=now,
-        creators={row.creator for row in rows},
+
+
+def _fair_share(
+    dialect: str, now: datetime, limit: int, per_creator: int, creator_room: Mapping[str, int]
+) -> Select[tuple[UUID]]:
+    """The `limit` earliest due orders, no creator's more than its share: each creator's earliest
+    `per_creator` due are read from the pending index (one short range a creator, however far behind
+    the workers are), each creator is held to its room, and the earliest of what is left are locked.
+
+    The creators with pending orders are found by a walk along the same index (each step the next
+    creator after the one before), so the cost grows with the number of creators, not of orders."""
+    # SQLite, which keeps no statistics here, would rather read the status index (an equality) and
+    # sort; told that nearly every row passes the condition, it walks the pending index in order.
+    pending = func.likely(text(PENDING)) if dialect == "sqlite" else text(PENDING)
+    walked = notification_order.alias("walked")
+    first = select(walked.c.creator).where(pending).order_by(walked.c.creator).limit(1)
+    creators = select(first.scalar_subquery().label("creator")).cte("creators", recursive=True)
+    following = (
+        select(walked.c.creator)
+        .where(pending, walked.c.creator > creators.c.creator)
+        .order_by(walked.c.creator)
+        .limit(1)
+        .scalar_subquery()
     )
-    return [
-        ClaimedOrder(order_from_row(row), token, row.condition_checks, row.processing_attempts, now + lease)
-        for row in rows
-    ]
+    creators = creators.union_all(select(following).where(creators.c.creator.is_not(None)))
+    candidate = notification_order.alias("candidate")
+    earliest = (
+        select(candidate.c.id, candidate.c.due_at)
+        .where(candidate.c.creator == creators.c.creator, pending, candidate.c.due_at <= now)
+        .order_by(candidate.c.due_at)
+        .limit(per_creator)
+    )
+    picked: FromClause
+    if dialect == "postgresql":
+        picked = earliest.lateral("picked")
+    else:  # SQLite has no LATERAL; a correlated IN is its equivalent
+        picked = notification_order.alias("picked")
+        earliest = earliest.with_only_columns(candidate.c.id)
+    candidates = select(creators.c.creator, picked.c.id, picked.c.due_at).select_from(
+        creators.join(picked, true() if dialect == "postgresql" else picked.c.id.in_(earliest))
+    )
+    shares = candidates.subquery("shares")
+    fair = select(shares.c.id, shares.c.due_at)
+    if creator_room:
+        ranked = select(
+            shares.c.id,
+            shares.c.due_at,
+            func.row_number().over(partition_by=shares.c.creator, order_by=shares.c.due_at).label("rank"),
+            case(dict(creator_room), value=shares.c.creator, else_=per_creator).label("room"),
+        ).subquery("ranked")
+        fair = select(ranked.c.id, ranked.c.due_at).where(ranked.c.rank <= ranked.c.room)
+    if dialect != "postgresql":  # one writer at a time: nothing is locked, nothing to skip
+        return (
+            fair.order_by(fair.selected_columns.due_at)
+            .limit(limit)
+            .with_only_columns(fair.selected_columns.id)
+        )
+    # Locked one by one in due order until `limit` are held: an order another worker's claim holds is
+    # skipped and the next one taken. Each is locked by its key alone: with statistics that think no
+    # order is due, a due condition beside the key would have the planner search the pending index
+    # for it (the LIMIT keeps the due condition below from being pushed down there). The lock returns
+    # the order as it is now, so one that a claim took and committed meanwhile is no longer due, and
+    # is not taken twice.
+    chosen = fair.order_by(fair.selected_columns.due_at).subquery("chosen")
+    claimed = notification_order.alias("claimed")
+    locked = (
+        select(claimed.c.id, claimed.c.processing_status, claimed.c.due_at)
+        .where(claimed.c.id == chosen.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .lateral("locked")
+    )
+    return (
+        select(locked.c.id)
+        .select_from(chosen.join(locked, true()))
+        .where(_is_due(locked, now))
+        .order_by(chosen.c.due_at)
+        .limit(limit)
+    )
+
+
+def _is_due(table: FromClause, now: datetime) -> ColumnElement[bool]:
+    return and_(table.c.processing_status.in_((_REGISTERED, _PROCESSING)), table.c.due_at <= now)
 
 
 async def next_order_due(connection: AsyncConnection) -> datetime | None:
