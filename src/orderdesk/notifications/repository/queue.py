@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    Subquery,
     Update,
     and_,
     case,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -422,54 +424,19 @@ async def claim_notifications(
     `anytime_only` (SMS): only those whose order may send them outside the daytime window.
     `composed` (e-mail): True claims only the notifications of composed orders, False only the others;
     each has its own dispatch lane, so that slow attachment downloads hold back no other e-mail."""
-    table = TABLES[channel]
     new, sending = channel.new, channel.sending
-    conditions = [
-        table.c.status.in_((new.value, sending.value)),
-        table.c.due_at <= now,
-        table.c.expires_at >= now,
-    ]
-    if anytime_only:
-        conditions.append(table.c.anytime.is_(True))
-    if composed is not None:
-        # As the partial index of composed e-mails states it, so that both databases use it.
-        conditions.append(table.c.composed if composed else ~table.c.composed)
-    due = (
-        select(table.c.id)
-        .where(and_(*conditions))
-        .order_by(table.c.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
     token = uuid.uuid4()
-    address = table.c.to_address if channel is Channel.EMAIL else table.c.mobile_number
-    subject = table.c.customized_subject if channel is Channel.EMAIL else None
-    result = await connection.execute(
-        update(table)
-        .where(table.c.id.in_(due.scalar_subquery()))
-        .values(
-            status=sending.value,
-            # One taken over from a worker whose lease ran out was Sending already: no change of
-            # status, so the row returned tells which notifications the claim moved (as above).
-            status_changed_at=case(
-                (table.c.status == sending.value, table.c.status_changed_at), else_=literal(now, UTCDateTime)
-            ),
-            due_at=now + lease,
-            lease_token=token,
-            claimed_by=worker,
-            attempts=table.c.attempts + 1,
-        )
-        .returning(
-            table.c.id,
-            table.c.notification_order_id,
-            address,
-            *([subject] if subject is not None else []),
-            table.c.customized_body,
-            table.c.attempts,
-            table.c.expires_at,
-            table.c.status_changed_at,
-        )
+    statement = notification_claim(
+        channel,
+        now=now,
+        limit=limit,
+        lease=lease,
+        token=token,
+        worker=worker,
+        anytime_only=anytime_only,
+        composed=composed,
     )
+    result = await connection.execute(statement)
     rows = list(result)
     moved = [row for row in rows if row.status_changed_at == now]
     if moved:
@@ -495,6 +462,75 @@ async def claim_notifications(
         for row in rows
     ]
     return token, claimed
+
+
+def notification_claim(
+    channel: Channel,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    token: UUID,
+    worker: UUID | None = None,
+    anytime_only: bool = False,
+    composed: bool | None = None,
+) -> Update:
+    """The one statement of `claim_notifications`: which notifications it takes, and what it writes."""
+    table = TABLES[channel]
+    new, sending = channel.new, channel.sending
+    conditions = [table.c.due_at <= now, table.c.expires_at >= now]
+    if anytime_only:
+        conditions.append(table.c.anytime.is_(True))
+    if composed is not None:
+        # As the partial index of composed e-mails states it, so that both databases use it.
+        conditions.append(table.c.composed if composed else ~table.c.composed)
+
+    def earliest(status: str) -> Subquery:
+        # One status at a time: the status index then hands its due rows over in due order, locked
+        # as they are read until `limit` are held, however many are due (both statuses in one read
+        # had every due row sorted, each claim, so a large order's claims grew with its backlog).
+        return (
+            select(table.c.id, table.c.due_at)
+            .where(table.c.status == status, *conditions)
+            .order_by(table.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .subquery()
+        )
+
+    # Sending ones are those a worker's lease ran out on: rarely any, and at most `limit` locked
+    # without being taken.
+    lapsed, waiting = earliest(sending.value), earliest(new.value)
+    both = union_all(select(lapsed.c.id, lapsed.c.due_at), select(waiting.c.id, waiting.c.due_at)).subquery()
+    due = select(both.c.id).order_by(both.c.due_at).limit(limit)
+    address = table.c.to_address if channel is Channel.EMAIL else table.c.mobile_number
+    subject = table.c.customized_subject if channel is Channel.EMAIL else None
+    return (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=sending.value,
+            # One taken over from a worker whose lease ran out was Sending already: no change of
+            # status, so the row returned tells which notifications the claim moved (as above).
+            status_changed_at=case(
+                (table.c.status == sending.value, table.c.status_changed_at), else_=literal(now, UTCDateTime)
+            ),
+            due_at=now + lease,
+            lease_token=token,
+            claimed_by=worker,
+            attempts=table.c.attempts + 1,
+        )
+        .returning(
+            table.c.id,
+            table.c.notification_order_id,
+            address,
+            *([subject] if subject is not None else []),
+            table.c.customized_body,
+            table.c.attempts,
+            table.c.expires_at,
+            table.c.status_changed_at,
+        )
+    )
 
 
 async def load_templates(connection: AsyncConnection, order_ids: Sequence[UUID]) -> dict[UUID, Templates]:

@@ -1,6 +1,8 @@
-"""The scheduler's fair claim of due orders: each creator's share of a claim, the earliest first, and a
-cost that does not grow with the backlog. A claim that ranked every due order took over a second at a
-few thousand due on PostgreSQL, so a worker that fell behind never caught up again (issue 19)."""
+"""The claims of the work queue: the scheduler's fair claim of due orders (each creator's share, the
+earliest first) and the dispatchers' claim of due notifications, each at a cost that does not grow
+with the backlog. An order claim that ranked every due order took over a second at a few thousand
+due on PostgreSQL, so a worker that fell behind never caught up again; a notification claim sorted
+every due notification of a large order, each batch (issue 19)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,16 @@ from uuid import UUID
 from sqlalchemy import insert, text
 
 from orderdesk.core.db import Database
-from orderdesk.notifications.models import ClaimedOrder
+from orderdesk.notifications.models import Channel, ClaimedOrder
 from orderdesk.notifications.repository import queue
-from orderdesk.notifications.tables import notification_order
+from orderdesk.notifications.tables import notification_email, notification_order
 from tests.conftest import Clock
 
 LEASE = timedelta(minutes=5)
 PER_CREATOR = 5
 PENDING_INDEX = "ix_notification_order_pending_creator_due_at"
+STATUS_DUE_AT = "ix_notification_email_status_due_at"
+ROWS_READ = re.compile(r"actual time=\S+ rows=(\d+)")
 
 
 def _rows(creator: str, due: Iterable[datetime], status: str = "Registered") -> list[dict[str, Any]]:
@@ -203,7 +207,7 @@ async def test_claim_plan__reads_the_pending_index__not_the_backlog(
             plan = "\n".join(row[0] for row in rows)
             assert plan.count(PENDING_INDEX) == 3, plan  # the first creator, the next, each one's earliest
             assert "Seq Scan" not in plan, plan
-            assert max(int(n) for n in re.findall(r"actual time=\S+ rows=(\d+)", plan)) <= 20, plan
+            assert max(int(n) for n in ROWS_READ.findall(plan)) <= 20, plan
         else:
             literal = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
             result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {literal}")
@@ -212,3 +216,81 @@ async def test_claim_plan__reads_the_pending_index__not_the_backlog(
             assert f"SEARCH walked USING INDEX {PENDING_INDEX} (creator>?)" in plan, plan
             assert f"SEARCH candidate USING INDEX {PENDING_INDEX} (creator=? AND due_at<?)" in plan, plan
             assert "ix_notification_order_status" not in plan, plan
+
+
+def _emails(order_id: UUID, due: Iterable[datetime], status: str = "New") -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "notification_order_id": order_id,
+            "to_address": f"r{index}@example.com",
+            "status": status,
+            "status_changed_at": at,
+            "expires_at": at + timedelta(days=2),
+            "due_at": at,
+            "attempts": 0,
+        }
+        for index, at in enumerate(due)
+    ]
+
+
+async def _store_emails(database: Database, now: datetime, emails: list[dict[str, Any]]) -> None:
+    order = _rows("ttd", [now], status="Processed")[0]
+    await _store(database, [order])
+    async with database.transaction() as connection:
+        for start in range(0, len(emails), 1000):
+            chunk = [
+                {**email, "notification_order_id": order["id"]} for email in emails[start : start + 1000]
+            ]
+            await connection.execute(insert(notification_email), chunk)
+
+
+async def test_notification_claim__lapsed_sending_and_new__the_earliest_due_of_both__up_to_the_limit(
+    database: Database, clock: Clock
+) -> None:
+    now = clock()
+    placeholder = uuid.uuid4()  # replaced by the stored order's
+    lapsed = _emails(placeholder, _seconds_before(now, 50, 30), status="Sending")  # leases ran out
+    waiting = _emails(placeholder, _seconds_before(now, 40, 20, 10))
+    running = _emails(placeholder, [now + timedelta(minutes=1)], status="Sending")  # lease still runs
+    later = _emails(placeholder, [now + timedelta(hours=1)])
+    await _store_emails(database, now, lapsed + waiting + running + later)
+
+    async with database.transaction() as connection:
+        _token, claimed = await queue.claim_notifications(
+            connection, Channel.EMAIL, now=now, limit=4, lease=LEASE, composed=False
+        )
+
+    earliest = [lapsed[0], waiting[0], lapsed[1], waiting[1]]
+    assert {n.id for n in claimed} == {email["id"] for email in earliest}
+
+
+async def test_notification_claim_plan__reads_the_limit__not_the_backlog(
+    database: Database, backend: str, clock: Clock
+) -> None:
+    now = clock()
+    await _store_emails(database, now, _emails(uuid.uuid4(), _seconds_before(now, *range(20_000, 0, -1))))
+    async with database.transaction() as connection:
+        if backend == "postgres":
+            await connection.execute(text("ANALYZE notification_email"))
+        statement = queue.notification_claim(
+            Channel.EMAIL, now=now, limit=50, lease=LEASE, token=uuid.uuid4(), composed=False
+        )
+        if backend == "postgres":
+            compiled = statement.compile(
+                dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            values = [compiled.params[name] for name in compiled.positiontup or ()]
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            rows = await driver.fetch(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled.string}", *values)
+            plan = "\n".join(row[0] for row in rows)
+            assert "Seq Scan" not in plan, plan
+            assert max(int(n) for n in ROWS_READ.findall(plan)) <= 50, plan  # none of the 20,000 sorted
+        else:
+            literal = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+            result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {literal}")
+            plan = "\n".join(str(row._mapping["detail"]) for row in result)
+            # Each status read along the index in due order; only the two `limit`s are sorted together.
+            assert plan.count(f"USING INDEX {STATUS_DUE_AT} (status=? AND due_at<?)") == 2, plan
+            assert plan.count("USE TEMP B-TREE FOR ORDER BY") == 1, plan
