@@ -290,3 +290,22 @@ async def test_notification_claim_plan__reads_the_limit__not_the_backlog(
         # Each status read along the index in due order; only the two `limit`s are sorted together.
         assert plan.count(f"USING INDEX {STATUS_DUE_AT} (status=? AND due_at<?)") == 2, plan
         assert plan.count("USE TEMP B-TREE FOR ORDER BY") == 1, plan
+
+
+async def test_next_order_due__the_earliest_registered_or_processing__none_when_nothing_pends(
+    database: Database, clock: Clock
+) -> None:
+    now = clock()
+    async with database.transaction() as connection:
+        assert await queue.next_order_due(connection) is None
+    lease_ends, scheduled = now + timedelta(minutes=3), now + timedelta(hours=2)
+    await _store(
+        database,
+        [
+            *_rows("ttd", [scheduled, scheduled + timedelta(days=1)]),
+            *_rows("ttd", [lease_ends], status="Processing"),
+            *_rows("ttd", [now - timedelta(days=1)], status="Completed"),
+        ],
+    )
+    async with database.transaction() as connection:
+        assert await queue.next_order_due(connection) == lease_ends

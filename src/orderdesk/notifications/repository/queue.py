@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Integer,
+    ScalarSelect,
     Select,
     Subquery,
     Update,
@@ -270,13 +271,19 @@ def _is_due(table: FromClause, now: BindParameter[datetime]) -> ColumnElement[bo
 
 
 async def next_order_due(connection: AsyncConnection) -> datetime | None:
-    """When the scheduler next has something to do, so that it can sleep until then."""
+    """When the scheduler next has something to do, so that it can sleep until then.
+
+    The earliest of each status on its own: each is then the first entry of the status index, where
+    one minimum over both statuses read every pending order (23 ms at 35,000, orders scheduled for
+    later among them), each time the scheduler found nothing to claim."""
     order = notification_order.c
-    result = await connection.execute(
-        select(func.min(order.due_at)).where(order.processing_status.in_((_REGISTERED, _PROCESSING)))
-    )
-    value: datetime | None = result.scalar()
-    return value
+
+    def earliest(status: str) -> ScalarSelect[datetime | None]:
+        return select(func.min(order.due_at)).where(order.processing_status == status).scalar_subquery()
+
+    row = (await connection.execute(select(earliest(_REGISTERED), earliest(_PROCESSING)))).one()
+    due = [moment for moment in row if moment is not None]
+    return min(due) if due else None
 
 
 async def postpone_order(
