@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Update, insert, text
+from sqlalchemy import Table, Update, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core.db import Database
@@ -49,10 +49,10 @@ def _rows(creator: str, due: Iterable[datetime], status: str = "Registered") -> 
     ]
 
 
-async def _store(database: Database, rows: list[dict[str, Any]]) -> None:
+async def _store(database: Database, rows: list[dict[str, Any]], table: Table = notification_order) -> None:
     async with database.transaction() as connection:
         for start in range(0, len(rows), 1000):
-            await connection.execute(insert(notification_order), rows[start : start + 1000])
+            await connection.execute(insert(table), rows[start : start + 1000])
 
 
 async def _claim(
@@ -224,11 +224,10 @@ async def _plan(connection: AsyncConnection, statement: Update, values: dict[str
     return "\n".join(str(row._mapping["detail"]) for row in result)
 
 
-def _emails(order_id: UUID, due: Iterable[datetime], status: str = "New") -> list[dict[str, Any]]:
+def _emails(due: Iterable[datetime], status: str = "New") -> list[dict[str, Any]]:
     return [
         {
             "id": uuid.uuid4(),
-            "notification_order_id": order_id,
             "to_address": f"r{index}@example.com",
             "status": status,
             "status_changed_at": at,
@@ -241,25 +240,22 @@ def _emails(order_id: UUID, due: Iterable[datetime], status: str = "New") -> lis
 
 
 async def _store_emails(database: Database, now: datetime, emails: list[dict[str, Any]]) -> None:
+    """The e-mails, of one order stored with them."""
     order = _rows("ttd", [now], status="Processed")[0]
     await _store(database, [order])
-    async with database.transaction() as connection:
-        for start in range(0, len(emails), 1000):
-            chunk = [
-                {**email, "notification_order_id": order["id"]} for email in emails[start : start + 1000]
-            ]
-            await connection.execute(insert(notification_email), chunk)
+    await _store(
+        database, [{**email, "notification_order_id": order["id"]} for email in emails], notification_email
+    )
 
 
 async def test_notification_claim__lapsed_sending_and_new__the_earliest_due_of_both__up_to_the_limit(
     database: Database, clock: Clock
 ) -> None:
     now = clock()
-    placeholder = uuid.uuid4()  # replaced by the stored order's
-    lapsed = _emails(placeholder, _seconds_before(now, 50, 30), status="Sending")  # leases ran out
-    waiting = _emails(placeholder, _seconds_before(now, 40, 20, 10))
-    running = _emails(placeholder, [now + timedelta(minutes=1)], status="Sending")  # lease still runs
-    later = _emails(placeholder, [now + timedelta(hours=1)])
+    lapsed = _emails(_seconds_before(now, 50, 30), status="Sending")  # leases ran out
+    waiting = _emails(_seconds_before(now, 40, 20, 10))
+    running = _emails([now + timedelta(minutes=1)], status="Sending")  # lease still runs
+    later = _emails([now + timedelta(hours=1)])
     await _store_emails(database, now, lapsed + waiting + running + later)
 
     async with database.transaction() as connection:
@@ -275,7 +271,7 @@ async def test_notification_claim_plan__reads_the_limit__not_the_backlog(
     database: Database, backend: str, clock: Clock
 ) -> None:
     now = clock()
-    await _store_emails(database, now, _emails(uuid.uuid4(), _seconds_before(now, *range(20_000, 0, -1))))
+    await _store_emails(database, now, _emails(_seconds_before(now, *range(20_000, 0, -1))))
     async with database.transaction() as connection:
         if backend == "postgres":
             await connection.execute(text("ANALYZE notification_email"))

@@ -212,13 +212,15 @@ def _fair_share(
         .limit(per_creator)
     )
     picked: FromClause
+    joined: ColumnElement[bool]
     if dialect == "postgresql":
         picked = earliest.lateral("picked")
+        joined = true()
     else:  # SQLite has no LATERAL; a correlated IN is its equivalent
         picked = notification_order.alias("picked")
-        earliest = earliest.with_only_columns(candidate.c.id)
+        joined = picked.c.id.in_(earliest.with_only_columns(candidate.c.id))
     candidates = select(creators.c.creator, picked.c.id, picked.c.due_at).select_from(
-        creators.join(picked, true() if dialect == "postgresql" else picked.c.id.in_(earliest))
+        creators.join(picked, joined)
     )
     shares = candidates.subquery("shares")
     fair = select(shares.c.id, shares.c.due_at)
@@ -265,7 +267,7 @@ def _fair_share(
 
 
 def _is_due(table: FromClause, now: BindParameter[datetime]) -> ColumnElement[bool]:
-    # Two plain values, not an expanding IN: the statement is then complete before it runs.
+    # Two bound values, not an expanding IN: the statement compiles whole (its plan is tested so).
     statuses = (literal(_REGISTERED), literal(_PROCESSING))
     return and_(table.c.processing_status.in_(statuses), table.c.due_at <= now)
 
