@@ -18,9 +18,10 @@ async def counting_statements(database: Database) -> AsyncIterator[list[str]]:
 
     SQLAlchemy's event sees what it runs; on PostgreSQL what the driver runs by itself (BEGIN,
     COMMIT, Database.fetch_one's reads) only asyncpg's query logger sees, so each connection
-    checked out in the block gets one. (asyncpg logs no prepared statement, which is how
-    SQLAlchemy runs its own, so nothing is counted twice.) asyncpg hands a logged query to its loggers
-    at the event loop's next turn, so the block's end waits for one before the count is read."""
+    checked out in the block, and each the driver lane holds, gets one. (asyncpg logs no prepared
+    statement, which is how SQLAlchemy runs its own, so nothing is counted twice.) asyncpg hands a
+    logged query to its loggers at the event loop's next turn, so the block's end waits for one
+    before the count is read."""
     statements: list[str] = []
     logged: list[Any] = []
 
@@ -39,6 +40,10 @@ async def counting_statements(database: Database) -> AsyncIterator[list[str]]:
     for engine in database.engines:
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         event.listen(engine.sync_engine, "checkout", on_checkout)
+    # The lane's connections were checked out once, maybe before the block.
+    for driver in database.lane.idle_drivers() if database.lane is not None else []:
+        driver.add_query_logger(log_queries)
+        logged.append(driver)
     try:
         yield statements
         await asyncio.sleep(0)

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
+from orderdesk.core.driver_lane import DriverLane
 from orderdesk.core.errors import DatabaseUnavailable
 
 NAMING_CONVENTION = {
@@ -274,24 +275,38 @@ class Database:
     and return (which alone cost a status read a fifth of its CPU time). SQLite's driver begins
     no transaction for a read, so there one engine serves both."""
 
-    def __init__(self, engine: AsyncEngine, autocommit: AsyncEngine | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, autocommit: AsyncEngine | None = None, lane: DriverLane | None = None
+    ) -> None:
         self.engine = engine
         self._autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = autocommit or engine
+        self._lane = lane
 
     @classmethod
     def from_url(
         cls, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, echo: bool = False
     ) -> Database:
         """`pool_size` is every connection this process may open (PostgreSQL): its API and its
-        workers share them, half for single-statement reads and the rest for transactions."""
+        workers share them, half for transactions and half outside any: of those, from four on,
+        the larger part lent to statements the driver runs itself (`fetch_one`), the rest for
+        SQLAlchemy's single statements (`read`, `autocommit`)."""
         if is_sqlite(url):
             return cls(create_engine(url, echo=echo))
-        readers = max(1, pool_size // 2)
-        transactions = max(1, pool_size - readers)
+        outside = max(1, pool_size // 2)
+        transactions = max(1, pool_size - outside)
+        lent = (outside + 1) // 2 if outside >= 2 else 0
+        readers = outside - lent
+        lane = None
+        if lent:
+            lane_engine = create_engine(
+                url, pool_size=lent, pool_timeout=pool_timeout, echo=echo, autocommit=True
+            )
+            lane = DriverLane(lane_engine, lent, pool_timeout, RECYCLE_SECONDS)
         return cls(
             create_engine(url, pool_size=transactions, pool_timeout=pool_timeout, echo=echo),
             create_engine(url, pool_size=readers, pool_timeout=pool_timeout, echo=echo, autocommit=True),
+            lane,
         )
 
     @property
@@ -299,10 +314,16 @@ class Database:
         return self.engine.dialect.name
 
     @property
+    def lane(self) -> DriverLane | None:
+        """The connections lent to statements the driver runs itself (PostgreSQL, from a pool of four)."""
+        return self._lane
+
+    @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         """Every engine, the transactional one first (for event listeners that must see all
         statements)."""
-        return (self.engine,) if self._reader is self.engine else (self.engine, self._reader)
+        lane = (self._lane.engine,) if self._lane is not None else ()
+        return (self.engine,) if self._reader is self.engine else (self.engine, self._reader, *lane)
 
     def transaction(self) -> AsyncContextManager[AsyncConnection]:
         """A connection in a transaction, committed when the block ends without an error.
@@ -329,6 +350,12 @@ class Database:
             async with self.read() as connection:
                 row = (await connection.execute(statement, params)).first()
             return row._mapping if row is not None else None
+        if self._lane is not None:
+            compiled = compiled_for_driver(statement, self._reader.dialect)
+            record: Mapping[str, Any] | None = await self._lane.fetchrow(
+                compiled.sql, compiled.arguments(params)
+            )
+            return record
         # The pool's connection itself, without SQLAlchemy's Connection around it: its opening, its
         # hand-over of the driver's connection and its closing were a twentieth of a status read.
         try:
@@ -352,6 +379,8 @@ class Database:
         return _opened(self._autocommit.connect())
 
     async def dispose(self) -> None:
+        if self._lane is not None:
+            await self._lane.close()
         for engine in self.engines:
             await engine.dispose()
 
