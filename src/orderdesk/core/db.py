@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Column,
     DateTime,
     Executable,
     MetaData,
-    Select,
     Table,
     delete,
     event,
@@ -338,8 +337,9 @@ class Database:
         anything that writes, use transaction()."""
         return _opened(self._reader.connect())
 
-    async def fetch_one(self, statement: Select[Any], params: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """The first row of a read of one statement built once (a module constant), by column name.
+    async def fetch_one(self, statement: Executable, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The first row of one statement built once (a module constant), by column name, outside
+        any transaction: a read, or on PostgreSQL a write that is one statement (it commits alone).
 
         On PostgreSQL the statement is compiled once and run by the driver itself on a pooled
         connection: SQLAlchemy's execution (parameter and result processing, its greenlet hops) cost
@@ -349,7 +349,7 @@ class Database:
         if self._reader is self.engine:
             async with self.read() as connection:
                 row = (await connection.execute(statement, params)).first()
-            return row._mapping if row is not None else None
+            return cast(Mapping[str, Any], row._mapping) if row is not None else None
         if self._lane is not None:
             compiled = compiled_for_driver(statement, self._reader.dialect)
             record: Mapping[str, Any] | None = await self._lane.fetchrow(

@@ -60,6 +60,13 @@ async def after_commit(
         on_commit(connection, lambda: _wake_local(attached, topic))
 
 
+def committed_by_statement(database: Database, topic: str) -> None:
+    """Wake this process's loops of `topic` after a statement that committed on its own and told the
+    other processes itself (`announced`), run outside SQLAlchemy (Database.fetch_one)."""
+    attached = list(_ATTACHED.get(database.engine.sync_engine.pool, ()))
+    _wake_local(attached, topic)
+
+
 def _wake_local(attached: list[Wakeups], topic: str) -> None:
     for wakeups in attached:
         wakeups.wake_local(topic)

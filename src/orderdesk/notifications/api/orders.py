@@ -151,15 +151,14 @@ ReadingDep = Annotated[_Reading, Depends(_reading)]
 async def _register(intake: _Intake, order: OrderRequest) -> Response:
     # Registering writes one row, which on PostgreSQL also tells other processes' workers: atomic
     # as a statement, so no transaction around it (its BEGIN and COMMIT were round trips of their own).
-    async with intake.database.autocommit() as connection:
-        registration = await service.register_order(
-            connection,
-            Creator(intake.owner.org),
-            order,
-            now=intake.now,
-            defaults=intake.defaults,
-            outbound=intake.outbound,
-        )
+    registration = await service.place_order(
+        intake.database,
+        Creator(intake.owner.org),
+        order,
+        now=intake.now,
+        defaults=intake.defaults,
+        outbound=intake.outbound,
+    )
     bind_order_id(registration.order_id)
     body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(intake.base_url, registration.order_id)

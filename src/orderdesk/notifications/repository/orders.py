@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderdesk.core import topics
 from orderdesk.core.db import Database, driver_fetchrow
 from orderdesk.core.offload import converted_rows, off_loop_if_large
-from orderdesk.core.wakeup import after_commit, announced
+from orderdesk.core.wakeup import after_commit, announced, committed_by_statement
 from orderdesk.notifications.models import (
     Attachment,
     ChannelSummary,
@@ -166,19 +166,38 @@ async def insert_orders(connection: AsyncConnection, orders: Sequence[NewOrder])
     was a tenth of the intake's instructions. Inside a transaction SQLAlchemy runs it, so that it
     joins the transaction SQLAlchemy begins on the connection."""
     postgres = connection.dialect.name == "postgresql"
-    rows = [order.row() for order in orders]
-    if postgres and len(rows) == 1 and not connection.in_transaction():
-        # As asyncpg takes them: JSON as text (orjson: ids and aware times as PostgreSQL reads them).
-        row = rows[0]
-        for name in _JSON_COLUMNS:
-            if row[name] is not None:
-                row[name] = orjson.dumps(row[name]).decode()
-        await driver_fetchrow(connection, _INSERT_ORDER_ANNOUNCED, row)
+    if postgres and len(orders) == 1 and not connection.in_transaction():
+        await driver_fetchrow(connection, _INSERT_ORDER_ANNOUNCED, _driver_row(orders[0]))
     else:
+        rows = [order.row() for order in orders]
         await connection.execute(
             _INSERT_ORDER_ANNOUNCED if postgres else _INSERT_ORDER, rows[0] if len(rows) == 1 else rows
         )
     await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=postgres)
+
+
+async def insert_order_alone(database: Database, order: NewOrder) -> None:
+    """Store one order as Registered outside any transaction (an order intake), and wake the workers.
+
+    On PostgreSQL one statement the driver runs on a lent connection (Database.fetch_one), which
+    also tells other processes: a SQLAlchemy connection's checkout and hand-over were a fifth of an
+    intake's CPU time. Elsewhere (SQLite, a pool too small for a lane) as `insert_orders`."""
+    if database.lane is None:
+        async with database.atomic_write() as connection:
+            await insert_orders(connection, [order])
+        return
+    await database.fetch_one(_INSERT_ORDER_ANNOUNCED, _driver_row(order))
+    committed_by_statement(database, topics.NOTIFICATION_ORDERS)
+
+
+def _driver_row(order: NewOrder) -> dict[str, Any]:
+    """The order's row as asyncpg takes it: JSON as text (orjson writes ids and aware times as
+    PostgreSQL reads them)."""
+    row = order.row()
+    for name in _JSON_COLUMNS:
+        if row[name] is not None:
+            row[name] = orjson.dumps(row[name]).decode()
+    return row
 
 
 async def get_order(connection: AsyncConnection, order_id: UUID, creator: Creator) -> Order | None:

@@ -58,18 +58,56 @@ async def register_order(
     outbound: AddressPolicy,
 ) -> Registration:
     """Validate and store a new order as Registered: it reads, then writes one row, so the caller
-    may run it outside a transaction (an order intake does).
+    may run it outside a transaction.
 
     Recipients given by national identity number or organisation number are looked up in the
     contact register at once, so the caller learns about reserved or unknown recipients; the order is
     registered either way (they are looked up again when it is sent).
     """
-    validate_order(request, now, outbound)
-    request = with_defaults(request, defaults)
+    request = _checked(request, now, defaults, outbound)
     recipients, lookup = await look_up(connection, request)
-    order_id = OrderId(uuid.uuid4())
-    order = repository.NewOrder.of_request(
-        order_id,
+    order = _new_order(creator, request, now, recipients)
+    await repository.insert_orders(connection, [order])
+    on_commit(connection, lambda: metrics.order_placed("notifications", "notification"))
+    return Registration(order_id=order.order_id, recipient_lookup=lookup)
+
+
+async def place_order(
+    database: Database,
+    creator: Creator,
+    request: OrderRequest,
+    *,
+    now: datetime,
+    defaults: OrderDefaults,
+    outbound: AddressPolicy,
+) -> Registration:
+    """`register_order` as an order intake runs it, outside any transaction: the contact register
+    read (when the order names anybody it knows) and the order's one row each on a connection of
+    their own, the row on PostgreSQL by the driver itself (repository.insert_order_alone)."""
+    request = _checked(request, now, defaults, outbound)
+    if needs_look_up(request):
+        async with database.read() as connection:
+            recipients, lookup = await look_up(connection, request)
+    else:
+        recipients, lookup = list(request.recipients), None
+    order = _new_order(creator, request, now, recipients)
+    await repository.insert_order_alone(database, order)
+    metrics.order_placed("notifications", "notification")
+    return Registration(order_id=order.order_id, recipient_lookup=lookup)
+
+
+def _checked(
+    request: OrderRequest, now: datetime, defaults: OrderDefaults, outbound: AddressPolicy
+) -> OrderRequest:
+    validate_order(request, now, outbound)
+    return with_defaults(request, defaults)
+
+
+def _new_order(
+    creator: Creator, request: OrderRequest, now: datetime, recipients: list[Recipient]
+) -> repository.NewOrder:
+    return repository.NewOrder.of_request(
+        OrderId(uuid.uuid4()),
         request,
         creator=creator,
         created=now,
@@ -77,9 +115,6 @@ async def register_order(
         sending_time_policy=SendingTimePolicy.DAYTIME,
         recipients=recipients,
     )
-    await repository.insert_orders(connection, [order])
-    on_commit(connection, lambda: metrics.order_placed("notifications", "notification"))
-    return Registration(order_id=order_id, recipient_lookup=lookup)
 
 
 async def get_order(connection: AsyncConnection, creator: Creator, order_id: UUID) -> Order:
@@ -156,15 +191,20 @@ def with_defaults(request: OrderRequest, defaults: OrderDefaults) -> OrderReques
     return replace(request, email_template=email_template, sms_template=sms_template)
 
 
+def needs_look_up(request: OrderRequest) -> bool:
+    """Whether the order names anybody the contact register is asked about."""
+    return any(r.national_identity_number or r.organization_number for r in request.recipients)
+
+
 async def look_up(
     connection: AsyncConnection, request: OrderRequest
 ) -> tuple[list[Recipient], RecipientLookup | None]:
     """The recipients as the contact register knows them, and who is reserved or unreachable; None
     when the order names nobody the register is asked about."""
+    if not needs_look_up(request):
+        return list(request.recipients), None
     nins = [r.national_identity_number for r in request.recipients if r.national_identity_number]
     org_numbers = [r.organization_number for r in request.recipients if r.organization_number]
-    if not nins and not org_numbers:
-        return list(request.recipients), None
     persons = await contacts.get_persons(connection, nins)
     organizations = await contacts.get_organizations(connection, org_numbers)
     return look_up_recipients(request, persons, organizations)
