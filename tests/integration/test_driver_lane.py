@@ -118,8 +118,13 @@ async def test_every_connection_busy_past_the_timeout__database_unavailable_then
     try:
         busy = asyncio.create_task(lane.fetchrow("SELECT pg_sleep(1)", []))
         await asyncio.sleep(0.1)
-        with pytest.raises(DatabaseUnavailable):
-            await lane.fetchrow("SELECT 1", [])
+        waiting = []
+        for _ in range(3):  # each waits its own 0.3 s, one timer serving them in turn
+            waiting.append(asyncio.create_task(lane.fetchrow("SELECT 1", [])))
+            await asyncio.sleep(0.1)
+        for statement in waiting:
+            with pytest.raises(DatabaseUnavailable):
+                await statement
         await busy
         assert (await lane.fetchrow("SELECT 2", []))[0] == 2
     finally:

@@ -52,7 +52,9 @@ class DriverLane:
     """Connections taken out of the engine and not yet handed back to it (idle, lent or retired)."""
     _retired: list[_Lent] = field(default_factory=list)
     """Connections to hand back to the engine at the next chance to await (taking one)."""
-    _waiting: deque[asyncio.Future[_Lent | None]] = field(default_factory=deque)
+    _waiting: deque[tuple[float, asyncio.Future[_Lent | None]]] = field(default_factory=deque)
+    """Statements waiting for a connection, each with its deadline, in the order they came."""
+    _watchdog: asyncio.TimerHandle | None = None
     _closed: bool = False
 
     async def fetchrow(self, sql: str, arguments: Sequence[Any]) -> Any:
@@ -72,7 +74,7 @@ class DriverLane:
         while self._idle:
             self._retire(self._idle.pop())
         await self._release_retired()
-        for waiter in self._waiting:
+        for _deadline, waiter in self._waiting:
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -96,54 +98,80 @@ class DriverLane:
 
     async def _take(self) -> _Lent:
         """A connection when none is idle: a new one while fewer than `size` are held, else the
-        next one given back (or the place of one retired)."""
-        try:
-            async with asyncio.timeout(self.timeout):
-                while True:
-                    await self._release_retired()
-                    if self._closed:
-                        raise DatabaseUnavailable()
-                    lent = self._pop_idle()
-                    if lent is not None:
-                        return lent
-                    if self._held < self.size:
-                        return await self._open()
-                    lent = await self._wait()
-                    if lent is not None and not lent.driver.is_closed():
-                        return lent
-                    if lent is not None:
-                        self._retire(lent)
-        except TimeoutError as error:
-            raise DatabaseUnavailable() from error
+        next one given back (or the place of one retired), waiting until `timeout` has passed."""
+        deadline: float | None = None
+        while True:
+            await self._release_retired()
+            if self._closed:
+                raise DatabaseUnavailable()
+            lent = self._pop_idle()
+            if lent is not None:
+                return lent
+            if self._held < self.size:
+                return await self._open()
+            if deadline is None:
+                deadline = asyncio.get_running_loop().time() + self.timeout
+            lent = await self._wait(deadline)
+            if lent is not None and not lent.driver.is_closed():
+                return lent
+            if lent is not None:
+                self._retire(lent)
 
     async def _open(self) -> _Lent:
         self._held += 1
         try:
-            pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+            async with asyncio.timeout(self.timeout):
+                pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
         except BaseException as error:
             self._held -= 1
             self._wake_one(None)
-            if isinstance(error, DBAPIError | OSError | PoolTimeout):
+            if isinstance(error, DBAPIError | OSError | PoolTimeout | TimeoutError):
                 raise DatabaseUnavailable() from error
             raise
         return _Lent(pooled, pooled.driver_connection, asyncio.get_running_loop().time())
 
-    async def _wait(self) -> _Lent | None:
-        """The next connection given back, or None when a place was freed (a connection retired)."""
-        waiter: asyncio.Future[_Lent | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
+    async def _wait(self, deadline: float) -> _Lent | None:
+        """The next connection given back, or None when a place was freed (a connection retired);
+        DatabaseUnavailable once `deadline` (the loop's time) has passed.
+
+        One timer serves every waiting statement (`_expire`), armed for the earliest deadline:
+        a timer of its own for each wait was a tenth of the lane's cost in an intake."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[_Lent | None] = loop.create_future()
+        self._waiting.append((deadline, waiter))
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(deadline, self._expire)
         try:
             return await waiter
         except BaseException:
-            # Given one in the same turn as this wait ended otherwise (a timeout, a cancellation):
-            # pass it on rather than lose it.
-            if waiter.done() and not waiter.cancelled():
+            # Given one in the same turn as this wait ended otherwise (a cancellation): pass it
+            # on rather than lose it.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 given = waiter.result()
                 if given is not None:
                     self._give_back(given)
                 else:
                     self._wake_one(None)
             raise
+
+    def _expire(self) -> None:
+        """Fail the statements waiting past their deadline, and arm the timer again for the earliest
+        deadline still waiting (mostly the first in the queue; not always: a statement that was
+        handed a freed place and had to wait again keeps its first deadline)."""
+        self._watchdog = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        still: deque[tuple[float, asyncio.Future[_Lent | None]]] = deque()
+        for deadline, waiter in self._waiting:
+            if waiter.done():
+                continue
+            if deadline <= now:
+                waiter.set_exception(DatabaseUnavailable())
+            else:
+                still.append((deadline, waiter))
+        self._waiting = still
+        if still:
+            self._watchdog = loop.call_at(min(deadline for deadline, _waiter in still), self._expire)
 
     def _give_back(self, lent: _Lent) -> None:
         aged = asyncio.get_running_loop().time() - lent.taken_at > self.recycle_seconds
@@ -162,7 +190,7 @@ class DriverLane:
         """Hand `given` (or, for None, a freed place) to the longest waiting statement; False when
         none waits."""
         while self._waiting:
-            waiter = self._waiting.popleft()
+            _deadline, waiter = self._waiting.popleft()
             if not waiter.done():
                 waiter.set_result(given)
                 return True
