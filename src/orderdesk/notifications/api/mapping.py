@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from orderdesk.notifications.models import (
     EMAIL_STATUS_DESCRIPTIONS,
     ORDER_STATUS_DESCRIPTIONS,
@@ -19,7 +21,6 @@ from orderdesk.notifications.models import (
     SmsTemplate,
 )
 from orderdesk.notifications.schemas.v1 import (
-    ChannelStatusSummaryExt,
     EmailNotificationOrderRequestExt,
     EmailNotificationSummaryExt,
     EmailNotificationWithResultExt,
@@ -28,12 +29,8 @@ from orderdesk.notifications.schemas.v1 import (
     NotificationOrderExt,
     NotificationOrderRequestExt,
     NotificationOrderRequestResponseExt,
-    NotificationOrderWithStatusExt,
-    NotificationsStatusSummaryExt,
-    NotificationSummaryLinksExt,
     OrderRequestBase,
     OrderResourceLinksExt,
-    OrderStatusExt,
     RecipientExt,
     RecipientLookupResultExt,
     SendStatusExt,
@@ -170,36 +167,45 @@ def order_ext(order: Order, base_url: str) -> NotificationOrderExt:
     )
 
 
-def order_with_status_ext(order: Order | OrderState, base_url: str) -> NotificationOrderWithStatusExt:
+def order_with_status_json(order: Order | OrderState, base_url: str) -> bytes:
+    """The body of `NotificationOrderWithStatusExt` (a status read, a cancellation), written straight
+    from the order: building the pydantic models and serialising them was a tenth of a status
+    read's CPU time, for a body of fixed shape. The same bytes as the model's
+    `model_dump_json(by_alias=True, exclude_none=True)` (tests/unit/notifications hold them to it):
+    its fields in its order, absent when None, times in UTC with `Z`."""
     url = order_url(base_url, order.id)
-    status = order.processing_status.v1
-    summary = None
-    if order.email.generated or order.sms.generated:
-        summary = NotificationsStatusSummaryExt(
-            email=ChannelStatusSummaryExt(
-                links=NotificationSummaryLinksExt(self_=f"{url}/notifications/email"),
-                generated=order.email.generated,
-                succeeded=order.email.succeeded,
-            )
-            if order.email.generated
-            else None,
-            sms=ChannelStatusSummaryExt(
-                links=NotificationSummaryLinksExt(self_=f"{url}/notifications/sms"),
-                generated=order.sms.generated,
-                succeeded=order.sms.succeeded,
-            )
-            if order.sms.generated
-            else None,
-        )
-    return NotificationOrderWithStatusExt(
-        processing_status=OrderStatusExt(
-            status=status,
-            description=ORDER_STATUS_DESCRIPTIONS[order.processing_status],
-            last_update=order.status_changed_at,
-        ),
-        notifications_status_summary=summary,
-        **_base_fields(order),
-    )
+    # str(): read by asyncpg, the id is asyncpg's own UUID type, which orjson does not know.
+    body: dict[str, object] = {"id": str(order.id), "creator": order.creator}
+    if order.senders_reference is not None:
+        body["sendersReference"] = order.senders_reference
+    body["requestedSendTime"] = order.requested_send_time
+    body["created"] = order.created
+    body["notificationChannel"] = order.notification_channel.value
+    for name, value in (
+        ("ignoreReservation", order.ignore_reservation),
+        ("resourceId", order.resource_id),
+        ("resourceAction", order.resource_action),
+        ("conditionEndpoint", order.condition_endpoint),
+    ):
+        if value is not None:
+            body[name] = value
+    body["processingStatus"] = {
+        "status": order.processing_status.v1.value,
+        "description": ORDER_STATUS_DESCRIPTIONS[order.processing_status],
+        "lastUpdate": order.status_changed_at,
+    }
+    summary = {
+        channel: {
+            "links": {"self": f"{url}/notifications/{channel}"},
+            "generated": counts.generated,
+            "succeeded": counts.succeeded,
+        }
+        for channel, counts in (("email", order.email), ("sms", order.sms))
+        if counts.generated
+    }
+    if summary:
+        body["notificationsStatusSummary"] = summary
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
 
 
 def email_summary_ext(summary: NotificationSummary) -> EmailNotificationSummaryExt:

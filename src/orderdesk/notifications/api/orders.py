@@ -241,7 +241,7 @@ async def get_order_status(reading: ReadingDep, order_id: OrderIdPath) -> Respon
         order = await service.get_order_state(reading.database, Creator(reading.owner.org), order_id)
     except OrderNotFound:
         return Response(status_code=404)
-    return json_response(mapping.order_with_status_ext(order, reading.base_url), exclude_none=True)
+    return Response(mapping.order_with_status_json(order, reading.base_url), media_type="application/json")
 
 
 async def cancel_order(
@@ -253,7 +253,7 @@ async def cancel_order(
 ) -> Response:
     async with database.transaction() as connection:
         order = await service.cancel_order(connection, Creator(owner.org), order_id, now=now)
-    return json_response(mapping.order_with_status_ext(order, base), exclude_none=True)
+    return Response(mapping.order_with_status_json(order, base), media_type="application/json")
 
 
 async def get_email_notifications(
