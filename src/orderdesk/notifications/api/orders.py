@@ -52,7 +52,7 @@ from orderdesk.web.deps import (
 from orderdesk.web.links import links_to
 from orderdesk.web.log_context import OrderLoggedRoute, bind_order_id
 from orderdesk.web.problems import openapi_responses
-from orderdesk.web.wire import json_response, json_text
+from orderdesk.web.wire import json_text
 
 router = APIRouter(prefix=mapping.API_PREFIX, tags=["Notification orders (v1)"], route_class=OrderLoggedRoute)
 
@@ -160,9 +160,9 @@ async def _register(intake: _Intake, order: OrderRequest) -> Response:
         outbound=intake.outbound,
     )
     bind_order_id(registration.order_id)
-    body = mapping.registration_response(registration.order_id, registration.recipient_lookup)
+    body = mapping.registration_json(registration.order_id, registration.recipient_lookup)
     location = mapping.order_url(intake.base_url, registration.order_id)
-    return json_response(body, 202, headers={"Location": location}, exclude_none=True)
+    return Response(body, 202, headers={"Location": location}, media_type="application/json")
 
 
 @router.post(

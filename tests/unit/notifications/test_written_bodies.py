@@ -1,6 +1,6 @@
-"""The status read's body, written straight from the order, is the contract's model to the byte:
-each such body read back through `NotificationOrderWithStatusExt` and written again by pydantic is
-the same bytes, whichever optional fields are present and however the times fall."""
+"""The bodies written straight with orjson (a status read's, an intake's 202) are the contract's
+models to the byte: each read back through its model and written again by pydantic is the same
+bytes, whichever optional fields are present and however the times fall."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import orjson
 import pytest
 from asyncpg.pgproto import pgproto
 
-from orderdesk.notifications.api.mapping import order_with_status_json
+from orderdesk.notifications.api.mapping import order_with_status_json, registration_json
 from orderdesk.notifications.models import (
     ChannelSummary,
     Creator,
@@ -20,8 +20,13 @@ from orderdesk.notifications.models import (
     OrderId,
     OrderProcessingStatus,
     OrderState,
+    RecipientLookup,
+    RecipientLookupStatus,
 )
-from orderdesk.notifications.schemas.v1 import NotificationOrderWithStatusExt
+from orderdesk.notifications.schemas.v1 import (
+    NotificationOrderRequestResponseExt,
+    NotificationOrderWithStatusExt,
+)
 
 BASE_URL = "https://orderdesk.example/"
 MOMENT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
@@ -109,3 +114,22 @@ def test_status_body__links_and_v1_status_names() -> None:
     assert processed["processingStatus"]["status"] == "Completed"
     assert processed["processingStatus"]["lastUpdate"] == "2026-12-07T09:30:15.123456Z"
     assert "sendersReference" not in processed
+
+
+LOOKUPS = {
+    "no look-up": None,
+    "all found": RecipientLookup(RecipientLookupStatus.SUCCESS),
+    "some reserved, some missing": RecipientLookup(
+        RecipientLookupStatus.PARTIAL_SUCCESS, is_reserved=["07837399275"], missing_contact=["910011223"]
+    ),
+}
+
+
+@pytest.mark.parametrize("lookup", LOOKUPS.values(), ids=LOOKUPS.keys())
+def test_registration_body__the_contract_model_to_the_byte(lookup: RecipientLookup | None) -> None:
+    written = registration_json(pgproto.UUID(str(PLAIN.id)), lookup)
+
+    model = NotificationOrderRequestResponseExt.model_validate_json(written)
+
+    assert model.model_dump_json(by_alias=True, exclude_none=True).encode() == written
+    assert orjson.loads(written)["orderId"] == str(PLAIN.id)
