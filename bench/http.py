@@ -452,23 +452,20 @@ async def status_read(rounds: int = ROUNDS, seconds: int = SECONDS) -> list[Comp
 
 
 STATUS_READ_SHORTFALL = (
-    "both make the same one-row lookup, but orderdesk spends about 0.64-0.80 ms of the server's CPU"
-    " time per read against the baseline's 0.44-0.53 ms (from /proc under wrk), 1.04 M instructions"
-    " against 0.77 M through the app alone (callgrind): FastAPI solving the route's one dependency"
-    " and validating the path's id, four middleware layers each wrapping the answer's send (trace id,"
-    " access log and metrics, body limit, fixed-path methods), the token check, the pool's checkout"
-    " through SQLAlchemy and building the contract's response model; with one worker process, wrk,"
-    " PostgreSQL and the server share the 2 cores and the ratio moves by a fifth between runs; with"
-    " 2 workers it meets"
+    "both make the same one-row lookup; orderdesk spends about 0.34-0.37 ms of the server's CPU"
+    " time per read against the baseline's 0.28-0.29 ms (from /proc under wrk, 2026-12-07 20:50"
+    " UTC): the token check, FastAPI solving the route's one dependency and the path's id, four"
+    " middleware layers (trace id, access log and metrics, body limit, fixed-path methods); with"
+    " one worker process, wrk, PostgreSQL and the server share the 2 cores and the ratio moves by a"
+    " fifth between runs"
 )
-"""Why the status read stays below 0.8x, from the profiles of this issue (BENCHMARKS.md notes)."""
+"""Why the status read could fall below 0.8x in a run (BENCHMARKS.md notes: what was removed)."""
 INTAKE_SHORTFALL = (
-    "orderdesk spends about 0.9-1.1 ms of the server's CPU time per order against the baseline's"
-    " 0.45-0.55 ms (from /proc under wrk), 1.40 M instructions against 0.73 M through the app alone"
-    " (callgrind): validating the body against the contract's pydantic models and the order rules,"
-    " the autocommitted connection's checkout through SQLAlchemy (the INSERT itself is one driver"
-    " call, as the baseline's), the token check and the answer; the ratio moves by a fifth between"
-    " runs (0.46x and 0.60x twenty minutes apart, with 4 % fewer instructions between them)"
+    "orderdesk spends about 0.45-0.50 ms of the server's CPU time per order against the baseline's"
+    " 0.30-0.34 ms (from /proc under wrk, 2026-12-07 21:00 UTC): validating the body against the"
+    " contract's pydantic models and the order rules, the token check, FastAPI's dependency"
+    " solving, the order's row (19 columns, three of JSON) and the answer; the ratio moves by a"
+    " tenth between runs"
 )
 """Why order intake stays below 0.6x."""
 
