@@ -27,8 +27,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderdesk.core import topics
-from orderdesk.core.db import driver_fetchrow, insert_for
-from orderdesk.core.wakeup import CHANNEL, after_commit
+from orderdesk.core.db import Database, driver_fetchrow, insert_for
+from orderdesk.core.wakeup import CHANNEL, after_commit, committed_by_statement
 from orderdesk.notifications.models import ChainKind, Creator
 from orderdesk.notifications.repository.orders import ORDER_COLUMNS, NewOrder, insert_orders
 from orderdesk.notifications.tables import notification_order, notification_order_chain
@@ -66,10 +66,7 @@ async def insert_chain(
         "transmission_id": transmission_id,
     }
     if connection.dialect.name == "postgresql" and orders:
-        # orjson writes ids and aware times as PostgreSQL reads them back into uuid and timestamptz, an
-        # eighth of the time `json.dumps` with a fallback for them took.
-        rows = orjson.dumps([order.row() for order in orders]).decode()
-        params = {**chain, "receipt": orjson.dumps(receipt).decode(), "orders": rows}
+        params = _chain_with_orders_params(chain, receipt, orders)
         claimed = await driver_fetchrow(connection, _CHAIN_WITH_ORDERS, params) is not None
         if claimed:
             await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=True)
@@ -85,6 +82,49 @@ async def insert_chain(
     if orders:
         await insert_orders(connection, orders)
     return True
+
+
+async def insert_chain_alone(
+    database: Database,
+    *,
+    chain_id: UUID,
+    creator: Creator,
+    kind: ChainKind,
+    idempotency_id: str,
+    created: datetime,
+    receipt: dict[str, Any],
+    dialog_id: str | None,
+    transmission_id: str | None,
+    orders: Sequence[NewOrder],
+) -> bool:
+    """`insert_chain` outside any transaction, with at least one order, on PostgreSQL's driver lane
+    (`database.lane`): its one statement run on a lent connection (Database.fetch_one), then this
+    process's workers woken. A SQLAlchemy connection's checkout and hand-over cost a chain about a
+    tenth of its CPU time."""
+    chain = {
+        "id": chain_id,
+        "creator": creator,
+        "kind": kind.value,
+        "idempotency_id": idempotency_id,
+        "created_at": created,
+        "dialog_id": dialog_id,
+        "transmission_id": transmission_id,
+    }
+    params = _chain_with_orders_params(chain, receipt, orders)
+    claimed = await database.fetch_one(_CHAIN_WITH_ORDERS, params) is not None
+    if claimed:
+        committed_by_statement(database, topics.NOTIFICATION_ORDERS)
+    return claimed
+
+
+def _chain_with_orders_params(
+    chain: dict[str, Any], receipt: dict[str, Any], orders: Sequence[NewOrder]
+) -> dict[str, Any]:
+    """The values of `_CHAIN_WITH_ORDERS` as asyncpg takes them: orjson writes ids and aware times as
+    PostgreSQL reads them back into uuid and timestamptz, an eighth of the time `json.dumps` with a
+    fallback for them took."""
+    rows = orjson.dumps([order.row() for order in orders]).decode()
+    return {**chain, "receipt": orjson.dumps(receipt).decode(), "orders": rows}
 
 
 _IDEMPOTENCY_KEY = ["creator", "kind", "idempotency_id"]

@@ -61,15 +61,14 @@ def shipment_url(base_url: str, shipment_id: object) -> str:
 )
 async def post_order_chain(body: NotificationOrderChainRequestExt, intake: IntakeDep) -> Response:
     chain = chain_mapping.chain_request(body)
-    async with intake.database.atomic_write() as connection:
-        registration = await service.register_chain(
-            connection,
-            Creator(intake.owner.org),
-            chain,
-            now=intake.now,
-            defaults=intake.defaults,
-            outbound=intake.outbound,
-        )
+    registration = await service.place_chain(
+        intake.database,
+        Creator(intake.owner.org),
+        chain,
+        now=intake.now,
+        defaults=intake.defaults,
+        outbound=intake.outbound,
+    )
     answer = chain_mapping.chain_response(registration.receipt)
     if not registration.created:
         return json_response(answer, 200, exclude_none=True)
