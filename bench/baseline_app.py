@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 )
 """
 POOL_SIZE = 20
-"""As many as orderdesk keeps open per process (ORDERDESK_DATABASE_POOL_SIZE, 20)."""
+"""More than wrk's 16 connections need, so a request never waits for one. orderdesk's default pool is
+10 per process (ORDERDESK_DATABASE_POOL_SIZE), of which 4 serve these requests (its driver lane)."""
 
 _STATUS = """
 SELECT id, creator, senders_reference, processing_status, status_changed_at,
