@@ -55,18 +55,9 @@ async def insert_chain(
     On PostgreSQL this is one statement, atomic on a connection in autocommit too (no BEGIN and
     COMMIT round trips: a third of a chain's CPU time); on SQLite it is one per table, and the caller's
     transaction makes them one."""
-    chain = {
-        "id": chain_id,
-        "creator": creator,
-        "kind": kind.value,
-        "idempotency_id": idempotency_id,
-        "created_at": created,
-        "receipt": receipt,
-        "dialog_id": dialog_id,
-        "transmission_id": transmission_id,
-    }
+    chain = _chain_row(chain_id, creator, kind, idempotency_id, created, receipt, dialog_id, transmission_id)
     if connection.dialect.name == "postgresql" and orders:
-        params = _chain_with_orders_params(chain, receipt, orders)
+        params = _chain_with_orders_params(chain, orders)
         claimed = await driver_fetchrow(connection, _CHAIN_WITH_ORDERS, params) is not None
         if claimed:
             await after_commit(connection, topics.NOTIFICATION_ORDERS, notified_by_statement=True)
@@ -101,30 +92,42 @@ async def insert_chain_alone(
     (`database.lane`): its one statement run on a lent connection (Database.fetch_one), then this
     process's workers woken. A SQLAlchemy connection's checkout and hand-over cost a chain about a
     tenth of its CPU time."""
-    chain = {
-        "id": chain_id,
-        "creator": creator,
-        "kind": kind.value,
-        "idempotency_id": idempotency_id,
-        "created_at": created,
-        "dialog_id": dialog_id,
-        "transmission_id": transmission_id,
-    }
-    params = _chain_with_orders_params(chain, receipt, orders)
+    chain = _chain_row(chain_id, creator, kind, idempotency_id, created, receipt, dialog_id, transmission_id)
+    params = _chain_with_orders_params(chain, orders)
     claimed = await database.fetch_one(_CHAIN_WITH_ORDERS, params) is not None
     if claimed:
         committed_by_statement(database, topics.NOTIFICATION_ORDERS)
     return claimed
 
 
-def _chain_with_orders_params(
-    chain: dict[str, Any], receipt: dict[str, Any], orders: Sequence[NewOrder]
+def _chain_row(
+    chain_id: UUID,
+    creator: Creator,
+    kind: ChainKind,
+    idempotency_id: str,
+    created: datetime,
+    receipt: dict[str, Any],
+    dialog_id: str | None,
+    transmission_id: str | None,
 ) -> dict[str, Any]:
+    return {
+        "id": chain_id,
+        "creator": creator,
+        "kind": kind.value,
+        "idempotency_id": idempotency_id,
+        "created_at": created,
+        "receipt": receipt,
+        "dialog_id": dialog_id,
+        "transmission_id": transmission_id,
+    }
+
+
+def _chain_with_orders_params(chain: dict[str, Any], orders: Sequence[NewOrder]) -> dict[str, Any]:
     """The values of `_CHAIN_WITH_ORDERS` as asyncpg takes them: orjson writes ids and aware times as
     PostgreSQL reads them back into uuid and timestamptz, an eighth of the time `json.dumps` with a
     fallback for them took."""
     rows = orjson.dumps([order.row() for order in orders]).decode()
-    return {**chain, "receipt": orjson.dumps(receipt).decode(), "orders": rows}
+    return {**chain, "receipt": orjson.dumps(chain["receipt"]).decode(), "orders": rows}
 
 
 _IDEMPOTENCY_KEY = ["creator", "kind", "idempotency_id"]
