@@ -191,3 +191,16 @@ async def test_closed_lane__connections_handed_back_and_none_left_open(
     assert await _backends(admin) == []
     with pytest.raises(DatabaseUnavailable):
         await lane.fetchrow("SELECT 1", [])
+
+
+async def test_lane_closed_while_a_statement_runs__that_connection_ended_when_it_returns(
+    url: str, admin: asyncpg.Connection
+) -> None:
+    lane = await _lane(url, 1)
+    running = asyncio.create_task(lane.fetchrow("SELECT pg_sleep(0.3)", []))
+    await asyncio.sleep(0.1)
+    await lane.close()
+    await running
+    await lane.engine.dispose()
+    await asyncio.sleep(0.2)
+    assert await _backends(admin) == []

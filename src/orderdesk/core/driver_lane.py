@@ -67,10 +67,15 @@ class DriverLane:
             # and one cancelled mid-way (its request ended) asyncpg cancels on the server, making the
             # connection's next statement wait for that; one the server closed is retired.
             self._give_back(lent)
+            if self._closed:  # nothing else will hand it back to the engine
+                await self._release_retired()
 
     async def close(self) -> None:
-        """Hand every idle connection back to the engine; one lent now is closed when it returns."""
+        """Hand every idle connection back to the engine; one lent now goes back when it returns."""
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         while self._idle:
             self._retire(self._idle.pop())
         await self._release_retired()
