@@ -188,10 +188,7 @@ def _reachable_as_given(orders: list[ChainOrder]) -> list[list[Recipient]]:
     """Each order's recipients when none is to be looked up in the register: MissingContactInformation
     for any the request itself left unreachable."""
     missing = [order.unreachable for order in orders if order.unreachable is not None]
-    if missing:
-        raise MissingContactInformation(
-            "Missing contact information for recipient(s): " + ", ".join(dict.fromkeys(missing)) + "."
-        )
+    _refuse_missing(missing)
     return [list(order.request.recipients) for order in orders]
 
 
@@ -209,8 +206,13 @@ async def _reachable_recipients(
         if lookup is not None:
             missing.extend(lookup.missing_contact)
         recipients.append(found)
+    _refuse_missing(missing)
+    return recipients
+
+
+def _refuse_missing(missing: list[str]) -> None:
+    """MissingContactInformation naming each unreachable recipient once, when there is any."""
     if missing:
         raise MissingContactInformation(
             "Missing contact information for recipient(s): " + ", ".join(dict.fromkeys(missing)) + "."
         )
-    return recipients
